@@ -1,0 +1,63 @@
+import type { MetricsProvider } from './types.ts'
+
+const secondsBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+const batchSizeBuckets = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+
+/** The metrics a TopicProcessor reports, labelled {processor, topic, partition} as in Go Kasper. */
+export interface CoreMetrics {
+  incoming(topic: string, partition: number, count: number): void
+  outgoing(topic: string, partition: number, count: number): void
+  lag(topic: string, partition: number, behind: number): void
+  batch(size: number): void
+  processSeconds(seconds: number): void
+  produceSeconds(seconds: number): void
+  commitSeconds(seconds: number): void
+  error(): void
+}
+
+export function createCoreMetrics(provider: MetricsProvider, processor: string): CoreMetrics {
+  const partitionLabels = ['processor', 'topic', 'partition'] as const
+  const incoming = provider.counter(
+    'kasper_incoming_messages_total',
+    'Messages consumed and handed to process()',
+    partitionLabels,
+  )
+  const outgoing = provider.counter(
+    'kasper_outgoing_messages_total',
+    'Messages produced through the Sender (send and flush), by output topic and input partition',
+    partitionLabels,
+  )
+  const lag = provider.gauge(
+    'kasper_messages_behind_high_water_mark',
+    'Messages between the next offset to process and the log end',
+    partitionLabels,
+  )
+  const batchSize = provider.histogram(
+    'kasper_batch_size_messages',
+    'Messages per processed batch',
+    ['processor'],
+    batchSizeBuckets,
+  )
+  const duration = (name: string, help: string) =>
+    provider.histogram(name, help, ['processor'], secondsBuckets)
+  const process = duration('kasper_process_duration_seconds', 'Time spent in process() per batch')
+  const produce = duration(
+    'kasper_produce_duration_seconds',
+    'Time to produce and acknowledge a batch output',
+  )
+  const commit = duration('kasper_commit_duration_seconds', 'Time to commit a batch offsets')
+  const errors = provider.counter('kasper_processing_errors_total', 'Errors that stopped the loop', [
+    'processor',
+  ])
+  const only = { processor }
+  return {
+    incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),
+    outgoing: (topic, partition, count) => outgoing.inc({ processor, topic, partition }, count),
+    lag: (topic, partition, behind) => lag.set({ processor, topic, partition }, behind),
+    batch: (size) => batchSize.observe(only, size),
+    processSeconds: (seconds) => process.observe(only, seconds),
+    produceSeconds: (seconds) => produce.observe(only, seconds),
+    commitSeconds: (seconds) => commit.observe(only, seconds),
+    error: () => errors.inc(only),
+  }
+}

@@ -1,0 +1,5 @@
+export { renderWorkerMetrics, type WorkerMetricsSnapshot } from './aggregate.ts'
+export { type CoreMetrics, createCoreMetrics } from './core.ts'
+export { NoopMetrics } from './noop.ts'
+export { PrometheusMetrics, type PrometheusMetricsOptions } from './prometheus.ts'
+export type { Counter, Gauge, Histogram, Labels, MetricsProvider } from './types.ts'

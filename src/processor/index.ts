@@ -1,0 +1,11 @@
+export { ConfigurationError } from './errors.ts'
+export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from './messages.ts'
+export {
+  consumerGroupId,
+  defaults as topicProcessorDefaults,
+  type InitialOffset,
+  type MessageProcessors,
+  type TopicProcessorConfig,
+} from './options.ts'
+export { type DrainStatus, type PartitionProgress, TopicProcessor } from './topic-processor.ts'
+export type { MessageProcessor, Sender } from './types.ts'

@@ -1,0 +1,117 @@
+import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
+import type { Logger } from '../logging/types.ts'
+import type { MetricsProvider } from '../metrics/types.ts'
+import { ConfigurationError } from './errors.ts'
+import type { MessageProcessor } from './types.ts'
+
+export type InitialOffset = 'earliest' | 'latest'
+
+export interface TopicProcessorConfig {
+  /** Used in logs and metrics, and as the consumer group suffix: `kasper-topic-processor-<name>`. */
+  name: string
+  /** The Kafka client to consume and produce with (see createKafkaClient). Not closed by the processor. */
+  client: KafkaClient
+  /** Topics to consume; all must have the same number of partitions. */
+  inputTopics: string[]
+  /** Partitions to consume from every input topic; must not overlap with other instances. */
+  inputPartitions: number[]
+  /** Most messages processed in one go. Default 1000. */
+  batchSize?: number
+  /** Longest time a batch waits to fill up after its first message arrived. Default 5000 ms. */
+  batchWaitMs?: number
+  /** Where to start when the group has no committed offset. Default 'earliest' (Go Kasper started at the newest). */
+  initialOffset?: InitialOffset
+  logger?: Logger
+  metrics?: MetricsProvider
+  /** How often the lag gauge is refreshed. Default 15000 ms. */
+  metricsUpdateIntervalMs?: number
+  /** Fetch tuning; defaults follow the Java consumer's. */
+  fetch?: Partial<FetchOptions>
+}
+
+export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
+
+export interface ResolvedConfig extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch'>> {
+  groupId: string
+  fetch: FetchOptions
+}
+
+export const defaults = {
+  batchSize: 1000,
+  batchWaitMs: 5000,
+  initialOffset: 'earliest',
+  metricsUpdateIntervalMs: 15_000,
+  fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
+} as const satisfies Partial<ResolvedConfig>
+
+export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
+
+const isPositiveInteger = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 1
+
+function requirePositiveInteger(field: string, value: unknown): void {
+  if (!isPositiveInteger(value))
+    throw new ConfigurationError(`${field}: must be an integer ≥ 1 (got ${String(value)})`)
+}
+
+/** Checks everything that can be checked without Kafka; throws one ConfigurationError naming the field. */
+export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
+  if (typeof config.name !== 'string' || config.name.trim() === '')
+    throw new ConfigurationError('name: required')
+  if (!config.client) throw new ConfigurationError('client: required (a KafkaClient from createKafkaClient)')
+  if (!Array.isArray(config.inputTopics) || config.inputTopics.length === 0) {
+    throw new ConfigurationError('inputTopics: at least one topic is required')
+  }
+  const duplicateTopic = config.inputTopics.find((topic, i) => config.inputTopics.indexOf(topic) !== i)
+  if (duplicateTopic !== undefined)
+    throw new ConfigurationError(`inputTopics: "${duplicateTopic}" is listed twice`)
+  if (!Array.isArray(config.inputPartitions) || config.inputPartitions.length === 0) {
+    throw new ConfigurationError('inputPartitions: at least one partition is required')
+  }
+  for (const partition of config.inputPartitions) {
+    if (!Number.isInteger(partition) || partition < 0) {
+      throw new ConfigurationError(`inputPartitions: ${String(partition)} is not a partition number`)
+    }
+  }
+  const duplicatePartition = config.inputPartitions.find((p, i) => config.inputPartitions.indexOf(p) !== i)
+  if (duplicatePartition !== undefined) {
+    throw new ConfigurationError(`inputPartitions: partition ${duplicatePartition} is listed twice`)
+  }
+  const resolved: ResolvedConfig = {
+    name: config.name,
+    client: config.client,
+    inputTopics: [...config.inputTopics],
+    inputPartitions: [...config.inputPartitions],
+    batchSize: config.batchSize ?? defaults.batchSize,
+    batchWaitMs: config.batchWaitMs ?? defaults.batchWaitMs,
+    initialOffset: config.initialOffset ?? defaults.initialOffset,
+    metricsUpdateIntervalMs: config.metricsUpdateIntervalMs ?? defaults.metricsUpdateIntervalMs,
+    groupId: consumerGroupId(config.name),
+    fetch: { ...defaults.fetch, ...config.fetch },
+  }
+  requirePositiveInteger('batchSize', resolved.batchSize)
+  requirePositiveInteger('batchWaitMs', resolved.batchWaitMs)
+  requirePositiveInteger('metricsUpdateIntervalMs', resolved.metricsUpdateIntervalMs)
+  if (resolved.initialOffset !== 'earliest' && resolved.initialOffset !== 'latest') {
+    throw new ConfigurationError(
+      `initialOffset: must be "earliest" or "latest" (got ${String(resolved.initialOffset)})`,
+    )
+  }
+  return resolved
+}
+
+/** One processor per input partition, built up front so a missing one is reported before consuming. */
+export function resolveProcessors(
+  partitions: number[],
+  processors: MessageProcessors,
+): Map<number, MessageProcessor> {
+  const byPartition = new Map<number, MessageProcessor>()
+  for (const partition of partitions) {
+    const processor = typeof processors === 'function' ? processors(partition) : processors.get(partition)
+    if (!processor || typeof processor.process !== 'function') {
+      throw new ConfigurationError(`processors: no MessageProcessor for partition ${partition}`)
+    }
+    byPartition.set(partition, processor)
+  }
+  return byPartition
+}

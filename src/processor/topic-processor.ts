@@ -1,0 +1,314 @@
+import { UnknownTopicError } from '../kafka/errors.ts'
+import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
+import { partitionKey } from '../kafka/types.ts'
+import { basicLogger } from '../logging/basic.ts'
+import type { Logger } from '../logging/types.ts'
+import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
+import { NoopMetrics } from '../metrics/noop.ts'
+import { type Batch, BatchBuffer } from './batch.ts'
+import { ConfigurationError } from './errors.ts'
+import type { OutgoingMessage } from './messages.ts'
+import {
+  type MessageProcessors,
+  type ResolvedConfig,
+  resolveConfig,
+  resolveProcessors,
+  type TopicProcessorConfig,
+} from './options.ts'
+import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
+import { BatchSender } from './sender.ts'
+import type { MessageProcessor } from './types.ts'
+
+type FetchOutcome = { ok: true; partitions: FetchedPartition[] } | { ok: false; error: unknown }
+
+export interface PartitionProgress extends TopicPartition {
+  /** Next offset to process: everything before it is processed, produced and committed. */
+  next: bigint
+  /** Log end as of the latest fetch or drain check; undefined until known. */
+  logEnd: bigint | undefined
+}
+
+export interface DrainStatus {
+  drained: boolean
+  partitions: Array<TopicPartition & { next: bigint; logEnd: bigint; lag: bigint }>
+}
+
+/**
+ * Kasper's single-threaded processing loop over a set of partitions of one or more topics.
+ * Partition p of every input topic goes to the same MessageProcessor, in the same batch.
+ * A batch's offsets are committed only after process() returned and everything it sent is acknowledged.
+ */
+export class TopicProcessor {
+  readonly #config: ResolvedConfig
+  readonly #processors: Map<number, MessageProcessor>
+  readonly #logger: Logger
+  readonly #metrics: CoreMetrics
+  readonly #buffer = new BatchBuffer()
+  readonly #assigned: TopicPartition[]
+  /** Next offset to fetch, per topic-partition. */
+  readonly #fetchPositions = new Map<string, bigint>()
+  readonly #progress = new Map<string, PartitionProgress>()
+  #inflightFetch: Promise<FetchOutcome> | undefined
+  #closeRequested = false
+  #wakeOnClose: (() => void) | undefined
+  #loop: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+  #nextMetricsUpdateMs = 0
+
+  constructor(config: TopicProcessorConfig, processors: MessageProcessors) {
+    this.#config = resolveConfig(config)
+    this.#processors = resolveProcessors(this.#config.inputPartitions, processors)
+    this.#logger = (config.logger ?? basicLogger()).child({
+      processor: this.#config.name,
+    })
+    this.#metrics = createCoreMetrics(config.metrics ?? new NoopMetrics(), this.#config.name)
+    this.#assigned = this.#config.inputTopics.flatMap((topic) =>
+      this.#config.inputPartitions.map((partition) => ({ topic, partition })),
+    )
+  }
+
+  get name(): string {
+    return this.#config.name
+  }
+
+  /** The consumer group offsets are committed to. */
+  get groupId(): string {
+    return this.#config.groupId
+  }
+
+  /**
+   * Runs until close() is called (then resolves) or until processing fails (then rejects with the
+   * error that stopped it; the failed batch is not committed).
+   */
+  runLoop(): Promise<void> {
+    if (this.#loop) throw new Error('runLoop() was already called on this TopicProcessor')
+    this.#loop = this.#run()
+    return this.#loop
+  }
+
+  /** Stops the loop after the batch in flight is produced and committed. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  /** True when every assigned partition has been processed up to its live log end. */
+  async hasConsumedAllMessages(): Promise<boolean> {
+    return (await this.drainStatus()).drained
+  }
+
+  /** Lag per partition against the live log end (one ListOffsets round trip). */
+  async drainStatus(): Promise<DrainStatus> {
+    if (this.#progress.size === 0) return { drained: false, partitions: [] }
+    const ends = await this.#config.client.listOffsets(this.#assigned, 'latest')
+    const partitions = ends.map((end) => {
+      const progress = this.#progress.get(partitionKey(end.topic, end.partition))!
+      progress.logEnd = end.offset
+      const lag = end.offset > progress.next ? end.offset - progress.next : 0n
+      return { topic: end.topic, partition: end.partition, next: progress.next, logEnd: end.offset, lag }
+    })
+    return { drained: partitions.every((p) => p.lag === 0n), partitions }
+  }
+
+  /** What has been processed so far, without asking Kafka. */
+  progress(): PartitionProgress[] {
+    return [...this.#progress.values()].map((p) => ({ ...p }))
+  }
+
+  async #close(): Promise<void> {
+    this.#closeRequested = true
+    this.#wakeOnClose?.()
+    if (this.#loop) await this.#loop.catch(() => {})
+  }
+
+  async #run(): Promise<void> {
+    try {
+      await this.#initialize()
+      while (!this.#closeRequested) await this.#step()
+      this.#logger.info('topic processor stopped')
+    } catch (error) {
+      this.#metrics.error()
+      throw error
+    } finally {
+      await this.#inflightFetch
+      this.#buffer.clear()
+    }
+  }
+
+  async #initialize(): Promise<void> {
+    const { client, inputTopics, inputPartitions, groupId, initialOffset } = this.#config
+    let counts: Map<string, number>
+    try {
+      counts = await client.partitionCounts(inputTopics)
+    } catch (error) {
+      if (error instanceof UnknownTopicError) throw new ConfigurationError(`inputTopics: ${error.message}`)
+      throw error
+    }
+    const distinct = new Set(counts.values())
+    if (distinct.size > 1) {
+      const listing = inputTopics.map((t) => `${t}=${counts.get(t)}`).join(', ')
+      throw new ConfigurationError(
+        `inputTopics: all input topics must have the same partition count (${listing})`,
+      )
+    }
+    const partitionCount = counts.get(inputTopics[0]!)!
+    const missing = inputPartitions.filter((p) => p >= partitionCount)
+    if (missing.length > 0) {
+      throw new ConfigurationError(
+        `inputPartitions: partition ${missing.join(', ')} does not exist (the input topics have partitions 0..${partitionCount - 1})`,
+      )
+    }
+    const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
+    for (const tp of this.#assigned) {
+      const key = partitionKey(tp.topic, tp.partition)
+      const offset = start.get(key)!
+      this.#fetchPositions.set(key, offset)
+      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined })
+    }
+    this.#logger.info('topic processor started', {
+      group: groupId,
+      topics: inputTopics,
+      partitions: inputPartitions,
+    })
+  }
+
+  async #step(): Promise<void> {
+    const { batchSize, batchWaitMs } = this.#config
+    const now = Date.now()
+    const waitedMs = now - this.#buffer.firstArrivalMs
+    if (this.#buffer.size >= batchSize || (this.#buffer.size > 0 && waitedMs >= batchWaitMs)) {
+      const batch = this.#buffer.take(batchSize)
+      if (this.#buffer.size < batchSize) this.#startFetch()
+      await this.#processBatch(batch)
+    } else {
+      const deadlineMs = this.#buffer.size > 0 ? batchWaitMs - waitedMs : this.#config.fetch.maxWaitMs
+      await this.#receive(deadlineMs)
+    }
+    if (now >= this.#nextMetricsUpdateMs) this.#updateLagMetrics(now)
+  }
+
+  #startFetch(): void {
+    if (this.#inflightFetch) return
+    const positions: TopicPartitionOffset[] = this.#assigned.map((tp) => ({
+      ...tp,
+      offset: this.#fetchPositions.get(partitionKey(tp.topic, tp.partition))!,
+    }))
+    this.#inflightFetch = this.#config.client.fetch(positions, this.#config.fetch).then(
+      (partitions) => ({ ok: true, partitions }),
+      (error: unknown) => ({ ok: false, error }),
+    )
+  }
+
+  /** Waits for fetched data, but no longer than `deadlineMs` or until close() is called. */
+  async #receive(deadlineMs: number): Promise<void> {
+    this.#startFetch()
+    let timer: NodeJS.Timeout | undefined
+    const interrupted = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, deadlineMs))
+      this.#wakeOnClose = () => resolve(undefined)
+    })
+    const outcome = await Promise.race([this.#inflightFetch!, interrupted])
+    clearTimeout(timer)
+    this.#wakeOnClose = undefined
+    if (!outcome) return
+    this.#inflightFetch = undefined
+    if (!outcome.ok) throw outcome.error
+    await this.#accept(outcome.partitions)
+  }
+
+  async #accept(partitions: FetchedPartition[]): Promise<void> {
+    const now = Date.now()
+    for (const fetched of partitions) {
+      const key = partitionKey(fetched.topic, fetched.partition)
+      if (fetched.kind === 'offset-out-of-range') {
+        const offset = this.#fetchPositions.get(key)!
+        this.#fetchPositions.set(
+          key,
+          await recoverOutOfRange(this.#config.client, fetched, offset, this.#logger),
+        )
+        continue
+      }
+      this.#progress.get(key)!.logEnd = fetched.highWatermark
+      const { messages } = fetched
+      if (messages.length === 0) continue
+      this.#fetchPositions.set(key, messages[messages.length - 1]!.offset + 1n)
+      this.#buffer.add(fetched.topic, fetched.partition, messages, now)
+    }
+  }
+
+  async #processBatch(batch: Batch): Promise<void> {
+    const { client, groupId } = this.#config
+    this.#metrics.batch(batch.size)
+    for (const o of batch.offsets) this.#metrics.incoming(o.topic, o.partition, o.count)
+
+    const outgoing: OutgoingMessage[] = []
+    const processStarted = performance.now()
+    for (const [partition, messages] of batch.byPartition) {
+      const sender = new BatchSender((flushed) => this.#produce(flushed, partition))
+      let rest: OutgoingMessage[]
+      try {
+        await this.#processors.get(partition)!.process(messages, sender)
+      } catch (error) {
+        this.#logBatchFailure('process() failed; the batch is not committed', batch, partition, error)
+        throw error
+      } finally {
+        rest = sender.seal()
+      }
+      for (const message of rest) outgoing.push(message)
+      this.#countOutgoing(rest, partition)
+    }
+    this.#metrics.processSeconds((performance.now() - processStarted) / 1000)
+
+    if (outgoing.length > 0) {
+      const produceStarted = performance.now()
+      try {
+        await client.produce(outgoing)
+      } catch (error) {
+        this.#logBatchFailure(
+          'producing the batch output failed; the batch is not committed',
+          batch,
+          undefined,
+          error,
+        )
+        throw error
+      }
+      this.#metrics.produceSeconds((performance.now() - produceStarted) / 1000)
+    }
+
+    const commitStarted = performance.now()
+    await client.commitOffsets(
+      groupId,
+      batch.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next })),
+    )
+    this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
+    for (const o of batch.offsets) this.#progress.get(partitionKey(o.topic, o.partition))!.next = o.next
+  }
+
+  async #produce(messages: OutgoingMessage[], inputPartition: number): Promise<void> {
+    const started = performance.now()
+    await this.#config.client.produce(messages)
+    this.#metrics.produceSeconds((performance.now() - started) / 1000)
+    this.#countOutgoing(messages, inputPartition)
+  }
+
+  #countOutgoing(messages: OutgoingMessage[], inputPartition: number): void {
+    if (messages.length === 0) return
+    const perTopic = new Map<string, number>()
+    for (const m of messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1)
+    for (const [topic, count] of perTopic) this.#metrics.outgoing(topic, inputPartition, count)
+  }
+
+  #logBatchFailure(message: string, batch: Batch, partition: number | undefined, error: unknown): void {
+    const offsets = batch.offsets
+      .filter((o) => partition === undefined || o.partition === partition)
+      .map((o) => `${o.topic}/${o.partition}@${o.first}..${o.next - 1n}`)
+    this.#logger.error(message, { partition, offsets, err: error })
+  }
+
+  #updateLagMetrics(now: number): void {
+    this.#nextMetricsUpdateMs = now + this.#config.metricsUpdateIntervalMs
+    for (const p of this.#progress.values()) {
+      if (p.logEnd !== undefined) this.#metrics.lag(p.topic, p.partition, Number(p.logEnd - p.next))
+    }
+  }
+}

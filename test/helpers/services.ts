@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto'
+
+function required(variable: string, service: string): string {
+  const value = process.env[variable]
+  if (!value) {
+    throw new Error(
+      `${service} is not available: run the tests with \`npm test\` (which starts it) or set ${variable}`,
+    )
+  }
+  return value
+}
+
+export function kafkaBrokers(): string[] {
+  return required('KASPER_TEST_KAFKA_BROKERS', 'Kafka').split(',')
+}
+
+/** Brokers of a SASL_PLAINTEXT (PLAIN) listener; user and password come from the same environment. */
+export function kafkaSaslBrokers(): { brokers: string[]; username: string; password: string } {
+  return {
+    brokers: required('KASPER_TEST_KAFKA_SASL_BROKERS', 'Kafka SASL listener').split(','),
+    username: process.env.KASPER_TEST_KAFKA_SASL_USERNAME ?? 'kasper',
+    password: process.env.KASPER_TEST_KAFKA_SASL_PASSWORD ?? 'kasper-secret',
+  }
+}
+
+export function redisUrl(): string {
+  return required('KASPER_TEST_REDIS_URL', 'Redis')
+}
+
+export function elasticsearchUrl(): string {
+  return required('KASPER_TEST_ES_URL', 'Elasticsearch')
+}
+
+/** A name no other test (or earlier run against the same services) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
+}

@@ -1,0 +1,162 @@
+import { UnknownTopicError } from '../../src/kafka/errors.ts'
+import type {
+  FetchedPartition,
+  FetchOptions,
+  KafkaClient,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../../src/kafka/types.ts'
+import { partitionKey } from '../../src/kafka/types.ts'
+import type { IncomingMessage, OutgoingMessage } from '../../src/processor/messages.ts'
+
+interface Log {
+  start: bigint
+  messages: IncomingMessage[]
+}
+
+const toBuffer = (v: Buffer | string | null | undefined): Buffer | null =>
+  v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v)
+
+/** An in-memory stand-in for a broker, for fast unit tests of the processing loop. */
+export class FakeKafka implements KafkaClient {
+  readonly calls: string[] = []
+  readonly commits = new Map<string, Map<string, bigint>>()
+  failNextProduce: Error | undefined
+  failNextCommit: Error | undefined
+  readonly #logs = new Map<string, Log>()
+  readonly #partitionCounts = new Map<string, number>()
+  #waiters: Array<() => void> = []
+
+  constructor(topics: Record<string, number>) {
+    for (const [topic, count] of Object.entries(topics)) {
+      this.#partitionCounts.set(topic, count)
+      for (let p = 0; p < count; p++) this.#logs.set(partitionKey(topic, p), { start: 0n, messages: [] })
+    }
+  }
+
+  #log(topic: string, partition: number): Log {
+    const log = this.#logs.get(partitionKey(topic, partition))
+    if (!log) throw new Error(`fake: no partition ${topic}/${partition}`)
+    return log
+  }
+
+  #end(log: Log): bigint {
+    return log.start + BigInt(log.messages.length)
+  }
+
+  append(topic: string, partition: number, values: string[]): void {
+    const log = this.#log(topic, partition)
+    for (const value of values) {
+      log.messages.push({
+        topic,
+        partition,
+        offset: this.#end(log),
+        timestamp: Date.now(),
+        key: null,
+        value: Buffer.from(value),
+        headers: {},
+      })
+    }
+    for (const wake of this.#waiters.splice(0)) wake()
+  }
+
+  /** Simulates retention deleting everything before `offset`. */
+  deleteBefore(topic: string, partition: number, offset: bigint): void {
+    const log = this.#log(topic, partition)
+    log.messages = log.messages.filter((m) => m.offset >= offset)
+    log.start = offset
+  }
+
+  messages(topic: string, partition: number): IncomingMessage[] {
+    return this.#log(topic, partition).messages
+  }
+
+  setCommitted(groupId: string, topic: string, partition: number, offset: bigint): void {
+    const group = this.commits.get(groupId) ?? new Map<string, bigint>()
+    group.set(partitionKey(topic, partition), offset)
+    this.commits.set(groupId, group)
+  }
+
+  committed(groupId: string, topic: string, partition: number): bigint | undefined {
+    return this.commits.get(groupId)?.get(partitionKey(topic, partition))
+  }
+
+  async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const missing = topics.filter((t) => !this.#partitionCounts.has(t))
+    if (missing.length > 0) throw new UnknownTopicError(missing)
+    return new Map(topics.map((t) => [t, this.#partitionCounts.get(t)!]))
+  }
+
+  async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+    const collect = (): FetchedPartition[] =>
+      positions.map(({ topic, partition, offset }) => {
+        const log = this.#log(topic, partition)
+        const end = this.#end(log)
+        if (offset < log.start || offset > end) return { topic, partition, kind: 'offset-out-of-range' }
+        return {
+          topic,
+          partition,
+          kind: 'records',
+          messages: log.messages.slice(Number(offset - log.start)),
+          highWatermark: end,
+          logStartOffset: log.start,
+        }
+      })
+    const hasData = (result: FetchedPartition[]) =>
+      result.some((r) => r.kind === 'offset-out-of-range' || r.messages.length > 0)
+    let result = collect()
+    if (!hasData(result)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.maxWaitMs)
+        this.#waiters.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+      result = collect()
+    }
+    return result
+  }
+
+  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    this.calls.push(`commit ${offsets.map((o) => `${o.topic}/${o.partition}=${o.offset}`).join(' ')}`)
+    if (this.failNextCommit) {
+      const error = this.failNextCommit
+      this.failNextCommit = undefined
+      throw error
+    }
+    for (const o of offsets) this.setCommitted(groupId, o.topic, o.partition, o.offset)
+  }
+
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return partitions.flatMap(({ topic, partition }) => {
+      const offset = this.committed(groupId, topic, partition)
+      return offset === undefined ? [] : [{ topic, partition, offset }]
+    })
+  }
+
+  async listOffsets(
+    partitions: TopicPartition[],
+    which: 'earliest' | 'latest',
+  ): Promise<TopicPartitionOffset[]> {
+    return partitions.map(({ topic, partition }) => {
+      const log = this.#log(topic, partition)
+      return { topic, partition, offset: which === 'earliest' ? log.start : this.#end(log) }
+    })
+  }
+
+  async produce(messages: OutgoingMessage[]): Promise<void> {
+    this.calls.push(`produce ${messages.length}`)
+    if (this.failNextProduce) {
+      const error = this.failNextProduce
+      this.failNextProduce = undefined
+      throw error
+    }
+    for (const m of messages) {
+      const value = toBuffer(m.value)
+      this.append(m.topic, m.partition ?? 0, [value ? value.toString() : ''])
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,329 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ConfigurationError } from '../../src/processor/errors.ts'
+import type { IncomingMessage } from '../../src/processor/messages.ts'
+import type { TopicProcessorConfig } from '../../src/processor/options.ts'
+import { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import type { MessageProcessor, Sender } from '../../src/processor/types.ts'
+import { captureLogger } from '../helpers/capture-logger.ts'
+import { FakeKafka } from './fake-kafka.ts'
+
+const group = 'kasper-topic-processor-test'
+
+function recorder() {
+  const batches: Array<{ partition: number; values: string[] }> = []
+  const processor = (partition: number): MessageProcessor => ({
+    process(messages: IncomingMessage[]) {
+      batches.push({ partition, values: messages.map((m) => `${m.topic}:${m.value?.toString()}`) })
+    },
+  })
+  return { batches, processor }
+}
+
+function config(kafka: FakeKafka, overrides: Partial<TopicProcessorConfig> = {}): TopicProcessorConfig {
+  return {
+    name: 'test',
+    client: kafka,
+    inputTopics: ['in'],
+    inputPartitions: [0],
+    batchSize: 3,
+    batchWaitMs: 30,
+    logger: captureLogger(),
+    ...overrides,
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(5)
+  }
+}
+
+describe('TopicProcessor (in-memory Kafka)', () => {
+  test('batches by size, then by wait time, and commits last offset + 1', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['a', 'b', 'c', 'd', 'e', 'f', 'g'])
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka), processor)
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 7n)
+    assert.deepEqual(
+      batches.map((b) => b.values.length),
+      [3, 3, 1],
+    )
+    assert.deepEqual(batches.flatMap((b) => b.values).join(','), 'in:a,in:b,in:c,in:d,in:e,in:f,in:g')
+    await tp.close()
+    await loop
+  })
+
+  test('an empty batch never reaches process()', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { fetch: { maxWaitMs: 10 } }), processor)
+    const loop = tp.runLoop()
+    await sleep(100)
+    await tp.close()
+    await loop
+    assert.equal(batches.length, 0)
+    assert.deepEqual(kafka.calls, [])
+  })
+
+  test('partition p of every input topic goes to the same processor in the same batch', async () => {
+    const kafka = new FakeKafka({ tweets: 2, followers: 2 })
+    kafka.append('tweets', 1, ['t1', 't2'])
+    kafka.append('followers', 1, ['f1'])
+    kafka.append('tweets', 0, ['t0'])
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(
+      config(kafka, { inputTopics: ['tweets', 'followers'], inputPartitions: [0, 1], batchSize: 100 }),
+      processor,
+    )
+    const loop = tp.runLoop()
+    await until(() => batches.length === 2)
+    await tp.close()
+    await loop
+    const p1 = batches.find((b) => b.partition === 1)!
+    assert.deepEqual(p1.values.sort(), ['followers:f1', 'tweets:t1', 'tweets:t2'])
+    assert.deepEqual(
+      p1.values.filter((v) => v.startsWith('tweets')),
+      ['tweets:t1', 'tweets:t2'],
+    )
+  })
+
+  test('sent messages are produced and acknowledged before offsets are committed', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1 })
+    kafka.append('in', 0, ['a', 'b', 'c'])
+    const processor: MessageProcessor = {
+      process(messages, sender: Sender) {
+        for (const m of messages) sender.send({ topic: 'out', value: m.value })
+      },
+    }
+    const tp = new TopicProcessor(config(kafka), () => processor)
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 3n)
+    await tp.close()
+    await loop
+    assert.deepEqual(kafka.calls, ['produce 3', 'commit in/0=3'])
+    assert.deepEqual(
+      kafka.messages('out', 0).map((m) => m.value?.toString()),
+      ['a', 'b', 'c'],
+    )
+  })
+
+  test('flush() produces at once; a Sender cannot be used after process() returned', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1 })
+    kafka.append('in', 0, ['a', 'b', 'c'])
+    let kept: Sender | undefined
+    const processor: MessageProcessor = {
+      async process(_messages, sender) {
+        sender.send({ topic: 'out', value: 'first' })
+        await sender.flush()
+        assert.equal(kafka.messages('out', 0).length, 1)
+        sender.send({ topic: 'out', value: 'second' })
+        kept = sender
+      },
+    }
+    const tp = new TopicProcessor(config(kafka), () => processor)
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 3n)
+    await tp.close()
+    await loop
+    assert.deepEqual(kafka.calls, ['produce 1', 'produce 1', 'commit in/0=3'])
+    assert.throws(() => kept!.send({ topic: 'out', value: 'late' }), /after process\(\) returned/)
+  })
+
+  test('an error thrown by process() stops the loop and the batch is not committed', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['a', 'b', 'c', 'poison', 'e', 'f'])
+    const poison = new Error('poison record')
+    const logger = captureLogger()
+    const processor: MessageProcessor = {
+      process(messages) {
+        if (messages.some((m) => m.value?.toString() === 'poison')) throw poison
+      },
+    }
+    const tp = new TopicProcessor(config(kafka, { logger }), () => processor)
+    await assert.rejects(tp.runLoop(), (error) => error === poison)
+    assert.equal(kafka.committed(group, 'in', 0), 3n)
+    const failure = logger.lines.find((l) => l.level === 'error')!
+    assert.match(failure.message, /not committed/)
+    assert.deepEqual(failure.fields.offsets, ['in/0@3..5'])
+    await tp.close()
+  })
+
+  test('a produce failure stops the loop and the batch is not committed', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1 })
+    kafka.append('in', 0, ['a', 'b', 'c'])
+    kafka.failNextProduce = new Error('broker said no')
+    const processor: MessageProcessor = {
+      process: (_messages, sender) => sender.send({ topic: 'out', value: 'x' }),
+    }
+    const tp = new TopicProcessor(config(kafka), () => processor)
+    await assert.rejects(tp.runLoop(), /broker said no/)
+    assert.equal(kafka.committed(group, 'in', 0), undefined)
+  })
+
+  test('a committed offset beyond the log end resumes at the log end', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['a', 'b'])
+    kafka.setCommitted(group, 'in', 0, 50n)
+    const logger = captureLogger()
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { logger }), processor)
+    const loop = tp.runLoop()
+    await until(() => tp.progress().length === 1)
+    kafka.append('in', 0, ['c'])
+    await until(() => kafka.committed(group, 'in', 0) === 3n)
+    await tp.close()
+    await loop
+    assert.deepEqual(
+      batches.flatMap((b) => b.values),
+      ['in:c'],
+    )
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && /beyond the log end/.test(l.message)))
+  })
+
+  test('a committed offset deleted by retention falls back to the log start with a warning', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['a', 'b', 'c', 'd'])
+    kafka.deleteBefore('in', 0, 2n)
+    kafka.setCommitted(group, 'in', 0, 1n)
+    const logger = captureLogger()
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { logger }), processor)
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 4n)
+    await tp.close()
+    await loop
+    assert.deepEqual(
+      batches.flatMap((b) => b.values),
+      ['in:c', 'in:d'],
+    )
+    const warning = logger.lines.find((l) => l.level === 'warn')!
+    assert.match(warning.message, /deleted by retention/)
+    assert.equal(warning.fields.skipped, '1')
+  })
+
+  test('retention overtaking a running processor resumes at the log start', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    const { batches, processor } = recorder()
+    const logger = captureLogger()
+    const tp = new TopicProcessor(config(kafka, { logger, fetch: { maxWaitMs: 10 } }), processor)
+    const loop = tp.runLoop()
+    await until(() => tp.progress().length === 1)
+    await tp.close()
+    await loop
+    kafka.append('in', 0, ['a', 'b', 'c', 'd', 'e'])
+    kafka.deleteBefore('in', 0, 3n)
+    const again = new TopicProcessor(config(kafka, { logger }), processor)
+    const loop2 = again.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 5n)
+    await again.close()
+    await loop2
+    assert.deepEqual(
+      batches.flatMap((b) => b.values),
+      ['in:d', 'in:e'],
+    )
+  })
+
+  test('hasConsumedAllMessages() compares with the live log end; empty partitions count as drained', async () => {
+    const kafka = new FakeKafka({ in: 2 })
+    kafka.append('in', 0, ['a'])
+    const { processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { inputPartitions: [0, 1], batchWaitMs: 10 }), processor)
+    assert.equal(await tp.hasConsumedAllMessages(), false)
+    const loop = tp.runLoop()
+    await until(() => tp.hasConsumedAllMessages())
+    kafka.append('in', 1, ['b'])
+    assert.equal(await tp.hasConsumedAllMessages(), false)
+    await until(() => tp.hasConsumedAllMessages())
+    const status = await tp.drainStatus()
+    assert.deepEqual(
+      status.partitions.map((p) => [p.partition, p.next, p.logEnd, p.lag]),
+      [
+        [0, 1n, 1n, 0n],
+        [1, 1n, 1n, 0n],
+      ],
+    )
+    await tp.close()
+    await tp.close()
+    await loop
+  })
+
+  test('initialOffset "latest" skips the backlog of a group without commits', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['old'])
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { initialOffset: 'latest' }), processor)
+    const loop = tp.runLoop()
+    await until(() => tp.progress().length === 1)
+    kafka.append('in', 0, ['new'])
+    await until(() => kafka.committed(group, 'in', 0) === 2n)
+    await tp.close()
+    await loop
+    assert.deepEqual(
+      batches.flatMap((b) => b.values),
+      ['in:new'],
+    )
+  })
+
+  test('close() before runLoop() makes runLoop() return at once', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    const tp = new TopicProcessor(config(kafka), recorder().processor)
+    await tp.close()
+    await tp.runLoop()
+  })
+
+  describe('bad configuration gives one clear error before anything is consumed', () => {
+    const kafka = new FakeKafka({ a: 2, b: 3 })
+    const cases: Array<[string, Partial<TopicProcessorConfig>, RegExp]> = [
+      ['batchSize < 1', { batchSize: 0 }, /^batchSize: must be an integer ≥ 1/],
+      [
+        'partition listed twice',
+        { inputPartitions: [0, 1, 0] },
+        /^inputPartitions: partition 0 is listed twice/,
+      ],
+      ['no input topics', { inputTopics: [] }, /^inputTopics: at least one topic/],
+      ['bad initialOffset', { initialOffset: 'newest' as 'latest' }, /^initialOffset: must be/],
+    ]
+    for (const [what, overrides, message] of cases) {
+      test(what, () => {
+        assert.throws(
+          () => new TopicProcessor(config(kafka, { inputTopics: ['a'], ...overrides }), recorder().processor),
+          (error) => error instanceof ConfigurationError && message.test(error.message),
+        )
+      })
+    }
+
+    test('a partition without a processor', () => {
+      assert.throws(
+        () => new TopicProcessor(config(kafka, { inputTopics: ['a'], inputPartitions: [0, 1] }), new Map()),
+        /^ConfigurationError: processors: no MessageProcessor for partition 0/,
+      )
+    })
+
+    const runtimeCases: Array<[string, Partial<TopicProcessorConfig>, RegExp]> = [
+      [
+        'unknown topic',
+        { inputTopics: ['a', 'nope', 'neither'] },
+        /^inputTopics: unknown topics: nope, neither/,
+      ],
+      ['different partition counts', { inputTopics: ['a', 'b'] }, /same partition count \(a=2, b=3\)/],
+      [
+        'a partition that does not exist',
+        { inputTopics: ['a'], inputPartitions: [1, 2] },
+        /partition 2 does not exist/,
+      ],
+    ]
+    for (const [what, overrides, message] of runtimeCases) {
+      test(what, async () => {
+        const tp = new TopicProcessor(config(kafka, overrides), recorder().processor)
+        await assert.rejects(tp.runLoop(), (e) => e instanceof ConfigurationError && message.test(e.message))
+        assert.equal(kafka.commits.size, 0)
+      })
+    }
+  })
+})

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import type { KafkaConnectionOptions } from '../kafka/types.ts'
+import { ConfigurationError } from '../processor/errors.ts'
+import type { KasperConfig } from './schema.ts'
+
+export function toConnectionOptions(kafka: KasperConfig['kafka']): KafkaConnectionOptions {
+  const { sasl, tls } = kafka
+  return {
+    brokers: kafka.brokers,
+    clientId: kafka.clientId,
+    ...(sasl
+      ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password ?? '' } }
+      : {}),
+    ...(tls?.enabled
+      ? {
+          tls: {
+            rejectUnauthorized: tls.rejectUnauthorized,
+            ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+            ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+            ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+            ...(tls.servername ? { servername: tls.servername } : {}),
+          },
+        }
+      : {}),
+    ...(kafka.connectTimeoutMs ? { connectTimeoutMs: kafka.connectTimeoutMs } : {}),
+    ...(kafka.requestTimeoutMs ? { requestTimeoutMs: kafka.requestTimeoutMs } : {}),
+  }
+}
+
+/**
+ * The partitions this instance (pod) processes: the configured ones (or all), keeping those with
+ * `partition % instance.count == instance.index`, so pods of a StatefulSet never overlap.
+ */
+export function instancePartitions(config: KasperConfig, partitionCount: number): number[] {
+  const { partitions } = config.processor
+  const candidates = partitions === 'all' ? Array.from({ length: partitionCount }, (_, p) => p) : partitions
+  const seen = new Set<number>()
+  for (const partition of candidates) {
+    if (partition >= partitionCount) {
+      throw new ConfigurationError(
+        `processor.partitions: partition ${partition} does not exist (the input topics have ${partitionCount} partitions)`,
+      )
+    }
+    if (seen.has(partition))
+      throw new ConfigurationError(`processor.partitions: partition ${partition} is listed twice`)
+    seen.add(partition)
+  }
+  const { index, count } = config.instance
+  return candidates.filter((partition) => partition % count === index).sort((a, b) => a - b)
+}
+
+export function workerThreadCount(config: KasperConfig): number {
+  const { threads } = config.workers
+  return threads === 'auto' ? availableParallelism() : threads
+}
+
+const secretKeys = new Set(['password', 'passwordFile'])
+
+/** The configuration without secrets, for /status and logs. URLs lose their credentials. */
+export function redactConfig(config: KasperConfig): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value) => {
+      if (secretKeys.has(key) && value !== undefined) return '<redacted>'
+      if ((key === 'url' || key === 'node') && typeof value === 'string')
+        return value.replace(/\/\/[^@/]*@/, '//<redacted>@')
+      return value
+    }),
+  )
+}

@@ -1,0 +1,6 @@
+export { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from './derive.ts'
+export { environmentOverrides } from './env.ts'
+export { ConfigFileError } from './errors.ts'
+export { loadConfig, parseConfig } from './load.ts'
+export type { ElasticsearchStoreConfig, KasperConfig, RedisStoreConfig, StoreConfig } from './schema.ts'
+export { configSchema } from './schema.ts'

@@ -1,0 +1,134 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import type * as z from 'zod'
+import { applyEnvironment } from './env.ts'
+import { ConfigFileError } from './errors.ts'
+import { configSchema, type KasperConfig } from './schema.ts'
+
+type Env = Record<string, string | undefined>
+
+const describeValue = (value: unknown): string =>
+  Array.isArray(value)
+    ? 'a list'
+    : value === null
+      ? 'null'
+      : typeof value === 'object'
+        ? 'a mapping'
+        : JSON.stringify(value)
+
+/** Messages a user reads: "required", "must be a number, got "abc"" rather than zod's generic wording. */
+const errorMap: z.core.$ZodErrorMap = (issue) => {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return 'required'
+    return `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${describeValue(issue.input)}`
+  }
+  if (issue.code === 'invalid_value') {
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`
+  }
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`
+  if (issue.code === 'invalid_union') {
+    if (issue.note === 'No matching discriminator')
+      return `must be one of map, multi-map, redis, multi-redis, elasticsearch, multi-elasticsearch`
+    return `not valid: got ${describeValue(issue.input)}`
+  }
+  return undefined
+}
+
+const formatPath = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  )
+
+function readSecretFile(
+  file: string,
+  field: string,
+  baseDir: string,
+  problems: string[],
+): string | undefined {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file)
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch (error) {
+    problems.push(`${field}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+    return undefined
+  }
+}
+
+/** Reads `*File` secrets, checks TLS files and the processor module, and makes paths absolute. */
+function resolveFiles(config: KasperConfig, baseDir: string): string[] {
+  const problems: string[] = []
+  const { sasl, tls } = config.kafka
+  if (sasl) {
+    if (sasl.passwordFile)
+      sasl.password = readSecretFile(sasl.passwordFile, 'kafka.sasl.passwordFile', baseDir, problems)
+    else if (sasl.password === undefined) {
+      problems.push(
+        'kafka.sasl.password: required (set KASPER_KAFKA_SASL_PASSWORD or kafka.sasl.passwordFile)',
+      )
+    }
+  }
+  if (tls) {
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      const file = tls[key]
+      if (file === undefined) continue
+      tls[key] = isAbsolute(file) ? file : resolve(baseDir, file)
+      if (!existsSync(tls[key])) problems.push(`kafka.tls.${key}: no such file ${tls[key]}`)
+    }
+  }
+  for (const [name, store] of Object.entries(config.stores)) {
+    if ('passwordFile' in store && store.passwordFile) {
+      store.password = readSecretFile(store.passwordFile, `stores.${name}.passwordFile`, baseDir, problems)
+    }
+  }
+  const module = config.processor.module
+  config.processor.module = isAbsolute(module) ? module : resolve(baseDir, module)
+  if (!existsSync(config.processor.module)) {
+    problems.push(`processor.module: no such file ${config.processor.module}`)
+  }
+  return problems
+}
+
+/** Validates a parsed configuration object; `source` names it in errors, `baseDir` anchors relative paths. */
+export function parseConfig(
+  raw: unknown,
+  options: { source: string; baseDir: string; env?: Env },
+): KasperConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigFileError(options.source, ['must be a mapping with kafka and processor sections'])
+  }
+  const { config } = applyEnvironment(raw as Record<string, unknown>, options.env ?? process.env)
+  const result = configSchema.safeParse(config, { error: errorMap })
+  if (!result.success) {
+    throw new ConfigFileError(
+      options.source,
+      result.error.issues.map((issue) => `${formatPath(issue.path) || '(top level)'}: ${issue.message}`),
+    )
+  }
+  const problems = resolveFiles(result.data, options.baseDir)
+  if (problems.length > 0) throw new ConfigFileError(options.source, problems)
+  return result.data
+}
+
+/** Reads a YAML (or JSON) configuration file and applies KASPER_* environment overrides. */
+export function loadConfig(file: string, env: Env = process.env): KasperConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigFileError(file, [
+      code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? String(error)}`,
+    ])
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text, { prettyErrors: true })
+  } catch (error) {
+    throw new ConfigFileError(file, [`not valid YAML: ${(error as Error).message.split('\n')[0]}`])
+  }
+  return parseConfig(raw ?? {}, { source: file, baseDir: dirname(resolve(file)), env })
+}

@@ -1,0 +1,135 @@
+import * as z from 'zod'
+
+const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
+const milliseconds = positiveInt(1)
+const nonEmpty = z.string().min(1, 'must not be empty')
+
+const sasl = z.strictObject({
+  mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+  username: nonEmpty,
+  /** Prefer KASPER_KAFKA_SASL_PASSWORD or passwordFile: secrets do not belong in a ConfigMap. */
+  password: z.string().optional(),
+  passwordFile: nonEmpty.optional(),
+})
+
+const tls = z.strictObject({
+  enabled: z.boolean().default(true),
+  caFile: nonEmpty.optional(),
+  certFile: nonEmpty.optional(),
+  keyFile: nonEmpty.optional(),
+  rejectUnauthorized: z.boolean().default(true),
+  servername: nonEmpty.optional(),
+})
+
+const kafka = z.strictObject({
+  brokers: z.array(nonEmpty).min(1, 'must list at least one broker'),
+  client: z.enum(['platformatic', 'kafkajs']).default('platformatic'),
+  clientId: nonEmpty.default('kasper'),
+  sasl: sasl.optional(),
+  tls: tls.optional(),
+  connectTimeoutMs: milliseconds.optional(),
+  requestTimeoutMs: milliseconds.optional(),
+})
+
+const processor = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-" (it names the consumer group)'),
+  /** Path to the user's module; relative paths are resolved against the configuration file's folder. */
+  module: nonEmpty,
+  inputTopics: z.array(nonEmpty).min(1, 'must list at least one topic'),
+  partitions: z
+    .union([z.literal('all'), z.array(positiveInt(0)).min(1, 'must list at least one partition')])
+    .default('all'),
+  batchSize: positiveInt().default(1000),
+  batchWaitMs: milliseconds.default(5000),
+  initialOffset: z.enum(['earliest', 'latest']).default('earliest'),
+  metricsUpdateIntervalMs: milliseconds.default(15000),
+  options: z.record(z.string(), z.unknown()).default({}),
+})
+
+const instance = z
+  .strictObject({
+    index: positiveInt(0).default(0),
+    count: positiveInt().default(1),
+  })
+  .refine((i) => i.index < i.count, { message: 'index must be < count', path: ['index'] })
+
+const workers = z.strictObject({
+  threads: z.union([z.literal('auto'), positiveInt()]).default('auto'),
+  heartbeatIntervalMs: milliseconds.default(1000),
+  heartbeatTimeoutMs: milliseconds.default(30000),
+})
+
+const restart = z.strictObject({
+  /** Consecutive failures of one worker before the whole process gives up (exit 1). */
+  maxRestarts: positiveInt(0).default(10),
+  initialBackoffMs: milliseconds.default(1000),
+  maxBackoffMs: milliseconds.default(30000),
+})
+
+const storeCommon = {
+  operationTimeoutMs: milliseconds.default(5000),
+}
+
+const redisStore = z.strictObject({
+  ...storeCommon,
+  type: z.enum(['redis', 'multi-redis']),
+  url: nonEmpty,
+  /** Read from a file (e.g. a mounted Secret) or KASPER_STORES_<NAME>_PASSWORD; never needed inline. */
+  passwordFile: nonEmpty.optional(),
+  password: z.string().optional(),
+  keyPrefix: nonEmpty,
+  /** Wrap the key prefix in {} so all keys of a store hash to one Redis Cluster slot. */
+  hashTag: z.boolean().default(false),
+})
+
+const elasticsearchStore = z.strictObject({
+  ...storeCommon,
+  type: z.enum(['elasticsearch', 'multi-elasticsearch']),
+  node: nonEmpty,
+  /** The index of a single store, or the prefix of per-tenant indices (`<index>-<tenant>`). */
+  index: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase Elasticsearch index name'),
+  username: nonEmpty.optional(),
+  passwordFile: nonEmpty.optional(),
+  password: z.string().optional(),
+})
+
+const mapStore = z.strictObject({ type: z.enum(['map', 'multi-map']) })
+
+const store = z.discriminatedUnion('type', [mapStore, redisStore, elasticsearchStore])
+
+const logging = z.strictObject({
+  format: z.enum(['json', 'text', 'basic']).default('json'),
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+})
+
+const admin = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: nonEmpty.default('0.0.0.0'),
+  port: positiveInt(0).max(65535, 'must be ≤ 65535').default(9464),
+})
+
+const shutdown = z.strictObject({
+  /** How long workers may take to finish their batch and commit before they are stopped by force. */
+  timeoutMs: milliseconds.default(30000),
+})
+
+export const configSchema = z.strictObject({
+  kafka,
+  processor,
+  instance: instance.prefault({}),
+  workers: workers.prefault({}),
+  restart: restart.prefault({}),
+  stores: z
+    .record(z.string().regex(/^[A-Za-z0-9_]+$/, 'store names are letters, digits and "_"'), store)
+    .default({}),
+  logging: logging.prefault({}),
+  admin: admin.prefault({}),
+  shutdown: shutdown.prefault({}),
+})
+
+export type KasperConfig = z.output<typeof configSchema>
+export type StoreConfig = z.output<typeof store>
+export type RedisStoreConfig = z.output<typeof redisStore>
+export type ElasticsearchStoreConfig = z.output<typeof elasticsearchStore>

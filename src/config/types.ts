@@ -1,0 +1,1 @@
+export type { ElasticsearchStoreConfig, KasperConfig, RedisStoreConfig, StoreConfig } from './schema.ts'

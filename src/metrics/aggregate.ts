@@ -8,14 +8,22 @@ import {
 
 export type WorkerMetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[]
 
+const withWorkerLabel = (worker: string, metrics: WorkerMetricsSnapshot): WorkerMetricsSnapshot =>
+  metrics.map((metric) => ({
+    ...metric,
+    values: metric.values.map((value) => ({ ...value, labels: { ...value.labels, worker } })),
+  }))
+
 /**
- * One exposition for the whole pod: the workers' metrics summed by label set (each worker owns disjoint
- * partitions, so sums are exact) followed by the supervisor's own metrics.
+ * One exposition for the whole pod: every worker's metrics with a `worker` label, merged by prom-client's
+ * aggregator (series of different workers never collide), followed by the supervisor's own metrics.
  */
 export async function renderWorkerMetrics(
   snapshots: { worker: string; metrics: WorkerMetricsSnapshot }[],
   supervisorRegistry: Registry<PrometheusContentType>,
 ): Promise<string> {
-  const workers = AggregatorRegistry.aggregate<PrometheusContentType>(snapshots.map((s) => s.metrics))
+  const workers = AggregatorRegistry.aggregate<PrometheusContentType>(
+    snapshots.map((s) => withWorkerLabel(s.worker, s.metrics)),
+  )
   return Registry.merge([supervisorRegistry, workers]).metrics()
 }

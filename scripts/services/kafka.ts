@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { kafkaMetadataBrokers } from './kafka-protocol.ts'
+import { copyDependencies } from './maven.ts'
+import { scriptsDir, stateDir } from './paths.ts'
+import { requireCommand, serviceError } from './process.ts'
+import type { ServiceDefinition } from './types.ts'
+
+export const kafkaVersion = process.env.KASPER_KAFKA_VERSION ?? '4.3.1'
+const ports = { plaintext: 19092, controller: 19093, sasl: 19094 }
+export const saslUser = { username: 'kasper', password: 'kasper-secret' }
+
+function serverProperties(dataDir: string, major: number): string {
+  const lines = [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
+    `listeners=PLAINTEXT://127.0.0.1:${ports.plaintext},CONTROLLER://127.0.0.1:${ports.controller},SASL_PLAINTEXT://127.0.0.1:${ports.sasl}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl}`,
+    'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms=PLAIN',
+    'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${saslUser.username}" password="${saslUser.password}" user_${saslUser.username}="${saslUser.password}";`,
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'auto.create.topics.enable=false',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=1',
+    'group.initial.rebalance.delay.ms=0',
+    'log.cleaner.dedupe.buffer.size=1048577',
+    ...(major >= 4
+      ? ['share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1']
+      : []),
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+export const kafka: ServiceDefinition = {
+  name: 'kafka',
+  ports: Object.values(ports),
+  testEnv: {
+    KASPER_TEST_KAFKA_BROKERS: `127.0.0.1:${ports.plaintext}`,
+    KASPER_TEST_KAFKA_SASL_BROKERS: `127.0.0.1:${ports.sasl}`,
+  },
+  overrideVariable: 'KASPER_TEST_KAFKA_BROKERS',
+  readyTimeoutMs: 90_000,
+  stopTimeoutMs: 20_000,
+  prepare(runDir) {
+    requireCommand(
+      'kafka',
+      'java',
+      'install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)',
+    )
+    const major = Number(kafkaVersion.split('.')[0])
+    const libs = join(stateDir('kafka'), `libs-${kafkaVersion}`)
+    copyDependencies('kafka', join(scriptsDir, 'kafka/pom.xml'), libs, {
+      'kafka.version': kafkaVersion,
+      ...(major < 4 ? { 'kafka.logging': 'log4j1' } : {}),
+    })
+    const properties = join(runDir, 'server.properties')
+    writeFileSync(properties, serverProperties(join(runDir, 'data'), major))
+    const classpath = `${libs}/*`
+    const clusterId = randomBytes(16).toString('base64url')
+    const format = [
+      '-Xmx256m',
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      properties,
+    ]
+    const formatted = spawnSync('java', format, { encoding: 'utf8' })
+    if (formatted.status !== 0) {
+      throw serviceError(
+        'kafka',
+        `formatting the storage failed:\n${formatted.stdout}${formatted.stderr}`,
+        `java ${format.join(' ')}`,
+      )
+    }
+    const logging =
+      major >= 4
+        ? `-Dlog4j2.configurationFile=${join(scriptsDir, 'kafka/log4j2.properties')}`
+        : `-Dlog4j.configuration=file:${join(scriptsDir, 'kafka/log4j.properties')}`
+    return {
+      command: 'java',
+      args: [
+        '-Xms512m',
+        '-Xmx512m',
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        logging,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        properties,
+      ],
+      cwd: runDir,
+      env: process.env,
+    }
+  },
+  healthy: async () => (await kafkaMetadataBrokers('127.0.0.1', ports.plaintext)) >= 1,
+}

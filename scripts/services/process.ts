@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** A service that cannot start or answer; the message names the service, the command and the log's last lines. */
+export class ServiceError extends Error {
+  override name = 'ServiceError'
+}
+
+export function serviceError(
+  service: string,
+  problem: string,
+  command?: string,
+  logFile?: string,
+): ServiceError {
+  const parts = [`${service}: ${problem}`]
+  if (command) parts.push(`  command: ${command}`)
+  if (logFile && existsSync(logFile)) parts.push(`  last lines of ${logFile}:`, indent(tail(logFile, 20)))
+  return new ServiceError(parts.join('\n'))
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n')
+
+export function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '(no log)'
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+}
+
+export interface StartOptions {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  logFile: string
+  pidFile: string
+  uid?: number
+  gid?: number
+}
+
+/** Starts `command` in its own process group, output to `logFile`, and records its pid. */
+export function startDetached(command: string, args: string[], options: StartOptions): number {
+  const log = openSync(options.logFile, 'a')
+  try {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', log, log],
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
+    })
+    if (child.pid === undefined) throw new Error(`cannot start ${command}`)
+    child.unref()
+    writeFileSync(options.pidFile, String(child.pid))
+    return child.pid
+  } finally {
+    closeSync(log)
+  }
+}
+
+export function readPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined
+  const pid = Number(readFileSync(pidFile, 'utf8').trim())
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export const isGroupAlive = (pid: number): boolean => signalGroup(pid, 0)
+
+/** SIGTERM to the whole process group (launcher and children), SIGKILL after `timeoutMs`. */
+export async function stopGroup(pid: number, timeoutMs: number): Promise<void> {
+  if (!signalGroup(pid, 'SIGTERM')) return
+  const deadline = Date.now() + timeoutMs
+  while (isGroupAlive(pid) && Date.now() < deadline) await sleep(100)
+  if (isGroupAlive(pid)) {
+    signalGroup(pid, 'SIGKILL')
+    while (isGroupAlive(pid)) await sleep(50)
+  }
+}
+
+export async function stopRecorded(pidFile: string, timeoutMs: number): Promise<boolean> {
+  const pid = readPid(pidFile)
+  if (pid === undefined) return false
+  await stopGroup(pid, timeoutMs)
+  rmSync(pidFile, { force: true })
+  return true
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host })
+    socket.setTimeout(1000)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Polls `check` until it is true; false once `timeoutMs` passed or `stillRunning` says the process died. */
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  stillRunning: () => boolean,
+): Promise<'ready' | 'timeout' | 'exited'> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return 'ready'
+    if (!stillRunning()) return 'exited'
+    await sleep(250)
+  }
+  return 'timeout'
+}
+
+export function requireCommand(service: string, command: string, hint: string): void {
+  const paths = (process.env.PATH ?? '').split(':').map((dir) => `${dir}/${command}`)
+  if (!paths.some((path) => existsSync(path)))
+    throw serviceError(service, `${command} not found on PATH: ${hint}`)
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { ProduceError, UnknownTopicError } from '../../src/kafka/errors.ts'
+import { createKafkaClient, deleteRecordsBefore } from '../../src/kafka/index.ts'
+import type { FetchOptions, KafkaClient, TopicPartitionOffset } from '../../src/kafka/types.ts'
+import { clientKinds, freshTopics, testClient } from '../helpers/kafka.ts'
+import { kafkaBrokers, kafkaSaslBrokers, uniqueName } from '../helpers/services.ts'
+
+const fetchOptions: FetchOptions = {
+  maxWaitMs: 300,
+  minBytes: 1,
+  maxBytes: 10_000_000,
+  maxBytesPerPartition: 1_000_000,
+}
+
+async function fetchOne(client: KafkaClient, position: TopicPartitionOffset) {
+  const [fetched] = await client.fetch([position], fetchOptions)
+  assert.ok(fetched, 'the partition is in the response')
+  return fetched
+}
+
+for (const kind of clientKinds) {
+  describe(`KafkaClient contract (${kind})`, () => {
+    const client = testClient(kind)
+    after(() => client.close())
+
+    test('partitionCounts reads metadata and names every unknown topic', async () => {
+      const [a, b] = await freshTopics('counts', 3, 2)
+      assert.ok(a && b)
+      assert.deepEqual(
+        await client.partitionCounts([a, b]),
+        new Map([
+          [a, 3],
+          [b, 3],
+        ]),
+      )
+      const missing = [uniqueName('missing'), uniqueName('missing')]
+      await assert.rejects(client.partitionCounts([a, ...missing]), (error: Error) => {
+        assert.ok(error instanceof UnknownTopicError)
+        assert.deepEqual(error.topics, missing)
+        return true
+      })
+    })
+
+    test('produce then fetch returns the records in order with keys, values, headers and timestamps', async () => {
+      const [topic] = await freshTopics('records', 2)
+      assert.ok(topic)
+      await client.produce([
+        { topic, partition: 0, key: 'k1', value: 'v1', headers: { h: 'x' }, timestamp: 1_700_000_000_000 },
+        { topic, partition: 1, key: Buffer.from('k2'), value: Buffer.from('v2') },
+        { topic, partition: 0, key: null, value: null },
+        { topic, partition: 0, value: 'v3' },
+      ])
+      const fetched = await client.fetch(
+        [
+          { topic, partition: 0, offset: 0n },
+          { topic, partition: 1, offset: 0n },
+        ],
+        fetchOptions,
+      )
+      const p0 = fetched.find((f) => f.partition === 0)
+      const p1 = fetched.find((f) => f.partition === 1)
+      assert.ok(p0?.kind === 'records' && p1?.kind === 'records')
+      assert.deepEqual(
+        p0.messages.map((m) => [m.offset, m.key?.toString() ?? null, m.value?.toString() ?? null]),
+        [
+          [0n, 'k1', 'v1'],
+          [1n, null, null],
+          [2n, null, 'v3'],
+        ],
+      )
+      assert.equal(p0.messages[0]?.timestamp, 1_700_000_000_000)
+      assert.deepEqual(p0.messages[0]?.headers, { h: Buffer.from('x') })
+      assert.ok(Math.abs((p0.messages[2]?.timestamp ?? 0) - Date.now()) < 60_000)
+      assert.equal(p0.highWatermark, 3n)
+      assert.equal(p0.logStartOffset, 0n)
+      assert.deepEqual(
+        p1.messages.map((m) => [m.topic, m.partition, m.value?.toString()]),
+        [[topic, 1, 'v2']],
+      )
+    })
+
+    test('fetch from a middle offset skips the earlier records of the batch', async () => {
+      const [topic] = await freshTopics('middle', 1)
+      assert.ok(topic)
+      await client.produce(['a', 'b', 'c', 'd'].map((value) => ({ topic, partition: 0, value })))
+      const fetched = await fetchOne(client, { topic, partition: 0, offset: 2n })
+      assert.ok(fetched.kind === 'records')
+      assert.deepEqual(
+        fetched.messages.map((m) => `${m.offset}:${m.value}`),
+        ['2:c', '3:d'],
+      )
+    })
+
+    test('fetch at the log end waits at most maxWait and returns no messages', async () => {
+      const [topic] = await freshTopics('end', 1)
+      assert.ok(topic)
+      await client.produce([{ topic, partition: 0, value: 'only' }])
+      const started = Date.now()
+      const fetched = await fetchOne(client, { topic, partition: 0, offset: 1n })
+      assert.ok(Date.now() - started < 5000)
+      assert.ok(fetched.kind === 'records')
+      assert.deepEqual(fetched.messages, [])
+      assert.equal(fetched.highWatermark, 1n)
+    })
+
+    test('an offset beyond the log end is reported as out of range', async () => {
+      const [topic] = await freshTopics('range', 2)
+      assert.ok(topic)
+      await client.produce([{ topic, partition: 1, value: 'x' }])
+      const fetched = await client.fetch(
+        [
+          { topic, partition: 0, offset: 50n },
+          { topic, partition: 1, offset: 0n },
+        ],
+        fetchOptions,
+      )
+      assert.equal(fetched.find((f) => f.partition === 0)?.kind, 'offset-out-of-range')
+      const good = fetched.find((f) => f.partition === 1)
+      assert.ok(good?.kind === 'records')
+      assert.equal(good.messages.length, 1)
+    })
+
+    test('commits without joining the group (generation -1) and reads them back, across client kinds', async () => {
+      const [topic] = await freshTopics('commit', 2)
+      assert.ok(topic)
+      const group = uniqueName('group')
+      const partitions = [0, 1].map((partition) => ({ topic, partition }))
+      assert.deepEqual(await client.committedOffsets(group, partitions), [])
+      await client.commitOffsets(group, [{ topic, partition: 1, offset: 7n }])
+      assert.deepEqual(await client.committedOffsets(group, partitions), [
+        { topic, partition: 1, offset: 7n },
+      ])
+      for (const other of clientKinds) {
+        const reader = testClient(other)
+        try {
+          assert.deepEqual(await reader.committedOffsets(group, partitions), [
+            { topic, partition: 1, offset: 7n },
+          ])
+        } finally {
+          await reader.close()
+        }
+      }
+    })
+
+    test('listOffsets gives the log start and the log end', async () => {
+      const [topic] = await freshTopics('list', 1)
+      assert.ok(topic)
+      await client.produce(['a', 'b', 'c'].map((value) => ({ topic, partition: 0, value })))
+      await deleteRecordsBefore({ brokers: kafkaBrokers(), clientId: 'test' }, topic, 0, 1n)
+      assert.deepEqual(await client.listOffsets([{ topic, partition: 0 }], 'earliest'), [
+        { topic, partition: 0, offset: 1n },
+      ])
+      assert.deepEqual(await client.listOffsets([{ topic, partition: 0 }], 'latest'), [
+        { topic, partition: 0, offset: 3n },
+      ])
+    })
+
+    test('producing to a partition that does not exist rejects with a ProduceError naming it', async () => {
+      const [topic] = await freshTopics('noparts', 1)
+      assert.ok(topic)
+      await assert.rejects(client.produce([{ topic, partition: 5, value: 'x' }]), (error: Error) => {
+        assert.ok(error instanceof ProduceError, `${error}`)
+        assert.match(error.message, new RegExp(`${topic}/5`))
+        return true
+      })
+    })
+
+    test('connects through SASL/PLAIN, and a wrong password is refused', async () => {
+      const [topic] = await freshTopics('sasl', 1)
+      assert.ok(topic)
+      const { brokers, username, password } = kafkaSaslBrokers()
+      const sasl = createKafkaClient(kind, {
+        brokers,
+        clientId: 'sasl',
+        sasl: { mechanism: 'plain', username, password },
+      })
+      try {
+        assert.deepEqual(await sasl.partitionCounts([topic]), new Map([[topic, 1]]))
+      } finally {
+        await sasl.close()
+      }
+      const wrong = createKafkaClient(kind, {
+        brokers,
+        clientId: 'sasl',
+        sasl: { mechanism: 'plain', username, password: 'wrong' },
+        connectTimeoutMs: 3000,
+      })
+      try {
+        await assert.rejects(wrong.partitionCounts([topic]))
+      } finally {
+        await wrong.close()
+      }
+    })
+
+    test('close is idempotent', async () => {
+      const extra = testClient(kind)
+      await extra.partitionCounts((await freshTopics('close', 1)) as string[])
+      await extra.close()
+      await extra.close()
+    })
+  })
+}

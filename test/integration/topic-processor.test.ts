@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { deleteRecordsBefore } from '../../src/kafka/index.ts'
+import type { KafkaClient } from '../../src/kafka/types.ts'
+import { ConfigurationError } from '../../src/processor/errors.ts'
+import type { IncomingMessage } from '../../src/processor/messages.ts'
+import { consumerGroupId, type TopicProcessorConfig } from '../../src/processor/options.ts'
+import { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import type { MessageProcessor } from '../../src/processor/types.ts'
+import { captureLogger } from '../helpers/capture-logger.ts'
+import { clientKinds, freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
+import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+
+const text = (m: IncomingMessage) => m.value?.toString() ?? ''
+
+for (const kind of clientKinds) {
+  describe(`TopicProcessor against a real broker (${kind})`, () => {
+    const client: KafkaClient = testClient(kind)
+    after(() => client.close())
+
+    const config = (
+      overrides: Partial<TopicProcessorConfig> & Pick<TopicProcessorConfig, 'inputTopics'>,
+    ) => ({
+      name: uniqueName('tp'),
+      client,
+      inputPartitions: [0],
+      batchSize: 3,
+      batchWaitMs: 200,
+      logger: captureLogger(),
+      ...overrides,
+    })
+
+    test("Kasper's scenario: characters joined with fictions per partition, batchSize 3, exact output", async () => {
+      const [characters, fictions, output] = await freshTopics('kasper', 2, 3)
+      assert.ok(characters && fictions && output)
+      const fictionsData = [
+        { partition: 0, key: 'f1', value: 'The Hobbit' },
+        { partition: 1, key: 'f2', value: 'Dune' },
+      ]
+      const charactersData = [
+        { partition: 0, key: 'c1', value: 'Bilbo@f1' },
+        { partition: 0, key: 'c2', value: 'Gandalf@f1' },
+        { partition: 1, key: 'c3', value: 'Paul@f2' },
+        { partition: 0, key: 'c4', value: 'Smaug@f1' },
+        { partition: 1, key: 'c5', value: 'Chani@f2' },
+      ]
+      await client.produce(fictionsData.map((m) => ({ topic: fictions, ...m })))
+      await client.produce(charactersData.map((m) => ({ topic: characters, ...m })))
+
+      const batchSizes: number[] = []
+      const joinProcessor = (partition: number): MessageProcessor => {
+        const titles = new Map<string, string>()
+        const waiting: string[] = []
+        return {
+          process(messages, sender) {
+            batchSizes.push(messages.length)
+            for (const m of messages) assert.equal(m.partition, partition)
+            for (const m of messages.filter((m) => m.topic === fictions))
+              titles.set(m.key!.toString(), text(m))
+            waiting.push(...messages.filter((m) => m.topic === characters).map(text))
+            for (const entry of waiting.splice(0)) {
+              const [name, fiction] = entry.split('@') as [string, string]
+              const title = titles.get(fiction)
+              if (title === undefined) waiting.push(entry)
+              else sender.send({ topic: output, partition, key: name, value: `${name} appears in ${title}` })
+            }
+          },
+        }
+      }
+      const tp = new TopicProcessor(
+        config({ inputTopics: [characters, fictions], inputPartitions: [0, 1] }),
+        joinProcessor,
+      )
+      const loop = tp.runLoop()
+      await waitFor(() => tp.hasConsumedAllMessages(), 20_000, 'the processor to drain')
+      await tp.close()
+      await tp.close()
+      await loop
+      assert.ok(
+        batchSizes.every((size) => size >= 1 && size <= 3),
+        `batch sizes ${batchSizes}`,
+      )
+      const produced = await readAll(client, output, 2)
+      assert.deepEqual(produced.map((m) => `${m.partition}:${text(m)}`).sort(), [
+        '0:Bilbo appears in The Hobbit',
+        '0:Gandalf appears in The Hobbit',
+        '0:Smaug appears in The Hobbit',
+        '1:Chani appears in Dune',
+        '1:Paul appears in Dune',
+      ])
+      const inPartition0 = produced.filter((m) => m.partition === 0).map((m) => m.key?.toString())
+      assert.deepEqual(inPartition0, ['Bilbo', 'Gandalf', 'Smaug'], 'order within a partition is preserved')
+    })
+
+    test('a batch closes at batchSize or batchWaitMs after its first message; empty batches never reach process()', async () => {
+      const [input] = await freshTopics('batching', 1)
+      assert.ok(input)
+      await client.produce(['a', 'b', 'c', 'd', 'e'].map((value) => ({ topic: input, partition: 0, value })))
+      const batches: string[][] = []
+      const arrivals: number[] = []
+      const tp = new TopicProcessor(config({ inputTopics: [input], batchWaitMs: 400 }), () => ({
+        process(messages) {
+          batches.push(messages.map(text))
+          arrivals.push(Date.now())
+        },
+      }))
+      const loop = tp.runLoop()
+      await waitFor(() => batches.flat().length === 5, 10_000, 'five messages')
+      const lateProduce = Date.now()
+      await client.produce([{ topic: input, partition: 0, value: 'f' }])
+      await waitFor(() => batches.flat().length === 6, 10_000, 'the sixth message')
+      assert.ok(arrivals.at(-1)! - lateProduce >= 300, 'a lone message waits for batchWaitMs')
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      await tp.close()
+      await loop
+      assert.deepEqual(batches, [['a', 'b', 'c'], ['d', 'e'], ['f']])
+    })
+
+    test('sent messages are acknowledged before the batch offsets (last + 1) are committed', async () => {
+      const [input, output] = await freshTopics('ack', 1, 2)
+      assert.ok(input && output)
+      await client.produce(['1', '2', '3'].map((value) => ({ topic: input, partition: 0, value })))
+      const name = uniqueName('ack')
+      const observations: string[] = []
+      const tp = new TopicProcessor(config({ name, inputTopics: [input] }), () => ({
+        async process(messages, sender) {
+          for (const m of messages) sender.send({ topic: output, partition: 0, value: `out-${text(m)}` })
+          const committedBefore = await client.committedOffsets(consumerGroupId(name), [
+            { topic: input, partition: 0 },
+          ])
+          observations.push(`committed before return: ${committedBefore.length}`)
+        },
+      }))
+      const loop = tp.runLoop()
+      await waitFor(
+        async () =>
+          (await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition: 0 }]))[0]
+            ?.offset === 3n,
+        10_000,
+        'the commit of offset 3',
+      )
+      const produced = await readAll(client, output, 1)
+      assert.deepEqual(produced.map(text), ['out-1', 'out-2', 'out-3'])
+      assert.deepEqual(observations, ['committed before return: 0'])
+      await tp.close()
+      await loop
+    })
+
+    test('an error thrown by process() stops the loop; runLoop rejects and the batch is not committed', async () => {
+      const [input] = await freshTopics('fail', 1)
+      assert.ok(input)
+      await client.produce(['x', 'y'].map((value) => ({ topic: input, partition: 0, value })))
+      const name = uniqueName('fail')
+      const tp = new TopicProcessor(config({ name, inputTopics: [input] }), () => ({
+        process() {
+          throw new Error('enrichment service down')
+        },
+      }))
+      await assert.rejects(tp.runLoop(), /enrichment service down/)
+      const committed = await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition: 0 }])
+      assert.deepEqual(committed, [])
+    })
+
+    test('a committed offset beyond the log end resumes at the log end', async () => {
+      const [input] = await freshTopics('beyond', 1)
+      assert.ok(input)
+      await client.produce(['old'].map((value) => ({ topic: input, partition: 0, value })))
+      const name = uniqueName('beyond')
+      await client.commitOffsets(consumerGroupId(name), [{ topic: input, partition: 0, offset: 1000n }])
+      const seen: string[] = []
+      const logger = captureLogger()
+      const tp = new TopicProcessor(config({ name, inputTopics: [input], logger }), () => ({
+        process(messages) {
+          seen.push(...messages.map(text))
+        },
+      }))
+      const loop = tp.runLoop()
+      await waitFor(() => tp.progress().length > 0, 10_000, 'the processor to start')
+      await client.produce([{ topic: input, partition: 0, value: 'new' }])
+      await waitFor(() => seen.length > 0, 10_000, 'the new message')
+      await tp.close()
+      await loop
+      assert.deepEqual(seen, ['new'])
+      assert.ok(logger.lines.some((l) => l.level === 'warn' && /beyond the log end/.test(l.message)))
+    })
+
+    test('a committed offset deleted by retention falls back to the log start with a warning', async () => {
+      const [input] = await freshTopics('retention', 1)
+      assert.ok(input)
+      await client.produce(['a', 'b', 'c', 'd'].map((value) => ({ topic: input, partition: 0, value })))
+      const name = uniqueName('retention')
+      await client.commitOffsets(consumerGroupId(name), [{ topic: input, partition: 0, offset: 1n }])
+      await deleteRecordsBefore({ brokers: kafkaBrokers(), clientId: 'test' }, input, 0, 3n)
+      const seen: string[] = []
+      const logger = captureLogger()
+      const tp = new TopicProcessor(config({ name, inputTopics: [input], logger }), () => ({
+        process(messages) {
+          seen.push(...messages.map(text))
+        },
+      }))
+      const loop = tp.runLoop()
+      await waitFor(() => tp.hasConsumedAllMessages(), 10_000, 'the processor to drain')
+      await tp.close()
+      await loop
+      assert.deepEqual(seen, ['d'])
+      assert.ok(logger.lines.some((l) => l.level === 'warn' && /deleted by retention/.test(l.message)))
+    })
+
+    test('hasConsumedAllMessages() is fresh, and empty partitions count as drained', async () => {
+      const [input] = await freshTopics('drain', 3)
+      assert.ok(input)
+      const tp = new TopicProcessor(config({ inputTopics: [input], inputPartitions: [0, 1, 2] }), () => ({
+        process() {},
+      }))
+      const loop = tp.runLoop()
+      await waitFor(() => tp.hasConsumedAllMessages(), 10_000, 'empty partitions to count as drained')
+      await client.produce([{ topic: input, partition: 2, value: 'late' }])
+      assert.equal(await tp.hasConsumedAllMessages(), false, 'a new message is seen at once')
+      await waitFor(() => tp.hasConsumedAllMessages(), 10_000, 'the late message to be processed')
+      await tp.close()
+      await loop
+    })
+
+    test('bad configuration is one clear error before anything is consumed', async () => {
+      const [a] = await freshTopics('cfg-a', 2)
+      const [b] = await freshTopics('cfg-b', 3)
+      assert.ok(a && b)
+      const runWith = (overrides: Partial<TopicProcessorConfig>) =>
+        new TopicProcessor(config({ inputTopics: [a], ...overrides }), () => ({ process() {} })).runLoop()
+      await assert.rejects(runWith({ inputTopics: [uniqueName('missing')] }), (error: Error) => {
+        assert.ok(error instanceof ConfigurationError)
+        assert.match(error.message, /unknown topic/)
+        return true
+      })
+      await assert.rejects(runWith({ inputTopics: [a, b] }), /same partition count/)
+      await assert.rejects(runWith({ inputPartitions: [5] }), /partition 5 does not exist/)
+    })
+  })
+}

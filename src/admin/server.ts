@@ -1,0 +1,94 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+import { renderWorkerMetrics } from '../metrics/aggregate.ts'
+import type { WorkerCollection, WorkerView } from '../supervisor/supervisor.ts'
+
+/** What the admin server reads; it never changes anything. */
+export interface AdminSource {
+  isLive(): boolean
+  isReady(): boolean
+  workers(): WorkerView[]
+  collect(drain: boolean): Promise<WorkerCollection[]>
+  readonly startedAtMs: number
+}
+
+export interface AdminOptions {
+  host: string
+  port: number
+  /** The supervisor's own registry: process metrics, worker restarts and up. */
+  registry: Registry
+  source: AdminSource
+  /** Static facts for /status (instance, processor name, redacted config). */
+  describe: () => Record<string, unknown>
+}
+
+/** JSON cannot carry bigint; offsets stay exact up to 2^53, far beyond any real log. */
+const jsonSafe = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? Number(v) : v)))
+
+export async function startAdminServer(options: AdminOptions): Promise<FastifyInstance> {
+  const { source, registry } = options
+  const app = Fastify({ logger: false })
+
+  app.get('/metrics', async (_request, reply) => {
+    const collected = await source.collect(false)
+    const snapshots = collected.flatMap((c) =>
+      c.metrics ? [{ worker: String(c.worker), metrics: c.metrics }] : [],
+    )
+    reply.header('content-type', registry.contentType)
+    return renderWorkerMetrics(snapshots, registry)
+  })
+
+  app.get('/healthz', async (_request, reply) => {
+    const live = source.isLive()
+    reply.code(live ? 200 : 503)
+    return {
+      status: live ? 'ok' : 'unhealthy',
+      workers: source.workers().map((w) => ({ id: w.id, status: w.status })),
+    }
+  })
+
+  app.get('/readyz', async (_request, reply) => {
+    const ready = source.isReady()
+    reply.code(ready ? 200 : 503)
+    return {
+      status: ready ? 'ready' : 'not ready',
+      workers: source.workers().map((w) => ({ id: w.id, status: w.status, ready: w.ready })),
+    }
+  })
+
+  app.get('/drained', async (_request, reply) => {
+    const collected = await source.collect(true)
+    const partitions = collected.flatMap((c) =>
+      (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p })),
+    )
+    const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
+    const drained = errors.length === 0 && collected.every((c) => c.drain?.drained === true)
+    reply.code(drained ? 200 : 503)
+    return jsonSafe({ drained, partitions, ...(errors.length > 0 ? { errors } : {}) })
+  })
+
+  app.get('/status', async () => {
+    const workers = source.workers()
+    return jsonSafe({
+      ...options.describe(),
+      uptimeSeconds: Math.round((Date.now() - source.startedAtMs) / 1000),
+      live: source.isLive(),
+      ready: source.isReady(),
+      restarts: workers.reduce((sum, w) => sum + w.restarts, 0),
+      workers: workers.map((w) => ({
+        ...w,
+        progress: w.progress.map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          next: p.next,
+          logEnd: p.logEnd,
+          lag: p.logEnd === undefined ? undefined : p.logEnd > p.next ? p.logEnd - p.next : 0n,
+        })),
+      })),
+    })
+  })
+
+  await app.listen({ host: options.host, port: options.port })
+  return app
+}

@@ -1,0 +1,92 @@
+import { Command, CommanderError } from 'commander'
+import { instancePartitions, loadConfig, redactConfig, workerThreadCount } from '../config/index.ts'
+import { ConfigurationError } from '../processor/errors.ts'
+import { ProcessorModuleError } from '../supervisor/processor-module.ts'
+import { runKasper, StartupError } from '../supervisor/run.ts'
+import { exitCodes } from './exit-codes.ts'
+import { packageVersion } from './version.ts'
+
+export interface Io {
+  out: (line: string) => void
+  err: (line: string) => void
+}
+
+function validateConfig(file: string, io: Io): number {
+  const config = loadConfig(file)
+  const { processor, instance } = config
+  const partitions =
+    processor.partitions === 'all'
+      ? 'all (read from Kafka at start)'
+      : instancePartitions(config, Math.max(...processor.partitions) + 1).join(', ')
+  io.out(`${file}: valid`)
+  io.out(
+    `  processor ${processor.name} reads ${processor.inputTopics.join(', ')}; module ${processor.module}`,
+  )
+  io.out(
+    `  instance ${instance.index} of ${instance.count}; partitions ${partitions}; ${workerThreadCount(config)} worker thread(s)`,
+  )
+  io.out(`  stores: ${Object.keys(config.stores).join(', ') || 'none'}`)
+  io.out(JSON.stringify(redactConfig(config), null, 2))
+  return exitCodes.ok
+}
+
+/** Maps an error to the line a user reads and the exit code; unexpected errors keep their stack. */
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof ConfigurationError || error instanceof ProcessorModuleError) {
+    io.err(`kasper: ${error.message}`)
+    return exitCodes.badConfiguration
+  }
+  if (error instanceof StartupError) {
+    io.err(`kasper: ${error.message}`)
+    return exitCodes.failure
+  }
+  io.err(
+    `kasper: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  )
+  return exitCodes.failure
+}
+
+/** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  let exitCode: number = exitCodes.ok
+  const program = new Command('kasper')
+    .description('Process Kafka topics in small batches (Kasper for Node.js)')
+    .version(packageVersion(), '-v, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+    })
+    .showHelpAfterError()
+
+  program
+    .command('run')
+    .description('run the supervisor, its worker threads and the admin server until stopped')
+    .requiredOption(
+      '-c, --config <file>',
+      'configuration file (YAML or JSON); KASPER_* variables override it',
+    )
+    .option('--exit-when-drained', 'exit 0 once every assigned partition is processed to its log end', false)
+    .action(async (options: { config: string; exitWhenDrained: boolean }) => {
+      const config = loadConfig(options.config)
+      exitCode = await runKasper(config, { exitWhenDrained: options.exitWhenDrained })
+    })
+
+  program
+    .command('validate-config')
+    .description('check a configuration file (and KASPER_* overrides) without connecting anywhere')
+    .argument('<file>', 'configuration file')
+    .action((file: string) => {
+      exitCode = validateConfig(file, io)
+    })
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? exitCodes.ok : exitCodes.badConfiguration
+    }
+    return reportError(error, io)
+  }
+}

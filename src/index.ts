@@ -1,0 +1,51 @@
+// Kasper for Node.js: the library API. The runtime (CLI, supervisor, admin server) builds on it.
+export {
+  ConfigFileError,
+  type KasperConfig,
+  loadConfig,
+  parseConfig,
+} from './config/index.ts'
+export * from './kafka/index.ts'
+export {
+  basicLogger,
+  createLogger,
+  jsonLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  textLogger,
+} from './logging/index.ts'
+export {
+  type Counter,
+  createCoreMetrics,
+  type Gauge,
+  type Histogram,
+  type Labels,
+  type MetricsProvider,
+  NoopMetrics,
+  PrometheusMetrics,
+} from './metrics/index.ts'
+export {
+  ConfigurationError,
+  consumerGroupId,
+  type DrainStatus,
+  type IncomingHeaders,
+  type IncomingMessage,
+  type InitialOffset,
+  type MessageProcessor,
+  type MessageProcessors,
+  type OutgoingMessage,
+  type PartitionProgress,
+  type Sender,
+  TopicProcessor,
+  type TopicProcessorConfig,
+} from './processor/index.ts'
+export * from './stores/index.ts'
+export {
+  type ProcessorContext,
+  type ProcessorFactory,
+  ProcessorModuleError,
+  type RunOptions,
+  runKasper,
+  StartupError,
+} from './supervisor/index.ts'

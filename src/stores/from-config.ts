@@ -1,0 +1,64 @@
+import type { StoreConfig } from '../config/schema.ts'
+import type { MetricsProvider } from '../metrics/types.ts'
+import { ElasticsearchStore, MultiElasticsearchStore } from './elasticsearch.ts'
+import { MapStore, MultiMapStore } from './map.ts'
+import { MultiRedisStore, RedisStore } from './redis.ts'
+import type { MultiStore, Store } from './types.ts'
+
+export interface StoreContext {
+  processorName: string
+  metrics: MetricsProvider
+}
+
+export type NamedStores = Map<string, Store | MultiStore>
+
+function createStore(name: string, config: StoreConfig, context: StoreContext): Store | MultiStore {
+  const common = { processor: context.processorName, metrics: context.metrics }
+  switch (config.type) {
+    case 'map':
+      return new MapStore()
+    case 'multi-map':
+      return new MultiMapStore()
+    case 'redis':
+    case 'multi-redis': {
+      const options = {
+        ...common,
+        redis: config.url,
+        keyPrefix: config.keyPrefix,
+        hashTag: config.hashTag,
+        operationTimeoutMs: config.operationTimeoutMs,
+        ...(config.password ? { password: config.password } : {}),
+      }
+      return config.type === 'redis' ? new RedisStore(options) : new MultiRedisStore(options)
+    }
+    case 'elasticsearch':
+    case 'multi-elasticsearch': {
+      const connection = {
+        ...common,
+        elasticsearch: config.node,
+        operationTimeoutMs: config.operationTimeoutMs,
+        ...(config.username ? { username: config.username, password: config.password ?? '' } : {}),
+      }
+      return config.type === 'elasticsearch'
+        ? new ElasticsearchStore({ ...connection, index: config.index })
+        : new MultiElasticsearchStore({ ...connection, indexPrefix: config.index })
+    }
+    default: {
+      const unknown: never = config
+      throw new Error(`stores.${name}: unknown type ${JSON.stringify(unknown)}`)
+    }
+  }
+}
+
+/** The stores declared under `stores:`, by name; one set per worker thread. */
+export function createStores(stores: Record<string, StoreConfig>, context: StoreContext): NamedStores {
+  return new Map(Object.entries(stores).map(([name, config]) => [name, createStore(name, config, context)]))
+}
+
+export async function closeStores(stores: NamedStores): Promise<void> {
+  await Promise.allSettled(
+    [...stores.values()].map((store) =>
+      'close' in store && typeof store.close === 'function' ? store.close() : undefined,
+    ),
+  )
+}

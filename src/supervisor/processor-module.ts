@@ -1,0 +1,75 @@
+import { pathToFileURL } from 'node:url'
+import type { KasperConfig } from '../config/types.ts'
+import type { Logger } from '../logging/types.ts'
+import type { MetricsProvider } from '../metrics/types.ts'
+import type { MessageProcessor } from '../processor/types.ts'
+import type { MultiStore, Store } from '../stores/types.ts'
+
+/** What the runtime hands the user's factory for each partition. */
+export interface ProcessorContext {
+  partition: number
+  /** Carries processor, worker and partition in every line. */
+  logger: Logger
+  metrics: MetricsProvider
+  /** The whole (validated) configuration; secrets included, so do not log it. */
+  config: KasperConfig
+  /** `processor.options` from the configuration file. */
+  options: Record<string, unknown>
+  /** Stores declared under `stores:`, by name, shared by the partitions of this worker thread. */
+  stores: ReadonlyMap<string, Store | MultiStore>
+}
+
+/** The user's module exports this as `default` or as `createProcessor`. */
+export type ProcessorFactory = (context: ProcessorContext) => MessageProcessor | Promise<MessageProcessor>
+
+/** The processor module cannot be used; retrying will not help. */
+export class ProcessorModuleError extends Error {
+  override name = 'ProcessorModuleError'
+}
+
+export async function loadProcessorFactory(modulePath: string): Promise<ProcessorFactory> {
+  let loaded: Record<string, unknown>
+  try {
+    loaded = await import(pathToFileURL(modulePath).href)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ProcessorModuleError(`processor.module: cannot load ${modulePath}: ${reason}`, { cause: error })
+  }
+  const factory = loaded.createProcessor ?? loaded.default
+  if (typeof factory !== 'function') {
+    throw new ProcessorModuleError(
+      `processor.module: ${modulePath} exports no factory (export default or export createProcessor, a function returning a MessageProcessor)`,
+    )
+  }
+  return factory as ProcessorFactory
+}
+
+/** Builds one MessageProcessor per partition; a factory that throws or returns no processor is a module error. */
+export async function buildProcessors(
+  factory: ProcessorFactory,
+  partitions: number[],
+  context: (partition: number) => ProcessorContext,
+): Promise<Map<number, MessageProcessor>> {
+  const processors = new Map<number, MessageProcessor>()
+  for (const partition of partitions) {
+    let processor: MessageProcessor
+    try {
+      processor = await factory(context(partition))
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new ProcessorModuleError(
+        `processor.module: the factory threw for partition ${partition}: ${reason}`,
+        {
+          cause: error,
+        },
+      )
+    }
+    if (!processor || typeof processor.process !== 'function') {
+      throw new ProcessorModuleError(
+        `processor.module: the factory returned no MessageProcessor (an object with a process method) for partition ${partition}`,
+      )
+    }
+    processors.set(partition, processor)
+  }
+  return processors
+}

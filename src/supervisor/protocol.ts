@@ -1,0 +1,38 @@
+import type { MessagePort } from 'node:worker_threads'
+import type { KasperConfig } from '../config/types.ts'
+import type { WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
+import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+
+/** What the supervisor hands a worker thread: one TopicProcessor loop over one partition set. */
+export interface WorkerTask {
+  workerId: number
+  partitions: number[]
+  config: KasperConfig
+  /** Control (supervisor → worker) and telemetry (worker → supervisor). */
+  port: MessagePort
+}
+
+export interface SerializedError {
+  name: string
+  message: string
+  stack?: string
+}
+
+/** How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried. */
+export type WorkerResult =
+  | { outcome: 'closed' }
+  | { outcome: 'failed'; fatal: boolean; error: SerializedError }
+
+export type ToWorker = { type: 'close' } | { type: 'collect'; id: number; drain: boolean }
+
+export type WorkerMetrics = WorkerMetricsSnapshot
+
+export type FromWorker =
+  | { type: 'heartbeat'; ready: boolean; progress: PartitionProgress[] }
+  | {
+      type: 'collected'
+      id: number
+      metrics: WorkerMetrics
+      drain?: DrainStatus
+      drainError?: string
+    }

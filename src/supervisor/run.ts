@@ -1,0 +1,136 @@
+import { startAdminServer } from '../admin/server.ts'
+import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
+import type { KasperConfig } from '../config/types.ts'
+import { UnknownTopicError } from '../kafka/errors.ts'
+import { createKafkaClient } from '../kafka/index.ts'
+import { createLogger } from '../logging/index.ts'
+import type { Logger } from '../logging/types.ts'
+import { PrometheusMetrics } from '../metrics/prometheus.ts'
+import { ConfigurationError } from '../processor/errors.ts'
+import { splitPartitions } from './assignment.ts'
+import { Supervisor } from './supervisor.ts'
+
+export interface RunOptions {
+  /** Exit 0 once every assigned partition is processed up to its log end and committed. */
+  exitWhenDrained: boolean
+}
+
+/** A failure to start that the user can fix; the message says what to fix. */
+export class StartupError extends Error {
+  override name = 'StartupError'
+}
+
+const drainPollMs = 1000
+
+async function partitionCount(config: KasperConfig): Promise<number> {
+  const { inputTopics } = config.processor
+  const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+  try {
+    const counts = await client.partitionCounts(inputTopics)
+    const distinct = new Set(counts.values())
+    if (distinct.size > 1) {
+      const listing = inputTopics.map((t) => `${t}=${counts.get(t)}`).join(', ')
+      throw new ConfigurationError(
+        `processor.inputTopics: all input topics must have the same partition count (${listing})`,
+      )
+    }
+    return counts.get(inputTopics[0]!)!
+  } catch (error) {
+    if (error instanceof UnknownTopicError)
+      throw new ConfigurationError(`processor.inputTopics: ${error.message}`)
+    if (error instanceof ConfigurationError) throw error
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new StartupError(
+      `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${reason}`,
+    )
+  } finally {
+    await client.close().catch(() => {})
+  }
+}
+
+function watchSignals(supervisor: Supervisor, logger: Logger): () => void {
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals === 1) {
+      logger.info('signal received; finishing batches in flight, then stopping', { signal })
+      void supervisor.stop(signal)
+    } else {
+      supervisor.forceStop(`second signal (${signal})`)
+    }
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  return () => {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+  }
+}
+
+function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
+  let checking = false
+  const timer = setInterval(async () => {
+    if (checking || supervisor.stopping || !supervisor.isReady()) return
+    checking = true
+    try {
+      const collected = await supervisor.collect(true)
+      if (collected.every((c) => c.drain?.drained === true)) {
+        logger.info('every assigned partition is drained and committed; exiting')
+        void supervisor.stop('drained')
+      }
+    } finally {
+      checking = false
+    }
+  }, drainPollMs)
+  return () => clearInterval(timer)
+}
+
+/** Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code. */
+export async function runKasper(config: KasperConfig, options: RunOptions): Promise<number> {
+  const logger = createLogger({
+    format: config.logging.format,
+    level: config.logging.level,
+    processor: config.processor.name,
+  }).child({ role: 'supervisor' })
+  const partitions = instancePartitions(config, await partitionCount(config))
+  const sets = splitPartitions(partitions, workerThreadCount(config))
+  if (partitions.length === 0) {
+    throw new ConfigurationError(
+      `instance: instance ${config.instance.index} of ${config.instance.count} has no partitions to process (fewer partitions than instances)`,
+    )
+  }
+  const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
+  const supervisor = new Supervisor(config, sets, logger, metrics)
+  const admin = config.admin.enabled
+    ? await startAdminServer({
+        host: config.admin.host,
+        port: config.admin.port,
+        registry: metrics.registry,
+        source: supervisor,
+        describe: () => ({
+          processor: config.processor.name,
+          instance: config.instance,
+          partitions,
+          config: redactConfig(config),
+        }),
+      }).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error)
+        throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)
+      })
+    : undefined
+  if (admin) {
+    const address = admin.server.address()
+    const port = typeof address === 'object' && address ? address.port : config.admin.port
+    logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
+  }
+  logger.info('starting workers', { instance: config.instance, partitions, workers: sets })
+  supervisor.start()
+  const stopWatchingSignals = watchSignals(supervisor, logger)
+  const stopWatchingDrain = options.exitWhenDrained ? watchDrain(supervisor, logger) : () => {}
+  const code = await supervisor.done
+  stopWatchingDrain()
+  stopWatchingSignals()
+  await admin?.close()
+  logger.info('stopped', { exitCode: code })
+  return code
+}

@@ -1,0 +1,364 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import type { KasperConfig } from '../config/types.ts'
+import type { Logger } from '../logging/types.ts'
+import type { PrometheusMetrics } from '../metrics/prometheus.ts'
+import type { Counter, Gauge } from '../metrics/types.ts'
+import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+import { backoffMs } from './backoff.ts'
+import type { FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
+
+export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
+
+export interface WorkerView {
+  id: number
+  partitions: number[]
+  status: WorkerStatus
+  ready: boolean
+  restarts: number
+  lastHeartbeatAgoMs: number | undefined
+  lastError: string | undefined
+  progress: PartitionProgress[]
+}
+
+export interface WorkerCollection {
+  worker: number
+  metrics: WorkerMetrics | undefined
+  drain: DrainStatus | undefined
+  error: string | undefined
+}
+
+interface WorkerSlot {
+  id: number
+  partitions: number[]
+  status: WorkerStatus
+  ready: boolean
+  restarts: number
+  consecutiveFailures: number
+  lastHeartbeatMs: number | undefined
+  lastError: string | undefined
+  progress: PartitionProgress[]
+  progressAtStart: Map<string, bigint> | undefined
+  port: MessagePort | undefined
+  abort: AbortController | undefined
+  task: Promise<void> | undefined
+  restartTimer: NodeJS.Timeout | undefined
+}
+
+const workerFile = new URL(
+  `../../workers/processor-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+)
+const collectTimeoutMs = 5000
+
+/**
+ * Runs one TopicProcessor loop per partition set on piscina's worker threads, restarts a set whose
+ * worker failed (exponential backoff), and ends the process when a failure persists.
+ */
+export class Supervisor {
+  readonly #config: KasperConfig
+  readonly #logger: Logger
+  readonly #slots: WorkerSlot[]
+  readonly #pool: Piscina
+  readonly #restartsTotal: Counter
+  readonly #workerUp: Gauge
+  readonly #startedAtMs = Date.now()
+  #collectId = 0
+  readonly #pendingCollections = new Map<
+    number,
+    (message: Extract<FromWorker, { type: 'collected' }>) => void
+  >()
+  #watchdog: NodeJS.Timeout | undefined
+  #stopping = false
+  #exitCode = 0
+  #resolveDone!: (code: number) => void
+  /** Resolves with the process exit code once every worker has stopped. */
+  readonly done: Promise<number>
+
+  constructor(config: KasperConfig, partitionSets: number[][], logger: Logger, metrics: PrometheusMetrics) {
+    this.#config = config
+    this.#logger = logger
+    this.#slots = partitionSets.map((partitions, id) => ({
+      id,
+      partitions,
+      status: 'starting',
+      ready: false,
+      restarts: 0,
+      consecutiveFailures: 0,
+      lastHeartbeatMs: undefined,
+      lastError: undefined,
+      progress: [],
+      progressAtStart: undefined,
+      port: undefined,
+      abort: undefined,
+      task: undefined,
+      restartTimer: undefined,
+    }))
+    this.#pool = new Piscina({
+      filename: workerFile.href,
+      minThreads: partitionSets.length,
+      maxThreads: partitionSets.length,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+    })
+    this.#restartsTotal = metrics.counter(
+      'kasper_worker_restarts_total',
+      'Worker threads restarted after a failure',
+      ['worker'],
+    )
+    this.#workerUp = metrics.gauge('kasper_worker_up', '1 while the worker thread runs its loop', ['worker'])
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve
+    })
+  }
+
+  get startedAtMs(): number {
+    return this.#startedAtMs
+  }
+
+  get stopping(): boolean {
+    return this.#stopping
+  }
+
+  start(): void {
+    for (const slot of this.#slots) this.#launch(slot)
+    const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#config.workers
+    this.#watchdog = setInterval(
+      () => this.#checkHeartbeats(heartbeatTimeoutMs),
+      Math.min(1000, heartbeatIntervalMs),
+    )
+  }
+
+  workers(): WorkerView[] {
+    const now = Date.now()
+    return this.#slots.map((s) => ({
+      id: s.id,
+      partitions: s.partitions,
+      status: s.status,
+      ready: s.ready,
+      restarts: s.restarts,
+      lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
+      lastError: s.lastError,
+      progress: s.progress,
+    }))
+  }
+
+  /** Live: every running worker heartbeats within the timeout (a worker waiting to restart counts as alive). */
+  isLive(): boolean {
+    const now = Date.now()
+    return this.#slots.every(
+      (s) =>
+        s.status !== 'running' ||
+        (s.lastHeartbeatMs !== undefined &&
+          now - s.lastHeartbeatMs <= this.#config.workers.heartbeatTimeoutMs),
+    )
+  }
+
+  isReady(): boolean {
+    return !this.#stopping && this.#slots.every((s) => s.status === 'running' && s.ready)
+  }
+
+  /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
+  async collect(drain: boolean): Promise<WorkerCollection[]> {
+    return Promise.all(
+      this.#slots.map(async (slot): Promise<WorkerCollection> => {
+        const base = { worker: slot.id, metrics: undefined, drain: undefined }
+        if (slot.status !== 'running' || !slot.port)
+          return { ...base, error: `worker ${slot.id} is ${slot.status}` }
+        const id = ++this.#collectId
+        const reply = await new Promise<Extract<FromWorker, { type: 'collected' }> | undefined>((resolve) => {
+          const timer = setTimeout(() => {
+            this.#pendingCollections.delete(id)
+            resolve(undefined)
+          }, collectTimeoutMs)
+          this.#pendingCollections.set(id, (message) => {
+            clearTimeout(timer)
+            resolve(message)
+          })
+          this.#post(slot, { type: 'collect', id, drain })
+        })
+        if (!reply)
+          return { ...base, error: `worker ${slot.id} did not answer within ${collectTimeoutMs} ms` }
+        return { worker: slot.id, metrics: reply.metrics, drain: reply.drain, error: reply.drainError }
+      }),
+    )
+  }
+
+  /** Graceful stop: each worker finishes its batch, produces and commits; forced after shutdown.timeoutMs. */
+  async stop(reason: string, exitCode = 0): Promise<number> {
+    if (this.#stopping) return this.done
+    this.#stopping = true
+    this.#exitCode = exitCode
+    clearInterval(this.#watchdog)
+    this.#logger.info('stopping workers', { reason })
+    for (const slot of this.#slots) {
+      clearTimeout(slot.restartTimer)
+      if (slot.status === 'backoff') slot.status = 'stopped'
+      this.#post(slot, { type: 'close' })
+    }
+    const tasks = this.#slots.flatMap((s) => (s.task ? [s.task] : []))
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = await Promise.race([
+      Promise.all(tasks).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.#config.shutdown.timeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if (timedOut)
+      this.forceStop(`workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`)
+    await Promise.all(tasks)
+    await this.#pool.destroy()
+    this.#resolveDone(this.#exitCode)
+    return this.done
+  }
+
+  /** Terminates every worker thread at once. Uncommitted batches are consumed again on the next start. */
+  forceStop(reason: string): void {
+    this.#logger.error('forcing workers to stop; batches in flight will be processed again on restart', {
+      reason,
+    })
+    this.#exitCode = 1
+    this.#stopping = true
+    for (const slot of this.#slots) slot.abort?.abort()
+  }
+
+  #post(slot: WorkerSlot, message: ToWorker): void {
+    try {
+      slot.port?.postMessage(message)
+    } catch {
+      // The port closed with its worker; the task's settlement reports that.
+    }
+  }
+
+  #launch(slot: WorkerSlot): void {
+    const { port1, port2 } = new MessageChannel()
+    const abort = new AbortController()
+    slot.status = 'running'
+    slot.ready = false
+    slot.port = port1
+    slot.abort = abort
+    slot.lastHeartbeatMs = Date.now()
+    slot.progressAtStart = undefined
+    port1.on('message', (message: FromWorker) => this.#onMessage(slot, message))
+    this.#workerUp.set({ worker: slot.id }, 1)
+    const task: WorkerTask = {
+      workerId: slot.id,
+      partitions: slot.partitions,
+      config: this.#config,
+      port: port2,
+    }
+    this.#logger.info('worker starting', { worker: slot.id, partitions: slot.partitions })
+    slot.task = (
+      this.#pool.run(task, { transferList: [port2], signal: abort.signal }) as Promise<WorkerResult>
+    ).then(
+      (result) => this.#settled(slot, result),
+      (error: unknown) =>
+        this.#settled(slot, {
+          outcome: 'failed',
+          fatal: false,
+          error: {
+            name: 'WorkerCrash',
+            message: abort.signal.aborted
+              ? 'worker thread terminated by the supervisor'
+              : `worker thread died: ${error instanceof Error ? error.message : String(error)}`,
+          },
+        }),
+    )
+  }
+
+  #onMessage(slot: WorkerSlot, message: FromWorker): void {
+    if (message.type === 'collected') {
+      this.#pendingCollections.get(message.id)?.(message)
+      this.#pendingCollections.delete(message.id)
+      return
+    }
+    slot.lastHeartbeatMs = Date.now()
+    slot.ready = message.ready
+    slot.progress = message.progress
+    if (!message.ready) return
+    if (!slot.progressAtStart) {
+      slot.progressAtStart = new Map(message.progress.map((p) => [`${p.topic}/${p.partition}`, p.next]))
+    } else if (
+      slot.consecutiveFailures > 0 &&
+      message.progress.some(
+        (p) => p.next > (slot.progressAtStart!.get(`${p.topic}/${p.partition}`) ?? p.next),
+      )
+    ) {
+      slot.consecutiveFailures = 0
+    }
+  }
+
+  #settled(slot: WorkerSlot, result: WorkerResult): void {
+    slot.port?.close()
+    slot.port = undefined
+    slot.abort = undefined
+    slot.ready = false
+    this.#workerUp.set({ worker: slot.id }, 0)
+    if (result.outcome === 'closed') {
+      slot.status = 'stopped'
+      this.#logger.info('worker stopped', { worker: slot.id })
+      if (!this.#stopping) void this.stop('a worker stopped unexpectedly', 1)
+      return
+    }
+    slot.lastError = `${result.error.name}: ${result.error.message}`
+    if (this.#stopping) {
+      slot.status = 'stopped'
+      return
+    }
+    if (result.fatal) {
+      slot.status = 'failed'
+      this.#logger.error('worker failed with an error a restart cannot fix; stopping', {
+        worker: slot.id,
+        error: slot.lastError,
+      })
+      void this.stop('fatal worker error', 1)
+      return
+    }
+    slot.consecutiveFailures++
+    const { maxRestarts, initialBackoffMs, maxBackoffMs } = this.#config.restart
+    if (slot.consecutiveFailures > maxRestarts) {
+      slot.status = 'failed'
+      this.#logger.error('worker keeps failing; giving up so the failure is visible', {
+        worker: slot.id,
+        partitions: slot.partitions,
+        failures: slot.consecutiveFailures,
+        maxRestarts,
+        error: slot.lastError,
+      })
+      void this.stop('restart limit reached', 1)
+      return
+    }
+    const delayMs = backoffMs(slot.consecutiveFailures, initialBackoffMs, maxBackoffMs)
+    slot.status = 'backoff'
+    this.#logger.warn('worker failed; restarting after backoff', {
+      worker: slot.id,
+      partitions: slot.partitions,
+      attempt: slot.consecutiveFailures,
+      delayMs,
+      error: slot.lastError,
+    })
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = undefined
+      if (this.#stopping) return
+      slot.restarts++
+      this.#restartsTotal.inc({ worker: slot.id })
+      this.#launch(slot)
+    }, delayMs)
+  }
+
+  #checkHeartbeats(timeoutMs: number): void {
+    const now = Date.now()
+    for (const slot of this.#slots) {
+      if (slot.status !== 'running' || slot.lastHeartbeatMs === undefined) continue
+      if (now - slot.lastHeartbeatMs > timeoutMs) {
+        this.#logger.error('worker missed its heartbeat; terminating it', {
+          worker: slot.id,
+          silentMs: now - slot.lastHeartbeatMs,
+        })
+        slot.lastHeartbeatMs = undefined
+        slot.abort?.abort()
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { toConnectionOptions } from '../config/index.ts'
+import { createKafkaClient } from '../kafka/index.ts'
+import type { KafkaClient } from '../kafka/types.ts'
+import { createLogger } from '../logging/index.ts'
+import { PrometheusMetrics } from '../metrics/prometheus.ts'
+import { ConfigurationError } from '../processor/errors.ts'
+import { TopicProcessor } from '../processor/topic-processor.ts'
+import { closeStores, createStores } from '../stores/from-config.ts'
+import type { MultiStore, Store } from '../stores/types.ts'
+import { buildProcessors, loadProcessorFactory, ProcessorModuleError } from './processor-module.ts'
+import type { FromWorker, SerializedError, ToWorker, WorkerResult, WorkerTask } from './protocol.ts'
+
+const serialize = (error: unknown): SerializedError =>
+  error instanceof Error
+    ? { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) }
+    : { name: 'Error', message: String(error) }
+
+const isFatal = (error: unknown): boolean =>
+  error instanceof ConfigurationError || error instanceof ProcessorModuleError
+
+/** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
+export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
+  const { config, partitions, workerId, port } = task
+  const logger = createLogger({
+    format: config.logging.format,
+    level: config.logging.level,
+    processor: config.processor.name,
+  }).child({ worker: workerId })
+  const metrics = new PrometheusMetrics()
+  const send = (message: FromWorker) => port.postMessage(message)
+  let client: KafkaClient | undefined
+  let stores: Map<string, Store | MultiStore> | undefined
+  let processor: TopicProcessor | undefined
+  let closeRequested = false
+  let heartbeat: NodeJS.Timeout | undefined
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'close') {
+      closeRequested = true
+      void processor?.close()
+      return
+    }
+    void (async () => {
+      const reply: FromWorker = {
+        type: 'collected',
+        id: message.id,
+        metrics: await metrics.registry.getMetricsAsJSON(),
+      }
+      if (message.drain && processor) {
+        try {
+          reply.drain = await processor.drainStatus()
+        } catch (error) {
+          reply.drainError = serialize(error).message
+        }
+      }
+      send(reply)
+    })()
+  })
+  const beat = () => {
+    const progress = processor?.progress() ?? []
+    send({ type: 'heartbeat', ready: progress.length > 0, progress })
+  }
+  heartbeat = setInterval(beat, config.workers.heartbeatIntervalMs)
+  beat()
+
+  try {
+    const kafka = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+    client = kafka
+    stores = createStores(config.stores, { processorName: config.processor.name, metrics })
+    const factory = await loadProcessorFactory(config.processor.module)
+    const processors = await buildProcessors(factory, partitions, (partition) => ({
+      partition,
+      logger: logger.child({ partition }),
+      metrics,
+      config,
+      options: config.processor.options,
+      stores: stores!,
+    }))
+    processor = new TopicProcessor(
+      {
+        name: config.processor.name,
+        client: kafka,
+        inputTopics: config.processor.inputTopics,
+        inputPartitions: partitions,
+        batchSize: config.processor.batchSize,
+        batchWaitMs: config.processor.batchWaitMs,
+        initialOffset: config.processor.initialOffset,
+        metricsUpdateIntervalMs: config.processor.metricsUpdateIntervalMs,
+        logger,
+        metrics,
+      },
+      processors,
+    )
+    if (closeRequested) void processor.close()
+    await processor.runLoop()
+    return { outcome: 'closed' }
+  } catch (error) {
+    logger.error('worker stopped by an error', { err: error, partitions })
+    return { outcome: 'failed', fatal: isFatal(error), error: serialize(error) }
+  } finally {
+    clearInterval(heartbeat)
+    heartbeat = undefined
+    await Promise.allSettled([client?.close(), stores && closeStores(stores)])
+    port.close()
+  }
+}

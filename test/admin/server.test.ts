@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { type AdminSource, startAdminServer } from '../../src/admin/server.ts'
+import { createCoreMetrics } from '../../src/metrics/core.ts'
+import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
+import type { WorkerCollection, WorkerView } from '../../src/supervisor/supervisor.ts'
+
+const workerMetrics = new PrometheusMetrics()
+createCoreMetrics(workerMetrics, 'p').incoming('in', 0, 4)
+
+const state = { live: true, ready: false, drained: false }
+const view: WorkerView = {
+  id: 0,
+  partitions: [0],
+  status: 'running',
+  ready: true,
+  restarts: 1,
+  lastHeartbeatAgoMs: 10,
+  lastError: undefined,
+  progress: [{ topic: 'in', partition: 0, next: 5n, logEnd: 9n }],
+}
+const source: AdminSource = {
+  startedAtMs: Date.now(),
+  isLive: () => state.live,
+  isReady: () => state.ready,
+  workers: () => [view],
+  collect: async (drain): Promise<WorkerCollection[]> => [
+    {
+      worker: 0,
+      metrics: await workerMetrics.registry.getMetricsAsJSON(),
+      drain: drain
+        ? {
+            drained: state.drained,
+            partitions: [
+              {
+                topic: 'in',
+                partition: 0,
+                next: 5n,
+                logEnd: state.drained ? 5n : 9n,
+                lag: state.drained ? 0n : 4n,
+              },
+            ],
+          }
+        : undefined,
+      error: undefined,
+    },
+  ],
+}
+
+let app: FastifyInstance
+let base: string
+before(async () => {
+  const supervisorMetrics = new PrometheusMetrics()
+  supervisorMetrics.gauge('kasper_worker_up', 'up', ['worker']).set({ worker: 0 }, 1)
+  app = await startAdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry: supervisorMetrics.registry,
+    source,
+    describe: () => ({ processor: 'p' }),
+  })
+  const address = app.server.address()
+  assert.ok(address && typeof address === 'object')
+  base = `http://127.0.0.1:${address.port}`
+})
+after(() => app.close())
+
+test('/metrics exposes worker and supervisor metrics in Prometheus text format', async () => {
+  const response = await fetch(`${base}/metrics`)
+  assert.equal(response.status, 200)
+  assert.match(response.headers.get('content-type') ?? '', /text\/plain/)
+  const text = await response.text()
+  assert.match(text, /kasper_incoming_messages_total\{processor="p",topic="in",partition="0",worker="0"\} 4/)
+  assert.match(text, /kasper_worker_up\{worker="0"\} 1/)
+})
+
+test('/healthz and /readyz answer 200 or 503 from the supervisor state', async () => {
+  assert.equal((await fetch(`${base}/healthz`)).status, 200)
+  assert.equal((await fetch(`${base}/readyz`)).status, 503)
+  state.ready = true
+  assert.equal((await fetch(`${base}/readyz`)).status, 200)
+  state.live = false
+  assert.equal((await fetch(`${base}/healthz`)).status, 503)
+  state.live = true
+})
+
+test('/drained is 503 with per-partition positions until drained, then 200', async () => {
+  const pending = await fetch(`${base}/drained`)
+  assert.equal(pending.status, 503)
+  assert.deepEqual(await pending.json(), {
+    drained: false,
+    partitions: [{ worker: 0, topic: 'in', partition: 0, next: 5, logEnd: 9, lag: 4 }],
+  })
+  state.drained = true
+  assert.equal((await fetch(`${base}/drained`)).status, 200)
+})
+
+test('/status reports workers with lag and the description', async () => {
+  const status = (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>
+  assert.equal(status.processor, 'p')
+  assert.equal(status.restarts, 1)
+  const [worker] = status.workers as { progress: { lag: number }[] }[]
+  assert.equal(worker?.progress[0]?.lag, 4)
+})

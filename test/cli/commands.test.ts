@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { runCli } from '../../src/cli/commands.ts'
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+test('validate-config accepts the documented example', async () => {
+  const { code, out } = await cli('validate-config', 'config/example.yaml')
+  assert.equal(code, 0)
+  assert.match(out, /config\/example.yaml: valid/)
+  assert.match(out, /processor hello-world reads hello-input/)
+})
+
+test('validate-config names every problem and exits 2, without a stack trace', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kasper-cli-'))
+  const file = join(dir, 'bad.yaml')
+  writeFileSync(file, 'kafka:\n  brokers: []\nprocessor:\n  name: x\n  inputTopics: [t]\n')
+  const { code, err } = await cli('validate-config', file)
+  assert.equal(code, 2)
+  assert.match(err, /kafka.brokers: must list at least one broker/)
+  assert.match(err, /processor.module: required/)
+  assert.doesNotMatch(err, /\n\s+at /)
+})
+
+test('run without --config is a usage error; --version and --help exit 0', async () => {
+  assert.equal((await cli('run')).code, 2)
+  assert.match((await cli('run')).err, /required option '-c, --config <file>'/)
+  const version = await cli('--version')
+  assert.equal(version.code, 0)
+  assert.match(version.out, /^\d+\.\d+\.\d+/)
+  const help = await cli('--help')
+  assert.equal(help.code, 0)
+  assert.match(help.out, /validate-config/)
+})
+
+test('run with a missing configuration file fails before connecting anywhere', async () => {
+  const { code, err } = await cli('run', '--config', '/nonexistent/kasper.yaml')
+  assert.equal(code, 2)
+  assert.equal(err, 'kasper: /nonexistent/kasper.yaml: no such file')
+})

@@ -1,0 +1,48 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { stringify } from 'yaml'
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+
+export async function writeConfig(config: Record<string, unknown>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kasper-run-'))
+  const file = join(dir, 'kasper.yaml')
+  writeFileSync(file, stringify(config))
+  return file
+}
+
+export interface RunningCli {
+  process: ChildProcess
+  output: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves with the admin server's base URL once it logs that it listens. */
+  adminUrl: Promise<string>
+}
+
+/** Runs `kasper <args>` from the sources in a child process. */
+export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, [main, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  let announce: (url: string) => void = () => {}
+  const adminUrl = new Promise<string>((resolve) => {
+    announce = resolve
+  })
+  const collect = (chunk: Buffer) => {
+    text += chunk.toString()
+    const match = /"url":"(http:\/\/[^"]+)"/.exec(text)
+    if (match?.[1]) announce(match[1])
+  }
+  child.stdout.on('data', collect)
+  child.stderr.on('data', collect)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
+  return { process: child, output: () => text, exited, adminUrl }
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { consumerGroupId } from '../../src/processor/options.ts'
+import { startCli, writeConfig } from '../helpers/cli.ts'
+import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
+import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+
+const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
+
+function kasperConfig(name: string, input: string, output: string, overrides: Record<string, unknown> = {}) {
+  return {
+    kafka: { brokers: kafkaBrokers() },
+    processor: {
+      name,
+      module: helloWorld,
+      inputTopics: [input],
+      batchSize: 50,
+      batchWaitMs: 200,
+      options: { outputTopic: output },
+    },
+    workers: { threads: 2 },
+    logging: { format: 'json', level: 'info' },
+    admin: { host: '127.0.0.1', port: 0 },
+    shutdown: { timeoutMs: 10_000 },
+    ...overrides,
+  }
+}
+
+describe('kasper run (supervisor, worker threads, admin server)', () => {
+  const client = testClient('platformatic')
+  after(() => client.close())
+
+  test('--exit-when-drained processes every partition over two threads, commits, and exits 0', async () => {
+    const [input, output] = await freshTopics('run', 4, 2)
+    assert.ok(input && output)
+    const names = Array.from({ length: 40 }, (_, i) => `n${i}`)
+    await client.produce(names.map((value, i) => ({ topic: input, partition: i % 4, value })))
+    const name = uniqueName('run')
+    const cli = startCli([
+      'run',
+      '--config',
+      await writeConfig(kasperConfig(name, input, output)),
+      '--exit-when-drained',
+    ])
+    const { code } = await cli.exited
+    assert.equal(code, 0, cli.output())
+    const greetings = (await readAll(client, output, 4)).map((m) => m.value?.toString())
+    assert.deepEqual(greetings.sort(), names.map((n) => `Hello, ${n}!`).sort())
+    const committed = await client.committedOffsets(
+      consumerGroupId(name),
+      [0, 1, 2, 3].map((partition) => ({ topic: input, partition })),
+    )
+    assert.deepEqual(
+      committed.map((c) => c.offset),
+      [10n, 10n, 10n, 10n],
+    )
+    assert.match(cli.output(), /"workers":\[\[0,2\],\[1,3\]\]/)
+  })
+
+  test('the admin server aggregates metrics, health and drained status; SIGTERM stops cleanly', async () => {
+    const [input, output] = await freshTopics('admin', 4, 2)
+    assert.ok(input && output)
+    await client.produce(['a', 'b', 'c', 'd'].map((value, i) => ({ topic: input, partition: i, value })))
+    const cli = startCli([
+      'run',
+      '--config',
+      await writeConfig(kasperConfig(uniqueName('admin'), input, output)),
+    ])
+    const base = await cli.adminUrl
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 20_000, '/readyz')
+    assert.equal((await fetch(`${base}/healthz`)).status, 200)
+    await waitFor(async () => (await fetch(`${base}/drained`)).status === 200, 20_000, '/drained')
+    const drained = (await (await fetch(`${base}/drained`)).json()) as { partitions: { worker: number }[] }
+    assert.equal(drained.partitions.length, 4)
+    assert.deepEqual([...new Set(drained.partitions.map((p) => p.worker))].sort(), [0, 1])
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    for (const partition of [0, 1, 2, 3]) {
+      assert.match(
+        metrics,
+        new RegExp(`kasper_incoming_messages_total\\{[^}]*partition="${partition}"[^}]*\\} 1`),
+      )
+    }
+    assert.match(metrics, /kasper_worker_up\{worker="1"\} 1/)
+    assert.match(metrics, /process_resident_memory_bytes/)
+    const status = (await (await fetch(`${base}/status`)).json()) as {
+      workers: unknown[]
+      config: { kafka: unknown }
+    }
+    assert.equal(status.workers.length, 2)
+    cli.process.kill('SIGTERM')
+    const { code } = await cli.exited
+    assert.equal(code, 0, cli.output())
+  })
+
+  test('two instances split the partitions with no overlap', async () => {
+    const [input, output] = await freshTopics('pods', 6, 2)
+    assert.ok(input && output)
+    await client.produce(
+      [0, 1, 2, 3, 4, 5].map((partition) => ({ topic: input, partition, value: `p${partition}` })),
+    )
+    const name = uniqueName('pods')
+    const file = await writeConfig(kasperConfig(name, input, output, { workers: { threads: 1 } }))
+    const pods = [0, 1].map((index) =>
+      startCli(['run', '--config', file, '--exit-when-drained'], {
+        KASPER_POD_NAME: `kasper-${index}`,
+        KASPER_INSTANCE_COUNT: '2',
+      }),
+    )
+    const results = await Promise.all(pods.map((p) => p.exited))
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [0, 0],
+      pods.map((p) => p.output()).join('\n'),
+    )
+    assert.match(pods[0]!.output(), /"partitions":\[0,2,4\]/)
+    assert.match(pods[1]!.output(), /"partitions":\[1,3,5\]/)
+    const greetings = (await readAll(client, output, 6)).map((m) => m.value?.toString()).sort()
+    assert.deepEqual(
+      greetings,
+      [0, 1, 2, 3, 4, 5].map((p) => `Hello, p${p}!`),
+    )
+  })
+
+  test('a worker that keeps failing is restarted with backoff, then the process exits 1', async () => {
+    const [input] = await freshTopics('poison', 2)
+    assert.ok(input)
+    await client.produce([{ topic: input, partition: 1, value: 'poison' }])
+    const config = kasperConfig(uniqueName('poison'), input, 'unused', {
+      restart: { maxRestarts: 2, initialBackoffMs: 50, maxBackoffMs: 100 },
+    }) as { processor: Record<string, unknown> }
+    config.processor.module = failing
+    const cli = startCli(['run', '--config', await writeConfig(config)])
+    const { code } = await cli.exited
+    assert.equal(code, 1, cli.output())
+    assert.match(cli.output(), /worker failed; restarting after backoff/)
+    assert.match(cli.output(), /poison message/)
+    assert.match(cli.output(), /restart limit reached/)
+  })
+
+  test('an unknown input topic is a configuration error: exit 2 with one clear line', async () => {
+    const missing = uniqueName('missing')
+    const cli = startCli([
+      'run',
+      '--config',
+      await writeConfig(kasperConfig(uniqueName('x'), missing, 'out')),
+    ])
+    const { code } = await cli.exited
+    assert.equal(code, 2, cli.output())
+    assert.match(cli.output(), new RegExp(`kasper: processor.inputTopics: unknown topic: ${missing}`))
+    assert.doesNotMatch(cli.output(), /\n\s+at /)
+  })
+})

@@ -22,7 +22,15 @@ export class PrometheusMetrics implements MetricsProvider {
 
   constructor(options: PrometheusMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry()
-    if (options.collectDefaultMetrics) collectDefaultMetrics({ register: this.registry })
+    if (options.collectDefaultMetrics) {
+      collectDefaultMetrics({ register: this.registry })
+      // prom-client also exports a few gauges named *_total, which Prometheus reserves for counters
+      // (promtool rejects them); their per-type siblings without the suffix carry the same data.
+      for (const metric of this.registry.getMetricsAsArray()) {
+        if (metric.name.endsWith('_total') && metric instanceof Gauge)
+          this.registry.removeSingleMetric(metric.name)
+      }
+    }
   }
 
   counter(name: string, help: string, labelNames: readonly string[]): KasperCounter {

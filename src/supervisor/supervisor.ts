@@ -6,6 +6,7 @@ import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
 import { backoffMs } from './backoff.ts'
+import { exitCodes } from './exit-codes.ts'
 import type { FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
 
 export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
@@ -70,7 +71,7 @@ export class Supervisor {
   >()
   #watchdog: NodeJS.Timeout | undefined
   #stopping = false
-  #exitCode = 0
+  #exitCode: number = exitCodes.ok
   #resolveDone!: (code: number) => void
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
@@ -185,7 +186,7 @@ export class Supervisor {
   }
 
   /** Graceful stop: each worker finishes its batch, produces and commits; forced after shutdown.timeoutMs. */
-  async stop(reason: string, exitCode = 0): Promise<number> {
+  async stop(reason: string, exitCode: number = exitCodes.ok): Promise<number> {
     if (this.#stopping) return this.done
     this.#stopping = true
     this.#exitCode = exitCode
@@ -218,7 +219,7 @@ export class Supervisor {
     this.#logger.error('forcing workers to stop; batches in flight will be processed again on restart', {
       reason,
     })
-    this.#exitCode = 1
+    this.#exitCode = exitCodes.failure
     this.#stopping = true
     for (const slot of this.#slots) slot.abort?.abort()
   }
@@ -298,7 +299,7 @@ export class Supervisor {
     if (result.outcome === 'closed') {
       slot.status = 'stopped'
       this.#logger.info('worker stopped', { worker: slot.id })
-      if (!this.#stopping) void this.stop('a worker stopped unexpectedly', 1)
+      if (!this.#stopping) void this.stop('a worker stopped unexpectedly', exitCodes.failure)
       return
     }
     slot.lastError = `${result.error.name}: ${result.error.message}`
@@ -312,7 +313,7 @@ export class Supervisor {
         worker: slot.id,
         error: slot.lastError,
       })
-      void this.stop('fatal worker error', 1)
+      void this.stop('fatal worker error', exitCodes.badConfiguration)
       return
     }
     slot.consecutiveFailures++
@@ -326,7 +327,7 @@ export class Supervisor {
         maxRestarts,
         error: slot.lastError,
       })
-      void this.stop('restart limit reached', 1)
+      void this.stop('restart limit reached', exitCodes.failure)
       return
     }
     const delayMs = backoffMs(slot.consecutiveFailures, initialBackoffMs, maxBackoffMs)

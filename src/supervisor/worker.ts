@@ -95,8 +95,11 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     await processor.runLoop()
     return { outcome: 'closed' }
   } catch (error) {
-    logger.error('worker stopped by an error', { err: error, partitions })
-    return { outcome: 'failed', fatal: isFatal(error), error: serialize(error) }
+    const fatal = isFatal(error)
+    const { message, stack } = serialize(error)
+    // A configuration or module problem is the user's to fix: the message says what; a stack would be noise.
+    logger.error('worker stopped by an error', { error: message, partitions, ...(fatal ? {} : { stack }) })
+    return { outcome: 'failed', fatal, error: serialize(error) }
   } finally {
     clearInterval(heartbeat)
     heartbeat = undefined

@@ -23,6 +23,13 @@ export interface RunningCli {
   adminUrl: Promise<string>
 }
 
+const running = new Set<ChildProcess>()
+
+/** Kills every CLI child still running, so a failed test leaves no process behind. */
+export function killRunningClis(): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
 /** Runs `kasper <args>` from the sources in a child process. */
 export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
   const child = spawn(process.execPath, [main, ...args], {
@@ -41,8 +48,12 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
   }
   child.stdout.on('data', collect)
   child.stderr.on('data', collect)
+  running.add(child)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('exit', (code, signal) => {
+      running.delete(child)
+      resolve({ code, signal })
+    }),
   )
   return { process: child, output: () => text, exited, adminUrl }
 }

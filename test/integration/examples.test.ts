@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { twitterDataset } from '../../examples/twitter-reach/dataset.ts'
-import { startCli, writeConfig } from '../helpers/cli.ts'
+import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
 import { kafkaBrokers, redisUrl, uniqueName } from '../helpers/services.ts'
 
@@ -11,7 +11,10 @@ const wordCount = fileURLToPath(new URL('../../examples/word-count/processor.ts'
 
 describe('examples run with kasper run', () => {
   const client = testClient('platformatic')
-  after(() => client.close())
+  after(async () => {
+    killRunningClis()
+    await client.close()
+  })
 
   for (const storeKind of ['map', 'redis'] as const) {
     test(`twitter-reach joins tweets with follower counts per partition (${storeKind} store)`, async () => {

@@ -1,13 +1,30 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { consumerGroupId } from '../../src/processor/options.ts'
-import { startCli, writeConfig } from '../helpers/cli.ts'
+import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
+const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', import.meta.url))
+const slow = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
+
+/** Runs `promtool check metrics` on an exposition when promtool is installed (CI installs it). */
+function promtoolCheck(text: string): string | undefined {
+  const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+  if (result.error) {
+    if (process.env.KASPER_REQUIRE_PROMTOOL === '1') throw result.error
+    return 'promtool not installed'
+  }
+  assert.equal(result.status, 0, `promtool check metrics: ${result.stdout}${result.stderr}`)
+  return undefined
+}
 
 function kasperConfig(name: string, input: string, output: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -30,7 +47,10 @@ function kasperConfig(name: string, input: string, output: string, overrides: Re
 
 describe('kasper run (supervisor, worker threads, admin server)', () => {
   const client = testClient('platformatic')
-  after(() => client.close())
+  after(async () => {
+    killRunningClis()
+    await client.close()
+  })
 
   test('--exit-when-drained processes every partition over two threads, commits, and exits 0', async () => {
     const [input, output] = await freshTopics('run', 4, 2)
@@ -59,7 +79,7 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     assert.match(cli.output(), /"workers":\[\[0,2\],\[1,3\]\]/)
   })
 
-  test('the admin server aggregates metrics, health and drained status; SIGTERM stops cleanly', async () => {
+  test('the admin server aggregates metrics, health and drained status; SIGTERM stops cleanly', async (t) => {
     const [input, output] = await freshTopics('admin', 4, 2)
     assert.ok(input && output)
     await client.produce(['a', 'b', 'c', 'd'].map((value, i) => ({ topic: input, partition: i, value })))
@@ -84,6 +104,8 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     }
     assert.match(metrics, /kasper_worker_up\{worker="1"\} 1/)
     assert.match(metrics, /process_resident_memory_bytes/)
+    const skipped = promtoolCheck(metrics)
+    if (skipped) t.diagnostic(`promtool check skipped: ${skipped}`)
     const status = (await (await fetch(`${base}/status`)).json()) as {
       workers: unknown[]
       config: { kafka: unknown }
@@ -137,6 +159,61 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     assert.match(cli.output(), /worker failed; restarting after backoff/)
     assert.match(cli.output(), /poison message/)
     assert.match(cli.output(), /restart limit reached/)
+  })
+
+  test('a worker thread that dies mid-batch is restarted and nothing is missing', async () => {
+    const [input, output] = await freshTopics('crashonce', 4, 2)
+    assert.ok(input && output)
+    const values = Array.from({ length: 40 }, (_, i) => `v${i}`)
+    await client.produce(values.map((value, i) => ({ topic: input, partition: i % 4, value })))
+    const config = kasperConfig(uniqueName('crashonce'), input, output, {
+      restart: { initialBackoffMs: 50, maxBackoffMs: 100 },
+    }) as { processor: Record<string, unknown> }
+    config.processor.module = crashOnce
+    config.processor.options = {
+      outputTopic: output,
+      markerFile: join(mkdtempSync(join(tmpdir(), 'kasper-crash-')), 'marker'),
+    }
+    const cli = startCli(['run', '--config', await writeConfig(config), '--exit-when-drained'])
+    const { code } = await cli.exited
+    assert.equal(code, 0, cli.output())
+    assert.match(cli.output(), /worker failed; restarting after backoff/)
+    const produced = new Set((await readAll(client, output, 4)).map((m) => m.value?.toString()))
+    assert.deepEqual([...produced].sort(), [...values].sort())
+  })
+
+  test('SIGTERM mid-batch finishes the batch, commits everything produced, and exits 0', async () => {
+    const [input, output] = await freshTopics('sigterm', 4, 2)
+    assert.ok(input && output)
+    await client.produce(
+      Array.from({ length: 2000 }, (_, i) => ({ topic: input, partition: i % 4, value: `v${i}` })),
+    )
+    const name = uniqueName('sigterm')
+    const config = kasperConfig(name, input, output) as { processor: Record<string, unknown> }
+    config.processor.module = slow
+    config.processor.batchSize = 100
+    config.processor.options = { outputTopic: output, delayMs: 400 }
+    const cli = startCli(['run', '--config', await writeConfig(config)])
+    const partitions = [0, 1, 2, 3].map((partition) => ({ topic: output, partition }))
+    await waitFor(
+      async () => (await client.listOffsets(partitions, 'latest')).some((o) => o.offset > 0n),
+      20_000,
+      'the first output',
+    )
+    cli.process.kill('SIGTERM')
+    const { code } = await cli.exited
+    assert.equal(code, 0, cli.output())
+    const produced = await readAll(client, output, 4)
+    assert.ok(produced.length < 2000, 'stopped before the end')
+    const committed = await client.committedOffsets(
+      consumerGroupId(name),
+      [0, 1, 2, 3].map((partition) => ({ topic: input, partition })),
+    )
+    for (const partition of [0, 1, 2, 3]) {
+      const outputs = produced.filter((m) => m.partition === partition).length
+      const offset = committed.find((c) => c.partition === partition)?.offset ?? 0n
+      assert.equal(offset, BigInt(outputs), `partition ${partition}: committed offset = messages produced`)
+    }
   })
 
   test('an unknown input topic is a configuration error: exit 2 with one clear line', async () => {

@@ -2,8 +2,8 @@
 export const exitCodes = {
   /** Stopped by a signal after a clean shutdown, or drained with --exit-when-drained. */
   ok: 0,
-  /** A runtime failure: restart limit reached, a fatal worker error, Kafka unreachable at start. */
+  /** A runtime failure: restart limit reached, Kafka unreachable at start, forced shutdown. */
   failure: 1,
-  /** The configuration or the command line is wrong; nothing was consumed. */
+  /** The configuration, the command line or the processor module is wrong; nothing was consumed. */
   badConfiguration: 2,
 } as const

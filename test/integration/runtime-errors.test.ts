@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { freshTopics, testClient } from '../helpers/kafka.ts'
+import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+
+function config(input: string, overrides: { kafka?: object; processor?: object; admin?: object } = {}) {
+  return {
+    kafka: { brokers: kafkaBrokers(), ...overrides.kafka },
+    processor: { name: uniqueName('bad'), module: helloWorld, inputTopics: [input], ...overrides.processor },
+    workers: { threads: 1 },
+    admin: { host: '127.0.0.1', port: 0, ...overrides.admin },
+  }
+}
+
+async function run(configuration: Record<string, unknown>): Promise<{ code: number | null; output: string; seconds: number }> {
+  const started = Date.now()
+  const cli = startCli(['run', '--config', await writeConfig(configuration)])
+  const { code } = await cli.exited
+  return { code, output: cli.output(), seconds: (Date.now() - started) / 1000 }
+}
+
+/** The message a user reads, without a stack trace. */
+function assertClearError(result: { output: string }, pattern: RegExp): void {
+  assert.match(result.output, pattern)
+  assert.doesNotMatch(result.output, /\bat .*\(.*:\d+:\d+\)/, 'no stack trace')
+}
+
+describe('kasper run with bad input: one clear error, the right exit code, nothing consumed', () => {
+  const client = testClient('platformatic')
+  after(async () => {
+    killRunningClis()
+    await client.close()
+  })
+
+  test('input topics with different partition counts (exit 2)', async () => {
+    const [a] = await freshTopics('counts-a', 2)
+    const [b] = await freshTopics('counts-b', 3)
+    assert.ok(a && b)
+    const result = await run(config(a, { processor: { inputTopics: [a, b] } }))
+    assert.equal(result.code, 2, result.output)
+    assertClearError(
+      result,
+      new RegExp(
+        `processor.inputTopics: all input topics must have the same partition count \\(${a}=2, ${b}=3\\)`,
+      ),
+    )
+  })
+
+  test('a partition out of range (exit 2)', async () => {
+    const [topic] = await freshTopics('range', 2)
+    assert.ok(topic)
+    const result = await run(config(topic, { processor: { partitions: [0, 7] } }))
+    assert.equal(result.code, 2, result.output)
+    assertClearError(
+      result,
+      /processor.partitions: partition 7 does not exist \(the input topics have 2 partitions\)/,
+    )
+  })
+
+  test('a processor module without a factory, or whose factory throws (exit 2)', async () => {
+    const [topic] = await freshTopics('module', 1)
+    assert.ok(topic)
+    const noFactory = await run(config(topic, { processor: { module: fixture('no-factory.ts') } }))
+    assert.equal(noFactory.code, 2, noFactory.output)
+    assertClearError(noFactory, /processor.module: .*no-factory.ts exports no factory/)
+    const throwing = await run(config(topic, { processor: { module: fixture('throwing-factory.ts') } }))
+    assert.equal(throwing.code, 2, throwing.output)
+    assertClearError(
+      throwing,
+      /processor.module: the factory threw for partition 0: cannot reach the enrichment service/,
+    )
+  })
+
+  test('unreachable brokers fail within a bounded time with the brokers named (exit 1)', async () => {
+    const result = await run(config('any', { kafka: { brokers: ['127.0.0.1:1'], connectTimeoutMs: 1000 } }))
+    assert.equal(result.code, 1, result.output)
+    assertClearError(result, /kasper: cannot read topic metadata from kafka.brokers \(127.0.0.1:1\)/)
+    assert.ok(result.seconds < 30, `failed after ${result.seconds} s`)
+  })
+
+  test('the admin port in use (exit 1)', async () => {
+    const [topic] = await freshTopics('port', 1)
+    assert.ok(topic)
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const address = blocker.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    try {
+      const result = await run(config(topic, { admin: { port } }))
+      assert.equal(result.code, 1, result.output)
+      assertClearError(result, new RegExp(`kasper: admin: cannot listen on 127.0.0.1:${port}`))
+    } finally {
+      blocker.close()
+    }
+  })
+})

@@ -1,4 +1,5 @@
 import type { IncomingHeaders, OutgoingMessage } from '../processor/messages.ts'
+import { ProduceError } from './errors.ts'
 
 /** Collects header pairs as received; a key sent more than once becomes an array, in order. */
 export function collectHeaders(pairs: Iterable<readonly [string, Buffer]>): IncomingHeaders {
@@ -40,3 +41,76 @@ export const isControlBatch = (attributes: number): boolean => (attributes & 0x2
 
 /** LogAppendTime topics stamp the batch's max timestamp on every record (attributes bit 3). */
 export const usesLogAppendTime = (attributes: number): boolean => (attributes & 0x08) !== 0
+
+/** Brokers reject a record batch above message.max.bytes (default 1 MiB); stay below it per partition. */
+export const maxBatchBytesPerPartition = 900 * 1024
+const recordOverheadBytes = 64
+
+const sizeOf = (message: OutgoingMessage): number =>
+  recordOverheadBytes +
+  byteLength(message.key) +
+  byteLength(message.value) +
+  Object.entries(message.headers ?? {}).reduce((sum, [key, value]) => sum + key.length + byteLength(value), 0)
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length
+}
+
+/**
+ * Splits messages, in order, into consecutive chunks in which no partition receives more than
+ * `maxBytes`, so each produce request's per-partition batch stays under the broker's limit.
+ */
+export function chunkForProduce(
+  messages: OutgoingMessage[],
+  maxBytes = maxBatchBytesPerPartition,
+): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = []
+  let chunk: OutgoingMessage[] = []
+  let bytesByPartition = new Map<string, number>()
+  for (const message of messages) {
+    const target = `${message.topic}/${message.partition ?? '?'}`
+    const size = sizeOf(message)
+    const used = bytesByPartition.get(target) ?? 0
+    if (chunk.length > 0 && used + size > maxBytes) {
+      chunks.push(chunk)
+      chunk = []
+      bytesByPartition = new Map()
+    }
+    chunk.push(message)
+    bytesByPartition.set(target, (bytesByPartition.get(target) ?? 0) + size)
+  }
+  if (chunk.length > 0) chunks.push(chunk)
+  return chunks
+}
+
+/** The broker's error codes (e.g. MESSAGE_TOO_LARGE) buried in a client error, for a message a user can act on. */
+export function describeKafkaError(error: unknown): string {
+  const codes = new Set<string>()
+  const visit = (value: unknown, depth: number) => {
+    if (!value || typeof value !== 'object' || depth > 5) return
+    const record = value as { apiId?: unknown; type?: unknown; errors?: unknown; cause?: unknown }
+    if (typeof record.apiId === 'string') codes.add(record.apiId)
+    if (typeof record.type === 'string' && /^[A-Z_]+$/.test(record.type)) codes.add(record.type)
+    if (Array.isArray(record.errors)) for (const inner of record.errors) visit(inner, depth + 1)
+    visit(record.cause, depth + 1)
+  }
+  visit(error, 0)
+  const message = error instanceof Error ? error.message : String(error)
+  return codes.size > 0 ? `${message} (${[...codes].join(', ')})` : message
+}
+
+/** One error for a failed produce, naming the topic-partitions involved and the broker's error codes. */
+export function produceFailure(messages: OutgoingMessage[], error: unknown): ProduceError {
+  const first = messages[0]
+  const targets = [
+    ...new Set(messages.map((m) => (m.partition === undefined ? m.topic : `${m.topic}/${m.partition}`))),
+  ]
+  const listed = `${targets.slice(0, 5).join(', ')}${targets.length > 5 ? ', …' : ''}`
+  return new ProduceError(
+    `producing ${messages.length} message(s) to ${listed} failed: ${describeKafkaError(error)}`,
+    first?.topic ?? '',
+    targets.length === 1 ? first?.partition : undefined,
+    { cause: error },
+  )
+}

@@ -166,6 +166,36 @@ for (const kind of clientKinds) {
       })
     })
 
+    test('a produce larger than the broker accepts in one batch is split and every record arrives in order', async () => {
+      const [topic] = await freshTopics('large', 2)
+      assert.ok(topic)
+      const value = Buffer.alloc(1024, 'v')
+      await client.produce(
+        Array.from({ length: 3000 }, (_, i) => ({ topic, partition: i % 2, key: String(i), value })),
+      )
+      const [p0] = await client.listOffsets([{ topic, partition: 0 }], 'latest')
+      assert.equal(p0?.offset, 1500n)
+      const first = await fetchOne(client, { topic, partition: 0, offset: 0n })
+      assert.ok(first.kind === 'records')
+      assert.deepEqual(
+        first.messages.slice(0, 3).map((m) => m.key?.toString()),
+        ['0', '2', '4'],
+      )
+    })
+
+    test('a record above the broker limit rejects with a ProduceError naming the partition and MESSAGE_TOO_LARGE', async () => {
+      const [topic] = await freshTopics('huge', 1)
+      assert.ok(topic)
+      await assert.rejects(
+        client.produce([{ topic, partition: 0, value: Buffer.alloc(2 * 1024 * 1024) }]),
+        (error: Error) => {
+          assert.ok(error instanceof ProduceError, `${error}`)
+          assert.match(error.message, new RegExp(`to ${topic}/0 failed: .*MESSAGE_TOO_LARGE`))
+          return true
+        },
+      )
+    })
+
     test('connects through SASL/PLAIN, and a wrong password is refused', async () => {
       const [topic] = await freshTopics('sasl', 1)
       assert.ok(topic)

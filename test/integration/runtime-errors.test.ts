@@ -18,7 +18,9 @@ function config(input: string, overrides: { kafka?: object; processor?: object; 
   }
 }
 
-async function run(configuration: Record<string, unknown>): Promise<{ code: number | null; output: string; seconds: number }> {
+async function run(
+  configuration: Record<string, unknown>,
+): Promise<{ code: number | null; output: string; seconds: number }> {
   const started = Date.now()
   const cli = startCli(['run', '--config', await writeConfig(configuration)])
   const { code } = await cli.exited

@@ -1,7 +1,14 @@
 import { type Broker, type Cluster, Kafka, type Producer } from 'kafkajs'
 import type { IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError, ProduceError, UnknownTopicError } from '../errors.ts'
-import { collectHeaders, groupBy, outgoingHeaders, toNullableBuffer } from '../records.ts'
+import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
+import {
+  chunkForProduce,
+  collectHeaders,
+  groupBy,
+  outgoingHeaders,
+  produceFailure,
+  toNullableBuffer,
+} from '../records.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -33,7 +40,6 @@ interface DecodedFetch {
   responses: { topicName: string; partitions: DecodedPartition[] }[]
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 const isOffsetOutOfRange = (error: unknown): boolean =>
   (error as { type?: string }).type === 'OFFSET_OUT_OF_RANGE'
 
@@ -270,34 +276,31 @@ export class KafkaJsClient implements KafkaClient {
     try {
       await this.#checkPartitionsExist(messages)
       await this.#producerConnected
-      await this.#producer.sendBatch({
-        acks: -1,
-        topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
-          topic,
-          messages: list.map((m) => {
-            const headers = outgoingHeaders(m)
-            return {
-              key: toNullableBuffer(m.key),
-              value: toNullableBuffer(m.value),
-              ...(m.partition === undefined ? {} : { partition: m.partition }),
-              ...(headers ? { headers } : {}),
-              ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
-            }
-          }),
-        })),
-      })
+      for (const chunk of chunkForProduce(messages)) {
+        await this.#sendBatch(chunk)
+      }
     } catch (error) {
-      const first = messages[0]!
-      const targets = [
-        ...new Set(messages.map((m) => (m.partition === undefined ? m.topic : `${m.topic}/${m.partition}`))),
-      ]
-      throw new ProduceError(
-        `producing ${messages.length} message(s) to ${targets.slice(0, 5).join(', ')}${targets.length > 5 ? ', …' : ''} failed: ${describe(error)}`,
-        first.topic,
-        new Set(messages.map((m) => `${m.topic}/${m.partition}`)).size === 1 ? first.partition : undefined,
-        { cause: error },
-      )
+      throw produceFailure(messages, error)
     }
+  }
+
+  async #sendBatch(messages: OutgoingMessage[]): Promise<void> {
+    await this.#producer!.sendBatch({
+      acks: -1,
+      topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
+        topic,
+        messages: list.map((m) => {
+          const headers = outgoingHeaders(m)
+          return {
+            key: toNullableBuffer(m.key),
+            value: toNullableBuffer(m.value),
+            ...(m.partition === undefined ? {} : { partition: m.partition }),
+            ...(headers ? { headers } : {}),
+            ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
+          }
+        }),
+      })),
+    })
   }
 
   async #checkPartitionsExist(messages: OutgoingMessage[]): Promise<void> {

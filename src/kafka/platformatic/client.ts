@@ -9,12 +9,14 @@ import {
   Producer,
 } from '@platformatic/kafka'
 import type { IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError, ProduceError, UnknownTopicError } from '../errors.ts'
+import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
 import {
+  chunkForProduce,
   collectHeaders,
   groupBy,
   isControlBatch,
   outgoingHeaders,
+  produceFailure,
   toNullableBuffer,
   usesLogAppendTime,
 } from '../records.ts'
@@ -33,8 +35,6 @@ type FetchResponse = fetchV17.FetchResponse
 const offsetOutOfRange = 1
 const earliestTimestamp = -2n
 const latestTimestamp = -1n
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** KafkaClient on @platformatic/kafka: its admin for metadata and offsets, its consumer's Fetch, its producer. */
 export class PlatformaticKafkaClient implements KafkaClient {
@@ -226,7 +226,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
       acks: ProduceAcks.ALL,
       autocreateTopics: false,
     })
-    const records: MessageToProduce[] = messages.map((message) => {
+    const toRecord = (message: OutgoingMessage): MessageToProduce => {
       const key = toNullableBuffer(message.key)
       const value = toNullableBuffer(message.value)
       const headers = outgoingHeaders(message)
@@ -240,21 +240,14 @@ export class PlatformaticKafkaClient implements KafkaClient {
           : {}),
         ...(message.timestamp === undefined ? {} : { timestamp: BigInt(message.timestamp) }),
       }
-    })
+    }
     try {
       await this.#checkPartitionsExist(messages)
-      await this.#producer.send({ messages: records, acks: ProduceAcks.ALL })
+      for (const chunk of chunkForProduce(messages)) {
+        await this.#producer.send({ messages: chunk.map(toRecord), acks: ProduceAcks.ALL })
+      }
     } catch (error) {
-      const first = messages[0]!
-      const targets = [
-        ...new Set(messages.map((m) => (m.partition === undefined ? m.topic : `${m.topic}/${m.partition}`))),
-      ]
-      throw new ProduceError(
-        `producing ${messages.length} message(s) to ${targets.slice(0, 5).join(', ')}${targets.length > 5 ? ', …' : ''} failed: ${describe(error)}`,
-        first.topic,
-        new Set(messages.map((m) => `${m.topic}/${m.partition}`)).size === 1 ? first.partition : undefined,
-        { cause: error },
-      )
+      throw produceFailure(messages, error)
     }
   }
 

@@ -1,0 +1,256 @@
+// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --quick]`
+// Pass-through throughput of Kasper and its peers on the same loopback broker, in one run: see README.md.
+import { writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { up } from '../scripts/services/index.ts'
+import { kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.ts'
+import { stateDir } from '../scripts/services/paths.ts'
+import { createTopics } from '../src/kafka/index.ts'
+import { ensureDataset, partitions } from './dataset.ts'
+import { type Measurement, runContender } from './measure.ts'
+
+const { values: options } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    'value-bytes': { type: 'string', default: '100' },
+    'batch-sizes': { type: 'string', default: '10000' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+})
+const records = options.quick ? 100_000 : Number(options.records)
+const valueSizes = options['value-bytes'].split(',').map(Number)
+const batchSizes = options['batch-sizes'].split(',').map(Number)
+const brokers = process.env.KASPER_BENCH_BROKERS ?? '127.0.0.1:19092'
+const connection = { brokers: brokers.split(','), clientId: 'kasper-bench' }
+const benchDir = import.meta.dirname
+const root = join(benchDir, '..')
+const runId = Date.now().toString(36)
+
+interface Row extends Measurement {
+  contender: string
+  valueBytes: number
+  batchSize: number | undefined
+  workers: number
+  messagesPerSecond: number
+}
+
+interface Contender {
+  name: string
+  workers: number
+  batchSize?: number
+  run(input: string, output: string, group: string): Promise<Measurement>
+}
+
+const node = process.execPath
+
+function kasperLibrary(client: 'platformatic' | 'kafkajs', batchSize: number): Contender {
+  return {
+    name: `kasper library, ${client}`,
+    workers: 1,
+    batchSize,
+    run: (input, output, group) =>
+      runContender(node, [join(benchDir, 'contenders/kasper-library.ts')], {
+        BENCH_CLIENT: client,
+        BENCH_BROKERS: brokers,
+        BENCH_INPUT: input,
+        BENCH_OUTPUT: output,
+        BENCH_GROUP: group,
+        BENCH_PARTITIONS: String(partitions),
+        BENCH_BATCH_SIZE: String(batchSize),
+      }),
+  }
+}
+
+function kasperRuntime(client: 'platformatic' | 'kafkajs', workers: number, batchSize: number): Contender {
+  return {
+    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}`,
+    workers,
+    batchSize,
+    async run(input, output, group) {
+      const config = {
+        kafka: { brokers: connection.brokers, client },
+        processor: {
+          name: group,
+          module: join(benchDir, 'contenders/passthrough-processor.ts'),
+          inputTopics: [input],
+          batchSize,
+          batchWaitMs: 1000,
+          options: { outputTopic: output },
+        },
+        workers: { threads: workers },
+        logging: { format: 'json', level: 'info' },
+        admin: { enabled: false },
+      }
+      const file = join(stateDir('bench'), `${group}.json`)
+      writeFileSync(file, JSON.stringify(config))
+      const measured = await runContender(
+        node,
+        [join(root, 'src/cli/main.ts'), 'run', '--config', file, '--exit-when-drained'],
+        {},
+      )
+      // The window opens when the first worker's loop starts (process and thread start-up excluded) and
+      // closes at exit, so it includes the supervisor's drain detection (polled every second).
+      const starts = measured.output
+        .split('\n')
+        .filter((line) => line.includes('"topic processor started"'))
+        .map((line) => Date.parse((JSON.parse(line) as { time: string }).time))
+      const seconds = (measured.exitedAtMs - Math.min(...starts)) / 1000
+      return { ...measured, messages: records, seconds }
+    },
+  }
+}
+
+const kafkajsEachBatch: Contender = {
+  name: 'kafkajs eachBatch pipeline',
+  workers: 1,
+  run: (input, output, group) =>
+    runContender(node, [join(benchDir, 'contenders/kafkajs-eachbatch.ts')], {
+      BENCH_BROKERS: brokers,
+      BENCH_INPUT: input,
+      BENCH_OUTPUT: output,
+      BENCH_GROUP: group,
+      BENCH_MESSAGES: String(records),
+    }),
+}
+
+const java = (main: string, args: string[]) =>
+  runContender(
+    'java',
+    ['-Xmx512m', '-cp', `${join(stateDir('kafka'), `libs-${kafkaVersion}`)}/*`, main, ...args],
+    {},
+  )
+
+/** Kafka's own perf tools: the produce-only and consume-only ceilings of this machine and broker. */
+async function jvmCeilings(input: string, valueBytes: number): Promise<Row[]> {
+  const topic = `bench-jvm-produce-${runId}-${valueBytes}`
+  await createTopics(connection, [{ name: topic, partitions }])
+  const produced = await java('org.apache.kafka.tools.ProducerPerformance', [
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    String(valueBytes),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${brokers}`,
+    'acks=all',
+    'enable.idempotence=true',
+    'linger.ms=5',
+  ])
+  const producedRate = Number(/records sent, ([\d.]+) records\/sec/.exec(produced.output)?.[1] ?? Number.NaN)
+  const consumed = await java('org.apache.kafka.tools.ConsumerPerformance', [
+    '--bootstrap-server',
+    brokers,
+    '--topic',
+    input,
+    '--messages',
+    String(records),
+    '--group',
+    `bench-jvm-${runId}-${valueBytes}`,
+  ])
+  const csv = consumed.output
+    .trim()
+    .split('\n')
+    .filter((line) => /^\d{4}-/.test(line))
+    .at(-1)
+    ?.split(',')
+    .map((f) => f.trim())
+  const consumedRate = Number(csv?.[5] ?? Number.NaN)
+  const row = (contender: string, rate: number, m: Measurement): Row => ({
+    ...m,
+    contender,
+    valueBytes,
+    batchSize: undefined,
+    workers: 1,
+    messages: records,
+    seconds: records / rate,
+    messagesPerSecond: rate,
+  })
+  const ceiling = 1 / (1 / producedRate + 1 / consumedRate)
+  return [
+    row('JVM ProducerPerformance (produce only)', producedRate, produced),
+    row('JVM ConsumerPerformance (consume only)', consumedRate, consumed),
+    {
+      ...row('JVM consume+produce ceiling (serial combination)', ceiling, consumed),
+      cpuSeconds: Number.NaN,
+      maxRssMb: Number.NaN,
+    },
+  ]
+}
+
+const { started, seconds } = await up(kafkaService)
+if (started) console.log(`kafka started in ${seconds.toFixed(1)} s`)
+
+const rows: Row[] = []
+for (const valueBytes of valueSizes) {
+  console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
+  const input = await ensureDataset(connection, records, valueBytes)
+  const contenders: Contender[] = []
+  for (const batchSize of batchSizes) {
+    contenders.push(kasperLibrary('platformatic', batchSize), kasperLibrary('kafkajs', batchSize))
+    for (const client of ['platformatic', 'kafkajs'] as const) {
+      for (const workers of [1, 2]) contenders.push(kasperRuntime(client, workers, batchSize))
+    }
+  }
+  contenders.push(kafkajsEachBatch)
+  for (const contender of contenders.filter((c) => !options.only || c.name.includes(options.only))) {
+    const id = `${runId}-${rows.length}`
+    const output = `bench-out-${id}`
+    await createTopics(connection, [{ name: output, partitions }])
+    process.stdout.write(`${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}: `)
+    const measured = await contender.run(input, output, `bench-${id}`)
+    const row: Row = {
+      ...measured,
+      contender: contender.name,
+      valueBytes,
+      batchSize: contender.batchSize,
+      workers: contender.workers,
+      messagesPerSecond: measured.messages / measured.seconds,
+    }
+    rows.push(row)
+    console.log(
+      `${Math.round(row.messagesPerSecond)} msg/s, ${row.cpuSeconds.toFixed(1)} CPU s, ${row.maxRssMb.toFixed(0)} MB peak RSS`,
+    )
+  }
+  if (!options.only) {
+    for (const row of await jvmCeilings(input, valueBytes)) {
+      rows.push(row)
+      console.log(`${row.contender}: ${Math.round(row.messagesPerSecond)} msg/s`)
+    }
+  }
+}
+
+const baseline = (valueBytes: number) =>
+  rows.find((r) => r.valueBytes === valueBytes && r.contender === kafkajsEachBatch.name)
+const ceiling = (valueBytes: number) =>
+  rows.find((r) => r.valueBytes === valueBytes && r.contender.startsWith('JVM consume+produce'))
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+const table = [
+  '| value | contender | batch | msg/s | × kafkajs eachBatch | % of JVM ceiling | CPU s | peak RSS MB | RSS MB / worker |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => {
+    const vsKafkajs = r.messagesPerSecond / (baseline(r.valueBytes)?.messagesPerSecond ?? Number.NaN)
+    const vsCeiling = (100 * r.messagesPerSecond) / (ceiling(r.valueBytes)?.messagesPerSecond ?? Number.NaN)
+    return `| ${r.valueBytes} B | ${r.contender} | ${r.batchSize ?? '–'} | ${fmt(r.messagesPerSecond)} | ${fmt(vsKafkajs, 2)} | ${fmt(vsCeiling)} % | ${fmt(r.cpuSeconds, 1)} | ${fmt(r.maxRssMb)} | ${fmt(r.maxRssMb / r.workers)} |`
+  }),
+].join('\n')
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  kafka: kafkaVersion,
+}
+const date = new Date().toISOString()
+const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all, one local broker (Kafka ${kafkaVersion}).\nMachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}.\n\n${table}\n`
+writeFileSync(join(benchDir, 'results/latest.md'), markdown)
+writeFileSync(
+  join(benchDir, 'results/latest.json'),
+  `${JSON.stringify({ date, records, partitions, machine, rows }, null, 2)}\n`,
+)
+console.log(`\n${table}\n\nwritten to bench/results/latest.md and latest.json`)

@@ -1,0 +1,152 @@
+{{- define "kasper.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kasper.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kasper.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kasper.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kasper.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{ include "kasper.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "kasper.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "kasper.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Grace period above the configured shutdown timeout, so Kubernetes never kills a clean shutdown. */}}
+{{- define "kasper.terminationGracePeriodSeconds" -}}
+{{- if .Values.terminationGracePeriodSeconds -}}
+{{- .Values.terminationGracePeriodSeconds -}}
+{{- else -}}
+{{- $timeoutMs := 30000 -}}
+{{- if and .Values.config.shutdown .Values.config.shutdown.timeoutMs -}}{{- $timeoutMs = .Values.config.shutdown.timeoutMs -}}{{- end -}}
+{{- add (div (add (int $timeoutMs) 999) 1000) 15 -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The pod spec shared by the StatefulSet and the batch Job. */}}
+{{- define "kasper.podSpec" -}}
+serviceAccountName: {{ include "kasper.serviceAccountName" . }}
+terminationGracePeriodSeconds: {{ include "kasper.terminationGracePeriodSeconds" . }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+containers:
+  - name: kasper
+    image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    args:
+      - run
+      - --config
+      - /etc/kasper/kasper.yaml
+      {{- if .Values.job.enabled }}
+      - --exit-when-drained
+      {{- end }}
+    env:
+      - name: KASPER_POD_NAME
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.name
+      {{- if .Values.job.enabled }}
+      - name: KASPER_INSTANCE_INDEX
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']
+      {{- end }}
+      - name: KASPER_INSTANCE_COUNT
+        value: {{ .Values.replicaCount | quote }}
+      - name: KASPER_WORKER_THREADS
+        value: {{ .Values.workerThreads | quote }}
+      - name: KASPER_ADMIN_HOST
+        value: "0.0.0.0"
+      - name: KASPER_ADMIN_PORT
+        value: {{ .Values.admin.port | quote }}
+      {{- with .Values.secrets.kafkaSaslPassword }}
+      {{- if .name }}
+      - name: KASPER_KAFKA_SASL_PASSWORD
+        valueFrom:
+          secretKeyRef:
+            name: {{ .name }}
+            key: {{ .key | default "password" }}
+      {{- end }}
+      {{- end }}
+      {{- range $store, $ref := .Values.secrets.storePasswords }}
+      - name: {{ printf "KASPER_STORES_%s_PASSWORD" (upper $store) }}
+        valueFrom:
+          secretKeyRef:
+            name: {{ $ref.name }}
+            key: {{ $ref.key | default "password" }}
+      {{- end }}
+      {{- with .Values.env }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    ports:
+      - name: admin
+        containerPort: {{ .Values.admin.port }}
+    livenessProbe:
+      httpGet:
+        path: /healthz
+        port: admin
+      {{- toYaml .Values.livenessProbe | nindent 6 }}
+    readinessProbe:
+      httpGet:
+        path: /readyz
+        port: admin
+      {{- toYaml .Values.readinessProbe | nindent 6 }}
+    resources:
+      requests:
+        cpu: {{ (.Values.resources.requests).cpu | default .Values.workerThreads | quote }}
+        {{- with (.Values.resources.requests).memory }}
+        memory: {{ . }}
+        {{- end }}
+      {{- with .Values.resources.limits }}
+      limits:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    securityContext:
+      {{- toYaml .Values.securityContext | nindent 6 }}
+    volumeMounts:
+      - name: config
+        mountPath: /etc/kasper
+        readOnly: true
+      - name: tmp
+        mountPath: /tmp
+volumes:
+  - name: config
+    configMap:
+      name: {{ include "kasper.fullname" . }}
+  - name: tmp
+    emptyDir: {}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}

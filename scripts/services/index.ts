@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { elasticsearch } from './elasticsearch.ts'
 import { kafka } from './kafka.ts'
@@ -15,7 +15,7 @@ import {
   waitUntil,
 } from './process.ts'
 import { redis } from './redis.ts'
-import type { ServiceDefinition } from './types.ts'
+import type { LaunchPlan, ServiceDefinition } from './types.ts'
 
 export { ServiceError } from './process.ts'
 export type { ServiceDefinition } from './types.ts'
@@ -24,7 +24,13 @@ export const services: readonly ServiceDefinition[] = [kafka, redis, elasticsear
 
 const files = (service: ServiceDefinition) => {
   const dir = stateDir(service.name)
-  return { dir, pid: join(dir, 'pid'), log: join(dir, 'service.log'), run: join(dir, 'run') }
+  return {
+    dir,
+    pid: join(dir, 'pid'),
+    log: join(dir, 'service.log'),
+    run: join(dir, 'run'),
+    plan: join(dir, 'plan.json'),
+  }
 }
 
 export function logFile(service: ServiceDefinition): string {
@@ -74,6 +80,16 @@ export async function up(service: ServiceDefinition): Promise<{ started: boolean
   mkdirSync(paths.run, { recursive: true })
   rmSync(paths.log, { force: true })
   const plan = service.prepare(paths.run)
+  writeFileSync(paths.plan, JSON.stringify(plan))
+  return launch(service, plan, startedAt)
+}
+
+async function launch(
+  service: ServiceDefinition,
+  plan: LaunchPlan,
+  startedAt: number,
+): Promise<{ started: boolean; seconds: number }> {
+  const paths = files(service)
   const commandLine = [plan.command, ...plan.args].join(' ')
   const pid = startDetached(plan.command, plan.args, {
     cwd: plan.cwd,
@@ -96,6 +112,15 @@ export async function up(service: ServiceDefinition): Promise<{ started: boolean
     throw serviceError(service.name, problem, commandLine, paths.log)
   }
   return { started: true, seconds: (Date.now() - startedAt) / 1000 }
+}
+
+/** Stops the service and starts it again on the same data, as a crash and restart would (fault tests). */
+export async function restartKeepingData(service: ServiceDefinition, downtimeMs = 0): Promise<void> {
+  const paths = files(service)
+  const plan = JSON.parse(readFileSync(paths.plan, 'utf8')) as LaunchPlan
+  await stopRecorded(paths.pid, service.stopTimeoutMs)
+  await new Promise((resolve) => setTimeout(resolve, downtimeMs))
+  await launch(service, plan, Date.now())
 }
 
 export async function down(service: ServiceDefinition): Promise<boolean> {

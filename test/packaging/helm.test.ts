@@ -16,10 +16,14 @@ const available = spawnSync(helm, ['version', '--short']).status === 0
 if (!available && process.env.KASPER_REQUIRE_HELM === '1') throw new Error(`helm not found (${helm})`)
 const skip = available ? false : 'helm is not installed (CI installs it: see .ci/run)'
 
+// Rendered manifests are plain data checked field by field.
+// biome-ignore lint/suspicious/noExplicitAny: any nested manifest field
+type Field = any
+
 type Manifest = {
   kind: string
   metadata: { name: string }
-  spec: Record<string, any>
+  spec: Record<string, Field>
   data?: Record<string, string>
 }
 
@@ -39,7 +43,9 @@ function render(...valueFiles: string[]): Manifest[] {
 const find = (manifests: Manifest[], kind: string) => manifests.find((m) => m.kind === kind)
 const container = (workload: Manifest) => workload.spec.template.spec.containers[0]
 const envOf = (workload: Manifest) =>
-  new Map<string, { value?: string; valueFrom?: any }>(container(workload).env.map((e: any) => [e.name, e]))
+  new Map<string, { value?: string; valueFrom?: Field }>(
+    container(workload).env.map((e: Field) => [e.name, e]),
+  )
 
 describe('Helm chart', { skip }, () => {
   test('lints strictly with default and non-default values', () => {

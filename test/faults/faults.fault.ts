@@ -1,0 +1,311 @@
+// The fault suite (`npm run test:faults`, run by .ci/run): real Kafka, Redis and Elasticsearch, a CLI
+// child process, N records with unique ids over 12 partitions; each scenario checks lost = 0 and
+// records the duplicates. A summary table is printed at the end.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { restartKeepingData } from '../../scripts/services/index.ts'
+import { kafka as kafkaService } from '../../scripts/services/kafka.ts'
+import { ElasticsearchStore } from '../../src/stores/elasticsearch.ts'
+import { RedisStore } from '../../src/stores/redis.ts'
+import type { Store } from '../../src/stores/types.ts'
+import { killRunningClis, type RunningCli, startCli, writeConfig } from '../helpers/cli.ts'
+import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
+import { elasticsearchUrl, kafkaBrokers, redisUrl, uniqueName } from '../helpers/services.ts'
+import { hostAndPort, TcpProxy } from '../helpers/tcp-proxy.ts'
+
+const idProcessor = fileURLToPath(new URL('./fixtures/id-processor.ts', import.meta.url))
+const partitions = 12
+const outageSeconds = Number(process.env.KASPER_FAULT_OUTAGE_SECONDS ?? 30)
+const soakSeconds = Number(process.env.KASPER_SOAK_SECONDS ?? 60)
+
+interface Outcome {
+  scenario: string
+  records: number
+  lost: number
+  duplicates: number
+  seconds: number
+  note?: string
+}
+const outcomes: Outcome[] = []
+
+const client = testClient('platformatic')
+after(async () => {
+  killRunningClis()
+  await client.close()
+  const lines = [
+    '| scenario | records | lost | duplicates | seconds | note |',
+    '|---|---|---|---|---|---|',
+    ...outcomes.map(
+      (o) =>
+        `| ${o.scenario} | ${o.records} | ${o.lost} | ${o.duplicates} | ${o.seconds.toFixed(1)} | ${o.note ?? ''} |`,
+    ),
+  ]
+  process.stdout.write(`\nFault suite summary\n${lines.join('\n')}\n`)
+})
+
+async function produceIds(topic: string, count: number, prefix = 'id'): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`)
+  for (let start = 0; start < ids.length; start += 10_000) {
+    await client.produce(
+      ids
+        .slice(start, start + 10_000)
+        .map((value, i) => ({ topic, partition: (start + i) % partitions, value })),
+    )
+  }
+  return ids
+}
+
+/** Lost = produced ids missing from the output; duplicates = output records beyond one per id. */
+async function check(
+  ids: string[],
+  output: string,
+  store?: Store,
+): Promise<{ lost: number; duplicates: number }> {
+  const produced = (await readAll(client, output, partitions)).map((m) => m.value?.toString() ?? '')
+  const unique = new Set(produced)
+  const lost = ids.filter((id) => !unique.has(id))
+  assert.deepEqual(lost.slice(0, 10), [], `${lost.length} ids never reached the output`)
+  if (store) {
+    for (let start = 0; start < ids.length; start += 5000) {
+      const slice = ids.slice(start, start + 5000)
+      const found: Map<string, Buffer> = await store.getAll(slice)
+      const missing: string[] = slice.filter((id) => !found.has(id))
+      assert.deepEqual(missing.slice(0, 10), [], `${missing.length} ids never reached the store`)
+    }
+  }
+  return { lost: lost.length, duplicates: produced.length - unique.size }
+}
+
+function config(
+  name: string,
+  input: string,
+  output: string,
+  extra: { stores?: object; options?: object; admin?: object } = {},
+) {
+  return {
+    kafka: { brokers: kafkaBrokers() },
+    processor: {
+      name,
+      module: idProcessor,
+      inputTopics: [input],
+      batchSize: 500,
+      batchWaitMs: 200,
+      options: { outputTopic: output, ...extra.options },
+    },
+    workers: { threads: 2 },
+    restart: { initialBackoffMs: 500, maxBackoffMs: 4000, maxRestarts: 20 },
+    stores: extra.stores ?? {},
+    logging: { format: 'json', level: 'info' },
+    admin: { host: '127.0.0.1', port: 0, ...extra.admin },
+    shutdown: { timeoutMs: 20_000 },
+  }
+}
+
+const outputCount = async (output: string) =>
+  (
+    await client.listOffsets(
+      Array.from({ length: partitions }, (_, partition) => ({ topic: output, partition })),
+      'latest',
+    )
+  ).reduce((sum, o) => sum + Number(o.offset), 0)
+
+/** Waits for output, failing with the CLI's last lines so a stuck run explains itself. */
+async function waitForOutput(cli: RunningCli, output: string, atLeast: number): Promise<void> {
+  try {
+    await waitFor(async () => (await outputCount(output)) > atLeast, 60_000, `${atLeast} output records`)
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${cli.output().slice(-3000)}`)
+  }
+}
+
+async function drainedThenStop(cli: RunningCli, timeoutMs: number): Promise<void> {
+  const base = await cli.adminUrl
+  await waitFor(
+    async () => (await fetch(`${base}/drained`).catch(() => undefined))?.status === 200,
+    timeoutMs,
+    '/drained',
+  )
+  cli.process.kill('SIGTERM')
+  assert.equal((await cli.exited).code, 0, cli.output().slice(-3000))
+}
+
+describe('faults: nothing lost', () => {
+  test('kill -9 of the whole process mid-batch, then a restart', async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-kill', partitions, 2)
+    assert.ok(input && output)
+    const ids = await produceIds(input, 20_000)
+    const file = await writeConfig(config(uniqueName('f-kill'), input, output, { options: { delayMs: 100 } }))
+    const first = startCli(['run', '--config', file])
+    await waitForOutput(first, output, 2000)
+    first.process.kill('SIGKILL')
+    await first.exited
+    const second = startCli(['run', '--config', file, '--exit-when-drained'])
+    assert.equal((await second.exited).code, 0, second.output().slice(-3000))
+    const { lost, duplicates } = await check(ids, output)
+    assert.ok(duplicates <= 500 * partitions, `duplicates ${duplicates} ≤ one batch per partition`)
+    outcomes.push({
+      scenario: 'kill -9 mid-batch, restart',
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+    })
+  })
+
+  test('a broker restart while processing: processing resumes by itself', async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-broker', partitions, 2)
+    assert.ok(input && output)
+    const ids = await produceIds(input, 20_000)
+    const cli = startCli([
+      'run',
+      '--config',
+      await writeConfig(config(uniqueName('f-broker'), input, output, { options: { delayMs: 100 } })),
+    ])
+    await waitForOutput(cli, output, 2000)
+    await restartKeepingData(kafkaService, 3000)
+    await drainedThenStop(cli, 180_000)
+    const { lost, duplicates } = await check(ids, output)
+    const restarts = (cli.output().match(/worker failed; restarting after backoff/g) ?? []).length
+    outcomes.push({
+      scenario: 'broker restart (3 s down)',
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+      note: `${restarts} worker restarts`,
+    })
+  })
+
+  for (const kind of ['redis', 'elasticsearch'] as const) {
+    test(`${kind} unreachable for ${outageSeconds} s during processing`, async () => {
+      const started = Date.now()
+      const [input, output] = await freshTopics(`f-${kind}`, partitions, 2)
+      assert.ok(input && output)
+      const ids = await produceIds(input, 10_000)
+      const target = hostAndPort(kind === 'redis' ? redisUrl() : elasticsearchUrl())
+      const proxy = new TcpProxy(target)
+      const port = await proxy.start()
+      const name = uniqueName(`f-${kind}`)
+      const index = name.toLowerCase()
+      const storeConfig =
+        kind === 'redis'
+          ? { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: name, operationTimeoutMs: 2000 }
+          : { type: 'elasticsearch', node: `http://127.0.0.1:${port}`, index, operationTimeoutMs: 2000 }
+      const cli = startCli([
+        'run',
+        '--config',
+        await writeConfig(
+          config(name, input, output, {
+            stores: { ids: storeConfig },
+            options: { store: 'ids', delayMs: 50 },
+          }),
+        ),
+      ])
+      await waitForOutput(cli, output, 1000)
+      await proxy.cut()
+      await new Promise((resolve) => setTimeout(resolve, outageSeconds * 1000))
+      await proxy.start()
+      await drainedThenStop(cli, 180_000)
+      assert.match(
+        cli.output(),
+        new RegExp(`${kind} store .* failed`),
+        'the outage was reported, naming the store',
+      )
+      const store =
+        kind === 'redis'
+          ? new RedisStore({ redis: redisUrl(), keyPrefix: name })
+          : new ElasticsearchStore({ elasticsearch: elasticsearchUrl(), index })
+      try {
+        const { lost, duplicates } = await check(ids, output, store)
+        outcomes.push({
+          scenario: `${kind} down ${outageSeconds} s`,
+          records: ids.length,
+          lost,
+          duplicates,
+          seconds: (Date.now() - started) / 1000,
+        })
+      } finally {
+        await store.close()
+        await proxy.cut()
+      }
+    })
+  }
+
+  test('SIGTERM under load exits 0 within the shutdown timeout; a restart loses nothing and repeats nothing', async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-term', partitions, 2)
+    assert.ok(input && output)
+    const ids = await produceIds(input, 50_000)
+    const file = await writeConfig(config(uniqueName('f-term'), input, output))
+    const first = startCli(['run', '--config', file])
+    await waitForOutput(first, output, 5000)
+    const signalled = Date.now()
+    first.process.kill('SIGTERM')
+    assert.equal((await first.exited).code, 0, first.output().slice(-3000))
+    assert.ok(Date.now() - signalled < 20_000, 'within shutdown.timeoutMs')
+    const second = startCli(['run', '--config', file, '--exit-when-drained'])
+    assert.equal((await second.exited).code, 0, second.output().slice(-3000))
+    const { lost, duplicates } = await check(ids, output)
+    assert.equal(duplicates, 0, 'a graceful stop commits everything it produced')
+    outcomes.push({
+      scenario: 'SIGTERM under load, restart',
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+    })
+  })
+
+  test(`soak: ${soakSeconds} s at a steady rate, memory and handles flat`, async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-soak', partitions, 2)
+    assert.ok(input && output)
+    const cli = startCli(['run', '--config', await writeConfig(config(uniqueName('f-soak'), input, output))])
+    const base = await cli.adminUrl
+    const pid = cli.process.pid!
+    const samples: { rssMb: number; handles: number }[] = []
+    const ids: string[] = []
+    const ratePerSecond = 2000
+    for (let second = 0; second < soakSeconds; second++) {
+      const batch = Array.from({ length: ratePerSecond }, (_, i) => `soak-${second}-${i}`)
+      ids.push(...batch)
+      await client.produce(batch.map((value, i) => ({ topic: input, partition: i % partitions, value })))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      if (second % 5 === 4) {
+        const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+        const metrics = await (await fetch(`${base}/metrics`)).text()
+        const handles = [...metrics.matchAll(/^nodejs_active_handles\{[^}]*\} (\d+)/gm)].reduce(
+          (s, m) => s + Number(m[1]),
+          0,
+        )
+        samples.push({ rssMb: rssKb / 1024, handles })
+      }
+    }
+    await drainedThenStop(cli, 60_000)
+    const { lost, duplicates } = await check(ids, output)
+    const settled = samples.slice(Math.floor(samples.length / 3))
+    const firstRss = settled[0]?.rssMb ?? 0
+    const lastRss = settled.at(-1)?.rssMb ?? 0
+    const rssBoundMb = 150
+    assert.ok(
+      lastRss - firstRss < rssBoundMb,
+      `RSS grew ${(lastRss - firstRss).toFixed(0)} MB (bound ${rssBoundMb} MB): ${JSON.stringify(samples)}`,
+    )
+    assert.ok(
+      (settled.at(-1)?.handles ?? 0) <= (settled[0]?.handles ?? 0) + 5,
+      `handles grew: ${JSON.stringify(samples)}`,
+    )
+    outcomes.push({
+      scenario: `soak ${soakSeconds} s at ${ratePerSecond}/s`,
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+      note: `RSS ${firstRss.toFixed(0)} → ${lastRss.toFixed(0)} MB, handles ${settled[0]?.handles} → ${settled.at(-1)?.handles}`,
+    })
+  })
+})

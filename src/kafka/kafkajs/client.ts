@@ -9,6 +9,7 @@ import {
   produceFailure,
   toNullableBuffer,
 } from '../records.ts'
+import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -99,7 +100,14 @@ export class KafkaJsClient implements KafkaClient {
     return new Map(topics.map((topic) => [topic, known.get(topic)!]))
   }
 
-  async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+  fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+    return withRoutingRetry(
+      () => this.#fetchOnce(positions, options),
+      () => this.#cluster.refreshMetadata(),
+    )
+  }
+
+  async #fetchOnce(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
     if (positions.length === 0) return []
     const cluster = await this.#ready([...new Set(positions.map((p) => p.topic))])
     const byLeader = new Map<string, TopicPartitionOffset[]>()
@@ -216,7 +224,14 @@ export class KafkaJsClient implements KafkaClient {
     ]
   }
 
-  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    return withRoutingRetry(
+      () => this.#commitOffsetsOnce(groupId, offsets),
+      () => this.#cluster.refreshMetadata(),
+    )
+  }
+
+  async #commitOffsetsOnce(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return
     const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
     await coordinator.offsetCommit({
@@ -230,7 +245,17 @@ export class KafkaJsClient implements KafkaClient {
     })
   }
 
-  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return withRoutingRetry(
+      () => this.#committedOffsetsOnce(groupId, partitions),
+      () => this.#cluster.refreshMetadata(),
+    )
+  }
+
+  async #committedOffsetsOnce(
+    groupId: string,
+    partitions: TopicPartition[],
+  ): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return []
     const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
     const { responses } = await coordinator.offsetFetch({
@@ -247,7 +272,14 @@ export class KafkaJsClient implements KafkaClient {
     )
   }
 
-  async listOffsets(
+  listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]> {
+    return withRoutingRetry(
+      () => this.#listOffsetsOnce(partitions, which),
+      () => this.#cluster.refreshMetadata(),
+    )
+  }
+
+  async #listOffsetsOnce(
     partitions: TopicPartition[],
     which: 'earliest' | 'latest',
   ): Promise<TopicPartitionOffset[]> {

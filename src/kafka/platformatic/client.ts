@@ -20,6 +20,7 @@ import {
   toNullableBuffer,
   usesLogAppendTime,
 } from '../records.ts'
+import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -60,7 +61,11 @@ export class PlatformaticKafkaClient implements KafkaClient {
     return new Map(topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]))
   }
 
-  async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+  fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+    return withRoutingRetry(() => this.#fetchOnce(positions, options))
+  }
+
+  async #fetchOnce(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
     if (positions.length === 0) return []
     const topics = [...new Set(positions.map((p) => p.topic))]
     const metadata = await this.#fetcher.metadata({ topics })
@@ -201,7 +206,11 @@ export class PlatformaticKafkaClient implements KafkaClient {
     return committed
   }
 
-  async listOffsets(
+  listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]> {
+    return withRoutingRetry(() => this.#listOffsetsOnce(partitions, which))
+  }
+
+  async #listOffsetsOnce(
     partitions: TopicPartition[],
     which: 'earliest' | 'latest',
   ): Promise<TopicPartitionOffset[]> {

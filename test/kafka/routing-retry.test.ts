@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { isRetriable, withRoutingRetry } from '../../src/kafka/routing-retry.ts'
+
+const retriable = Object.assign(new Error('NOT_LEADER_FOR_PARTITION'), { retriable: true })
+
+test('a retriable error is retried after a refresh, then the result returned', async () => {
+  let calls = 0
+  let refreshes = 0
+  const result = await withRoutingRetry(
+    async () => {
+      calls++
+      if (calls < 3) throw retriable
+      return 'ok'
+    },
+    () => {
+      refreshes++
+      return undefined
+    },
+    5,
+    1,
+  )
+  assert.equal(result, 'ok')
+  assert.equal(calls, 3)
+  assert.equal(refreshes, 2)
+})
+
+test('other errors are thrown at once, and a retriable one after the last attempt', async () => {
+  let calls = 0
+  await assert.rejects(
+    withRoutingRetry(async () => {
+      calls++
+      throw new Error('UNKNOWN_TOPIC')
+    }),
+    /UNKNOWN_TOPIC/,
+  )
+  assert.equal(calls, 1)
+  await assert.rejects(
+    withRoutingRetry(() => Promise.reject(retriable), undefined, 2, 1),
+    /NOT_LEADER/,
+  )
+  assert.equal(isRetriable({ errors: [{ canRetry: true }] }), true)
+  assert.equal(isRetriable(new Error('x')), false)
+})

@@ -46,3 +46,26 @@ test('run with a missing configuration file fails before connecting anywhere', a
   assert.equal(code, 2)
   assert.equal(err, 'kasper: /nonexistent/kasper.yaml: no such file')
 })
+
+test('run with invalid YAML, an unknown key or a wrong type names the problem and exits 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kasper-cli-'))
+  const cases: [string, RegExp][] = [
+    ['kafka: [brokers\n', /not valid YAML/],
+    [
+      'kafka:\n  brokers: [a:1]\n  brokrs: []\nprocessor:\n  name: x\n  module: m.js\n  inputTopics: [t]\n',
+      /kafka: unknown key brokrs/,
+    ],
+    [
+      'kafka:\n  brokers: a:1\nprocessor:\n  name: x\n  module: m.js\n  inputTopics: [t]\n  batchSize: many\n',
+      /kafka.brokers: must be a list, got "a:1"[\s\S]*processor.batchSize: must be a number, got "many"/,
+    ],
+  ]
+  for (const [i, [yaml, expected]] of cases.entries()) {
+    const file = join(dir, `bad-${i}.yaml`)
+    writeFileSync(file, yaml)
+    const { code, err } = await cli('run', '--config', file)
+    assert.equal(code, 2, err)
+    assert.match(err, expected)
+    assert.doesNotMatch(err, /\n\s+at /)
+  }
+})

@@ -9,6 +9,7 @@ import { kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.t
 import { stateDir } from '../scripts/services/paths.ts'
 import { createTopics } from '../src/kafka/index.ts'
 import { ensureDataset, partitions } from './dataset.ts'
+import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
 
 const { values: options } = parseArgs({
@@ -17,6 +18,9 @@ const { values: options } = parseArgs({
     'value-bytes': { type: 'string', default: '100' },
     'batch-sizes': { type: 'string', default: '10000' },
     quick: { type: 'boolean', default: false },
+    'latency-rate': { type: 'string', default: '10000' },
+    'latency-seconds': { type: 'string', default: '20' },
+    'batch-wait-ms': { type: 'string', default: '1000' },
     only: { type: 'string' },
   },
 })
@@ -187,7 +191,8 @@ const { started, seconds } = await up(kafkaService)
 if (started) console.log(`kafka started in ${seconds.toFixed(1)} s`)
 
 const rows: Row[] = []
-for (const valueBytes of valueSizes) {
+const latencyOnly = options.only === 'latency'
+for (const valueBytes of latencyOnly ? [] : valueSizes) {
   console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
   const input = await ensureDataset(connection, records, valueBytes)
   const contenders: Contender[] = []
@@ -225,6 +230,22 @@ for (const valueBytes of valueSizes) {
   }
 }
 
+let latency: LatencyResult | undefined
+if (!options.only || latencyOnly) {
+  const rate = Number(options['latency-rate'])
+  console.log(`\nlatency: kasper run, 2 workers, ${rate} msg/s offered for ${options['latency-seconds']} s…`)
+  latency = await measureLatency(connection, {
+    ratePerSecond: rate,
+    seconds: Number(options['latency-seconds']),
+    batchWaitMs: Number(options['batch-wait-ms']),
+    valueBytes: valueSizes[0] ?? 100,
+    root,
+  })
+  console.log(
+    `p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.records} records`,
+  )
+}
+
 const baseline = (valueBytes: number) =>
   rows.find((r) => r.valueBytes === valueBytes && r.contender === kafkajsEachBatch.name)
 const ceiling = (valueBytes: number) =>
@@ -247,10 +268,22 @@ const machine = {
   kafka: kafkaVersion,
 }
 const date = new Date().toISOString()
-const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all, one local broker (Kafka ${kafkaVersion}).\nMachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}.\n\n${table}\n`
-writeFileSync(join(benchDir, 'results/latest.md'), markdown)
-writeFileSync(
-  join(benchDir, 'results/latest.json'),
-  `${JSON.stringify({ date, records, partitions, machine, rows }, null, 2)}\n`,
-)
-console.log(`\n${table}\n\nwritten to bench/results/latest.md and latest.json`)
+const header = `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, one local broker (Kafka ${kafkaVersion}).`
+if (latency) {
+  const markdown = `# End-to-end latency, ${date}\n\n${header}\n\nSend time of the input record → broker append time of the output record, \`kasper run\` with 2 workers, batchWaitMs ${latency.batchWaitMs}, ${latency.ratePerSecond} msg/s offered for ${latency.seconds} s (first second skipped).\n\n| records | p50 ms | p99 ms | max ms | target p99 ms |\n|---|---|---|---|---|\n| ${latency.records} | ${latency.p50Ms} | ${latency.p99Ms} | ${latency.maxMs} | ≤ ${latency.batchWaitMs + 50} |\n`
+  writeFileSync(join(benchDir, 'results/latency.md'), markdown)
+  writeFileSync(
+    join(benchDir, 'results/latency.json'),
+    `${JSON.stringify({ date, machine, latency }, null, 2)}\n`,
+  )
+  console.log('written to bench/results/latency.md and latency.json')
+}
+if (rows.length > 0) {
+  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all.\n${header}\n\n${table}\n`
+  writeFileSync(join(benchDir, 'results/latest.md'), markdown)
+  writeFileSync(
+    join(benchDir, 'results/latest.json'),
+    `${JSON.stringify({ date, records, partitions, machine, rows }, null, 2)}\n`,
+  )
+  console.log(`\n${table}\n\nwritten to bench/results/latest.md and latest.json`)
+}

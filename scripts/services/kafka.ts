@@ -67,7 +67,7 @@ export const kafka: ServiceDefinition = {
     const properties = join(runDir, 'server.properties')
     writeFileSync(properties, serverProperties(join(runDir, 'data'), major))
     const classpath = `${libs}/*`
-    const clusterId = randomBytes(16).toString('base64url')
+    const clusterId = newClusterId()
     const format = [
       '-Xmx256m',
       '-cp',
@@ -109,4 +109,12 @@ export const kafka: ServiceDefinition = {
     }
   },
   healthy: async () => (await kafkaMetadataBrokers('127.0.0.1', ports.plaintext)) >= 1,
+}
+
+// Like Kafka's Uuid.randomUuid: an id starting with '-' would be parsed as an option by StorageTool.
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
 }

@@ -22,3 +22,9 @@ export class ProduceError extends KafkaBoundaryError {
     this.partition = partition
   }
 }
+
+/** Metadata names no usable leader for a partition (an election is under way): worth a refresh and a retry. */
+export class StaleMetadataError extends KafkaBoundaryError {
+  override name = 'StaleMetadataError'
+  readonly retriable = true
+}

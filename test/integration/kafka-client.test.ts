@@ -2,8 +2,13 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { ProduceError, UnknownTopicError } from '../../src/kafka/errors.ts'
 import { createKafkaClient, deleteRecordsBefore } from '../../src/kafka/index.ts'
-import type { FetchOptions, KafkaClient, TopicPartitionOffset } from '../../src/kafka/types.ts'
-import { clientKinds, freshTopics, testClient } from '../helpers/kafka.ts'
+import type {
+  FetchedPartition,
+  FetchOptions,
+  KafkaClient,
+  TopicPartitionOffset,
+} from '../../src/kafka/types.ts'
+import { clientKinds, freshTopics, readAll, testClient } from '../helpers/kafka.ts'
 import { kafkaBrokers, kafkaSaslBrokers, uniqueName } from '../helpers/services.ts'
 
 const fetchOptions: FetchOptions = {
@@ -98,10 +103,82 @@ for (const kind of clientKinds) {
       await client.produce([{ topic, partition: 0, value: 'only' }])
       const started = Date.now()
       const fetched = await fetchOne(client, { topic, partition: 0, offset: 1n })
-      assert.ok(Date.now() - started < 5000)
+      const elapsed = Date.now() - started
+      // The broker held the request for maxWait (minBytes was not reached), then answered empty.
+      assert.ok(elapsed >= fetchOptions.maxWaitMs - 50, `answered after ${elapsed} ms`)
+      assert.ok(elapsed < fetchOptions.maxWaitMs + 3000, `answered after ${elapsed} ms`)
       assert.ok(fetched.kind === 'records')
       assert.deepEqual(fetched.messages, [])
       assert.equal(fetched.highWatermark, 1n)
+    })
+
+    test('every fetch answers for every requested partition, in request order', async () => {
+      const [a, b] = await freshTopics('order', 2, 2)
+      assert.ok(a && b)
+      await client.produce([{ topic: a, partition: 1, value: 'x' }])
+      const positions = [
+        { topic: b, partition: 1, offset: 0n },
+        { topic: a, partition: 1, offset: 0n },
+        { topic: b, partition: 0, offset: 0n },
+        { topic: a, partition: 0, offset: 0n },
+      ]
+      const shape = (list: FetchedPartition[]) => list.map((f) => `${f.topic}/${f.partition}:${f.kind}`)
+      const expected = positions.map((p) => `${p.topic}/${p.partition}:records`)
+      // Repeated identical fetches: an incremental fetch session would leave out partitions without news.
+      for (let round = 0; round < 3; round++) {
+        const fetched = await client.fetch(positions, { ...fetchOptions, maxWaitMs: 50 })
+        assert.deepEqual(shape(fetched), expected, `round ${round}`)
+        const withData = fetched[1]
+        assert.ok(withData?.kind === 'records')
+        assert.deepEqual(
+          withData.messages.map((m) => m.value?.toString()),
+          ['x'],
+        )
+      }
+      const atEnd = positions.map((p) => ({ ...p, offset: p.topic === a && p.partition === 1 ? 1n : 0n }))
+      for (let round = 0; round < 2; round++) {
+        const fetched = await client.fetch(atEnd, { ...fetchOptions, maxWaitMs: 50 })
+        assert.deepEqual(shape(fetched), expected, `at the end, round ${round}`)
+        assert.ok(fetched.every((f) => f.kind === 'records' && f.messages.length === 0))
+      }
+    })
+
+    test('fetch stops a partition at maxBytesPerPartition, after at least one whole batch', async () => {
+      const [topic] = await freshTopics('maxbytes', 1)
+      assert.ok(topic)
+      // One produce call per record: five batches of about 10 KB.
+      for (let i = 0; i < 5; i++) {
+        await client.produce([{ topic, partition: 0, value: Buffer.alloc(10_000, String(i)) }])
+      }
+      const limited = await client.fetch([{ topic, partition: 0, offset: 0n }], {
+        ...fetchOptions,
+        maxBytesPerPartition: 15_000,
+      })
+      const [first] = limited
+      assert.ok(first?.kind === 'records')
+      assert.ok(first.messages.length >= 1 && first.messages.length < 5, `${first.messages.length} records`)
+      assert.deepEqual(
+        first.messages.map((m) => m.offset),
+        first.messages.map((_, i) => BigInt(i)),
+      )
+      assert.equal(first.highWatermark, 5n)
+      const all = await fetchOne(client, { topic, partition: 0, offset: 0n })
+      assert.ok(all.kind === 'records')
+      assert.equal(all.messages.length, 5)
+    })
+
+    test('fetch and listOffsets of an unknown topic reject with UnknownTopicError', async () => {
+      const missing = uniqueName('missing')
+      const isUnknown = (error: Error) => {
+        assert.ok(error instanceof UnknownTopicError, `${error}`)
+        assert.deepEqual(error.topics, [missing])
+        return true
+      }
+      await assert.rejects(
+        client.fetch([{ topic: missing, partition: 0, offset: 0n }], fetchOptions),
+        isUnknown,
+      )
+      await assert.rejects(client.listOffsets([{ topic: missing, partition: 0 }], 'latest'), isUnknown)
     })
 
     test('an offset beyond the log end is reported as out of range', async () => {
@@ -119,6 +196,21 @@ for (const kind of clientKinds) {
       const good = fetched.find((f) => f.partition === 1)
       assert.ok(good?.kind === 'records')
       assert.equal(good.messages.length, 1)
+    })
+
+    test('an offset below the log start is reported as out of range', async () => {
+      const [topic] = await freshTopics('below', 1)
+      assert.ok(topic)
+      await client.produce(['a', 'b', 'c'].map((value) => ({ topic, partition: 0, value })))
+      await deleteRecordsBefore({ brokers: kafkaBrokers(), clientId: 'test' }, topic, 0, 2n)
+      assert.equal((await fetchOne(client, { topic, partition: 0, offset: 1n })).kind, 'offset-out-of-range')
+      const fromStart = await fetchOne(client, { topic, partition: 0, offset: 2n })
+      assert.ok(fromStart.kind === 'records')
+      assert.equal(fromStart.logStartOffset, 2n)
+      assert.deepEqual(
+        fromStart.messages.map((m) => m.value?.toString()),
+        ['c'],
+      )
     })
 
     test('commits without joining the group (generation -1) and reads them back, across client kinds', async () => {
@@ -154,6 +246,36 @@ for (const kind of clientKinds) {
       assert.deepEqual(await client.listOffsets([{ topic, partition: 0 }], 'latest'), [
         { topic, partition: 0, offset: 3n },
       ])
+      const [empty] = await freshTopics('list-empty', 1)
+      assert.ok(empty)
+      for (const which of ['earliest', 'latest'] as const) {
+        assert.deepEqual(await client.listOffsets([{ topic: empty, partition: 0 }], which), [
+          { topic: empty, partition: 0, offset: 0n },
+        ])
+      }
+    })
+
+    test('records without a partition go where a Java producer puts them: murmur2 of the key, like kafkajs', async () => {
+      const [topic] = await freshTopics('keys', 7)
+      assert.ok(topic)
+      const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
+      await client.produce(keys.map((key) => ({ topic, key, value: key })))
+      const placed = new Map<string, number>()
+      for (const m of await readAll(client, topic, 7)) placed.set(m.key!.toString(), m.partition)
+      assert.equal(placed.size, keys.length)
+      // kafkajs' DefaultPartitioner is the Java client's: toPositive(murmur2(key)) % partitions.
+      const reference = testClient('kafkajs')
+      try {
+        const [other] = await freshTopics('keys-ref', 7)
+        assert.ok(other)
+        await reference.produce(keys.map((key) => ({ topic: other, key, value: key })))
+        for (const m of await readAll(reference, other, 7)) {
+          assert.equal(placed.get(m.key!.toString()), m.partition, `key ${m.key}`)
+        }
+      } finally {
+        await reference.close()
+      }
+      assert.ok(new Set(placed.values()).size > 1, 'keys spread over partitions')
     })
 
     test('producing to a partition that does not exist rejects with a ProduceError naming it', async () => {
@@ -162,6 +284,14 @@ for (const kind of clientKinds) {
       await assert.rejects(client.produce([{ topic, partition: 5, value: 'x' }]), (error: Error) => {
         assert.ok(error instanceof ProduceError, `${error}`)
         assert.match(error.message, new RegExp(`${topic}/5`))
+        assert.equal(error.topic, topic)
+        assert.equal(error.partition, 5)
+        return true
+      })
+      const missing = uniqueName('missing')
+      await assert.rejects(client.produce([{ topic: missing, partition: 0, value: 'x' }]), (error: Error) => {
+        assert.ok(error instanceof ProduceError, `${error}`)
+        assert.equal(error.topic, missing)
         return true
       })
     })
@@ -228,6 +358,8 @@ for (const kind of clientKinds) {
       await extra.partitionCounts((await freshTopics('close', 1)) as string[])
       await extra.close()
       await extra.close()
+      await assert.rejects(extra.partitionCounts(['anything']))
+      await assert.rejects(extra.produce([{ topic: 'anything', partition: 0, value: 'x' }]))
     })
   })
 }

@@ -1,14 +1,7 @@
-import { type Broker, type Cluster, Kafka, type Producer } from 'kafkajs'
-import type { IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
-import {
-  chunkForProduce,
-  collectHeaders,
-  groupBy,
-  outgoingHeaders,
-  produceFailure,
-  toNullableBuffer,
-} from '../records.ts'
+import { type Cluster, Kafka, type Producer } from 'kafkajs'
+import type { OutgoingMessage } from '../../processor/messages.ts'
+import { KafkaBoundaryError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
+import { chunkForProduce, groupBy, outgoingHeaders, produceFailure, toNullableBuffer } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
@@ -18,31 +11,11 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
+import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 
-const readUncommitted = 0
-
-// The shapes kafkajs 2.2.4's Broker.fetch decodes (src/protocol/requests/fetch/v11/response.js).
-interface DecodedMessage {
-  offset: string
-  timestamp: string
-  key: Buffer | null
-  value: Buffer | null
-  headers: Record<string, Buffer | Buffer[]>
-  isControlRecord: boolean
-}
-interface DecodedPartition {
-  partition: number
-  highWatermark: string
-  lastStartOffset: string
-  messages: DecodedMessage[]
-}
-interface DecodedFetch {
-  responses: { topicName: string; partitions: DecodedPartition[] }[]
-}
-
-const isOffsetOutOfRange = (error: unknown): boolean =>
-  (error as { type?: string }).type === 'OFFSET_OUT_OF_RANGE'
+const isUnknownTopic = (error: unknown): boolean =>
+  (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
 
 /**
  * KafkaClient on kafkajs 2.2.4. Its public API cannot fetch from chosen partitions, so this reaches its
@@ -60,9 +33,12 @@ export class KafkaJsClient implements KafkaClient {
   constructor(options: KafkaConnectionOptions) {
     this.#kafka = new Kafka(kafkaConfig(options))
     let captured: Cluster | undefined
-    // The consumer is never connected; creating it hands its Cluster to the assigner factory.
+    // kafkajs 2.2.4 src/consumer/index.js calls each assigner factory with { cluster } when the consumer is
+    // created. The consumer is never connected, subscribed or run: it only hands over its Cluster.
     this.#kafka.consumer({
       groupId: `${options.clientId}-fetch-only`,
+      // The Cluster's isolation level is used by fetchTopicsOffset: 'latest' is then the high watermark.
+      readUncommitted: true,
       partitionAssigners: [
         ({ cluster }) => {
           captured = cluster
@@ -75,22 +51,35 @@ export class KafkaJsClient implements KafkaClient {
         },
       ],
     })
-    if (!captured)
+    if (!captured) {
       throw new KafkaBoundaryError('kafkajs did not hand over its cluster (is it version 2.2.4?)')
+    }
     this.#cluster = captured
   }
 
+  /** The connected Cluster, with metadata for `topics`. */
   async #ready(topics: string[] = []): Promise<Cluster> {
     if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
     this.#connected ??= this.#cluster.connect()
     await this.#connected
-    if (topics.length > 0) await this.#cluster.addMultipleTargetTopics(topics)
+    if (topics.length === 0) return this.#cluster
+    try {
+      // Adds them to the topics the Cluster keeps metadata for; fetches metadata when one is new.
+      await this.#cluster.addMultipleTargetTopics(topics)
+    } catch (error) {
+      if (isUnknownTopic(error)) await this.partitionCounts(topics)
+      throw error
+    }
     return this.#cluster
   }
 
+  // kafkajs 2.2.4 Cluster.refreshMetadata: reloads the target topics' metadata (leaders) from the cluster.
+  readonly #refresh = (): Promise<void> => this.#cluster.refreshMetadata()
+
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
     const cluster = await this.#ready()
-    // Cluster.metadata() resolves with the raw Metadata response, whatever its declared type says.
+    // Cluster.metadata() with no topics asks for all of them and resolves with the raw Metadata response,
+    // whatever its declared type says.
     const all = (await cluster.metadata()) as unknown as {
       topicMetadata: { topic: string; partitionMetadata: unknown[] }[]
     }
@@ -100,198 +89,86 @@ export class KafkaJsClient implements KafkaClient {
     return new Map(topics.map((topic) => [topic, known.get(topic)!]))
   }
 
-  fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
-    return withRoutingRetry(
-      () => this.#fetchOnce(positions, options),
-      () => this.#cluster.refreshMetadata(),
-    )
-  }
-
-  async #fetchOnce(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+  async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
     if (positions.length === 0) return []
-    const cluster = await this.#ready([...new Set(positions.map((p) => p.topic))])
-    const byLeader = new Map<string, TopicPartitionOffset[]>()
-    for (const [topic, group] of groupBy(positions, (p) => p.topic)) {
-      const leaders = cluster.findLeaderForPartitions(
-        topic,
-        group.map((p) => p.partition),
-      )
-      for (const [leader, partitions] of Object.entries(leaders)) {
-        const list = byLeader.get(leader) ?? []
-        list.push(...group.filter((p) => partitions.includes(p.partition)))
-        byLeader.set(leader, list)
-      }
-    }
-    const results = await Promise.all(
-      [...byLeader].map(async ([nodeId, group]) => {
-        const broker = await cluster.findBroker({ nodeId })
-        return this.#fetchFrom(broker, group, options)
-      }),
-    )
-    return results.flat()
-  }
-
-  async #fetchFrom(
-    broker: Broker,
-    positions: TopicPartitionOffset[],
-    options: FetchOptions,
-  ): Promise<FetchedPartition[]> {
-    let response: DecodedFetch
-    try {
-      response = (await broker.fetch({
-        isolationLevel: readUncommitted,
-        maxWaitTime: options.maxWaitMs,
-        minBytes: options.minBytes,
-        maxBytes: options.maxBytes,
-        topics: [...groupBy(positions, (p) => p.topic)].map(([topic, list]) => ({
-          topic,
-          partitions: list.map((p) => ({
-            partition: p.partition,
-            fetchOffset: p.offset.toString(),
-            maxBytes: options.maxBytesPerPartition,
-          })),
-        })),
-      })) as DecodedFetch
-    } catch (error) {
-      // kafkajs fails the whole response for one out-of-range partition: find which, fetch the rest.
-      if (!isOffsetOutOfRange(error)) throw error
-      return this.#splitOutOfRange(broker, positions, options)
-    }
-    const requested = new Map(positions.map((p) => [`${p.topic}/${p.partition}`, p.offset]))
-    return response.responses.flatMap(({ topicName: topic, partitions }) =>
-      partitions.flatMap((p): FetchedPartition[] => {
-        const from = requested.get(`${topic}/${p.partition}`)
-        if (from === undefined) return []
-        const messages: IncomingMessage[] = []
-        for (const m of p.messages) {
-          const offset = BigInt(m.offset)
-          if (m.isControlRecord || offset < from) continue
-          messages.push({
-            topic,
-            partition: p.partition,
-            offset,
-            timestamp: Number(m.timestamp),
-            key: m.key,
-            value: m.value,
-            headers: collectHeaders(
-              Object.entries(m.headers).flatMap(([key, value]) =>
-                (Array.isArray(value) ? value : [value]).map((v) => [key, v] as const),
-              ),
-            ),
+    const topics = [...new Set(positions.map((p) => p.topic))]
+    const fetched = await withRoutingRetry(async () => {
+      const cluster = await this.#ready(topics)
+      const byLeader = groupBy(positions, (p) => {
+        const metadata = cluster
+          .findTopicPartitionMetadata(p.topic)
+          .find((m) => m.partitionId === p.partition)
+        if (!metadata) throw new KafkaBoundaryError(`${p.topic}/${p.partition} does not exist`)
+        if (metadata.leader < 0) throw new StaleMetadataError(`no leader for ${p.topic}/${p.partition}`)
+        return metadata.leader
+      })
+      const results = await Promise.all(
+        [...byLeader].map(async ([nodeId, group]) => {
+          const broker = await cluster.findBroker({ nodeId: String(nodeId) }).catch((error: unknown) => {
+            throw new StaleMetadataError(`broker ${nodeId} is not known`, { cause: error })
           })
-        }
-        return [
-          {
-            topic,
-            partition: p.partition,
-            kind: 'records',
-            messages,
-            highWatermark: BigInt(p.highWatermark),
-            logStartOffset: BigInt(p.lastStartOffset),
-          },
-        ]
-      }),
-    )
-  }
-
-  async #splitOutOfRange(
-    broker: Broker,
-    positions: TopicPartitionOffset[],
-    options: FetchOptions,
-  ): Promise<FetchedPartition[]> {
-    const [starts, ends] = await Promise.all([
-      this.listOffsets(positions, 'earliest'),
-      this.listOffsets(positions, 'latest'),
-    ])
-    const bound = (list: TopicPartitionOffset[], p: TopicPartition) =>
-      list.find((o) => o.topic === p.topic && o.partition === p.partition)?.offset
-    const outOfRange = positions.filter((p) => {
-      const start = bound(starts, p)
-      const end = bound(ends, p)
-      return start === undefined || end === undefined || p.offset < start || p.offset > end
-    })
-    if (outOfRange.length === 0)
-      throw new KafkaBoundaryError(
-        'the broker reported an offset out of range, but every offset is in range now',
+          return fetchFromBroker(broker, group, options)
+        }),
       )
-    const inRange = positions.filter((p) => !outOfRange.includes(p))
-    const fetched = inRange.length > 0 ? await this.#fetchFrom(broker, inRange, options) : []
-    return [
-      ...outOfRange.map(
-        (p): FetchedPartition => ({ topic: p.topic, partition: p.partition, kind: 'offset-out-of-range' }),
-      ),
-      ...fetched,
-    ]
+      return new Map(results.flat().map((f) => [`${f.topic}/${f.partition}`, f]))
+    }, this.#refresh)
+    return positions.map((p) => {
+      const partition = fetched.get(`${p.topic}/${p.partition}`)
+      if (!partition)
+        throw new KafkaBoundaryError(`the broker left ${p.topic}/${p.partition} out of its answer`)
+      return partition
+    })
   }
 
-  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
-    return withRoutingRetry(
-      () => this.#commitOffsetsOnce(groupId, offsets),
-      () => this.#cluster.refreshMetadata(),
-    )
-  }
-
-  async #commitOffsetsOnce(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return
-    const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
-    await coordinator.offsetCommit({
-      groupId,
-      groupGenerationId: -1,
-      memberId: '',
-      topics: [...groupBy(offsets, (o) => o.topic)].map(([topic, list]) => ({
-        topic,
-        partitions: list.map((p) => ({ partition: p.partition, offset: p.offset.toString() })),
-      })),
-    })
+    const topics = [...groupBy(offsets, (o) => o.topic)].map(([topic, list]) => ({
+      topic,
+      partitions: list.map((p) => ({ partition: p.partition, offset: p.offset.toString() })),
+    }))
+    await withRoutingRetry(async () => {
+      // kafkajs 2.2.4 Cluster.findGroupCoordinator sends FindCoordinator each time (no cache).
+      const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
+      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics })
+    }, this.#refresh)
   }
 
-  committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return withRoutingRetry(
-      () => this.#committedOffsetsOnce(groupId, partitions),
-      () => this.#cluster.refreshMetadata(),
-    )
-  }
-
-  async #committedOffsetsOnce(
-    groupId: string,
-    partitions: TopicPartition[],
-  ): Promise<TopicPartitionOffset[]> {
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return []
-    const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
-    const { responses } = await coordinator.offsetFetch({
-      groupId,
-      topics: [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({
-        topic,
-        partitions: list.map((p) => ({ partition: p.partition, offset: '-1' })),
-      })),
-    })
+    const topics = [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({
+      topic,
+      // The offset is required by kafkajs' typings only; OffsetFetch does not send it.
+      partitions: list.map((p) => ({ partition: p.partition, offset: '-1' })),
+    }))
+    const { responses } = await withRoutingRetry(async () => {
+      const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
+      return coordinator.offsetFetch({ groupId, topics })
+    }, this.#refresh)
     return responses.flatMap(({ topic, partitions: list }) =>
+      // -1: the group has no offset for this partition.
       list.flatMap((p) =>
         BigInt(p.offset) >= 0n ? [{ topic, partition: p.partition, offset: BigInt(p.offset) }] : [],
       ),
     )
   }
 
-  listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]> {
-    return withRoutingRetry(
-      () => this.#listOffsetsOnce(partitions, which),
-      () => this.#cluster.refreshMetadata(),
-    )
-  }
-
-  async #listOffsetsOnce(
+  async listOffsets(
     partitions: TopicPartition[],
     which: 'earliest' | 'latest',
   ): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return []
-    const cluster = await this.#ready([...new Set(partitions.map((p) => p.topic))])
-    const listed = await cluster.fetchTopicsOffset(
-      [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({
-        topic,
-        partitions: list.map((p) => ({ partition: p.partition })),
-        fromBeginning: which === 'earliest',
-      })),
-    )
+    const topics = [...new Set(partitions.map((p) => p.topic))]
+    const listed = await withRoutingRetry(async () => {
+      const cluster = await this.#ready(topics)
+      // kafkajs 2.2.4 Cluster.fetchTopicsOffset: ListOffsets to each leader from the cached metadata.
+      return cluster.fetchTopicsOffset(
+        [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({
+          topic,
+          partitions: list.map((p) => ({ partition: p.partition })),
+          fromBeginning: which === 'earliest',
+        })),
+      )
+    }, this.#refresh)
     return listed.flatMap(({ topic, partitions: list }) =>
       list.map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
     )
@@ -299,6 +176,7 @@ export class KafkaJsClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
+    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
     this.#producer ??= this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

@@ -1,25 +1,14 @@
 import {
   Admin,
-  Consumer,
-  FetchIsolationLevels,
-  type fetchV17,
-  findErrorBy,
+  Base,
+  type ClusterMetadata,
   type MessageToProduce,
   ProduceAcks,
   Producer,
 } from '@platformatic/kafka'
-import type { IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
+import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
-import {
-  chunkForProduce,
-  collectHeaders,
-  groupBy,
-  isControlBatch,
-  outgoingHeaders,
-  produceFailure,
-  toNullableBuffer,
-  usesLogAppendTime,
-} from '../records.ts'
+import { chunkForProduce, groupBy, outgoingHeaders, produceFailure, toNullableBuffer } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
@@ -29,20 +18,22 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
+import { fetchFromLeaders } from './fetch.ts'
 import { baseOptions } from './options.ts'
+import { javaCompatiblePartitioner } from './partitioner.ts'
 
-type FetchResponse = fetchV17.FetchResponse
-
-const offsetOutOfRange = 1
 const earliestTimestamp = -2n
 const latestTimestamp = -1n
 
-/** KafkaClient on @platformatic/kafka: its admin for metadata and offsets, its consumer's Fetch, its producer. */
+/**
+ * KafkaClient on @platformatic/kafka: its admin for metadata, offsets and the group coordinator (OffsetCommit
+ * with generation -1 and no member id), its raw Fetch API on a connection pool of our own, its producer.
+ */
 export class PlatformaticKafkaClient implements KafkaClient {
   readonly #options: KafkaConnectionOptions
   readonly #admin: Admin
-  // Used only for its Fetch (version negotiation, topic ids, fetch sessions): it never joins a group.
-  readonly #fetcher: Consumer
+  // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
+  readonly #fetcher: Base
   #producer: Producer | undefined
   #closed: Promise<void> | undefined
 
@@ -50,7 +41,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
     this.#options = options
     const base = baseOptions(options)
     this.#admin = new Admin(base)
-    this.#fetcher = new Consumer({ ...base, groupId: `${options.clientId}-fetch-only`, autocommit: false })
+    this.#fetcher = new Base(base)
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -61,166 +52,76 @@ export class PlatformaticKafkaClient implements KafkaClient {
     return new Map(topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]))
   }
 
-  fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
-    return withRoutingRetry(() => this.#fetchOnce(positions, options))
-  }
-
-  async #fetchOnce(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+  async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
     if (positions.length === 0) return []
     const topics = [...new Set(positions.map((p) => p.topic))]
-    const metadata = await this.#fetcher.metadata({ topics })
-    const namesById = new Map<string, string>()
-    const leaderOf = (p: TopicPartition): number => {
-      const topic = metadata.topics.get(p.topic)
-      if (!topic) throw new UnknownTopicError([p.topic])
-      namesById.set(topic.id, p.topic)
-      const leader = topic.partitions[p.partition]?.leader
-      if (leader === undefined || leader < 0) {
-        throw new KafkaBoundaryError(`no leader for ${p.topic}/${p.partition}`)
-      }
-      return leader
-    }
-    const byLeader = groupBy(positions, leaderOf)
-    const requested = new Map(positions.map((p) => [`${p.topic}/${p.partition}`, p.offset]))
-    const responses = await Promise.all(
-      [...byLeader].map(([node, group]) =>
-        this.#fetchFrom(node, group, metadata.topics, options).catch((error: unknown) => {
-          // An out-of-range partition fails the whole response; its other partitions are still good.
-          const response = (error as { response?: FetchResponse }).response
-          if (response && findErrorBy(error as Error, 'apiId', 'OFFSET_OUT_OF_RANGE')) return response
-          throw error
-        }),
-      ),
+    let refresh = false
+    return withRoutingRetry(
+      async () => fetchFromLeaders(this.#fetcher, await this.#metadata(topics, refresh), positions, options),
+      () => {
+        refresh = true
+        return undefined
+      },
     )
-    const result: FetchedPartition[] = []
-    for (const response of responses) {
-      for (const topicResponse of response.responses) {
-        const topic = namesById.get(topicResponse.topicId) ?? topicResponse.topicId
-        for (const partition of topicResponse.partitions) {
-          const from = requested.get(`${topic}/${partition.partitionIndex}`)
-          if (from === undefined) continue
-          if (partition.errorCode === offsetOutOfRange) {
-            result.push({ topic, partition: partition.partitionIndex, kind: 'offset-out-of-range' })
-            continue
-          }
-          if (partition.errorCode !== 0) {
-            throw new KafkaBoundaryError(
-              `fetch from ${topic}/${partition.partitionIndex} failed with error code ${partition.errorCode}`,
-            )
-          }
-          const messages: IncomingMessage[] = []
-          for (const batch of partition.records ?? []) {
-            if (isControlBatch(batch.attributes)) continue
-            const logAppendTime = usesLogAppendTime(batch.attributes)
-            for (const record of batch.records) {
-              const offset = batch.firstOffset + BigInt(record.offsetDelta)
-              if (offset < from) continue
-              messages.push({
-                topic,
-                partition: partition.partitionIndex,
-                offset,
-                timestamp: Number(
-                  logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta,
-                ),
-                key: record.key,
-                value: record.value,
-                headers: collectHeaders(
-                  record.headers.flatMap(([key, value]) =>
-                    key ? [[key.toString(), value ?? Buffer.alloc(0)] as const] : [],
-                  ),
-                ),
-              })
-            }
-          }
-          result.push({
-            topic,
-            partition: partition.partitionIndex,
-            kind: 'records',
-            messages,
-            highWatermark: partition.highWatermark,
-            logStartOffset: partition.logStartOffset,
-          })
-        }
-      }
-    }
-    return result
   }
 
-  #fetchFrom(
-    node: number,
-    positions: TopicPartitionOffset[],
-    topics: Map<string, { id: string }>,
-    options: FetchOptions,
-  ): Promise<FetchResponse> {
-    const byTopic = groupBy(positions, (p) => p.topic)
-    return this.#fetcher.fetch({
-      node,
-      maxWaitTime: options.maxWaitMs,
-      minBytes: options.minBytes,
-      maxBytes: options.maxBytes,
-      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
-      topics: [...byTopic].map(([topic, partitions]) => ({
-        topicId: topics.get(topic)!.id,
-        partitions: partitions.map((p) => ({
-          partition: p.partition,
-          fetchOffset: p.offset,
-          partitionMaxBytes: options.maxBytesPerPartition,
-          currentLeaderEpoch: -1,
-          lastFetchedEpoch: -1,
-        })),
-      })),
-    })
+  /** Cached metadata unless `refresh`; an unknown topic becomes an UnknownTopicError naming all of them. */
+  async #metadata(topics: string[], refresh: boolean): Promise<ClusterMetadata> {
+    try {
+      return await this.#fetcher.metadata({ topics, forceUpdate: refresh })
+    } catch (error) {
+      // The library names only the first unknown topic: look them all up.
+      await this.partitionCounts(topics)
+      throw error
+    }
   }
 
   async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return
-    await this.#admin.alterConsumerGroupOffsets({
-      groupId,
-      topics: [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
-        name,
-        partitionOffsets: partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
-      })),
-    })
+    const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
+      name,
+      partitionOffsets: partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
+    }))
+    // The library sends OffsetCommit to the group coordinator (FindCoordinator on every attempt) with
+    // generation -1 and an empty member id: the group is never joined.
+    await withRoutingRetry(() => this.#admin.alterConsumerGroupOffsets({ groupId, topics }))
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return []
-    const [group] = await this.#admin.listConsumerGroupOffsets({
-      groups: [
-        {
-          groupId,
-          topics: [...groupBy(partitions, (p) => p.topic)].map(([name, list]) => ({
-            name,
-            partitionIndexes: list.map((p) => p.partition),
-          })),
-        },
-      ],
-    })
+    const topics = [...groupBy(partitions, (p) => p.topic)].map(([name, list]) => ({
+      name,
+      partitionIndexes: list.map((p) => p.partition),
+    }))
+    const [group] = await withRoutingRetry(() =>
+      this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }] }),
+    )
     const committed: TopicPartitionOffset[] = []
     for (const topic of group?.topics ?? []) {
       for (const p of topic.partitions) {
-        if (p.committedOffset >= 0n)
+        // -1: the group has no offset for this partition.
+        if (p.committedOffset >= 0n) {
           committed.push({ topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset })
+        }
       }
     }
     return committed
   }
 
-  listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]> {
-    return withRoutingRetry(() => this.#listOffsetsOnce(partitions, which))
-  }
-
-  async #listOffsetsOnce(
+  async listOffsets(
     partitions: TopicPartition[],
     which: 'earliest' | 'latest',
   ): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return []
     const timestamp = which === 'earliest' ? earliestTimestamp : latestTimestamp
-    const listed = await this.#admin.listOffsets({
-      topics: [...groupBy(partitions, (p) => p.topic)].map(([name, list]) => ({
-        name,
-        partitions: list.map((p) => ({ partitionIndex: p.partition, timestamp })),
-      })),
+    const topics = [...groupBy(partitions, (p) => p.topic)].map(([name, list]) => ({
+      name,
+      partitions: list.map((p) => ({ partitionIndex: p.partition, timestamp })),
+    }))
+    // The library refreshes metadata and asks each partition leader.
+    const listed = await withRoutingRetry(() => this.#admin.listOffsets({ topics })).catch(async (error) => {
+      await this.partitionCounts(topics.map((t) => t.name))
+      throw error
     })
     return listed.flatMap((topic) =>
       topic.partitions.map((p) => ({ topic: topic.name, partition: p.partitionIndex, offset: p.offset })),
@@ -229,11 +130,13 @@ export class PlatformaticKafkaClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
+    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
     this.#producer ??= new Producer({
       ...baseOptions(this.#options),
       idempotent: true,
       acks: ProduceAcks.ALL,
       autocreateTopics: false,
+      partitioner: javaCompatiblePartitioner(),
     })
     const toRecord = (message: OutgoingMessage): MessageToProduce => {
       const key = toNullableBuffer(message.key)

@@ -1,13 +1,15 @@
 export {
+  type ElasticsearchConnectionOptions,
   ElasticsearchStore,
   type ElasticsearchStoreOptions,
+  type IndexDefinition,
   MultiElasticsearchStore,
   type MultiElasticsearchStoreOptions,
 } from './elasticsearch.ts'
 export { StoreError } from './errors.ts'
 export type { StoreCommonOptions } from './instrumentation.ts'
 export { getAllJson, getJson, putAllJson, putJson } from './json.ts'
-export { MapStore, MultiMapStore } from './map.ts'
+export { MapStore, type MapStoreOptions, MultiMapStore } from './map.ts'
 export {
   MultiRedisStore,
   type MultiRedisStoreOptions,

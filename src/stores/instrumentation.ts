@@ -15,26 +15,44 @@ export const defaultOperationTimeoutMs = 5000
 
 const secondsBuckets = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 const keyBuckets = [1, 10, 100, 1000, 10_000, 100_000]
+const labelNames = ['processor', 'store', 'operation']
 
-/**
- * Runs store operations with a deadline, metrics and errors that name the store. `store` reads like
- * `redis store "users"`; `label` (the key prefix or index) labels the metrics.
- */
+export interface InstrumentationSettings {
+  /** Names the store in errors, e.g. `redis store "users"`. */
+  store: string
+  /** The key prefix or index, for metric labels. */
+  label: string
+  options: StoreCommonOptions
+  /** False for in-memory stores, which cannot hang. Default true. */
+  deadline?: boolean
+  /** Appended to failure reasons when it says something, e.g. the last connection error. */
+  hint?: () => string | undefined
+  /** The reason of a client's error when its message is not the best one; else the message is used. */
+  reason?: (error: unknown) => string | undefined
+}
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message || error.name : String(error)
+
+/** Runs store operations with metrics, a deadline and errors that name the store and the operation. */
 export class StoreInstrumentation {
   readonly store: string
   readonly #labels: { processor: string; store: string }
-  readonly #timeoutMs: number
+  readonly #timeoutMs: number | undefined
+  readonly #hint: () => string | undefined
+  readonly #reason: (error: unknown) => string | undefined
   readonly #operations
   readonly #errors
   readonly #duration
   readonly #keys
 
-  constructor(store: string, label: string, options: StoreCommonOptions) {
+  constructor({ store, label, options, deadline = true, hint, reason }: InstrumentationSettings) {
     this.store = store
     this.#labels = { processor: options.processor ?? '', store: label }
-    this.#timeoutMs = options.operationTimeoutMs ?? defaultOperationTimeoutMs
+    this.#timeoutMs = deadline ? (options.operationTimeoutMs ?? defaultOperationTimeoutMs) : undefined
+    this.#hint = hint ?? (() => undefined)
+    this.#reason = reason ?? (() => undefined)
     const metrics = options.metrics ?? new NoopMetrics()
-    const labelNames = ['processor', 'store', 'operation']
     this.#operations = metrics.counter('kasper_store_operations_total', 'Store operations', labelNames)
     this.#errors = metrics.counter(
       'kasper_store_errors_total',
@@ -61,25 +79,33 @@ export class StoreInstrumentation {
     return new StoreError(this.store, operation, reason)
   }
 
-  async run<T>(operation: string, keyCount: number | undefined, work: () => Promise<T>): Promise<T> {
+  /** `work` gets a signal that aborts at the deadline, so clients that take one can drop the request. */
+  async run<T>(
+    operation: string,
+    keyCount: number | undefined,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const labels = { ...this.#labels, operation }
     this.#operations.inc(labels)
     if (keyCount !== undefined) this.#keys.observe(labels, keyCount)
     const started = performance.now()
+    const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreError(this.store, operation, `no answer within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      )
-    })
     try {
-      return await Promise.race([work(), deadline])
+      if (this.#timeoutMs === undefined) return await work(controller.signal)
+      const timeoutMs = this.#timeoutMs
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no answer within ${timeoutMs} ms`))
+          controller.abort()
+        }, timeoutMs)
+      })
+      return await Promise.race([work(controller.signal), deadline])
     } catch (error) {
       this.#errors.inc(labels)
-      if (error instanceof StoreError) throw error
-      const reason = error instanceof Error ? error.message || error.name : String(error)
-      throw new StoreError(this.store, operation, reason, { cause: error })
+      const reason = this.#reason(error) ?? messageOf(error)
+      const hint = this.#hint()
+      throw new StoreError(this.store, operation, hint ? `${reason} (${hint})` : reason, { cause: error })
     } finally {
       clearTimeout(timer)
       this.#duration.observe(labels, (performance.now() - started) / 1000)

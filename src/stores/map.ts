@@ -1,12 +1,32 @@
+import { type StoreCommonOptions, StoreInstrumentation } from './instrumentation.ts'
 import type { MultiMap, MultiStore, Store, StoreValue, TenantKey } from './types.ts'
-import { entriesOf, toBuffer } from './values.ts'
+import { countValues, entriesOf, fileUnder, toBuffer } from './values.ts'
+
+export interface MapStoreOptions extends Omit<StoreCommonOptions, 'operationTimeoutMs'> {
+  /** The map to use, e.g. to share it with a test. Default: a new one. */
+  map?: Map<string, Buffer>
+  /** Names the store in errors and metrics. Default `map`. */
+  name?: string
+}
+
+// Values are copied on write so that a caller reusing its Buffer cannot change what is stored, as with a
+// remote store.
+const copied = (value: StoreValue): Buffer => Buffer.from(toBuffer(value))
 
 /** An in-memory Store: the embedded default, one per worker thread (not shared across threads or pods). */
 export class MapStore implements Store {
   readonly #map: Map<string, Buffer>
+  readonly #ops: StoreInstrumentation
 
-  constructor(map: Map<string, Buffer> = new Map()) {
-    this.#map = map
+  constructor(options: MapStoreOptions = {}) {
+    this.#map = options.map ?? new Map()
+    const name = options.name ?? 'map'
+    this.#ops = new StoreInstrumentation({
+      store: `map store "${name}"`,
+      label: name,
+      options,
+      deadline: false,
+    })
   }
 
   /** The underlying map, for tests and inspection. */
@@ -14,42 +34,68 @@ export class MapStore implements Store {
     return this.#map
   }
 
-  async get(key: string): Promise<Buffer | null> {
-    return this.#map.get(key) ?? null
+  get(key: string): Promise<Buffer | null> {
+    return this.#ops.run('get', undefined, async () => this.#map.get(key) ?? null)
   }
 
-  async getAll(keys: readonly string[]): Promise<Map<string, Buffer>> {
-    const found = new Map<string, Buffer>()
-    for (const key of keys) {
-      const value = this.#map.get(key)
-      if (value !== undefined) found.set(key, value)
-    }
-    return found
+  getAll(keys: readonly string[]): Promise<Map<string, Buffer>> {
+    return this.#ops.run('getAll', keys.length, async () => {
+      const found = new Map<string, Buffer>()
+      for (const key of keys) {
+        const value = this.#map.get(key)
+        if (value !== undefined) found.set(key, value)
+      }
+      return found
+    })
   }
 
-  async put(key: string, value: StoreValue): Promise<void> {
-    this.#map.set(key, toBuffer(value))
+  put(key: string, value: StoreValue): Promise<void> {
+    return this.#ops.run('put', undefined, async () => {
+      this.#map.set(key, copied(value))
+    })
   }
 
-  async putAll(entries: Map<string, StoreValue> | Iterable<readonly [string, StoreValue]>): Promise<void> {
-    for (const [key, value] of entriesOf(entries)) this.#map.set(key, toBuffer(value))
+  putAll(entries: Map<string, StoreValue> | Iterable<readonly [string, StoreValue]>): Promise<void> {
+    const list = entriesOf(entries)
+    return this.#ops.run('putAll', list.length, async () => {
+      for (const [key, value] of list) this.#map.set(key, copied(value))
+    })
   }
 
-  async delete(key: string): Promise<void> {
-    this.#map.delete(key)
+  delete(key: string): Promise<void> {
+    return this.#ops.run('delete', undefined, async () => {
+      this.#map.delete(key)
+    })
   }
 
-  async flush(): Promise<void> {}
+  /** Nothing to persist: the map lives as long as the process. */
+  flush(): Promise<void> {
+    return this.#ops.run('flush', undefined, async () => {})
+  }
 }
 
 /** An in-memory MultiStore: one MapStore per tenant. */
 export class MultiMapStore implements MultiStore {
+  readonly #options: Omit<MapStoreOptions, 'map'>
+  readonly #name: string
   readonly #tenants = new Map<string, MapStore>()
+  readonly #ops: StoreInstrumentation
+
+  constructor(options: Omit<MapStoreOptions, 'map'> = {}) {
+    this.#options = options
+    this.#name = options.name ?? 'map'
+    this.#ops = new StoreInstrumentation({
+      store: `multi-map store "${this.#name}"`,
+      label: this.#name,
+      options,
+      deadline: false,
+    })
+  }
 
   tenant(name: string): MapStore {
     let store = this.#tenants.get(name)
     if (!store) {
-      store = new MapStore()
+      store = new MapStore({ ...this.#options, name: `${name}/${this.#name}` })
       this.#tenants.set(name, store)
     }
     return store
@@ -64,19 +110,23 @@ export class MultiMapStore implements MultiStore {
     return new Map([...this.#tenants].map(([name, store]) => [name, store.getMap()]))
   }
 
-  async fetch(keys: readonly TenantKey[]): Promise<MultiMap> {
-    const result: MultiMap = new Map()
-    for (const { tenant, key } of keys) {
-      const value = this.#tenants.get(tenant)?.getMap().get(key)
-      if (value === undefined) continue
-      const values = result.get(tenant) ?? new Map<string, Buffer>()
-      values.set(key, value)
-      result.set(tenant, values)
-    }
-    return result
+  fetch(keys: readonly TenantKey[]): Promise<MultiMap> {
+    return this.#ops.run('fetch', keys.length, async () => {
+      const result: MultiMap = new Map()
+      for (const { tenant, key } of keys) {
+        const value = this.#tenants.get(tenant)?.getMap().get(key)
+        if (value !== undefined) fileUnder(result, tenant, key, value)
+      }
+      return result
+    })
   }
 
-  async push(entries: Map<string, Map<string, StoreValue>>): Promise<void> {
-    for (const [tenant, values] of entries) await this.tenant(tenant).putAll(values)
+  push(entries: Map<string, Map<string, StoreValue>>): Promise<void> {
+    return this.#ops.run('push', countValues(entries), async () => {
+      for (const [tenant, values] of entries) {
+        const map = this.tenant(tenant).getMap()
+        for (const [key, value] of values) map.set(key, copied(value))
+      }
+    })
   }
 }

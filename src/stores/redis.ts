@@ -5,13 +5,13 @@ import {
   StoreInstrumentation,
 } from './instrumentation.ts'
 import type { MultiMap, MultiStore, Store, StoreValue, TenantKey } from './types.ts'
-import { entriesOf, toBuffer } from './values.ts'
+import { countValues, entriesOf, fileUnder, toBuffer } from './values.ts'
 
 /**
  * What flush() asks of Redis. `bgsave` (default) starts a background snapshot and returns at once: it
  * never blocks a Redis server shared with other clients, and Kasper needs no durability at flush time
- * (uncommitted batches are processed again). `save` blocks the server until the snapshot is written;
- * `none` does nothing (use it when Redis persists with AOF).
+ * (uncommitted batches are processed again). `save` blocks the server until the snapshot is written, as
+ * Go Kasper did; `none` does nothing (use it when Redis persists with AOF).
  */
 export type RedisFlushMode = 'bgsave' | 'save' | 'none'
 
@@ -29,6 +29,7 @@ export interface RedisStoreOptions extends StoreCommonOptions {
 interface Connection {
   redis: Redis
   owned: boolean
+  lastError?: Error | undefined
 }
 
 function connect(options: RedisStoreOptions): Connection {
@@ -38,12 +39,44 @@ function connect(options: RedisStoreOptions): Connection {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
+    // Commands issued while (re)connecting wait in the offline queue, so a store can be used before its
+    // first connection is up; commandTimeout, one retry and the operation deadline bound the wait.
+    enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
     ...(options.password ? { password: options.password } : {}),
   })
-  // Errors reach callers through rejected operations; without a listener ioredis would also print them.
-  redis.on('error', () => {})
-  return { redis, owned: true }
+  const connection: Connection = { redis, owned: true }
+  // Errors reach callers through rejected operations (with the last one as a hint); without a listener
+  // ioredis would also print them.
+  redis.on('error', (error: Error) => {
+    connection.lastError = error
+  })
+  redis.on('ready', () => {
+    connection.lastError = undefined
+  })
+  return connection
+}
+
+/** Why a Redis operation may have failed, beyond the command's own error. */
+function connectionHint(connection: Connection): string | undefined {
+  const { status } = connection.redis
+  if (status === 'ready') return undefined
+  const last = connection.lastError ? `, last error: ${connection.lastError.message}` : ''
+  return `connection ${status}${last}`
+}
+
+function instrumentation(
+  kind: string,
+  keyPrefix: string,
+  options: RedisStoreOptions,
+  connection: Connection,
+) {
+  return new StoreInstrumentation({
+    store: `${kind} store "${keyPrefix}"`,
+    label: keyPrefix,
+    options,
+    hint: () => connectionHint(connection),
+  })
 }
 
 const prefixOf = (keyPrefix: string, hashTag: boolean | undefined) => (hashTag ? `{${keyPrefix}}` : keyPrefix)
@@ -57,23 +90,37 @@ async function flushRedis(redis: Redis, mode: RedisFlushMode): Promise<void> {
   try {
     await redis.bgsave()
   } catch (error) {
-    // A snapshot already running will include what was written before it started only; that is fine.
+    // A snapshot is already being written; the writes it misses go into the next one, which is fine.
     if (!/in progress/i.test(String(error))) throw error
   }
 }
 
-/** A Store in Redis: key `{keyPrefix}/{key}`; getAll is one MGET, putAll one MULTI/EXEC. */
+async function execOrThrow(transaction: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await transaction.exec()
+  if (results === null) throw new Error('the transaction was aborted')
+  const failed = results.find(([error]) => error)
+  if (failed?.[0]) throw failed[0]
+}
+
+/**
+ * A Store in Redis: key `{keyPrefix}/{key}`. get is GET, getAll one MGET (a single command, so one round
+ * trip and a consistent read), putAll one MULTI/EXEC of SETs, delete DEL, flush BGSAVE (see RedisFlushMode).
+ */
 export class RedisStore implements Store {
   readonly #connection: Connection
+  readonly #closes: boolean
   readonly #prefix: string
   readonly #flush: RedisFlushMode
   readonly #ops: StoreInstrumentation
 
-  constructor(options: RedisStoreOptions, connection: Connection = connect(options)) {
+  /** `borrowed`: the connection of a MultiRedisStore, which closes it. */
+  constructor(options: RedisStoreOptions, borrowed?: Connection) {
+    const connection = borrowed ?? connect(options)
     this.#connection = connection
+    this.#closes = !borrowed && connection.owned
     this.#prefix = prefixOf(options.keyPrefix, options.hashTag)
     this.#flush = options.flush ?? 'bgsave'
-    this.#ops = new StoreInstrumentation(`redis store "${options.keyPrefix}"`, options.keyPrefix, options)
+    this.#ops = instrumentation('redis', options.keyPrefix, options, connection)
   }
 
   #key(key: string): string {
@@ -121,51 +168,39 @@ export class RedisStore implements Store {
 
   /** Closes the connection if the store opened it. */
   async close(): Promise<void> {
-    if (this.#connection.owned) this.#connection.redis.disconnect()
+    if (this.#closes) this.#connection.redis.disconnect()
   }
-}
-
-async function execOrThrow(transaction: ReturnType<Redis['multi']>): Promise<void> {
-  const results = await transaction.exec()
-  if (results === null) throw new Error('the transaction was aborted')
-  const failed = results.find(([error]) => error)
-  if (failed?.[0]) throw failed[0]
 }
 
 export interface MultiRedisStoreOptions extends RedisStoreOptions {}
 
-/** A MultiStore in Redis: key `{tenant}/{keyPrefix}/{key}`; fetch is one MGET, push one MULTI/EXEC. */
+/**
+ * A MultiStore in Redis: key `{tenant}/{keyPrefix}/{key}`. fetch is one MGET and push one MULTI/EXEC across
+ * tenants; a missing key is omitted from fetch (Go Kasper's MultiRedis failed on it).
+ */
 export class MultiRedisStore implements MultiStore {
   readonly #options: MultiRedisStoreOptions
   readonly #connection: Connection
+  readonly #prefix: string
   readonly #tenants = new Map<string, RedisStore>()
   readonly #ops: StoreInstrumentation
 
   constructor(options: MultiRedisStoreOptions) {
     this.#options = options
     this.#connection = connect(options)
-    this.#ops = new StoreInstrumentation(
-      `multi-redis store "${options.keyPrefix}"`,
-      options.keyPrefix,
-      options,
-    )
+    this.#prefix = prefixOf(options.keyPrefix, options.hashTag)
+    this.#ops = instrumentation('multi-redis', options.keyPrefix, options, this.#connection)
   }
 
   #key(tenant: string, key: string): string {
-    return `${tenant}/${prefixOf(this.#options.keyPrefix, this.#options.hashTag)}/${key}`
+    return `${tenant}/${this.#prefix}/${key}`
   }
 
   tenant(name: string): RedisStore {
     let store = this.#tenants.get(name)
     if (!store) {
-      store = new RedisStore(
-        {
-          ...this.#options,
-          keyPrefix: `${name}/${prefixOf(this.#options.keyPrefix, this.#options.hashTag)}`,
-          hashTag: false,
-        },
-        { redis: this.#connection.redis, owned: false },
-      )
+      const options = { ...this.#options, keyPrefix: `${name}/${this.#prefix}`, hashTag: false }
+      store = new RedisStore(options, this.#connection)
       this.#tenants.set(name, store)
     }
     return store
@@ -183,16 +218,13 @@ export class MultiRedisStore implements MultiStore {
     )
     keys.forEach(({ tenant, key }, i) => {
       const value = values[i]
-      if (!value) return
-      const forTenant = result.get(tenant) ?? new Map<string, Buffer>()
-      forTenant.set(key, value)
-      result.set(tenant, forTenant)
+      if (value) fileUnder(result, tenant, key, value)
     })
     return result
   }
 
   async push(entries: Map<string, Map<string, StoreValue>>): Promise<void> {
-    const count = [...entries.values()].reduce((sum, values) => sum + values.size, 0)
+    const count = countValues(entries)
     if (count === 0) return
     await this.#ops.run('push', count, async () => {
       const transaction = this.#connection.redis.multi()

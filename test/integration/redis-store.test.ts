@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 import { StoreError } from '../../src/stores/errors.ts'
@@ -7,13 +7,18 @@ import { MultiRedisStore, RedisStore } from '../../src/stores/redis.ts'
 import { redisUrl, uniqueName } from '../helpers/services.ts'
 import { hostAndPort, TcpProxy } from '../helpers/tcp-proxy.ts'
 import { multiStoreContract, storeContract } from '../stores/contract.ts'
+import { multiStoreOutage, silentServer, storeOutage } from '../stores/outage.ts'
 
-const opened: { close(): Promise<void> }[] = []
+// Everything a test opens is closed after the file, even when the test fails (else the process would hang).
+const cleanups: (() => unknown)[] = []
+const later = (cleanup: () => unknown): void => {
+  cleanups.push(cleanup)
+}
 const track = <T extends { close(): Promise<void> }>(store: T): T => {
-  opened.push(store)
+  later(() => store.close())
   return store
 }
-after(() => Promise.all(opened.map((s) => s.close())))
+after(() => Promise.all(cleanups.map((cleanup) => cleanup())))
 
 storeContract('RedisStore', () =>
   track(new RedisStore({ redis: redisUrl(), keyPrefix: uniqueName('contract') })),
@@ -22,8 +27,26 @@ multiStoreContract('MultiRedisStore', () =>
   track(new MultiRedisStore({ redis: redisUrl(), keyPrefix: uniqueName('contract') })),
 )
 
+storeOutage('RedisStore', 'redis', (url, operationTimeoutMs) => {
+  const keyPrefix = uniqueName('outage')
+  return {
+    store: new RedisStore({ redis: url, keyPrefix, operationTimeoutMs }),
+    named: `redis store "${keyPrefix}"`,
+  }
+})
+multiStoreOutage('MultiRedisStore', 'redis', (url, operationTimeoutMs) => {
+  const keyPrefix = uniqueName('outage')
+  return {
+    store: new MultiRedisStore({ redis: url, keyPrefix, operationTimeoutMs }),
+    named: `multi-redis store "${keyPrefix}"`,
+  }
+})
+
 describe('RedisStore specifics', () => {
-  const inspector = new Redis(redisUrl())
+  let inspector: Redis
+  before(() => {
+    inspector = new Redis(redisUrl())
+  })
   after(() => inspector.quit())
 
   test('keys are {keyPrefix}/{key}, and {tenant}/{keyPrefix}/{key} for tenants', async () => {
@@ -38,27 +61,96 @@ describe('RedisStore specifics', () => {
     assert.equal(fetched.get('marvel')?.get('k')?.toString(), 'm')
   })
 
-  test('getAll and putAll are one round trip each, putAll a MULTI/EXEC', async () => {
-    const prefix = uniqueName('trips')
-    const store = track(new RedisStore({ redis: redisUrl(), keyPrefix: prefix }))
-    const stats = async () => {
-      const info = await inspector.info('commandstats')
-      const calls = (command: string) =>
-        Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0)
-      return { exec: calls('exec'), mget: calls('mget'), get: calls('get') }
+  /**
+   * The commands a connection sends, as the server sees them (MONITOR, filtered by the connection's address,
+   * so that other clients of a shared server do not count), until `commands()` is called.
+   */
+  const recordCommands = async (redis: Redis) => {
+    await redis.ping()
+    const source = `${redis.stream.localAddress}:${redis.stream.localPort}`
+    const monitor = await inspector.monitor()
+    later(() => monitor.disconnect())
+    const seen: string[][] = []
+    monitor.on('monitor', (_time: string, args: string[], from: string) => {
+      if (from === source) seen.push(args)
+    })
+    const marker = uniqueName('end')
+    return async (): Promise<string[]> => {
+      await redis.echo(marker)
+      while (!seen.some((args) => args[1] === marker)) await new Promise((resolve) => setTimeout(resolve, 10))
+      monitor.disconnect()
+      return seen.flatMap(([name, arg]) => (arg === marker ? [] : [String(name).toLowerCase()]))
     }
-    await store.get('warm-up')
-    const before = await stats()
+  }
+  const counts = (commands: string[]) => {
+    const tally: Record<string, number> = {}
+    for (const command of commands) tally[command] = (tally[command] ?? 0) + 1
+    return tally
+  }
+
+  test('getAll is one MGET and putAll one MULTI/EXEC', async () => {
+    const redis = new Redis(redisUrl())
+    later(() => redis.disconnect())
+    const store = new RedisStore({ redis, keyPrefix: uniqueName('trips') })
+    const commands = await recordCommands(redis)
     await store.putAll(new Map(Array.from({ length: 50 }, (_, i) => [`k${i}`, `v${i}`] as const)))
-    await store.getAll(Array.from({ length: 50 }, (_, i) => `k${i}`))
-    const after = await stats()
-    assert.equal(after.exec - before.exec, 1)
-    assert.equal(after.mget - before.mget, 1)
-    assert.equal(after.get - before.get, 0)
+    const found = await store.getAll([...Array.from({ length: 50 }, (_, i) => `k${i}`), 'missing'])
+    assert.equal(found.size, 50)
+    assert.deepEqual(counts(await commands()), { multi: 1, set: 50, exec: 1, mget: 1 })
+  })
+
+  test('MultiRedisStore fetch is one MGET and push one MULTI/EXEC across tenants', async () => {
+    const redis = new Redis(redisUrl())
+    later(() => redis.disconnect())
+    const multi = new MultiRedisStore({ redis, keyPrefix: uniqueName('trips') })
+    const commands = await recordCommands(redis)
+    await multi.push(
+      new Map([
+        ['marvel', new Map([['hero', 'Thor']])],
+        ['dc', new Map([['hero', 'Batman']])],
+      ]),
+    )
+    const fetched = await multi.fetch([
+      { tenant: 'marvel', key: 'hero' },
+      { tenant: 'dc', key: 'hero' },
+      { tenant: 'dc', key: 'missing' },
+    ])
+    assert.equal(fetched.get('dc')?.get('hero')?.toString(), 'Batman')
+    assert.equal(fetched.get('dc')?.has('missing'), false)
+    assert.deepEqual(counts(await commands()), { multi: 1, set: 2, exec: 1, mget: 1 })
+    assert.deepEqual(multi.allTenants(), ['dc', 'marvel'])
+  })
+
+  test('flush runs BGSAVE by default, SAVE or nothing when asked', async () => {
+    // MONITOR does not show admin commands: read the last command of the store's connection instead.
+    const last: Record<string, string | undefined> = {}
+    for (const flush of ['bgsave', 'save', 'none'] as const) {
+      const redis = new Redis(redisUrl())
+      later(() => redis.disconnect())
+      const store = new RedisStore({ redis, keyPrefix: uniqueName('flush'), flush })
+      const id = await redis.client('ID')
+      // A background save still running would make SAVE fail.
+      while ((await inspector.info('persistence')).includes('rdb_bgsave_in_progress:1')) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await store.flush()
+      const list = String(await inspector.call('CLIENT', 'LIST', 'ID', String(id)))
+      last[flush] = /\bcmd=(\S+)/.exec(list)?.[1]
+    }
+    assert.deepEqual(last, { bgsave: 'bgsave', save: 'save', none: 'client|id' })
+  })
+
+  test('hashTag wraps the prefix in braces', async () => {
+    const prefix = uniqueName('tagged')
+    const store = track(new RedisStore({ redis: redisUrl(), keyPrefix: prefix, hashTag: true }))
+    await store.putAll([['k', 'v']])
+    assert.equal(await inspector.get(`{${prefix}}/k`), 'v')
+    assert.equal((await store.getAll(['k'])).get('k')?.toString(), 'v')
   })
 
   test('an ioredis instance from the caller is used and not closed', async () => {
     const redis = new Redis(redisUrl())
+    later(() => redis.disconnect())
     const store = new RedisStore({ redis, keyPrefix: uniqueName('owned') })
     await store.put('k', 'v')
     await store.close()
@@ -75,6 +167,7 @@ describe('RedisStore specifics', () => {
       ['b', '2'],
     ])
     await store.getAll(['a', 'b', 'c'])
+    await store.get('a')
     const text = await metrics.registry.metrics()
     assert.match(
       text,
@@ -84,11 +177,41 @@ describe('RedisStore specifics', () => {
       text,
       new RegExp(`kasper_store_keys_sum\\{processor="p",store="${prefix}",operation="getAll"\\} 3`),
     )
+    assert.match(
+      text,
+      new RegExp(
+        `kasper_store_operation_duration_seconds_count\\{processor="p",store="${prefix}",operation="get"\\} 1`,
+      ),
+    )
+  })
+
+  test("the deadline bounds operations on a caller's instance that has no timeouts of its own", async () => {
+    const silent = await silentServer()
+    later(() => silent.close())
+    const redis = new Redis({ port: silent.port, host: '127.0.0.1', lazyConnect: true })
+    later(() => redis.disconnect())
+    redis.on('error', () => {})
+    const store = new RedisStore({ redis, keyPrefix: uniqueName('theirs'), operationTimeoutMs: 300 })
+    const started = performance.now()
+    await assert.rejects(store.get('k'), /get failed: no answer within 300 ms \(connection connect\)$/)
+    assert.ok(performance.now() - started < 1000)
+  })
+
+  test('a refused connection is named in the error', async () => {
+    const store = track(
+      new RedisStore({
+        redis: 'redis://127.0.0.1:1',
+        keyPrefix: uniqueName('refused'),
+        operationTimeoutMs: 500,
+      }),
+    )
+    await assert.rejects(store.get('k'), /^StoreError: redis store ".*" get failed: .*ECONNREFUSED/)
   })
 
   test('Redis unreachable: operations reject within the bounded time, naming store and operation; then recover', async () => {
     const proxy = new TcpProxy(hostAndPort(redisUrl()))
     const port = await proxy.start()
+    later(() => proxy.cut())
     const prefix = uniqueName('outage')
     const store = track(
       new RedisStore({ redis: `redis://127.0.0.1:${port}`, keyPrefix: prefix, operationTimeoutMs: 500 }),

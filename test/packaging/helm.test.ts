@@ -1,20 +1,24 @@
 // The Helm chart, rendered with `helm template` and checked: ordinal → instance index wiring, probes,
-// ports, secrets as env, grace period, batch-job mode. Needs helm (CI installs it into .tools/bin and
-// sets KASPER_REQUIRE_HELM=1); without it the tests are skipped with a message.
+// ports, secrets as env, grace period, batch-job mode; the rendered ConfigMap plus the container's env (the
+// downward API simulated) must pass Kasper's own config validation with the pod's index and count.
+// Needs helm (test/packaging/helm.sh installs it into .tools/bin; CI sets KASPER_REQUIRE_HELM=1); without
+// it, and without KASPER_REQUIRE_HELM, the tests are skipped with a message.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
+import { parseConfig } from '../../src/config/index.ts'
 
 const chart = fileURLToPath(new URL('../../helm/kasper', import.meta.url))
 const values = (name: string) => fileURLToPath(new URL(`./values/${name}`, import.meta.url))
 const localHelm = fileURLToPath(new URL('../../.tools/bin/helm', import.meta.url))
 const helm = process.env.KASPER_HELM ?? (existsSync(localHelm) ? localHelm : 'helm')
 const available = spawnSync(helm, ['version', '--short']).status === 0
-if (!available && process.env.KASPER_REQUIRE_HELM === '1') throw new Error(`helm not found (${helm})`)
-const skip = available ? false : 'helm is not installed (CI installs it: see .ci/run)'
+if (!available && process.env.KASPER_REQUIRE_HELM)
+  throw new Error(`helm not found (${helm}) and KASPER_REQUIRE_HELM is set`)
+const skip = available ? false : 'helm is not installed: run test/packaging/helm.sh to install it (CI does)'
 
 // Rendered manifests are plain data checked field by field.
 // biome-ignore lint/suspicious/noExplicitAny: any nested manifest field
@@ -47,6 +51,33 @@ const envOf = (workload: Manifest) =>
     container(workload).env.map((e: Field) => [e.name, e]),
   )
 
+const repoProcessor = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+
+/**
+ * What Kasper would load in one pod: the ConfigMap's kasper.yaml with the container's env, the downward API
+ * resolved from `pod` (name, labels, annotations) and every secretKeyRef replaced by a placeholder.
+ */
+function configInPod(
+  manifests: Manifest[],
+  workload: Manifest,
+  pod: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> },
+) {
+  const raw = parseAllDocuments(find(manifests, 'ConfigMap')!.data!['kasper.yaml']!)[0]!.toJS()
+  assert.match(raw.processor.module, /^\//, 'an absolute module path, in the image or a volume')
+  raw.processor.module = repoProcessor // that path is not on this machine
+  const env: Record<string, string> = {}
+  for (const [name, entry] of envOf(workload)) {
+    const fieldPath: string | undefined = entry.valueFrom?.fieldRef?.fieldPath
+    const selector = fieldPath && /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath)
+    if (entry.value !== undefined) env[name] = entry.value
+    else if (fieldPath === 'metadata.name') env[name] = pod.name
+    else if (selector) env[name] = pod[selector[1] as 'labels' | 'annotations']?.[selector[2]!] ?? ''
+    else if (entry.valueFrom?.secretKeyRef) env[name] = `secret-from-${entry.valueFrom.secretKeyRef.name}`
+    else assert.fail(`unexpected env entry ${JSON.stringify(entry)}`)
+  }
+  return parseConfig(raw, { source: 'rendered ConfigMap', baseDir: '/', env })
+}
+
 describe('Helm chart', { skip }, () => {
   test('lints strictly with default and non-default values', () => {
     for (const args of [
@@ -54,6 +85,7 @@ describe('Helm chart', { skip }, () => {
       ['-f', values('sasl-and-stores.yaml')],
       ['-f', values('job.yaml')],
       ['-f', values('monitoring.yaml')],
+      ['-f', values('pod-index-label.yaml')],
     ]) {
       const result = run(['lint', '--strict', chart, ...args])
       assert.equal(result.status, 0, `${args.join(' ')}\n${result.stdout}${result.stderr}`)
@@ -69,7 +101,40 @@ describe('Helm chart', { skip }, () => {
     assert.deepEqual(env.get('KASPER_POD_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } })
     assert.equal(env.get('KASPER_INSTANCE_COUNT')?.value, '2')
     assert.equal(env.get('KASPER_WORKER_THREADS')?.value, '2')
+    assert.equal(env.has('KASPER_INSTANCE_INDEX'), false, 'a fixed index would override the ordinal')
+    assert.equal(statefulSet.spec.podManagementPolicy, 'Parallel')
     assert.equal(find(manifests, 'Job'), undefined)
+    for (const ordinal of [0, 1]) {
+      const config = configInPod(manifests, statefulSet, { name: `demo-kasper-${ordinal}` })
+      assert.deepEqual(config.instance, { index: ordinal, count: 2 })
+      assert.equal(config.workers.threads, 2)
+      assert.equal(config.admin.port, 9464)
+      assert.equal(config.admin.host, '0.0.0.0')
+    }
+  })
+
+  test('instanceIndexFromPodIndexLabel takes the index from the pod-index label; pod labels and annotations', () => {
+    const manifests = render('pod-index-label.yaml')
+    const statefulSet = find(manifests, 'StatefulSet')!
+    assert.deepEqual(envOf(statefulSet).get('KASPER_INSTANCE_INDEX')?.valueFrom, {
+      fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" },
+    })
+    // The label wins over the pod name.
+    const config = configInPod(manifests, statefulSet, {
+      name: 'renamed-pod',
+      labels: { 'apps.kubernetes.io/pod-index': '1' },
+    })
+    assert.deepEqual(config.instance, { index: 1, count: 2 })
+    const template = statefulSet.spec.template
+    assert.equal(template.metadata.labels.team, 'data')
+    assert.equal(template.metadata.annotations['example.com/owner'], 'data-team')
+    assert.match(template.metadata.annotations['checksum/config'], /^[0-9a-f]{64}$/)
+    assert.equal(template.spec.terminationGracePeriodSeconds, 120, 'an explicit grace period is kept')
+    const mount = container(statefulSet).volumeMounts.find((m: Field) => m.mountPath === '/opt/processor')
+    assert.ok(mount, 'the extra volume is mounted')
+    const volume = template.spec.volumes.find((v: Field) => v.name === mount.name)
+    assert.deepEqual(volume?.configMap, { name: 'my-processor' })
+    assert.equal(config.processor.name, 'from-volume')
   })
 
   test('probes, the admin port, the config mount and the security context', () => {
@@ -81,7 +146,16 @@ describe('Helm chart', { skip }, () => {
     assert.deepEqual(kasper.ports, [{ name: 'admin', containerPort: 9464 }])
     assert.deepEqual(kasper.args, ['run', '--config', '/etc/kasper/kasper.yaml'])
     assert.equal(kasper.securityContext.readOnlyRootFilesystem, true)
-    assert.equal(statefulSet.spec.template.spec.securityContext.runAsNonRoot, true)
+    assert.equal(kasper.securityContext.allowPrivilegeEscalation, false)
+    assert.deepEqual(kasper.securityContext.capabilities, { drop: ['ALL'] })
+    const pod = statefulSet.spec.template.spec
+    assert.equal(pod.securityContext.runAsNonRoot, true)
+    assert.equal(pod.securityContext.runAsUser, 1000)
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' })
+    const mounts = new Map<string, string>(kasper.volumeMounts.map((m: Field) => [m.mountPath, m.name]))
+    const volumes = new Map<string, Field>(pod.volumes.map((v: Field) => [v.name, v]))
+    assert.deepEqual(volumes.get(mounts.get('/tmp') ?? '')?.emptyDir, {}, 'a writable /tmp')
+    assert.equal(volumes.get(mounts.get('/etc/kasper') ?? '')?.configMap?.name, 'demo-kasper')
     assert.equal(kasper.resources.requests.cpu, '2', 'one CPU per worker thread')
     const service = manifests.find((m) => m.kind === 'Service' && !m.metadata.name.endsWith('-headless'))!
     assert.deepEqual(service.spec.ports, [{ name: 'admin', port: 9464, targetPort: 'admin' }])
@@ -107,6 +181,14 @@ describe('Helm chart', { skip }, () => {
     assert.doesNotMatch(find(manifests, 'ConfigMap')!.data!['kasper.yaml']!, /password:/)
     assert.equal(statefulSet.spec.template.spec.terminationGracePeriodSeconds, 75, 'shutdown 60 s + 15 s')
     assert.equal(container(statefulSet).resources.requests.cpu, '4')
+    const config = configInPod(manifests, statefulSet, { name: 'demo-kasper-2' })
+    assert.deepEqual(config.instance, { index: 2, count: 3 })
+    assert.equal(config.kafka.sasl?.password, 'secret-from-kafka-credentials')
+    assert.equal((config.stores.users as { password?: string }).password, 'secret-from-redis-credentials')
+    assert.ok(
+      config.shutdown.timeoutMs / 1000 < statefulSet.spec.template.spec.terminationGracePeriodSeconds,
+      'Kubernetes waits longer than the shutdown timeout',
+    )
   })
 
   test('job mode renders an Indexed Job that exits when drained, and no StatefulSet', () => {
@@ -124,6 +206,13 @@ describe('Helm chart', { skip }, () => {
       fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
     })
     assert.equal(env.get('KASPER_INSTANCE_COUNT')?.value, '4')
+    // Job pods are named <job>-<index>-<random>: the completion index annotation must win over that name.
+    const config = configInPod(manifests, job, {
+      name: 'demo-kasper-3-24579',
+      annotations: { 'batch.kubernetes.io/job-completion-index': '3' },
+    })
+    assert.deepEqual(config.instance, { index: 3, count: 4 })
+    assert.equal(job.spec.template.spec.restartPolicy, 'OnFailure')
   })
 
   test('monitoring on renders a ServiceMonitor and a PodMonitor scraping /metrics', () => {
@@ -143,5 +232,8 @@ describe('Helm chart', { skip }, () => {
     assert.notEqual(result.status, 0)
     assert.match(result.stderr, /replicaCount/)
     assert.match(result.stderr, /brokers/)
+    const typo = run(['template', 'demo', chart, '-f', values('typo.yaml')])
+    assert.notEqual(typo.status, 0, 'an unknown top-level value is rejected')
+    assert.match(typo.stderr, /replicas/)
   })
 })

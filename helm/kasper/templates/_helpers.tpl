@@ -63,15 +63,23 @@ containers:
       - --exit-when-drained
       {{- end }}
     env:
+      # A StatefulSet pod is <name>-<ordinal>: Kasper takes the ordinal as its instance index.
       - name: KASPER_POD_NAME
         valueFrom:
           fieldRef:
             fieldPath: metadata.name
       {{- if .Values.job.enabled }}
+      # An Indexed Job's completion index is the instance index (it wins over the pod name).
       - name: KASPER_INSTANCE_INDEX
         valueFrom:
           fieldRef:
             fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']
+      {{- else if .Values.instanceIndexFromPodIndexLabel }}
+      # The StatefulSet ordinal as a label (Kubernetes >= 1.28), instead of parsing the pod name.
+      - name: KASPER_INSTANCE_INDEX
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.labels['apps.kubernetes.io/pod-index']
       {{- end }}
       - name: KASPER_INSTANCE_COUNT
         value: {{ .Values.replicaCount | quote }}
@@ -131,12 +139,18 @@ containers:
         readOnly: true
       - name: tmp
         mountPath: /tmp
+      {{- with .Values.extraVolumeMounts }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
 volumes:
   - name: config
     configMap:
       name: {{ include "kasper.fullname" . }}
   - name: tmp
     emptyDir: {}
+{{- with .Values.extraVolumes }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
 {{- with .Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { elasticsearch } from './elasticsearch.ts'
 import { kafka } from './kafka.ts'
+import { withLock } from './lock.ts'
 import { stateDir } from './paths.ts'
 import {
   isGroupAlive,
@@ -20,6 +21,9 @@ import type { LaunchPlan, ServiceDefinition } from './types.ts'
 export { ServiceError } from './process.ts'
 export type { ServiceDefinition } from './types.ts'
 
+/** How long a first Maven download may take, on top of the start-up, before another `up` gives up waiting. */
+const maxFetchMs = 10 * 60_000
+
 export const services: readonly ServiceDefinition[] = [kafka, redis, elasticsearch]
 
 const files = (service: ServiceDefinition) => {
@@ -30,6 +34,7 @@ const files = (service: ServiceDefinition) => {
     log: join(dir, 'service.log'),
     run: join(dir, 'run'),
     plan: join(dir, 'plan.json'),
+    lock: join(dir, 'lock'),
   }
 }
 
@@ -54,16 +59,33 @@ export interface ServiceState {
   healthy: boolean
 }
 
+function recordedPlan(service: ServiceDefinition): LaunchPlan | undefined {
+  try {
+    return JSON.parse(readFileSync(files(service).plan, 'utf8')) as LaunchPlan
+  } catch {
+    return undefined
+  }
+}
+
 export async function status(service: ServiceDefinition): Promise<ServiceState> {
   const pid = readPid(files(service).pid)
   const running = pid !== undefined && isGroupAlive(pid)
-  const healthy = running && (await service.healthy().catch(() => false))
+  const identity = recordedPlan(service)?.identity
+  const healthy = running && identity !== undefined && (await service.healthy(identity).catch(() => false))
   return { service, pid, running, healthy }
 }
 
 /** Starts the service unless it already runs healthy; resolves with whether it was started (false: reused). */
 export async function up(service: ServiceDefinition): Promise<{ started: boolean; seconds: number }> {
   const startedAt = Date.now()
+  const lockTimeoutMs = service.readyTimeoutMs + maxFetchMs
+  return withLock(service.name, files(service).lock, lockTimeoutMs, () => upLocked(service, startedAt))
+}
+
+async function upLocked(
+  service: ServiceDefinition,
+  startedAt: number,
+): Promise<{ started: boolean; seconds: number }> {
   const paths = files(service)
   const current = await status(service)
   if (current.healthy) return { started: false, seconds: 0 }
@@ -72,14 +94,16 @@ export async function up(service: ServiceDefinition): Promise<{ started: boolean
     if (await portOpen(port)) {
       throw serviceError(
         service.name,
-        `port ${port} on 127.0.0.1 is taken by another process; stop it or set ${service.overrideVariable} to use that server`,
+        `port ${port} on 127.0.0.1 is taken by a process that is not ours (${files(service).pid} names none ` +
+          `alive); stop it, set ${service.overrideVariables.join(' / ')} to test against that server, or set ` +
+          'KASPER_SERVICES_PORT_OFFSET to run ours on other ports',
       )
     }
   }
   rmSync(paths.run, { recursive: true, force: true })
   mkdirSync(paths.run, { recursive: true })
   rmSync(paths.log, { force: true })
-  const plan = service.prepare(paths.run)
+  const plan = await service.prepare(paths.run)
   writeFileSync(paths.plan, JSON.stringify(plan))
   return launch(service, plan, startedAt)
 }
@@ -99,7 +123,7 @@ async function launch(
     ...(plan.uid === undefined ? {} : { uid: plan.uid, gid: plan.gid }),
   })
   const outcome = await waitUntil(
-    () => service.healthy(),
+    () => service.healthy(plan.identity),
     service.readyTimeoutMs,
     () => isGroupAlive(pid),
   )
@@ -117,7 +141,8 @@ async function launch(
 /** Stops the service and starts it again on the same data, as a crash and restart would (fault tests). */
 export async function restartKeepingData(service: ServiceDefinition, downtimeMs = 0): Promise<void> {
   const paths = files(service)
-  const plan = JSON.parse(readFileSync(paths.plan, 'utf8')) as LaunchPlan
+  const plan = recordedPlan(service)
+  if (!plan) throw serviceError(service.name, `not started by this harness (no ${paths.plan})`)
   await stopRecorded(paths.pid, service.stopTimeoutMs)
   await new Promise((resolve) => setTimeout(resolve, downtimeMs))
   await launch(service, plan, Date.now())

@@ -1,15 +1,18 @@
-import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { kafkaMetadataBrokers } from './kafka-protocol.ts'
+import { kafkaClusterId } from './kafka-protocol.ts'
 import { copyDependencies } from './maven.ts'
-import { scriptsDir, stateDir } from './paths.ts'
-import { requireCommand, serviceError } from './process.ts'
+import { scriptsDir, servicePort, stateDir } from './paths.ts'
+import { launchEnv, requireCommand, runOrFail } from './process.ts'
 import type { ServiceDefinition } from './types.ts'
 
 export const kafkaVersion = process.env.KASPER_KAFKA_VERSION ?? '4.3.1'
-const ports = { plaintext: 19092, controller: 19093, sasl: 19094 }
+const ports = {
+  plaintext: servicePort(19092),
+  controller: servicePort(19093),
+  sasl: servicePort(19094),
+}
 export const saslUser = { username: 'kasper', password: 'kasper-secret' }
 
 function serverProperties(dataDir: string, major: number): string {
@@ -49,10 +52,10 @@ export const kafka: ServiceDefinition = {
     KASPER_TEST_KAFKA_BROKERS: `127.0.0.1:${ports.plaintext}`,
     KASPER_TEST_KAFKA_SASL_BROKERS: `127.0.0.1:${ports.sasl}`,
   },
-  overrideVariable: 'KASPER_TEST_KAFKA_BROKERS',
+  overrideVariables: ['KASPER_TEST_KAFKA_BROKERS', 'KASPER_TEST_KAFKA_SASL_BROKERS'],
   readyTimeoutMs: 90_000,
   stopTimeoutMs: 20_000,
-  prepare(runDir) {
+  async prepare(runDir) {
     requireCommand(
       'kafka',
       'java',
@@ -60,7 +63,7 @@ export const kafka: ServiceDefinition = {
     )
     const major = Number(kafkaVersion.split('.')[0])
     const libs = join(stateDir('kafka'), `libs-${kafkaVersion}`)
-    copyDependencies('kafka', join(scriptsDir, 'kafka/pom.xml'), libs, {
+    await copyDependencies('kafka', join(scriptsDir, 'kafka/pom.xml'), libs, {
       'kafka.version': kafkaVersion,
       ...(major < 4 ? { 'kafka.logging': 'log4j1' } : {}),
     })
@@ -79,14 +82,7 @@ export const kafka: ServiceDefinition = {
       '-c',
       properties,
     ]
-    const formatted = spawnSync('java', format, { encoding: 'utf8' })
-    if (formatted.status !== 0) {
-      throw serviceError(
-        'kafka',
-        `formatting the storage failed:\n${formatted.stdout}${formatted.stderr}`,
-        `java ${format.join(' ')}`,
-      )
-    }
+    await runOrFail('kafka', 'formatting the storage failed', 'java', format)
     const logging =
       major >= 4
         ? `-Dlog4j2.configurationFile=${join(scriptsDir, 'kafka/log4j2.properties')}`
@@ -105,10 +101,11 @@ export const kafka: ServiceDefinition = {
         properties,
       ],
       cwd: runDir,
-      env: process.env,
+      env: launchEnv(),
+      identity: clusterId,
     }
   },
-  healthy: async () => (await kafkaMetadataBrokers('127.0.0.1', ports.plaintext)) >= 1,
+  healthy: async (clusterId) => (await kafkaClusterId('127.0.0.1', ports.plaintext)) === clusterId,
 }
 
 // Like Kafka's Uuid.randomUuid: an id starting with '-' would be parsed as an option by StorageTool.

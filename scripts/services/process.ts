@@ -31,6 +31,49 @@ export function tail(file: string, lines: number): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
 }
 
+export interface CommandResult {
+  status: number | null
+  output: string
+}
+
+/** Runs a short command without blocking the event loop (other services prepare meanwhile). */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk))
+    child.once('error', (error) => resolve({ status: null, output: error.message }))
+    child.once('close', (status) => resolve({ status, output: Buffer.concat(chunks).toString('utf8') }))
+  })
+}
+
+/** `runCommand` that throws a ServiceError naming the command and its last output lines when it fails. */
+export async function runOrFail(
+  service: string,
+  problem: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const result = await runCommand(command, args, options)
+  if (result.status === 0) return result.output
+  const lastLines = result.output.trimEnd().split('\n').slice(-15).join('\n')
+  throw serviceError(service, `${problem}:\n${indent(lastLines)}`, [command, ...args].join(' '))
+}
+
+/** The environment a server gets: enough to find java and a locale, none of the caller's other variables. */
+export function launchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const kept = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'JAVA_HOME', 'TMPDIR']
+  const env: NodeJS.ProcessEnv = {}
+  for (const name of kept) if (process.env[name] !== undefined) env[name] = process.env[name]
+  return { ...env, ...extra }
+}
+
 export interface StartOptions {
   cwd: string
   env: NodeJS.ProcessEnv
@@ -127,8 +170,14 @@ export async function waitUntil(
   return 'timeout'
 }
 
-export function requireCommand(service: string, command: string, hint: string): void {
-  const paths = (process.env.PATH ?? '').split(':').map((dir) => `${dir}/${command}`)
-  if (!paths.some((path) => existsSync(path)))
-    throw serviceError(service, `${command} not found on PATH: ${hint}`)
+/** The absolute path of `command` on PATH, or undefined. */
+export function findOnPath(command: string): string | undefined {
+  const candidates = (process.env.PATH ?? '').split(':').map((dir) => `${dir || '.'}/${command}`)
+  return candidates.find((path) => existsSync(path))
+}
+
+export function requireCommand(service: string, command: string, hint: string): string {
+  const path = findOnPath(command)
+  if (!path) throw serviceError(service, `${command} not found on PATH: ${hint}`)
+  return path
 }

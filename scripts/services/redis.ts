@@ -1,21 +1,30 @@
+import { realpathSync } from 'node:fs'
 import { connect } from 'node:net'
-import { requireCommand } from './process.ts'
+import { servicePort } from './paths.ts'
+import { launchEnv, requireCommand } from './process.ts'
 import type { ServiceDefinition } from './types.ts'
 
-const port = 16379
+const port = servicePort(16379)
 
-function ping(): Promise<boolean> {
+/** PING, then CONFIG GET dir: ready, and ours when the server's directory is this run's (`dataDir`). */
+function pingOurs(dataDir: string): Promise<boolean> {
+  const expected = `+PONG\r\n*2\r\n$3\r\ndir\r\n$${Buffer.byteLength(dataDir)}\r\n${dataDir}\r\n`
   return new Promise((resolve) => {
+    let received = ''
     const socket = connect({ host: '127.0.0.1', port })
-    socket.setTimeout(1000, () => {
+    const finish = (ours: boolean) => {
       socket.destroy()
-      resolve(false)
-    })
+      resolve(ours)
+    }
+    socket.setTimeout(1000, () => finish(false))
     socket.once('error', () => resolve(false))
-    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'))
-    socket.once('data', (data) => {
-      socket.destroy()
-      resolve(data.toString().startsWith('+PONG'))
+    socket.once('connect', () =>
+      socket.write('*1\r\n$4\r\nPING\r\n*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n'),
+    )
+    socket.on('data', (data) => {
+      received += data.toString()
+      if (received === expected) finish(true)
+      else if (!expected.startsWith(received)) finish(false)
     })
   })
 }
@@ -24,10 +33,10 @@ export const redis: ServiceDefinition = {
   name: 'redis',
   ports: [port],
   testEnv: { KASPER_TEST_REDIS_URL: `redis://127.0.0.1:${port}` },
-  overrideVariable: 'KASPER_TEST_REDIS_URL',
+  overrideVariables: ['KASPER_TEST_REDIS_URL'],
   readyTimeoutMs: 15_000,
   stopTimeoutMs: 5_000,
-  prepare(runDir) {
+  async prepare(runDir) {
     requireCommand('redis', 'redis-server', 'install it (Debian: apt-get install redis-server)')
     return {
       command: 'redis-server',
@@ -46,8 +55,9 @@ export const redis: ServiceDefinition = {
         'no',
       ],
       cwd: runDir,
-      env: process.env,
+      env: launchEnv(),
+      identity: realpathSync(runDir),
     }
   },
-  healthy: ping,
+  healthy: pingOurs,
 }

@@ -5,6 +5,8 @@ export interface LaunchPlan {
   env: NodeJS.ProcessEnv
   uid?: number
   gid?: number
+  /** What tells this run's server apart from another checkout's on the same port (cluster id, data dir). */
+  identity: string
 }
 
 /** One loopback service the tests need. */
@@ -13,11 +15,12 @@ export interface ServiceDefinition {
   ports: number[]
   /** Environment variables telling tests where the service is. */
   testEnv: Record<string, string>
-  /** The variable that, when already set, points tests at an external server instead. */
-  overrideVariable: string
+  /** Variables that, when one is already set, point tests at an external server instead of this one. */
+  overrideVariables: string[]
   readyTimeoutMs: number
   stopTimeoutMs: number
   /** Fetches binaries if needed and prepares `runDir` (fresh and empty); returns how to start. */
-  prepare(runDir: string): LaunchPlan
-  healthy(): Promise<boolean>
+  prepare(runDir: string): Promise<LaunchPlan>
+  /** Ready, and the server answering is the one started with `identity`. */
+  healthy(identity: string): Promise<boolean>
 }

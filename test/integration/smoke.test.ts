@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Client } from '@elastic/elasticsearch'
 import { Redis } from 'ioredis'
-import { kafkaMetadataBrokers } from '../../scripts/services/kafka-protocol.ts'
+import { kafkaMetadataBrokers, kafkaSaslPlainMetadataBrokers } from '../../scripts/services/kafka-protocol.ts'
 import {
   elasticsearchUrl,
   kafkaBrokers,
@@ -16,11 +16,19 @@ const hostPort = (address: string): [string, number] => {
   return [host ?? '127.0.0.1', Number(port)]
 }
 
-test('Kafka answers a Metadata request on the plaintext and SASL listeners', async () => {
-  assert.ok((await kafkaMetadataBrokers(...hostPort(kafkaBrokers()[0]!))) >= 1)
-  const [saslHost, saslPort] = hostPort(kafkaSaslBrokers().brokers[0]!)
-  // Without authentication, a SASL listener closes the connection or answers nothing useful.
-  await assert.rejects(kafkaMetadataBrokers(saslHost, saslPort, 2000))
+test('Kafka answers a Metadata request on its plaintext listener', async () => {
+  const [host, port] = hostPort(kafkaBrokers()[0]!)
+  assert.ok((await kafkaMetadataBrokers(host, port)) >= 1)
+})
+
+test('Kafka authenticates SASL PLAIN on its SASL listener and refuses a wrong password', async () => {
+  const { brokers, username, password } = kafkaSaslBrokers()
+  const [host, port] = hostPort(brokers[0]!)
+  assert.ok((await kafkaSaslPlainMetadataBrokers({ host, port }, { username, password })) >= 1)
+  await assert.rejects(
+    kafkaSaslPlainMetadataBrokers({ host, port }, { username, password: `${password}-wrong` }),
+    /authentication failed/,
+  )
 })
 
 test('Redis stores and returns a value', async () => {

@@ -1,0 +1,42 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { serviceError } from './process.ts'
+
+function holderAlive(lockFile: string): boolean {
+  try {
+    process.kill(Number(readFileSync(lockFile, 'utf8')), 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs `action` while holding `lockFile`, so that two `npm test` runs in one checkout do not start (or
+ * restart) the same service at once: the second waits and then finds the service healthy.
+ */
+export async function withLock<T>(
+  service: string,
+  lockFile: string,
+  timeoutMs: number,
+  action: () => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' })
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      if (!holderAlive(lockFile)) rmSync(lockFile, { force: true })
+      else if (Date.now() > deadline) {
+        throw serviceError(service, `another process (pid in ${lockFile}) has been starting it for too long`)
+      } else await sleep(250)
+    }
+  }
+  try {
+    return await action()
+  } finally {
+    rmSync(lockFile, { force: true })
+  }
+}

@@ -35,6 +35,7 @@ export {
   type MessageProcessor,
   type MessageProcessors,
   type OutgoingMessage,
+  OverlapError,
   type PartitionProgress,
   type Sender,
   TopicProcessor,

@@ -45,6 +45,8 @@ const processor = z.strictObject({
   batchWaitMs: milliseconds.default(5000),
   initialOffset: z.enum(['earliest', 'latest']).default('earliest'),
   metricsUpdateIntervalMs: milliseconds.default(15000),
+  /** 0 turns the check for another consumer of the same partitions off. */
+  overlapCheckIntervalMs: positiveInt(0).default(10000),
   options: z.record(z.string(), z.unknown()).default({}),
 })
 

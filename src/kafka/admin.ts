@@ -60,3 +60,18 @@ export function deleteRecordsBefore(
     await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition, offset }] }] })
   })
 }
+
+/** Deletes a group's committed offsets (what offset expiry does to a group without members). */
+export function deleteCommittedOffsets(
+  connection: KafkaConnectionOptions,
+  groupId: string,
+  topic: string,
+  partitions: number[],
+): Promise<void> {
+  return withAdmin(connection, async (admin) => {
+    await admin.deleteConsumerGroupOffsets({
+      groupId,
+      topics: [{ name: topic, partitionIndexes: partitions }],
+    })
+  })
+}

@@ -9,7 +9,13 @@ export function createKafkaClient(kind: KafkaClientKind, options: KafkaConnectio
   throw new Error(`kafka.client: unknown client ${String(kind)} (platformatic or kafkajs)`)
 }
 
-export { createTopics, deleteRecordsBefore, deleteTopics, type TopicSpec } from './admin.ts'
+export {
+  createTopics,
+  deleteCommittedOffsets,
+  deleteRecordsBefore,
+  deleteTopics,
+  type TopicSpec,
+} from './admin.ts'
 export { KafkaBoundaryError, ProduceError, UnknownTopicError } from './errors.ts'
 export type {
   FetchedPartition,

@@ -7,5 +7,6 @@ export {
   type MessageProcessors,
   type TopicProcessorConfig,
 } from './options.ts'
+export { OverlapError } from './overlap-guard.ts'
 export { type DrainStatus, type PartitionProgress, TopicProcessor } from './topic-processor.ts'
 export type { MessageProcessor, Sender } from './types.ts'

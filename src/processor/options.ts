@@ -25,6 +25,11 @@ export interface TopicProcessorConfig {
   metrics?: MetricsProvider
   /** How often the lag gauge is refreshed. Default 15000 ms. */
   metricsUpdateIntervalMs?: number
+  /**
+   * How often, at most, the group's committed offsets are compared with the ones this processor committed
+   * last, to notice another consumer of the same partitions (OverlapError). Default 10000 ms; 0 turns it off.
+   */
+  overlapCheckIntervalMs?: number
   /** Fetch tuning; defaults follow the Java consumer's. */
   fetch?: Partial<FetchOptions>
 }
@@ -41,6 +46,7 @@ export const defaults = {
   batchWaitMs: 5000,
   initialOffset: 'earliest',
   metricsUpdateIntervalMs: 15_000,
+  overlapCheckIntervalMs: 10_000,
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -86,12 +92,18 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     batchWaitMs: config.batchWaitMs ?? defaults.batchWaitMs,
     initialOffset: config.initialOffset ?? defaults.initialOffset,
     metricsUpdateIntervalMs: config.metricsUpdateIntervalMs ?? defaults.metricsUpdateIntervalMs,
+    overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
   }
   requirePositiveInteger('batchSize', resolved.batchSize)
   requirePositiveInteger('batchWaitMs', resolved.batchWaitMs)
   requirePositiveInteger('metricsUpdateIntervalMs', resolved.metricsUpdateIntervalMs)
+  if (!Number.isInteger(resolved.overlapCheckIntervalMs) || resolved.overlapCheckIntervalMs < 0) {
+    throw new ConfigurationError(
+      `overlapCheckIntervalMs: must be an integer ≥ 0 (got ${String(resolved.overlapCheckIntervalMs)})`,
+    )
+  }
   if (resolved.initialOffset !== 'earliest' && resolved.initialOffset !== 'latest') {
     throw new ConfigurationError(
       `initialOffset: must be "earliest" or "latest" (got ${String(resolved.initialOffset)})`,

@@ -15,6 +15,7 @@ import {
   resolveProcessors,
   type TopicProcessorConfig,
 } from './options.ts'
+import { OverlapGuard } from './overlap-guard.ts'
 import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
 import { BatchSender } from './sender.ts'
 import type { MessageProcessor } from './types.ts'
@@ -48,6 +49,7 @@ export class TopicProcessor {
   /** Next offset to fetch, per topic-partition. */
   readonly #fetchPositions = new Map<string, bigint>()
   readonly #progress = new Map<string, PartitionProgress>()
+  readonly #overlapGuard: OverlapGuard
   #inflightFetch: Promise<FetchOutcome> | undefined
   #closeRequested = false
   #wakeOnClose: (() => void) | undefined
@@ -65,6 +67,8 @@ export class TopicProcessor {
     this.#assigned = this.#config.inputTopics.flatMap((topic) =>
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
+    const { client, groupId, overlapCheckIntervalMs } = this.#config
+    this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
   }
 
   get name(): string {
@@ -276,10 +280,20 @@ export class TopicProcessor {
     }
 
     const commitStarted = performance.now()
-    await client.commitOffsets(
-      groupId,
-      batch.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next })),
-    )
+    let expired: TopicPartitionOffset[]
+    try {
+      expired = await this.#overlapGuard.check()
+    } catch (error) {
+      this.#logBatchFailure('the batch is not committed', batch, undefined, error)
+      throw error
+    }
+    const inBatch = new Set(batch.offsets.map((o) => partitionKey(o.topic, o.partition)))
+    const commits = [
+      ...batch.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next })),
+      ...expired.filter((o) => !inBatch.has(partitionKey(o.topic, o.partition))),
+    ]
+    await client.commitOffsets(groupId, commits)
+    this.#overlapGuard.committed(commits)
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
     for (const o of batch.offsets) this.#progress.get(partitionKey(o.topic, o.partition))!.next = o.next
   }

@@ -86,6 +86,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
         batchWaitMs: config.processor.batchWaitMs,
         initialOffset: config.processor.initialOffset,
         metricsUpdateIntervalMs: config.processor.metricsUpdateIntervalMs,
+        overlapCheckIntervalMs: config.processor.overlapCheckIntervalMs,
         logger,
         metrics,
       },

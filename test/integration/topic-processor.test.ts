@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { deleteRecordsBefore } from '../../src/kafka/index.ts'
+import { deleteCommittedOffsets, deleteRecordsBefore } from '../../src/kafka/index.ts'
 import type { KafkaClient } from '../../src/kafka/types.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import type { IncomingMessage } from '../../src/processor/messages.ts'
 import { consumerGroupId, type TopicProcessorConfig } from '../../src/processor/options.ts'
+import { OverlapError } from '../../src/processor/overlap-guard.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import type { MessageProcessor } from '../../src/processor/types.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
@@ -219,6 +220,66 @@ for (const kind of clientKinds) {
       await waitFor(() => tp.hasConsumedAllMessages(), 10_000, 'the late message to be processed')
       await tp.close()
       await loop
+    })
+
+    test('another consumer committing to the same partitions stops the loop; its batch is not committed', async () => {
+      const [input] = await freshTopics('overlap', 1)
+      assert.ok(input)
+      const name = uniqueName('tp')
+      const group = consumerGroupId(name)
+      const committed = async () =>
+        (await client.committedOffsets(group, [{ topic: input, partition: 0 }]))[0]?.offset
+      await client.produce(['a', 'b', 'c'].map((value) => ({ topic: input, partition: 0, value })))
+      const tp = new TopicProcessor(
+        config({ name, inputTopics: [input], overlapCheckIntervalMs: 1 }),
+        () => ({
+          process() {},
+        }),
+      )
+      const loop = tp.runLoop()
+      await waitFor(async () => (await committed()) === 3n, 10_000, 'the first batch to be committed')
+      // What a second instance with an overlapping partition set would do.
+      await client.commitOffsets(group, [{ topic: input, partition: 0, offset: 1n }])
+      await client.produce(['d', 'e', 'f'].map((value) => ({ topic: input, partition: 0, value })))
+      const timeout = new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running').unref())
+      const stopped = await Promise.race([
+        loop.then(
+          () => 'stopped without error',
+          (error: Error) => error,
+        ),
+        timeout,
+      ])
+      await tp.close()
+      assert.ok(stopped instanceof OverlapError, String(stopped))
+      assert.match(stopped.message, new RegExp(`${input}/0 is at 1, this processor committed 3`))
+      assert.match(stopped.message, /instance\.index, instance\.count and processor\.partitions/)
+      assert.equal(await committed(), 1n, 'the batch d..f is not committed')
+    })
+
+    test('an expired committed offset of an idle partition is not an overlap: it is committed again', async () => {
+      const [input] = await freshTopics('expired', 2)
+      assert.ok(input)
+      const name = uniqueName('tp')
+      const group = consumerGroupId(name)
+      const committed = async (partition: number) =>
+        (await client.committedOffsets(group, [{ topic: input, partition }]))[0]?.offset
+      await client.produce([
+        ...['a', 'b', 'c'].map((value) => ({ topic: input, partition: 0, value })),
+        { topic: input, partition: 1, value: 'x' },
+      ])
+      const tp = new TopicProcessor(
+        config({ name, inputTopics: [input], inputPartitions: [0, 1], overlapCheckIntervalMs: 1 }),
+        () => ({ process() {} }),
+      )
+      const loop = tp.runLoop()
+      await waitFor(async () => (await committed(1)) === 1n, 10_000, 'partition 1 to be committed')
+      await deleteCommittedOffsets({ brokers: kafkaBrokers(), clientId: 'test' }, group, input, [1])
+      assert.equal(await committed(1), undefined)
+      await client.produce(['d', 'e', 'f'].map((value) => ({ topic: input, partition: 0, value })))
+      await waitFor(async () => (await committed(1)) === 1n, 10_000, 'partition 1 to be committed again')
+      await tp.close()
+      await loop
+      assert.equal(await committed(0), 6n)
     })
 
     test('bad configuration is one clear error before anything is consumed', async () => {

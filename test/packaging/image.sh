@@ -10,7 +10,7 @@
 #  4. the user-image pattern of docs/deployment.md: examples/docker/Dockerfile (FROM kasper-node:<version>)
 #     built on top and run with --exit-when-drained on the same input.
 # Needs root, buildah and debootstrap (.ci/run installs them). Uses KASPER_TEST_KAFKA_BROKERS, or starts the
-# harness's Kafka (npm run services -- up kafka) on 127.0.0.1:19092.
+# harness's Kafka (npm run services -- up kafka; 127.0.0.1:19092 plus KASPER_SERVICES_PORT_OFFSET).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -112,7 +112,7 @@ echo "kasper $version; /app/config/example.yaml valid"
 brokers=${KASPER_TEST_KAFKA_BROKERS:-}
 if [ -z "$brokers" ]; then
   ./kasperw npm run --silent services -- up kafka
-  brokers=127.0.0.1:19092
+  brokers=$(./kasperw node -e "import('./scripts/services/kafka.ts').then((m) => console.log(m.kafka.testEnv.KASPER_TEST_KAFKA_BROKERS))")
 fi
 step "processing messages from the loopback Kafka ($brokers)"
 suffix=$(date +%s)

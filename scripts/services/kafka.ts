@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { kafkaClusterId } from './kafka-protocol.ts'
 import { copyDependencies } from './maven.ts'
-import { scriptsDir, servicePort, stateDir } from './paths.ts'
+import { projectDir, scriptsDir, servicePort, stateDir } from './paths.ts'
 import { launchEnv, requireCommand, runOrFail } from './process.ts'
 import type { ServiceDefinition } from './types.ts'
 
@@ -12,19 +12,31 @@ const ports = {
   plaintext: servicePort(19092),
   controller: servicePort(19093),
   sasl: servicePort(19094),
+  ssl: servicePort(19095),
 }
 export const saslUser = { username: 'kasper', password: 'kasper-secret' }
+// A self-signed certificate for 127.0.0.1, made for each run; clients trust it through tlsCaFile.
+const keystorePassword = 'kasper-tls'
+// Inside the run directory the harness gives prepare() (.services/kafka/run), known before it starts.
+const tlsDir = join(projectDir, '.services/kafka/run/tls')
+const keystore = join(tlsDir, 'broker.p12')
+const tlsCaFile = join(tlsDir, 'ca.pem')
 
 function serverProperties(dataDir: string, major: number): string {
+  const clientListeners = `PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl},SSL://127.0.0.1:${ports.ssl}`
   const lines = [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
-    `listeners=PLAINTEXT://127.0.0.1:${ports.plaintext},CONTROLLER://127.0.0.1:${ports.controller},SASL_PLAINTEXT://127.0.0.1:${ports.sasl}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl}`,
+    `listeners=${clientListeners},CONTROLLER://127.0.0.1:${ports.controller}`,
+    `advertised.listeners=${clientListeners}`,
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
+    `listener.name.ssl.ssl.keystore.location=${keystore}`,
+    'listener.name.ssl.ssl.keystore.type=PKCS12',
+    `listener.name.ssl.ssl.keystore.password=${keystorePassword}`,
+    `listener.name.ssl.ssl.key.password=${keystorePassword}`,
     'sasl.enabled.mechanisms=PLAIN',
     'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${saslUser.username}" password="${saslUser.password}" user_${saslUser.username}="${saslUser.password}";`,
@@ -51,8 +63,14 @@ export const kafka: ServiceDefinition = {
   testEnv: {
     KASPER_TEST_KAFKA_BROKERS: `127.0.0.1:${ports.plaintext}`,
     KASPER_TEST_KAFKA_SASL_BROKERS: `127.0.0.1:${ports.sasl}`,
+    KASPER_TEST_KAFKA_TLS_BROKERS: `127.0.0.1:${ports.ssl}`,
+    KASPER_TEST_KAFKA_TLS_CA_FILE: tlsCaFile,
   },
-  overrideVariables: ['KASPER_TEST_KAFKA_BROKERS', 'KASPER_TEST_KAFKA_SASL_BROKERS'],
+  overrideVariables: [
+    'KASPER_TEST_KAFKA_BROKERS',
+    'KASPER_TEST_KAFKA_SASL_BROKERS',
+    'KASPER_TEST_KAFKA_TLS_BROKERS',
+  ],
   readyTimeoutMs: 90_000,
   stopTimeoutMs: 20_000,
   async prepare(runDir) {
@@ -67,6 +85,7 @@ export const kafka: ServiceDefinition = {
       'kafka.version': kafkaVersion,
       ...(major < 4 ? { 'kafka.logging': 'log4j1' } : {}),
     })
+    await makeCertificate()
     const properties = join(runDir, 'server.properties')
     writeFileSync(properties, serverProperties(join(runDir, 'data'), major))
     const classpath = `${libs}/*`
@@ -114,4 +133,21 @@ function newClusterId(): string {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id
   }
+}
+
+/** The broker's key and self-signed certificate (keystore), and the certificate as PEM for clients. */
+async function makeCertificate(): Promise<void> {
+  requireCommand('kafka', 'keytool', 'it comes with the Java runtime')
+  mkdirSync(tlsDir, { recursive: true })
+  const store = ['-keystore', keystore, '-storetype', 'PKCS12', '-storepass', keystorePassword]
+  await runOrFail('kafka', 'keytool could not make the TLS certificate', 'keytool', [
+    '-genkeypair',
+    ...['-alias', 'broker', '-keyalg', 'EC', '-groupname', 'secp256r1', '-validity', '3650'],
+    ...['-dname', 'CN=localhost', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost'],
+    ...store,
+  ])
+  await runOrFail('kafka', 'keytool could not export the TLS certificate', 'keytool', [
+    ...['-exportcert', '-rfc', '-alias', 'broker', '-file', tlsCaFile],
+    ...store,
+  ])
 }

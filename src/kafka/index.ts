@@ -17,6 +17,7 @@ export {
   type TopicSpec,
 } from './admin.ts'
 export { KafkaBoundaryError, ProduceError, UnknownTopicError } from './errors.ts'
+export { describeKafkaError } from './records.ts'
 export type {
   FetchedPartition,
   FetchOptions,

@@ -84,20 +84,37 @@ export function chunkForProduce(
   return chunks
 }
 
-/** The broker's error codes (e.g. MESSAGE_TOO_LARGE) buried in a client error, for a message a user can act on. */
+/**
+ * A client error as a user can act on it: its message, the underlying causes it wraps (e.g. "self-signed
+ * certificate" under "Connection to … failed") and the broker's error codes (e.g. MESSAGE_TOO_LARGE).
+ */
 export function describeKafkaError(error: unknown): string {
   const codes = new Set<string>()
+  const causes = new Set<string>()
   const visit = (value: unknown, depth: number) => {
-    if (!value || typeof value !== 'object' || depth > 5) return
-    const record = value as { apiId?: unknown; type?: unknown; errors?: unknown; cause?: unknown }
+    if (!value || typeof value !== 'object' || depth > 8) return
+    const record = value as {
+      apiId?: unknown
+      type?: unknown
+      errors?: unknown
+      cause?: unknown
+      message?: unknown
+    }
     if (typeof record.apiId === 'string') codes.add(record.apiId)
     if (typeof record.type === 'string' && /^[A-Z_]+$/.test(record.type)) codes.add(record.type)
-    if (Array.isArray(record.errors)) for (const inner of record.errors) visit(inner, depth + 1)
-    visit(record.cause, depth + 1)
+    const inner = [
+      ...(Array.isArray(record.errors) ? record.errors : []),
+      ...(record.cause ? [record.cause] : []),
+    ]
+    if (inner.length === 0 && depth > 0 && typeof record.message === 'string') causes.add(record.message)
+    for (const nested of inner) visit(nested, depth + 1)
   }
   visit(error, 0)
   const message = error instanceof Error ? error.message : String(error)
-  return codes.size > 0 ? `${message} (${[...codes].join(', ')})` : message
+  const unsaid = [...causes].filter((cause) => cause && !message.includes(cause))
+  const because = unsaid.length > 0 ? `: ${unsaid.join('; ')}` : ''
+  const withCodes = codes.size > 0 ? ` (${[...codes].join(', ')})` : ''
+  return `${because ? message.replace(/\.$/, '') : message}${because}${withCodes}`
 }
 
 /** One error for a failed produce, naming the topic-partitions involved and the broker's error codes. */

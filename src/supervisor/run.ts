@@ -2,7 +2,7 @@ import { startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { UnknownTopicError } from '../kafka/errors.ts'
-import { createKafkaClient } from '../kafka/index.ts'
+import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -39,9 +39,8 @@ async function partitionCount(config: KasperConfig): Promise<number> {
     if (error instanceof UnknownTopicError)
       throw new ConfigurationError(`processor.inputTopics: ${error.message}`)
     if (error instanceof ConfigurationError) throw error
-    const reason = error instanceof Error ? error.message : String(error)
     throw new StartupError(
-      `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${reason}`,
+      `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${describeKafkaError(error)}`,
     )
   } finally {
     await client.close().catch(() => {})

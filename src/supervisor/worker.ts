@@ -1,5 +1,5 @@
 import { toConnectionOptions } from '../config/index.ts'
-import { createKafkaClient } from '../kafka/index.ts'
+import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -12,7 +12,7 @@ import type { FromWorker, SerializedError, ToWorker, WorkerResult, WorkerTask } 
 
 const serialize = (error: unknown): SerializedError =>
   error instanceof Error
-    ? { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) }
+    ? { name: error.name, message: describeKafkaError(error), ...(error.stack ? { stack: error.stack } : {}) }
     : { name: 'Error', message: String(error) }
 
 const isFatal = (error: unknown): boolean =>

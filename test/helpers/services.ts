@@ -35,3 +35,11 @@ export function elasticsearchUrl(): string {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
 }
+
+/** Brokers of an SSL listener, and the PEM file of the CA its certificate is signed by. */
+export function kafkaTlsBrokers(): { brokers: string[]; caFile: string } {
+  return {
+    brokers: required('KASPER_TEST_KAFKA_TLS_BROKERS', 'Kafka TLS listener').split(','),
+    caFile: required('KASPER_TEST_KAFKA_TLS_CA_FILE', 'the CA file of the Kafka TLS listener'),
+  }
+}

@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, testClient } from '../helpers/kafka.ts'
-import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+import { kafkaBrokers, kafkaTlsBrokers, uniqueName } from '../helpers/services.ts'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
@@ -84,6 +84,16 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
     assert.equal(result.code, 1, result.output)
     assertClearError(result, /kasper: cannot read topic metadata from kafka.brokers \(127.0.0.1:1\)/)
     assert.ok(result.seconds < 30, `failed after ${result.seconds} s`)
+  })
+
+  test('a broker certificate that is not trusted: the TLS reason, not just a failed connection (exit 1)', async () => {
+    const { brokers } = kafkaTlsBrokers()
+    const result = await run(config('any', { kafka: { brokers, tls: { enabled: true } } }))
+    assert.equal(result.code, 1, result.output)
+    assertClearError(
+      result,
+      /kasper: cannot read topic metadata from kafka.brokers .*self-signed certificate/,
+    )
   })
 
   test('the admin port in use (exit 1)', async () => {

@@ -1,8 +1,6 @@
 import type { StoreConfig } from '../config/schema.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
-import { ElasticsearchStore, MultiElasticsearchStore } from './elasticsearch.ts'
 import { MapStore, MultiMapStore } from './map.ts'
-import { MultiRedisStore, RedisStore } from './redis.ts'
 import type { MultiStore, Store } from './types.ts'
 
 export interface StoreContext {
@@ -12,7 +10,13 @@ export interface StoreContext {
 
 export type NamedStores = Map<string, Store | MultiStore>
 
-function createStore(name: string, config: StoreConfig, context: StoreContext): Store | MultiStore {
+// The Redis and Elasticsearch clients are imported only when a store needs them: each worker thread loads its
+// own copy of every module, and the Elasticsearch client alone costs about 30 MB of memory per thread.
+async function createStore(
+  name: string,
+  config: StoreConfig,
+  context: StoreContext,
+): Promise<Store | MultiStore> {
   const common = { processor: context.processorName, metrics: context.metrics }
   switch (config.type) {
     case 'map':
@@ -29,6 +33,7 @@ function createStore(name: string, config: StoreConfig, context: StoreContext): 
         operationTimeoutMs: config.operationTimeoutMs,
         ...(config.password ? { password: config.password } : {}),
       }
+      const { MultiRedisStore, RedisStore } = await import('./redis.ts')
       return config.type === 'redis' ? new RedisStore(options) : new MultiRedisStore(options)
     }
     case 'elasticsearch':
@@ -39,6 +44,7 @@ function createStore(name: string, config: StoreConfig, context: StoreContext): 
         operationTimeoutMs: config.operationTimeoutMs,
         ...(config.username ? { username: config.username, password: config.password ?? '' } : {}),
       }
+      const { ElasticsearchStore, MultiElasticsearchStore } = await import('./elasticsearch.ts')
       return config.type === 'elasticsearch'
         ? new ElasticsearchStore({ ...connection, index: config.index })
         : new MultiElasticsearchStore({ ...connection, indexPrefix: config.index })
@@ -51,8 +57,13 @@ function createStore(name: string, config: StoreConfig, context: StoreContext): 
 }
 
 /** The stores declared under `stores:`, by name; one set per worker thread. */
-export function createStores(stores: Record<string, StoreConfig>, context: StoreContext): NamedStores {
-  return new Map(Object.entries(stores).map(([name, config]) => [name, createStore(name, config, context)]))
+export async function createStores(
+  stores: Record<string, StoreConfig>,
+  context: StoreContext,
+): Promise<NamedStores> {
+  const entries = Object.entries(stores)
+  const created = await Promise.all(entries.map(([name, config]) => createStore(name, config, context)))
+  return new Map(entries.map(([name], i) => [name, created[i]!]))
 }
 
 export async function closeStores(stores: NamedStores): Promise<void> {

@@ -66,7 +66,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   try {
     const kafka = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
     client = kafka
-    stores = createStores(config.stores, { processorName: config.processor.name, metrics })
+    stores = await createStores(config.stores, { processorName: config.processor.name, metrics })
     const factory = await loadProcessorFactory(config.processor.module)
     const processors = await buildProcessors(factory, partitions, (partition) => ({
       partition,

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { restartKeepingData } from '../../scripts/services/index.ts'
 import { kafka as kafkaService } from '../../scripts/services/kafka.ts'
+import { consumerGroupId } from '../../src/processor/options.ts'
 import { ElasticsearchStore } from '../../src/stores/elasticsearch.ts'
 import { RedisStore } from '../../src/stores/redis.ts'
 import type { Store } from '../../src/stores/types.ts'
@@ -152,6 +153,51 @@ describe('faults: nothing lost', () => {
       lost,
       duplicates,
       seconds: (Date.now() - started) / 1000,
+    })
+  })
+
+  test('a poison record: restarts per policy, then exit 1 naming it; nothing after it is committed; the fix loses nothing', async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-poison', partitions, 2)
+    assert.ok(input && output)
+    const poisonPartition = 5
+    const before = await produceIds(input, 10_000)
+    const [end] = await client.listOffsets([{ topic: input, partition: poisonPartition }], 'latest')
+    const poisonOffset = end!.offset
+    await client.produce([{ topic: input, partition: poisonPartition, value: 'poison' }])
+    const late = await produceIds(input, 2_000, 'late')
+    const name = uniqueName('f-poison')
+    const failing = config(name, input, output, { options: { poison: 'poison' } })
+    failing.restart = { initialBackoffMs: 100, maxBackoffMs: 200, maxRestarts: 3 }
+    const first = startCli(['run', '--config', await writeConfig(failing)])
+    assert.equal((await first.exited).code, 1, first.output().slice(-3000))
+    const restarts = (first.output().match(/worker failed; restarting after backoff/g) ?? []).length
+    assert.ok(restarts >= 3, `${restarts} restarts`)
+    assert.match(first.output(), /restart limit reached/)
+    assert.match(first.output(), /cannot process the record poison/)
+    const named = new RegExp(`${input}/${poisonPartition}@(\\d+)\\.\\.(\\d+)`).exec(first.output())
+    assert.ok(named, 'the failed batch is logged with topic/partition@offsets')
+    assert.ok(BigInt(named[1]!) <= poisonOffset && poisonOffset <= BigInt(named[2]!), named[0])
+    const [committed] = await client.committedOffsets(consumerGroupId(name), [
+      { topic: input, partition: poisonPartition },
+    ])
+    assert.ok((committed?.offset ?? 0n) <= poisonOffset, 'nothing from the poison record on is committed')
+    // The fix is deployed: the same group, a processor that handles the record.
+    const second = startCli([
+      'run',
+      '--config',
+      await writeConfig(config(name, input, output)),
+      '--exit-when-drained',
+    ])
+    assert.equal((await second.exited).code, 0, second.output().slice(-3000))
+    const { lost, duplicates } = await check([...before, 'poison', ...late], output)
+    outcomes.push({
+      scenario: `poison record, ${restarts} restarts then exit 1, fixed processor`,
+      records: before.length + 1 + late.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+      note: `committed ${committed?.offset ?? 'nothing'} ≤ poison offset ${poisonOffset}`,
     })
   })
 

@@ -306,7 +306,10 @@ describe('faults: nothing lost', () => {
     })
   })
 
-  test(`soak: ${soakSeconds} s at a steady rate, memory and handles flat`, async () => {
+  // Longer than the runner's default per-test timeout when the soak is long (CI runs 600 s).
+  test(`soak: ${soakSeconds} s at a steady rate, memory and handles flat`, {
+    timeout: (soakSeconds + 240) * 1000,
+  }, async () => {
     const started = Date.now()
     const [input, output] = await freshTopics('f-soak', partitions, 2)
     assert.ok(input && output)

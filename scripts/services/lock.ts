@@ -2,12 +2,21 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { serviceError } from './process.ts'
 
-function holderAlive(lockFile: string): boolean {
+const holderOf = (lockFile: string): string | undefined => {
   try {
-    process.kill(Number(readFileSync(lockFile, 'utf8')), 0)
-    return true
+    return readFileSync(lockFile, 'utf8')
   } catch {
-    return false
+    return undefined
+  }
+}
+
+function alive(pid: string): boolean {
+  try {
+    process.kill(Number(pid), 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
@@ -28,8 +37,11 @@ export async function withLock<T>(
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      if (!holderAlive(lockFile)) rmSync(lockFile, { force: true })
-      else if (Date.now() > deadline) {
+      const holder = holderOf(lockFile)
+      // Only a lock still naming the dead holder is removed, not one another waiter has just taken.
+      if (holder !== undefined && !alive(holder)) {
+        if (holderOf(lockFile) === holder) rmSync(lockFile, { force: true })
+      } else if (Date.now() > deadline) {
         throw serviceError(service, `another process (pid in ${lockFile}) has been starting it for too long`)
       } else await sleep(250)
     }
@@ -37,6 +49,6 @@ export async function withLock<T>(
   try {
     return await action()
   } finally {
-    rmSync(lockFile, { force: true })
+    if (holderOf(lockFile) === String(process.pid)) rmSync(lockFile, { force: true })
   }
 }

@@ -113,7 +113,8 @@ export function describeKafkaError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   const unsaid = [...causes].filter((cause) => cause && !message.includes(cause))
   const because = unsaid.length > 0 ? `: ${unsaid.join('; ')}` : ''
-  const withCodes = codes.size > 0 ? ` (${[...codes].join(', ')})` : ''
+  const newCodes = [...codes].filter((code) => !message.includes(code))
+  const withCodes = newCodes.length > 0 ? ` (${newCodes.join(', ')})` : ''
   return `${because ? message.replace(/\.$/, '') : message}${because}${withCodes}`
 }
 

@@ -1,4 +1,4 @@
-import type { KafkaClient, TopicPartitionOffset } from '../kafka/types.ts'
+import type { KafkaClient, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { partitionKey } from '../kafka/types.ts'
 
 /** Another consumer commits offsets of this processor's partitions in its consumer group. */
@@ -13,7 +13,8 @@ export class OverlapError extends Error {
  * ones this processor committed last. Another consumer committing the very same offsets goes unnoticed.
  * An offset that is gone (the broker expires the offsets of a group without members after
  * offsets.retention.minutes without a commit, e.g. of an idle partition) is not an overlap: it is
- * handed back to be committed again, so that a restart does not begin that partition from initialOffset.
+ * handed back to be committed again, so that a restart does not begin that partition from initialOffset. The
+ * guard starts from the group's offsets at start-up, so a restarted processor checks before its first commit.
  */
 export class OverlapGuard {
   readonly #client: KafkaClient
@@ -27,6 +28,12 @@ export class OverlapGuard {
     this.#client = client
     this.#groupId = groupId
     this.#intervalMs = intervalMs
+  }
+
+  /** Takes the group's committed offsets of `partitions` as the ones to expect. */
+  async start(partitions: TopicPartition[]): Promise<void> {
+    if (this.#intervalMs === 0) return
+    this.committed(await this.#client.committedOffsets(this.#groupId, partitions))
   }
 
   /**
@@ -45,7 +52,7 @@ export class OverlapGuard {
       const offset = actual.get(partitionKey(o.topic, o.partition))
       if (offset === undefined) expired.push(o)
       else if (offset !== o.offset) {
-        moved.push(`${o.topic}/${o.partition} is at ${offset}, this processor committed ${o.offset}`)
+        moved.push(`${o.topic}/${o.partition} is at ${offset}, expected ${o.offset}`)
       }
     }
     if (moved.length === 0) return expired

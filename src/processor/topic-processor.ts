@@ -163,6 +163,7 @@ export class TopicProcessor {
       )
     }
     const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
+    await this.#overlapGuard.start(this.#assigned)
     for (const tp of this.#assigned) {
       const key = partitionKey(tp.topic, tp.partition)
       const offset = start.get(key)!
@@ -188,6 +189,7 @@ export class TopicProcessor {
       const deadlineMs = this.#buffer.size > 0 ? batchWaitMs - waitedMs : this.#config.fetch.maxWaitMs
       await this.#receive(deadlineMs)
     }
+    if (this.#buffer.size === 0) await this.#keepCommittedOffsets()
     if (now >= this.#nextMetricsUpdateMs) this.#updateLagMetrics(now)
   }
 
@@ -279,7 +281,6 @@ export class TopicProcessor {
       this.#metrics.produceSeconds((performance.now() - produceStarted) / 1000)
     }
 
-    const commitStarted = performance.now()
     let expired: TopicPartitionOffset[]
     try {
       expired = await this.#overlapGuard.check()
@@ -292,10 +293,22 @@ export class TopicProcessor {
       ...batch.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next })),
       ...expired.filter((o) => !inBatch.has(partitionKey(o.topic, o.partition))),
     ]
+    const commitStarted = performance.now()
     await client.commitOffsets(groupId, commits)
     this.#overlapGuard.committed(commits)
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
     for (const o of batch.offsets) this.#progress.get(partitionKey(o.topic, o.partition))!.next = o.next
+  }
+
+  /** While idle, the overlap check still runs, and committed offsets the broker expired are committed again. */
+  async #keepCommittedOffsets(): Promise<void> {
+    const expired = await this.#overlapGuard.check()
+    if (expired.length === 0) return
+    await this.#config.client.commitOffsets(this.#config.groupId, expired)
+    this.#overlapGuard.committed(expired)
+    this.#logger.warn('committed offsets had expired; committed them again', {
+      partitions: expired.map((o) => `${o.topic}/${o.partition}@${o.offset}`),
+    })
   }
 
   async #produce(messages: OutgoingMessage[], inputPartition: number): Promise<void> {

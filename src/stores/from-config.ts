@@ -62,8 +62,19 @@ export async function createStores(
   context: StoreContext,
 ): Promise<NamedStores> {
   const entries = Object.entries(stores)
-  const created = await Promise.all(entries.map(([name, config]) => createStore(name, config, context)))
-  return new Map(entries.map(([name], i) => [name, created[i]!]))
+  const results = await Promise.allSettled(
+    entries.map(([name, config]) => createStore(name, config, context)),
+  )
+  const created: NamedStores = new Map()
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') created.set(entries[i]![0], result.value)
+  })
+  const failed = results.find((result) => result.status === 'rejected')
+  if (failed) {
+    await closeStores(created)
+    throw failed.reason
+  }
+  return created
 }
 
 export async function closeStores(stores: NamedStores): Promise<void> {

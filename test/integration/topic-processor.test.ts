@@ -251,9 +251,37 @@ for (const kind of clientKinds) {
       ])
       await tp.close()
       assert.ok(stopped instanceof OverlapError, String(stopped))
-      assert.match(stopped.message, new RegExp(`${input}/0 is at 1, this processor committed 3`))
+      assert.match(stopped.message, new RegExp(`${input}/0 is at 1, expected 3`))
       assert.match(stopped.message, /instance\.index, instance\.count and processor\.partitions/)
       assert.equal(await committed(), 1n, 'the batch d..f is not committed')
+    })
+
+    test('a processor that has not committed yet, even an idle one, notices another consumer committing', async () => {
+      const [input] = await freshTopics('overlap-idle', 1)
+      assert.ok(input)
+      const name = uniqueName('tp')
+      const group = consumerGroupId(name)
+      await client.commitOffsets(group, [{ topic: input, partition: 0, offset: 0n }])
+      const tp = new TopicProcessor(
+        config({ name, inputTopics: [input], overlapCheckIntervalMs: 1 }),
+        () => ({
+          process() {},
+        }),
+      )
+      const loop = tp.runLoop()
+      await waitFor(async () => tp.progress().length === 1, 10_000, 'the processor to start')
+      await client.commitOffsets(group, [{ topic: input, partition: 0, offset: 5n }])
+      const timeout = new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running').unref())
+      const stopped = await Promise.race([
+        loop.then(
+          () => 'stopped without error',
+          (error: Error) => error,
+        ),
+        timeout,
+      ])
+      await tp.close()
+      assert.ok(stopped instanceof OverlapError, String(stopped))
+      assert.match(stopped.message, new RegExp(`${input}/0 is at 5, expected 0`))
     })
 
     test('an expired committed offset of an idle partition is not an overlap: it is committed again', async () => {

@@ -28,10 +28,12 @@ const noSession = { id: 0, epoch: -1 }
 const callback = <T>(start: (done: (error: Error | null, value?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value as T))))
 
-// LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH: leadership moved.
-const leadershipMoved = new Set([5, 6, 74, 75])
+// Worth fresh metadata and a retry: UNKNOWN_TOPIC_OR_PARTITION (3), LEADER_NOT_AVAILABLE (5),
+// NOT_LEADER_OR_FOLLOWER (6), KAFKA_STORAGE_ERROR (56), FENCED_LEADER_EPOCH (74), UNKNOWN_LEADER_EPOCH (75),
+// UNKNOWN_TOPIC_ID (100, e.g. a topic recreated under a cached id), INCONSISTENT_TOPIC_ID (103).
+const staleMetadata = new Set([3, 5, 6, 56, 74, 75, 100, 103])
 
-/** A partition of a response failed; `retriable` (read by withRoutingRetry) when its leader moved. */
+/** A partition of a response failed; `retriable` (read by withRoutingRetry) when metadata is stale. */
 class PartitionError extends KafkaBoundaryError {
   override name = 'PartitionError'
   readonly code: number
@@ -39,7 +41,7 @@ class PartitionError extends KafkaBoundaryError {
   constructor(topic: string, partition: number, code: number) {
     super(`fetch from ${topic}/${partition} failed with Kafka error code ${code}`)
     this.code = code
-    this.retriable = leadershipMoved.has(code)
+    this.retriable = staleMetadata.has(code)
   }
 }
 

@@ -14,6 +14,16 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const text = (m: IncomingMessage) => m.value?.toString() ?? ''
 
+/** The error that stopped a loop, or a string saying it did not stop with one within 15 s. */
+const howItStops = (loop: Promise<void>): Promise<Error | string> =>
+  Promise.race([
+    loop.then(
+      () => 'stopped without error',
+      (error: Error) => error,
+    ),
+    new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running').unref()),
+  ])
+
 for (const kind of clientKinds) {
   describe(`TopicProcessor against a real broker (${kind})`, () => {
     const client: KafkaClient = testClient(kind)
@@ -241,14 +251,7 @@ for (const kind of clientKinds) {
       // What a second instance with an overlapping partition set would do.
       await client.commitOffsets(group, [{ topic: input, partition: 0, offset: 1n }])
       await client.produce(['d', 'e', 'f'].map((value) => ({ topic: input, partition: 0, value })))
-      const timeout = new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running').unref())
-      const stopped = await Promise.race([
-        loop.then(
-          () => 'stopped without error',
-          (error: Error) => error,
-        ),
-        timeout,
-      ])
+      const stopped = await howItStops(loop)
       await tp.close()
       assert.ok(stopped instanceof OverlapError, String(stopped))
       assert.match(stopped.message, new RegExp(`${input}/0 is at 1, expected 3`))
@@ -271,14 +274,7 @@ for (const kind of clientKinds) {
       const loop = tp.runLoop()
       await waitFor(async () => tp.progress().length === 1, 10_000, 'the processor to start')
       await client.commitOffsets(group, [{ topic: input, partition: 0, offset: 5n }])
-      const timeout = new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running').unref())
-      const stopped = await Promise.race([
-        loop.then(
-          () => 'stopped without error',
-          (error: Error) => error,
-        ),
-        timeout,
-      ])
+      const stopped = await howItStops(loop)
       await tp.close()
       assert.ok(stopped instanceof OverlapError, String(stopped))
       assert.match(stopped.message, new RegExp(`${input}/0 is at 5, expected 0`))

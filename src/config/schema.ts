@@ -47,6 +47,15 @@ const processor = z.strictObject({
   metricsUpdateIntervalMs: milliseconds.default(15000),
   /** 0 turns the check for another consumer of the same partitions off. */
   overlapCheckIntervalMs: positiveInt(0).default(10000),
+  /** Fetch tuning, as the Java consumer's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
+  fetch: z
+    .strictObject({
+      maxWaitMs: milliseconds.optional(),
+      minBytes: positiveInt().optional(),
+      maxBytes: positiveInt().optional(),
+      maxBytesPerPartition: positiveInt().optional(),
+    })
+    .optional(),
   options: z.record(z.string(), z.unknown()).default({}),
 })
 
@@ -61,6 +70,13 @@ const workers = z.strictObject({
   threads: z.union([z.literal('auto'), positiveInt()]).default('auto'),
   heartbeatIntervalMs: milliseconds.default(1000),
   heartbeatTimeoutMs: milliseconds.default(30000),
+  /** V8 heap limits of each worker thread (Node's Worker resourceLimits); unset means V8's defaults. */
+  resourceLimits: z
+    .strictObject({
+      maxOldGenerationSizeMb: positiveInt(16).optional(),
+      maxYoungGenerationSizeMb: positiveInt(1).optional(),
+    })
+    .optional(),
 })
 
 const restart = z.strictObject({

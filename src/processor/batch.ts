@@ -58,6 +58,11 @@ export class BatchBuffer {
         queue.head += count
         remaining -= count
         if (queue.head === queue.messages.length) this.#queues.delete(key)
+        else if (queue.head * 2 > queue.messages.length) {
+          // Let the taken messages be collected once their batch is done, not when the queue empties.
+          queue.messages = queue.messages.slice(queue.head)
+          queue.head = 0
+        }
         const first = taken[0]!
         const last = taken[count - 1]!
         const forPartition = byPartition.get(first.partition)

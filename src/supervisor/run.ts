@@ -122,7 +122,12 @@ export async function runKasper(config: KasperConfig, options: RunOptions): Prom
     const port = typeof address === 'object' && address ? address.port : config.admin.port
     logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
   }
-  logger.info('starting workers', { instance: config.instance, partitions, workers: sets })
+  logger.info('starting workers', {
+    instance: config.instance,
+    partitions,
+    workers: sets,
+    resourceLimits: supervisor.resourceLimits ?? 'V8 defaults',
+  })
   supervisor.start()
   const stopWatchingSignals = watchSignals(supervisor, logger)
   const stopWatchingDrain = options.exitWhenDrained ? watchDrain(supervisor, logger) : () => {}

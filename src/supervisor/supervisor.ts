@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { KasperConfig } from '../config/types.ts'
 import type { Logger } from '../logging/types.ts'
@@ -7,6 +7,7 @@ import type { Counter, Gauge } from '../metrics/types.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
 import { backoffMs } from './backoff.ts'
 import { exitCodes } from './exit-codes.ts'
+import { workerResourceLimits } from './heap-limits.ts'
 import type { FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
 
 export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
@@ -61,6 +62,8 @@ export class Supervisor {
   readonly #logger: Logger
   readonly #slots: WorkerSlot[]
   readonly #pool: Piscina
+  /** What each worker thread's V8 heap is limited to (undefined: V8's defaults). */
+  readonly resourceLimits: ResourceLimits | undefined
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
   readonly #startedAtMs = Date.now()
@@ -95,12 +98,14 @@ export class Supervisor {
       task: undefined,
       restartTimer: undefined,
     }))
+    this.resourceLimits = workerResourceLimits(config.workers.resourceLimits, partitionSets.length)
     this.#pool = new Piscina({
       filename: workerFile.href,
       minThreads: partitionSets.length,
       maxThreads: partitionSets.length,
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
+      resourceLimits: this.resourceLimits,
     })
     this.#restartsTotal = metrics.counter(
       'kasper_worker_restarts_total',

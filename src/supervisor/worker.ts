@@ -87,6 +87,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
         initialOffset: config.processor.initialOffset,
         metricsUpdateIntervalMs: config.processor.metricsUpdateIntervalMs,
         overlapCheckIntervalMs: config.processor.overlapCheckIntervalMs,
+        fetch: config.processor.fetch,
         logger,
         metrics,
       },

@@ -128,3 +128,27 @@ test('partitions split across instances by modulo, and bad explicit lists are re
   const twice = parse({ ...minimal, processor: { ...minimal.processor, partitions: [1, 1] } })
   assert.throws(() => instancePartitions(twice, 8), /processor.partitions: partition 1 is listed twice/)
 })
+
+test('fetch tuning and worker heap limits are optional and checked', () => {
+  const config = parse({
+    ...minimal,
+    processor: { ...minimal.processor, fetch: { maxBytesPerPartition: 262144, maxWaitMs: 100 } },
+    workers: { resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 } },
+  })
+  assert.deepEqual(config.processor.fetch, { maxBytesPerPartition: 262144, maxWaitMs: 100 })
+  assert.deepEqual(config.workers.resourceLimits, {
+    maxOldGenerationSizeMb: 256,
+    maxYoungGenerationSizeMb: 24,
+  })
+  assert.equal(parse(minimal).workers.resourceLimits, undefined)
+  const problems = problemsOf({
+    ...minimal,
+    processor: { ...minimal.processor, fetch: { maxBytes: 0, maxbytes: 1 } },
+    workers: { resourceLimits: { maxOldGenerationSizeMb: 8 } },
+  })
+  assert.deepEqual(problems.sort(), [
+    'processor.fetch.maxBytes: must be ≥ 1',
+    'processor.fetch: unknown key maxbytes',
+    'workers.resourceLimits.maxOldGenerationSizeMb: must be ≥ 16',
+  ])
+})

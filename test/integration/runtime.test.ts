@@ -14,6 +14,7 @@ const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.t
 const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
 const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', import.meta.url))
 const slow = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
+const heapLimit = fileURLToPath(new URL('./fixtures/heap-limit-processor.ts', import.meta.url))
 
 /** Runs `promtool check metrics` on an exposition when promtool is installed (CI installs it). */
 function promtoolCheck(text: string): string | undefined {
@@ -114,6 +115,26 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     cli.process.kill('SIGTERM')
     const { code } = await cli.exited
     assert.equal(code, 0, cli.output())
+  })
+
+  test('workers.resourceLimits bounds the heap of every worker thread', async () => {
+    const [input, output] = await freshTopics('heap', 2, 2)
+    assert.ok(input && output)
+    await client.produce([0, 1].map((partition) => ({ topic: input, partition, value: 'how big?' })))
+    const config = kasperConfig(uniqueName('heap'), input, output, {
+      workers: { threads: 2, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 } },
+    })
+    config.processor.module = heapLimit
+    const cli = startCli(['run', '--config', await writeConfig(config), '--exit-when-drained'])
+    const { code } = await cli.exited
+    assert.equal(code, 0, cli.output())
+    assert.match(
+      cli.output(),
+      /"resourceLimits":\{"maxOldGenerationSizeMb":96,"maxYoungGenerationSizeMb":8\}/,
+    )
+    const limits = (await readAll(client, output, 2)).map((m) => Number(m.value?.toString()))
+    assert.equal(limits.length, 2)
+    for (const limitMb of limits) assert.ok(limitMb >= 96 && limitMb <= 96 + 16, `heap limit ${limitMb} MiB`)
   })
 
   test('two instances split the partitions with no overlap', async () => {

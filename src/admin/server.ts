@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { renderWorkerMetrics } from '../metrics/aggregate.ts'
+import type { Collect } from '../supervisor/protocol.ts'
 import type { WorkerCollection, WorkerView } from '../supervisor/supervisor.ts'
 
 /** What the admin server reads; it never changes anything. */
@@ -8,7 +9,7 @@ export interface AdminSource {
   isLive(): boolean
   isReady(): boolean
   workers(): WorkerView[]
-  collect(drain: boolean): Promise<WorkerCollection[]>
+  collect(what: Collect): Promise<WorkerCollection[]>
   readonly startedAtMs: number
 }
 
@@ -31,7 +32,7 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
   const app = Fastify({ logger: false })
 
   app.get('/metrics', async (_request, reply) => {
-    const collected = await source.collect(false)
+    const collected = await source.collect('metrics')
     const snapshots = collected.flatMap((c) =>
       c.metrics ? [{ worker: String(c.worker), metrics: c.metrics }] : [],
     )
@@ -58,7 +59,7 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
   })
 
   app.get('/drained', async (_request, reply) => {
-    const collected = await source.collect(true)
+    const collected = await source.collect('drain')
     const partitions = collected.flatMap((c) =>
       (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p })),
     )

@@ -23,7 +23,10 @@ export type WorkerResult =
   | { outcome: 'closed' }
   | { outcome: 'failed'; fatal: boolean; error: SerializedError }
 
-export type ToWorker = { type: 'close' } | { type: 'collect'; id: number; drain: boolean }
+/** What the supervisor asks a worker for: its metrics (for /metrics) or its lag against the log ends. */
+export type Collect = 'metrics' | 'drain'
+
+export type ToWorker = { type: 'close' } | { type: 'collect'; id: number; what: Collect }
 
 export type WorkerMetrics = WorkerMetricsSnapshot
 
@@ -32,7 +35,7 @@ export type FromWorker =
   | {
       type: 'collected'
       id: number
-      metrics: WorkerMetrics
+      metrics?: WorkerMetrics
       drain?: DrainStatus
       drainError?: string
     }

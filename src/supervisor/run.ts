@@ -20,7 +20,7 @@ export class StartupError extends Error {
   override name = 'StartupError'
 }
 
-const drainPollMs = 1000
+const drainPollMs = 250
 
 async function partitionCount(config: KasperConfig): Promise<number> {
   const { inputTopics } = config.processor
@@ -72,7 +72,7 @@ function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
     if (checking || supervisor.stopping || !supervisor.isReady()) return
     checking = true
     try {
-      const collected = await supervisor.collect(true)
+      const collected = await supervisor.collect('drain')
       if (collected.every((c) => c.drain?.drained === true)) {
         logger.info('every assigned partition is drained and committed; exiting')
         void supervisor.stop('drained')

@@ -8,7 +8,7 @@ import type { DrainStatus, PartitionProgress } from '../processor/topic-processo
 import { backoffMs } from './backoff.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
-import type { FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
+import type { Collect, FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
 
 export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
 
@@ -165,7 +165,7 @@ export class Supervisor {
   }
 
   /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
-  async collect(drain: boolean): Promise<WorkerCollection[]> {
+  async collect(what: Collect): Promise<WorkerCollection[]> {
     return Promise.all(
       this.#slots.map(async (slot): Promise<WorkerCollection> => {
         const base = { worker: slot.id, metrics: undefined, drain: undefined }
@@ -181,7 +181,7 @@ export class Supervisor {
             clearTimeout(timer)
             resolve(message)
           })
-          this.#post(slot, { type: 'collect', id, drain })
+          this.#post(slot, { type: 'collect', id, what })
         })
         if (!reply)
           return { ...base, error: `worker ${slot.id} did not answer within ${collectTimeoutMs} ms` }

@@ -41,12 +41,9 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       return
     }
     void (async () => {
-      const reply: FromWorker = {
-        type: 'collected',
-        id: message.id,
-        metrics: await metrics.registry.getMetricsAsJSON(),
-      }
-      if (message.drain && processor) {
+      const reply: FromWorker = { type: 'collected', id: message.id }
+      if (message.what === 'metrics') reply.metrics = await metrics.registry.getMetricsAsJSON()
+      if (message.what === 'drain' && processor) {
         try {
           reply.drain = await processor.drainStatus()
         } catch (error) {

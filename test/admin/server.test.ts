@@ -25,24 +25,25 @@ const source: AdminSource = {
   isLive: () => state.live,
   isReady: () => state.ready,
   workers: () => [view],
-  collect: async (drain): Promise<WorkerCollection[]> => [
+  collect: async (what): Promise<WorkerCollection[]> => [
     {
       worker: 0,
-      metrics: await workerMetrics.registry.getMetricsAsJSON(),
-      drain: drain
-        ? {
-            drained: state.drained,
-            partitions: [
-              {
-                topic: 'in',
-                partition: 0,
-                next: 5n,
-                logEnd: state.drained ? 5n : 9n,
-                lag: state.drained ? 0n : 4n,
-              },
-            ],
-          }
-        : undefined,
+      metrics: what === 'metrics' ? await workerMetrics.registry.getMetricsAsJSON() : undefined,
+      drain:
+        what === 'drain'
+          ? {
+              drained: state.drained,
+              partitions: [
+                {
+                  topic: 'in',
+                  partition: 0,
+                  next: 5n,
+                  logEnd: state.drained ? 5n : 9n,
+                  lag: state.drained ? 0n : 4n,
+                },
+              ],
+            }
+          : undefined,
       error: undefined,
     },
   ],

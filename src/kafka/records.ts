@@ -46,11 +46,12 @@ export const usesLogAppendTime = (attributes: number): boolean => (attributes & 
 export const maxBatchBytesPerPartition = 900 * 1024
 const recordOverheadBytes = 64
 
-const sizeOf = (message: OutgoingMessage): number =>
-  recordOverheadBytes +
-  byteLength(message.key) +
-  byteLength(message.value) +
-  Object.entries(message.headers ?? {}).reduce((sum, [key, value]) => sum + key.length + byteLength(value), 0)
+function sizeOf(message: OutgoingMessage): number {
+  let size = recordOverheadBytes + byteLength(message.key) + byteLength(message.value)
+  if (message.headers)
+    for (const key in message.headers) size += key.length + byteLength(message.headers[key])
+  return size
+}
 
 function byteLength(value: Buffer | string | null | undefined): number {
   if (value === null || value === undefined) return 0
@@ -66,21 +67,28 @@ export function chunkForProduce(
   maxBytes = maxBatchBytesPerPartition,
 ): OutgoingMessage[][] {
   const chunks: OutgoingMessage[][] = []
-  let chunk: OutgoingMessage[] = []
-  let bytesByPartition = new Map<string, number>()
-  for (const message of messages) {
-    const target = `${message.topic}/${message.partition ?? '?'}`
+  let start = 0
+  // Bytes per partition (-1: not given, left to the partitioner) of each topic in the current chunk.
+  let bytesByTopic = new Map<string, Map<number, number>>()
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!
     const size = sizeOf(message)
-    const used = bytesByPartition.get(target) ?? 0
-    if (chunk.length > 0 && used + size > maxBytes) {
-      chunks.push(chunk)
-      chunk = []
-      bytesByPartition = new Map()
+    let byPartition = bytesByTopic.get(message.topic)
+    const partition = message.partition ?? -1
+    const used = byPartition?.get(partition) ?? 0
+    if (i > start && used + size > maxBytes) {
+      chunks.push(messages.slice(start, i))
+      start = i
+      bytesByTopic = new Map()
+      byPartition = undefined
     }
-    chunk.push(message)
-    bytesByPartition.set(target, (bytesByPartition.get(target) ?? 0) + size)
+    if (!byPartition) {
+      byPartition = new Map()
+      bytesByTopic.set(message.topic, byPartition)
+    }
+    byPartition.set(partition, (byPartition.get(partition) ?? 0) + size)
   }
-  if (chunk.length > 0) chunks.push(chunk)
+  if (start < messages.length) chunks.push(start === 0 ? messages : messages.slice(start))
   return chunks
 }
 

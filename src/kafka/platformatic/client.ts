@@ -138,20 +138,18 @@ export class PlatformaticKafkaClient implements KafkaClient {
       autocreateTopics: false,
       partitioner: javaCompatiblePartitioner(),
     })
+    // Built field by field: this runs once per outgoing record.
     const toRecord = (message: OutgoingMessage): MessageToProduce => {
+      const record: MessageToProduce = { topic: message.topic }
+      if (message.partition !== undefined) record.partition = message.partition
       const key = toNullableBuffer(message.key)
+      if (key !== null) record.key = key
       const value = toNullableBuffer(message.value)
+      if (value !== null) record.value = value
       const headers = outgoingHeaders(message)
-      return {
-        topic: message.topic,
-        ...(message.partition === undefined ? {} : { partition: message.partition }),
-        ...(key === null ? {} : { key }),
-        ...(value === null ? {} : { value }),
-        ...(headers
-          ? { headers: new Map(Object.entries(headers).map(([k, v]) => [Buffer.from(k), v])) }
-          : {}),
-        ...(message.timestamp === undefined ? {} : { timestamp: BigInt(message.timestamp) }),
-      }
+      if (headers) record.headers = new Map(Object.entries(headers).map(([k, v]) => [Buffer.from(k), v]))
+      if (message.timestamp !== undefined) record.timestamp = BigInt(message.timestamp)
+      return record
     }
     try {
       await this.#checkPartitionsExist(messages)

@@ -1,4 +1,4 @@
-import { Admin } from '@platformatic/kafka'
+import type { Admin } from '@platformatic/kafka'
 import { baseOptions } from './platformatic/options.ts'
 import type { KafkaConnectionOptions } from './types.ts'
 
@@ -13,6 +13,8 @@ async function withAdmin<T>(
   connection: KafkaConnectionOptions,
   work: (admin: Admin) => Promise<T>,
 ): Promise<T> {
+  // Loaded on use, so that importing the package does not load a Kafka library (see lazy-client.ts).
+  const { Admin } = await import('@platformatic/kafka')
   const admin = new Admin(baseOptions(connection))
   try {
     return await work(admin)

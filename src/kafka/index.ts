@@ -1,11 +1,22 @@
-import { KafkaJsClient } from './kafkajs/client.ts'
-import { PlatformaticKafkaClient } from './platformatic/client.ts'
+import { LazyKafkaClient } from './lazy-client.ts'
 import type { KafkaClient, KafkaClientKind, KafkaConnectionOptions } from './types.ts'
 
-/** The KafkaClient of the chosen library; both pass the same contract tests. */
+/**
+ * The KafkaClient of the chosen library; both pass the same contract tests. The library is loaded on the
+ * client's first call, so a process or worker thread loads only the one it uses (@platformatic/kafka adds
+ * about 60 MB to each thread that loads it).
+ */
 export function createKafkaClient(kind: KafkaClientKind, options: KafkaConnectionOptions): KafkaClient {
-  if (kind === 'platformatic') return new PlatformaticKafkaClient(options)
-  if (kind === 'kafkajs') return new KafkaJsClient(options)
+  if (kind === 'platformatic')
+    return new LazyKafkaClient(async () => {
+      const { PlatformaticKafkaClient } = await import('./platformatic/client.ts')
+      return new PlatformaticKafkaClient(options)
+    })
+  if (kind === 'kafkajs')
+    return new LazyKafkaClient(async () => {
+      const { KafkaJsClient } = await import('./kafkajs/client.ts')
+      return new KafkaJsClient(options)
+    })
   throw new Error(`kafka.client: unknown client ${String(kind)} (platformatic or kafkajs)`)
 }
 

@@ -1,0 +1,61 @@
+import type { OutgoingMessage } from '../processor/messages.ts'
+import { KafkaBoundaryError } from './errors.ts'
+import type {
+  FetchedPartition,
+  FetchOptions,
+  KafkaClient,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './types.ts'
+
+/** A KafkaClient that creates the real one, and so imports its library, on the first call. */
+export class LazyKafkaClient implements KafkaClient {
+  readonly #create: () => Promise<KafkaClient>
+  #client: Promise<KafkaClient> | undefined
+  #closed = false
+
+  constructor(create: () => Promise<KafkaClient>) {
+    this.#create = create
+  }
+
+  #get(): Promise<KafkaClient> {
+    if (!this.#client && this.#closed)
+      return Promise.reject(new KafkaBoundaryError('the Kafka client is closed'))
+    this.#client ??= this.#create()
+    return this.#client
+  }
+
+  async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    return (await this.#get()).partitionCounts(topics)
+  }
+
+  async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
+    return (await this.#get()).fetch(positions, options)
+  }
+
+  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    return (await this.#get()).commitOffsets(groupId, offsets)
+  }
+
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return (await this.#get()).committedOffsets(groupId, partitions)
+  }
+
+  async listOffsets(
+    partitions: TopicPartition[],
+    which: 'earliest' | 'latest',
+  ): Promise<TopicPartitionOffset[]> {
+    return (await this.#get()).listOffsets(partitions, which)
+  }
+
+  async produce(messages: OutgoingMessage[]): Promise<void> {
+    return (await this.#get()).produce(messages)
+  }
+
+  /** Closing a client that was never used loads nothing. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const client = await this.#client?.catch(() => undefined)
+    await client?.close()
+  }
+}

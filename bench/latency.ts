@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { stateDir } from '../scripts/services/paths.ts'
 import { createKafkaClient, createTopics } from '../src/kafka/index.ts'
 import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
+import { kasperCli, passThroughModule } from './runtime.ts'
 
 export interface LatencyResult {
   ratePerSecond: number
@@ -32,7 +33,7 @@ async function waitForStatus(url: string, status: number, timeoutMs: number): Pr
 
 export async function measureLatency(
   connection: KafkaConnectionOptions,
-  options: { ratePerSecond: number; seconds: number; batchWaitMs: number; valueBytes: number; root: string },
+  options: { ratePerSecond: number; seconds: number; batchWaitMs: number; valueBytes: number },
 ): Promise<LatencyResult> {
   const run = Date.now().toString(36)
   const input = `bench-latency-in-${run}`
@@ -46,7 +47,7 @@ export async function measureLatency(
     kafka: { brokers: connection.brokers },
     processor: {
       name: `bench-latency-${run}`,
-      module: join(options.root, 'bench/contenders/passthrough-processor.ts'),
+      module: passThroughModule,
       inputTopics: [input],
       batchSize: 10_000,
       batchWaitMs: options.batchWaitMs,
@@ -58,7 +59,7 @@ export async function measureLatency(
   }
   const file = join(stateDir('bench'), `latency-${run}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const kasper = spawn(process.execPath, [join(options.root, 'src/cli/main.ts'), 'run', '--config', file], {
+  const kasper = spawn(process.execPath, [kasperCli(), 'run', '--config', file], {
     stdio: 'ignore',
   })
   const base = `http://127.0.0.1:${port}`

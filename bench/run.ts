@@ -12,6 +12,7 @@ import { createTopics } from '../src/kafka/index.ts'
 import { ensureDataset, partitions } from './dataset.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
+import { kasperCli, passThroughModule } from './runtime.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -31,7 +32,6 @@ const batchSizes = options['batch-sizes'].split(',').map(Number)
 const brokers = process.env.KASPER_BENCH_BROKERS ?? '127.0.0.1:19092'
 const connection = { brokers: brokers.split(','), clientId: 'kasper-bench' }
 const benchDir = import.meta.dirname
-const root = join(benchDir, '..')
 const runId = Date.now().toString(36)
 
 interface Row extends Measurement {
@@ -69,9 +69,20 @@ function kasperLibrary(client: 'platformatic' | 'kafkajs', batchSize: number): C
   }
 }
 
-function kasperRuntime(client: 'platformatic' | 'kafkajs', workers: number, batchSize: number): Contender {
+/** The memory-capped variant's worker heap limits (docs/deployment.md, "Memory"). */
+const cappedHeap = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 24 }
+
+function kasperRuntime(
+  client: 'platformatic' | 'kafkajs',
+  workers: number,
+  batchSize: number,
+  resourceLimits?: typeof cappedHeap,
+): Contender {
+  const capped = resourceLimits
+    ? `, heap ≤ ${resourceLimits.maxOldGenerationSizeMb} + ${resourceLimits.maxYoungGenerationSizeMb} MB`
+    : ''
   return {
-    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}`,
+    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}`,
     workers,
     batchSize,
     async run(input, output, group) {
@@ -79,13 +90,13 @@ function kasperRuntime(client: 'platformatic' | 'kafkajs', workers: number, batc
         kafka: { brokers: connection.brokers, client },
         processor: {
           name: group,
-          module: join(benchDir, 'contenders/passthrough-processor.ts'),
+          module: passThroughModule,
           inputTopics: [input],
           batchSize,
           batchWaitMs: 1000,
           options: { outputTopic: output },
         },
-        workers: { threads: workers },
+        workers: { threads: workers, ...(resourceLimits ? { resourceLimits } : {}) },
         logging: { format: 'json', level: 'info' },
         admin: { enabled: false },
       }
@@ -93,7 +104,7 @@ function kasperRuntime(client: 'platformatic' | 'kafkajs', workers: number, batc
       writeFileSync(file, JSON.stringify(config))
       const measured = await runContender(
         node,
-        [join(root, 'src/cli/main.ts'), 'run', '--config', file, '--exit-when-drained'],
+        [kasperCli(), 'run', '--config', file, '--exit-when-drained'],
         {},
       )
       // The window opens when the first worker's loop starts (process and thread start-up excluded) and
@@ -246,6 +257,7 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
     for (const client of ['platformatic', 'kafkajs'] as const) {
       for (const workers of [1, 2]) contenders.push(kasperRuntime(client, workers, batchSize))
     }
+    contenders.push(kasperRuntime('platformatic', 2, batchSize, cappedHeap))
   }
   contenders.push(kafkajsEachBatch)
   for (const contender of contenders.filter((c) => selected(c.name))) {
@@ -284,7 +296,6 @@ if (!options.only || latencyOnly) {
     seconds: Number(options['latency-seconds']),
     batchWaitMs: Number(options['batch-wait-ms']),
     valueBytes: valueSizes[0] ?? 100,
-    root,
   })
   console.log(
     `p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.records} records`,

@@ -134,7 +134,9 @@ export class TopicProcessor {
       this.#metrics.error()
       throw error
     } finally {
-      await this.#inflightFetch
+      // A fetch may still be long-polling (up to fetch.maxWaitMs); its result is not needed, and its promise
+      // never rejects, so closing does not wait for it.
+      this.#inflightFetch = undefined
       this.#buffer.clear()
     }
   }

@@ -1,4 +1,4 @@
-import type { KafkaClient, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
+import type { KafkaClient, TopicPartitionOffset } from '../kafka/types.ts'
 import { partitionKey } from '../kafka/types.ts'
 
 /** Another consumer commits offsets of this processor's partitions in its consumer group. */
@@ -30,10 +30,9 @@ export class OverlapGuard {
     this.#intervalMs = intervalMs
   }
 
-  /** Takes the group's committed offsets of `partitions` as the ones to expect. */
-  async start(partitions: TopicPartition[]): Promise<void> {
-    if (this.#intervalMs === 0) return
-    this.committed(await this.#client.committedOffsets(this.#groupId, partitions))
+  /** Takes the group's committed offsets, as read at start-up, as the ones to expect. */
+  start(committed: TopicPartitionOffset[]): void {
+    if (this.#intervalMs !== 0) this.committed(committed)
   }
 
   /**

@@ -42,14 +42,14 @@ export function clampToLog(
   return offset
 }
 
-/** Where each partition starts: the group's committed offset, kept inside the log, else `initialOffset`. */
+/** Where each partition starts (the group's committed offset, kept inside the log, else `initialOffset`), and the committed offsets read. */
 export async function resolveStartOffsets(
   client: KafkaClient,
   groupId: string,
   partitions: TopicPartition[],
   initialOffset: InitialOffset,
   logger: Logger,
-): Promise<Map<string, bigint>> {
+): Promise<{ positions: Map<string, bigint>; committed: TopicPartitionOffset[] }> {
   const [committed, starts, ends] = await Promise.all([
     client.committedOffsets(groupId, partitions),
     client.listOffsets(partitions, 'earliest'),
@@ -72,7 +72,7 @@ export async function resolveStartOffsets(
         : clampToLog(tp, committedOffset, logStart, logEnd, logger)
     result.set(key, offset)
   }
-  return result
+  return { positions: result, committed }
 }
 
 /** A fresh offset for a partition whose fetch position fell outside the log. */

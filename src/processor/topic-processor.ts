@@ -165,10 +165,10 @@ export class TopicProcessor {
       )
     }
     const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
-    await this.#overlapGuard.start(this.#assigned)
+    this.#overlapGuard.start(start.committed)
     for (const tp of this.#assigned) {
       const key = partitionKey(tp.topic, tp.partition)
-      const offset = start.get(key)!
+      const offset = start.positions.get(key)!
       this.#fetchPositions.set(key, offset)
       this.#progress.set(key, { ...tp, next: offset, logEnd: undefined })
     }

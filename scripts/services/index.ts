@@ -148,8 +148,12 @@ export async function restartKeepingData(service: ServiceDefinition, downtimeMs 
   await launch(service, plan, Date.now())
 }
 
+/** Stops a service, waiting for a run that is starting it (the same lock as up), so none is left half-started. */
 export async function down(service: ServiceDefinition): Promise<boolean> {
-  return stopRecorded(files(service).pid, service.stopTimeoutMs)
+  const paths = files(service)
+  return withLock(service.name, paths.lock, service.readyTimeoutMs + maxFetchMs, () =>
+    stopRecorded(paths.pid, service.stopTimeoutMs),
+  )
 }
 
 export function logTail(service: ServiceDefinition, lines: number): string {

@@ -1,4 +1,4 @@
-// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --quick]`
+// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --quick]`
 // Pass-through throughput of Kasper and its peers on the same loopback broker, in one run: see README.md.
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -24,6 +24,7 @@ const { values: options } = parseArgs({
     'latency-seconds': { type: 'string', default: '20' },
     'batch-wait-ms': { type: 'string', default: '1000' },
     only: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 })
 const records = options.quick ? 100_000 : Number(options.records)
@@ -40,6 +41,30 @@ interface Row extends Measurement {
   batchSize: number | undefined
   workers: number
   messagesPerSecond: number
+  /** Every run's msg/s when --repeat ran the contender more than once; the row is the median run. */
+  runsMessagesPerSecond?: number[]
+}
+
+const repeats = Number(options.repeat)
+if (!Number.isInteger(repeats) || repeats < 1) {
+  console.error(`--repeat: must be an integer ≥ 1 (got ${options.repeat})`)
+  process.exit(2)
+}
+
+/** The median run (by msg/s) of each contender, in first-seen order; this machine's runs vary by ±20 %. */
+function medians(runs: Row[]): Row[] {
+  const byName = new Map<string, Row[]>()
+  for (const run of runs) {
+    const key = `${run.contender}\u0000${run.batchSize}`
+    byName.set(key, [...(byName.get(key) ?? []), run])
+  }
+  return [...byName.values()].map((group) => {
+    const sorted = group.toSorted((a, b) => a.messagesPerSecond - b.messagesPerSecond)
+    const median = sorted[Math.floor((sorted.length - 1) / 2)]!
+    return group.length === 1
+      ? median
+      : { ...median, runsMessagesPerSecond: group.map((r) => Math.round(r.messagesPerSecond)) }
+  })
 }
 
 interface Contender {
@@ -181,8 +206,8 @@ const java = (main: string, args: string[]) =>
   )
 
 /** Kafka's own perf tools: the produce-only and consume-only ceilings of this machine and broker. */
-async function jvmCeilings(input: string, valueBytes: number): Promise<Row[]> {
-  const topic = `bench-jvm-produce-${runId}-${valueBytes}`
+async function jvmCeilings(input: string, valueBytes: number, repeat: number): Promise<Row[]> {
+  const topic = `bench-jvm-produce-${runId}-${valueBytes}-${repeat}`
   await createTopics(connection, [{ name: topic, partitions }])
   const produced = await java('org.apache.kafka.tools.ProducerPerformance', [
     '--topic',
@@ -208,7 +233,7 @@ async function jvmCeilings(input: string, valueBytes: number): Promise<Row[]> {
     '--messages',
     String(records),
     '--group',
-    `bench-jvm-${runId}-${valueBytes}`,
+    `bench-jvm-${runId}-${valueBytes}-${repeat}`,
   ])
   const csv = consumed.output
     .trim()
@@ -260,31 +285,39 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
     contenders.push(kasperRuntime('platformatic', 2, batchSize, cappedHeap))
   }
   contenders.push(kafkajsEachBatch)
-  for (const contender of contenders.filter((c) => selected(c.name))) {
-    const id = `${runId}-${rows.length}`
-    const output = `bench-out-${id}`
-    await createTopics(connection, [{ name: output, partitions }])
-    process.stdout.write(`${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}: `)
-    const measured = await contender.run(input, output, `bench-${id}`)
-    const row: Row = {
-      ...measured,
-      contender: contender.name,
-      valueBytes,
-      batchSize: contender.batchSize,
-      workers: contender.workers,
-      messagesPerSecond: measured.messages / measured.seconds,
+  // Repeats go round all contenders in turn, so that a slow spell of the machine does not hit one only.
+  const runs: Row[] = []
+  for (let repeat = 1; repeat <= repeats; repeat++) {
+    if (repeats > 1) console.log(`run ${repeat} of ${repeats}`)
+    for (const contender of contenders.filter((c) => selected(c.name))) {
+      const id = `${runId}-${valueBytes}-${runs.length}`
+      const output = `bench-out-${id}`
+      await createTopics(connection, [{ name: output, partitions }])
+      process.stdout.write(
+        `${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}: `,
+      )
+      const measured = await contender.run(input, output, `bench-${id}`)
+      const row: Row = {
+        ...measured,
+        contender: contender.name,
+        valueBytes,
+        batchSize: contender.batchSize,
+        workers: contender.workers,
+        messagesPerSecond: measured.messages / measured.seconds,
+      }
+      runs.push(row)
+      console.log(
+        `${Math.round(row.messagesPerSecond)} msg/s, ${row.cpuSeconds.toFixed(1)} CPU s, ${row.maxRssMb.toFixed(0)} MB peak RSS`,
+      )
     }
-    rows.push(row)
-    console.log(
-      `${Math.round(row.messagesPerSecond)} msg/s, ${row.cpuSeconds.toFixed(1)} CPU s, ${row.maxRssMb.toFixed(0)} MB peak RSS`,
-    )
-  }
-  if (!options.only) {
-    for (const row of await jvmCeilings(input, valueBytes)) {
-      rows.push(row)
-      console.log(`${row.contender}: ${Math.round(row.messagesPerSecond)} msg/s`)
+    if (!options.only) {
+      for (const row of await jvmCeilings(input, valueBytes, repeat)) {
+        runs.push(row)
+        console.log(`${row.contender}: ${Math.round(row.messagesPerSecond)} msg/s`)
+      }
     }
   }
+  rows.push(...medians(runs))
 }
 
 let latency: LatencyResult | undefined
@@ -344,11 +377,11 @@ if (latency) {
 }
 if (rows.length > 0) {
   const goNote = `× go sarama: against "${goSaramaName}" at batch ${goBatchSize}, Kasper's documented loop (TopicProcessor: batch, Process, SendMessages with acks = all, commit) written in Go over IBM/sarama, since the original Go Kasper's source is unavailable here.`
-  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all.\n${header}\n\n${table}\n\n${goNote}\n`
+  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all${repeats > 1 ? `; each figure is the median of ${repeats} runs (every run's msg/s in latest.json)` : ''}.\n${header}\n\n${table}\n\n${goNote}\n`
   writeFileSync(join(benchDir, 'results/latest.md'), markdown)
   writeFileSync(
     join(benchDir, 'results/latest.json'),
-    `${JSON.stringify({ date, records, partitions, machine, rows: rated }, null, 2)}\n`,
+    `${JSON.stringify({ date, records, partitions, repeats, machine, rows: rated }, null, 2)}\n`,
   )
   console.log(`\n${table}\n\nwritten to bench/results/latest.md and latest.json`)
 }

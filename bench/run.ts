@@ -269,6 +269,7 @@ const { started, seconds } = await up(kafkaService)
 if (started) console.log(`kafka started in ${seconds.toFixed(1)} s`)
 
 const rows: Row[] = []
+const failures: string[] = []
 const latencyOnly = options.only === 'latency'
 const selected = (name: string) => !options.only || name.includes(options.only)
 const goBinary = !latencyOnly && selected(goSaramaName) ? buildGoSarama() : undefined
@@ -293,10 +294,19 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
       const id = `${runId}-${valueBytes}-${runs.length}`
       const output = `bench-out-${id}`
       await createTopics(connection, [{ name: output, partitions }])
-      process.stdout.write(
-        `${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}: `,
-      )
-      const measured = await contender.run(input, output, `bench-${id}`)
+      const label = `${valueBytes} B, ${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}`
+      process.stdout.write(`${label}: `)
+      let measured: Measurement
+      try {
+        measured = await contender.run(input, output, `bench-${id}`)
+      } catch (error) {
+        // One failed run (a broker hiccup on this shared machine) is reported, not the end of the bench.
+        const reason = error instanceof Error ? error.message : String(error)
+        const firstError = reason.split('\n').find((line) => /Error:/.test(line)) ?? reason.split('\n')[0]
+        failures.push(`${label}, run ${repeat}: ${firstError}`)
+        console.log(`failed\n${reason}`)
+        continue
+      }
       const row: Row = {
         ...measured,
         contender: contender.name,
@@ -377,11 +387,15 @@ if (latency) {
 }
 if (rows.length > 0) {
   const goNote = `× go sarama: against "${goSaramaName}" at batch ${goBatchSize}, Kasper's documented loop (TopicProcessor: batch, Process, SendMessages with acks = all, commit) written in Go over IBM/sarama, since the original Go Kasper's source is unavailable here.`
-  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all${repeats > 1 ? `; each figure is the median of ${repeats} runs (every run's msg/s in latest.json)` : ''}.\n${header}\n\n${table}\n\n${goNote}\n`
+  const failed =
+    failures.length > 0
+      ? `\nFailed runs (left out of the medians):\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`
+      : ''
+  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all${repeats > 1 ? `; each figure is the median of ${repeats} runs (every run's msg/s in latest.json)` : ''}.\n${header}\n\n${table}\n\n${goNote}\n${failed}`
   writeFileSync(join(benchDir, 'results/latest.md'), markdown)
   writeFileSync(
     join(benchDir, 'results/latest.json'),
-    `${JSON.stringify({ date, records, partitions, repeats, machine, rows: rated }, null, 2)}\n`,
+    `${JSON.stringify({ date, records, partitions, repeats, machine, rows: rated, failures }, null, 2)}\n`,
   )
   console.log(`\n${table}\n\nwritten to bench/results/latest.md and latest.json`)
 }

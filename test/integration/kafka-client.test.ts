@@ -10,6 +10,7 @@ import type {
 } from '../../src/kafka/types.ts'
 import { clientKinds, freshTopics, readAll, testClient } from '../helpers/kafka.ts'
 import { kafkaBrokers, kafkaSaslBrokers, uniqueName } from '../helpers/services.ts'
+import { TcpProxy } from '../helpers/tcp-proxy.ts'
 
 const fetchOptions: FetchOptions = {
   maxWaitMs: 300,
@@ -350,6 +351,28 @@ for (const kind of clientKinds) {
         await assert.rejects(wrong.partitionCounts([topic]))
       } finally {
         await wrong.close()
+      }
+    })
+
+    test('a client whose broker was unreachable connects on a later call', async () => {
+      const [topic] = (await freshTopics('reach', 1)) as [string]
+      const [host, port] = kafkaBrokers()[0]!.split(':')
+      const proxy = new TcpProxy({ host: host!, port: Number(port) })
+      const proxied = await proxy.start()
+      await proxy.cut()
+      const late = createKafkaClient(kind, {
+        brokers: [`127.0.0.1:${proxied}`],
+        clientId: 'kasper-late',
+        connectTimeoutMs: 500,
+        requestTimeoutMs: 1000,
+      })
+      try {
+        await assert.rejects(late.partitionCounts([topic]))
+        await proxy.start()
+        assert.deepEqual(await late.partitionCounts([topic]), new Map([[topic, 1]]))
+      } finally {
+        await late.close()
+        await proxy.cut()
       }
     })
 

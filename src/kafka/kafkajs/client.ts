@@ -60,7 +60,11 @@ export class KafkaJsClient implements KafkaClient {
   /** The connected Cluster, with metadata for `topics`. */
   async #ready(topics: string[] = []): Promise<Cluster> {
     if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
-    this.#connected ??= this.#cluster.connect()
+    // A failed connect is forgotten, so that the next call (a retry, a restarted loop) connects again.
+    this.#connected ??= this.#cluster.connect().catch((error: unknown) => {
+      this.#connected = undefined
+      throw error
+    })
     await this.#connected
     if (topics.length === 0) return this.#cluster
     try {
@@ -182,7 +186,10 @@ export class KafkaJsClient implements KafkaClient {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     })
-    this.#producerConnected ??= this.#producer.connect()
+    this.#producerConnected ??= this.#producer.connect().catch((error: unknown) => {
+      this.#producerConnected = undefined
+      throw error
+    })
     try {
       await this.#checkPartitionsExist(messages)
       await this.#producerConnected

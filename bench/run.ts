@@ -76,6 +76,17 @@ interface Contender {
 
 const node = process.execPath
 
+/** What every contender program reads from its environment (bench/contenders/report.ts `arg`). */
+const contenderEnv = (input: string, output: string, group: string, batchSize?: number) => ({
+  BENCH_BROKERS: brokers,
+  BENCH_INPUT: input,
+  BENCH_OUTPUT: output,
+  BENCH_GROUP: group,
+  BENCH_PARTITIONS: String(partitions),
+  BENCH_MESSAGES: String(records),
+  ...(batchSize === undefined ? {} : { BENCH_BATCH_SIZE: String(batchSize) }),
+})
+
 function kasperLibrary(client: 'platformatic' | 'kafkajs', batchSize: number): Contender {
   return {
     name: `kasper library, ${client}`,
@@ -83,13 +94,8 @@ function kasperLibrary(client: 'platformatic' | 'kafkajs', batchSize: number): C
     batchSize,
     run: (input, output, group) =>
       runContender(node, [join(benchDir, 'contenders/kasper-library.ts')], {
+        ...contenderEnv(input, output, group, batchSize),
         BENCH_CLIENT: client,
-        BENCH_BROKERS: brokers,
-        BENCH_INPUT: input,
-        BENCH_OUTPUT: output,
-        BENCH_GROUP: group,
-        BENCH_PARTITIONS: String(partitions),
-        BENCH_BATCH_SIZE: String(batchSize),
       }),
   }
 }
@@ -149,11 +155,7 @@ const kafkajsEachBatch: Contender = {
   workers: 1,
   run: (input, output, group) =>
     runContender(node, [join(benchDir, 'contenders/kafkajs-eachbatch.ts')], {
-      BENCH_BROKERS: brokers,
-      BENCH_INPUT: input,
-      BENCH_OUTPUT: output,
-      BENCH_GROUP: group,
-      BENCH_MESSAGES: String(records),
+      ...contenderEnv(input, output, group),
     }),
 }
 
@@ -185,16 +187,7 @@ function goSarama(binary: string, batchSize: number): Contender {
     name: goSaramaName,
     workers: 1,
     batchSize,
-    run: (input, output, group) =>
-      runContender(binary, [], {
-        BENCH_BROKERS: brokers,
-        BENCH_INPUT: input,
-        BENCH_OUTPUT: output,
-        BENCH_GROUP: group,
-        BENCH_PARTITIONS: String(partitions),
-        BENCH_BATCH_SIZE: String(batchSize),
-        BENCH_MESSAGES: String(records),
-      }),
+    run: (input, output, group) => runContender(binary, [], contenderEnv(input, output, group, batchSize)),
   }
 }
 

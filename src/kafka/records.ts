@@ -1,15 +1,18 @@
 import type { IncomingHeaders, OutgoingMessage } from '../processor/messages.ts'
 import { ProduceError } from './errors.ts'
 
-/** Collects header pairs as received; a key sent more than once becomes an array, in order. */
+/** Adds a received header; a key sent more than once becomes an array, in order. */
+export function addHeader(headers: IncomingHeaders, key: string, value: Buffer): void {
+  const existing = headers[key]
+  if (existing === undefined) headers[key] = value
+  else if (Array.isArray(existing)) existing.push(value)
+  else headers[key] = [existing, value]
+}
+
+/** Collects header pairs as received (see addHeader). */
 export function collectHeaders(pairs: Iterable<readonly [string, Buffer]>): IncomingHeaders {
   const headers: IncomingHeaders = {}
-  for (const [key, value] of pairs) {
-    const existing = headers[key]
-    if (existing === undefined) headers[key] = value
-    else if (Array.isArray(existing)) existing.push(value)
-    else headers[key] = [existing, value]
-  }
+  for (const [key, value] of pairs) addHeader(headers, key, value)
   return headers
 }
 
@@ -36,17 +39,12 @@ export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, 
   return groups
 }
 
-/** Control batches carry transaction markers, not user records (attributes bit 5). */
-export const isControlBatch = (attributes: number): boolean => (attributes & 0x20) !== 0
-
-/** LogAppendTime topics stamp the batch's max timestamp on every record (attributes bit 3). */
-export const usesLogAppendTime = (attributes: number): boolean => (attributes & 0x08) !== 0
-
 /** Brokers reject a record batch above message.max.bytes (default 1 MiB); stay below it per partition. */
 export const maxBatchBytesPerPartition = 900 * 1024
 const recordOverheadBytes = 64
 
-function sizeOf(message: OutgoingMessage): number {
+/** Upper estimate of a record's encoded size, for keeping batches under the broker's limit. */
+export function sizeOf(message: OutgoingMessage): number {
   let size = recordOverheadBytes + byteLength(message.key) + byteLength(message.value)
   if (message.headers)
     for (const key in message.headers) size += key.length + byteLength(message.headers[key])

@@ -1,14 +1,7 @@
-import {
-  Admin,
-  Base,
-  type ClusterMetadata,
-  type MessageToProduce,
-  ProduceAcks,
-  Producer,
-} from '@platformatic/kafka'
+import { Admin, Base, type ClusterMetadata } from '@platformatic/kafka'
 import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
-import { chunkForProduce, groupBy, outgoingHeaders, produceFailure, toNullableBuffer } from '../records.ts'
+import { groupBy, produceFailure } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
@@ -20,21 +13,24 @@ import type {
 } from '../types.ts'
 import { fetchFromLeaders } from './fetch.ts'
 import { baseOptions } from './options.ts'
-import { javaCompatiblePartitioner } from './partitioner.ts'
+import { IdempotentProducer } from './producer.ts'
 
 const earliestTimestamp = -2n
 const latestTimestamp = -1n
+const defaultRequestTimeoutMs = 30_000
 
 /**
  * KafkaClient on @platformatic/kafka: its admin for metadata, offsets and the group coordinator (OffsetCommit
- * with generation -1 and no member id), its raw Fetch API on a connection pool of our own, its producer.
+ * with generation -1 and no member id); Fetch and Produce on its protocol API and connection pools, with
+ * record batches encoded and decoded here.
  */
 export class PlatformaticKafkaClient implements KafkaClient {
   readonly #options: KafkaConnectionOptions
   readonly #admin: Admin
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
-  #producer: Producer | undefined
+  #producerConnections: Base | undefined
+  #producer: IdempotentProducer | undefined
   #closed: Promise<void> | undefined
 
   constructor(options: KafkaConnectionOptions) {
@@ -131,40 +127,25 @@ export class PlatformaticKafkaClient implements KafkaClient {
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
     if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
-    this.#producer ??= new Producer({
-      ...baseOptions(this.#options),
-      idempotent: true,
-      acks: ProduceAcks.ALL,
-      autocreateTopics: false,
-      partitioner: javaCompatiblePartitioner(),
-    })
-    // Built field by field: this runs once per outgoing record.
-    const toRecord = (message: OutgoingMessage): MessageToProduce => {
-      const record: MessageToProduce = { topic: message.topic }
-      if (message.partition !== undefined) record.partition = message.partition
-      const key = toNullableBuffer(message.key)
-      if (key !== null) record.key = key
-      const value = toNullableBuffer(message.value)
-      if (value !== null) record.value = value
-      const headers = outgoingHeaders(message)
-      if (headers) record.headers = new Map(Object.entries(headers).map(([k, v]) => [Buffer.from(k), v]))
-      if (message.timestamp !== undefined) record.timestamp = BigInt(message.timestamp)
-      return record
+    if (!this.#producer) {
+      this.#producerConnections = new Base(baseOptions(this.#options))
+      this.#producer = new IdempotentProducer(
+        this.#producerConnections,
+        this.#options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+      )
     }
     try {
-      await this.#checkPartitionsExist(messages)
-      for (const chunk of chunkForProduce(messages)) {
-        await this.#producer.send({ messages: chunk.map(toRecord), acks: ProduceAcks.ALL })
-      }
+      const metadata = await this.#producerMetadata(messages)
+      await this.#producer.produce(messages, metadata)
     } catch (error) {
       throw produceFailure(messages, error)
     }
   }
 
-  /** The library does not reject a record for a partition beyond the topic's count; we do, naming it. */
-  async #checkPartitionsExist(messages: OutgoingMessage[]): Promise<void> {
+  /** Metadata of the messages' topics; a partition beyond a topic's count is refused here, naming it. */
+  async #producerMetadata(messages: OutgoingMessage[]): Promise<ClusterMetadata> {
     const topics = [...new Set(messages.map((m) => m.topic))]
-    const metadata = await this.#producer!.metadata({ topics })
+    const metadata = await this.#producerConnections!.metadata({ topics })
     for (const message of messages) {
       const count = metadata.topics.get(message.topic)?.partitionsCount ?? 0
       if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
@@ -173,13 +154,14 @@ export class PlatformaticKafkaClient implements KafkaClient {
         )
       }
     }
+    return metadata
   }
 
   close(): Promise<void> {
     this.#closed ??= Promise.allSettled([
       this.#admin.close(),
       this.#fetcher.close(),
-      this.#producer?.close(),
+      this.#producerConnections?.close(),
     ]).then(() => undefined)
     return this.#closed
   }

@@ -1,32 +1,67 @@
+import * as library from '@platformatic/kafka'
 import {
   type API,
   type Base,
   type ClusterMetadata,
   type Connection,
+  compressionsAlgorithmsByBitmask,
   FetchIsolationLevels,
-  type fetchV17,
   kGetApi,
   kGetConnection,
+  type Reader,
 } from '@platformatic/kafka'
 import type { IncomingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, StaleMetadataError } from '../errors.ts'
-import { collectHeaders, groupBy, isControlBatch, usesLogAppendTime } from '../records.ts'
+import { decodeRecordBatches } from '../protocol/record-batch.ts'
+import { groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
+import { callback } from './callback.ts'
 
-type FetchResponse = fetchV17.FetchResponse
-type FetchResponsePartition = fetchV17.FetchResponsePartition
-type FetchApi = API<fetchV17.FetchRequest, FetchResponse>
+/** A Fetch response with each partition's records section left undecoded. */
+interface RawFetchResponse {
+  errorCode: number
+  responses: Array<{ topic: string; partitions: RawFetchPartition[] }>
+}
+interface RawFetchPartition {
+  partitionIndex: number
+  errorCode: number
+  highWatermark: bigint
+  logStartOffset: bigint
+  records: Buffer | null
+}
+interface FetchRequestTopic {
+  topicId: string
+  partitions: Array<{
+    partition: number
+    currentLeaderEpoch: number
+    fetchOffset: bigint
+    lastFetchedEpoch: number
+    partitionMaxBytes: number
+  }>
+}
+type FetchApi = API<
+  [
+    maxWaitMs: number,
+    minBytes: number,
+    maxBytes: number,
+    isolationLevel: number,
+    sessionId: number,
+    sessionEpoch: number,
+    topics: FetchRequestTopic[],
+    forgottenTopicsData: [],
+    rackId: string,
+  ],
+  RawFetchResponse
+>
 
 const offsetOutOfRange = 1
-// Fetch v13 switched from topic names to topic ids; older versions carry the name in the same field.
+// Fetch v12 is the first flexible version (Kafka 2.7); v13 switched from topic names to topic ids.
+const firstSupportedVersion = 12
 const lastVersionWithTopicNames = 12
 // Session id 0 with epoch -1 is a full, sessionless fetch (KIP-227): the broker answers for every requested
 // partition. An incremental session would leave out partitions without news, and our positions
 // are chosen per call by the caller, not carried by a long-lived consumer.
 const noSession = { id: 0, epoch: -1 }
-
-const callback = <T>(start: (done: (error: Error | null, value?: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value as T))))
 
 // Worth fresh metadata and a retry: UNKNOWN_TOPIC_OR_PARTITION (3), LEADER_NOT_AVAILABLE (5),
 // NOT_LEADER_OR_FOLLOWER (6), KAFKA_STORAGE_ERROR (56), FENCED_LEADER_EPOCH (74), UNKNOWN_LEADER_EPOCH (75),
@@ -45,6 +80,73 @@ class PartitionError extends KafkaBoundaryError {
   }
 }
 
+/** Reads a Fetch v12–v17 response like the library does, but keeps each records section as one Buffer. */
+function parseRawFetchResponse(byName: boolean) {
+  return (_correlationId: number, apiKey: number, apiVersion: number, reader: Reader): RawFetchResponse => {
+    reader.readInt32() // throttle time
+    const errorCode = reader.readInt16()
+    reader.readInt32() // session id
+    const responses = reader.readArray((r) => ({
+      topic: byName ? r.readString() : r.readUUID(),
+      partitions: r.readArray(
+        (r): RawFetchPartition => {
+          const partitionIndex = r.readInt32()
+          const partitionError = r.readInt16()
+          const highWatermark = r.readInt64()
+          r.readInt64() // last stable offset
+          const logStartOffset = r.readInt64()
+          r.readNullableArray((r) => r.skip(16)) // aborted transactions: producer id, first offset
+          r.readInt32() // preferred read replica
+          // COMPACT_RECORDS: length + 1, 0 for null.
+          const size = r.readUnsignedVarInt() - 1
+          const records = size > 0 ? r.buffer.slice(r.position, r.position + size) : null
+          if (size > 0) r.skip(size)
+          r.readTaggedFields()
+          return { partitionIndex, errorCode: partitionError, highWatermark, logStartOffset, records }
+        },
+        true,
+        false,
+      ),
+    }))
+    reader.readTaggedFields()
+    if (errorCode !== 0) {
+      throw new library.ResponseError(
+        apiKey,
+        apiVersion,
+        { '/': [errorCode, null] },
+        { errorCode, responses },
+      )
+    }
+    return { errorCode, responses }
+  }
+}
+
+const fetchApis = new Map<number, FetchApi>()
+
+/** Fetch in the version the broker and the library agree on, with our response reader. */
+async function fetchApi(client: Base): Promise<FetchApi> {
+  const negotiated = await callback<API<unknown[], unknown>>((done) => client[kGetApi]('Fetch', done))
+  const version = negotiated.version
+  const cached = fetchApis.get(version)
+  if (cached) return cached
+  const createRequest = (library as unknown as Record<string, { createRequest?: unknown }>)[
+    `fetchV${version}`
+  ]?.createRequest
+  if (version < firstSupportedVersion || typeof createRequest !== 'function') {
+    throw new KafkaBoundaryError(
+      `the broker offers Fetch v${version}; the platformatic client needs v${firstSupportedVersion} or later (Kafka ≥ 2.7)`,
+    )
+  }
+  const api = library.createAPI(
+    1,
+    version,
+    createRequest as never,
+    parseRawFetchResponse(version <= lastVersionWithTopicNames) as never,
+  ) as unknown as FetchApi
+  fetchApis.set(version, api)
+  return api
+}
+
 /**
  * One sessionless Fetch request per partition leader through the client's connection pool, merged back into
  * the request order. `metadata` must cover every topic of `positions`.
@@ -55,7 +157,7 @@ export async function fetchFromLeaders(
   positions: TopicPartitionOffset[],
   options: FetchOptions,
 ): Promise<FetchedPartition[]> {
-  const api = await callback<FetchApi>((done) => client[kGetApi]('Fetch', done))
+  const api = await fetchApi(client)
   const byLeader = groupBy(positions, (p) => {
     const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader
     if (leader === undefined) throw new KafkaBoundaryError(`${p.topic}/${p.partition} does not exist`)
@@ -84,13 +186,13 @@ export async function fetchFromLeaders(
   })
 }
 
-async function fetchOnce(
+function fetchOnce(
   api: FetchApi,
   connection: Connection,
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
   options: FetchOptions,
-): Promise<FetchResponse> {
+): Promise<RawFetchResponse> {
   const byName = api.version <= lastVersionWithTopicNames
   const topics = [...groupBy(positions, (p) => p.topic)].map(([topic, list]) => ({
     topicId: byName ? topic : metadata.topics.get(topic)!.id,
@@ -102,30 +204,31 @@ async function fetchOnce(
       partitionMaxBytes: options.maxBytesPerPartition,
     })),
   }))
-  try {
-    return await api.async(
-      connection,
-      options.maxWaitMs,
-      options.minBytes,
-      options.maxBytes,
-      // Our producer is idempotent, not transactional: there are no aborted records to hide.
-      FetchIsolationLevels.READ_UNCOMMITTED,
-      noSession.id,
-      noSession.epoch,
-      topics,
-      [],
-      '',
-    )
-  } catch (error) {
-    // The library rejects a response in which any partition failed; partitions are judged one by one below.
-    const response = (error as { response?: FetchResponse }).response
-    if (response && response.errorCode === 0) return response
-    throw error
-  }
+  return api.async(
+    connection,
+    options.maxWaitMs,
+    options.minBytes,
+    options.maxBytes,
+    // Our producer is idempotent, not transactional: there are no aborted records to hide.
+    FetchIsolationLevels.READ_UNCOMMITTED,
+    noSession.id,
+    noSession.epoch,
+    topics,
+    [],
+    '',
+  )
+}
+
+function decompress(codec: number, compressed: Buffer): Buffer {
+  const algorithm = (
+    compressionsAlgorithmsByBitmask as Record<number, { decompressSync(data: Buffer): Buffer }>
+  )[codec]
+  if (!algorithm) throw new KafkaBoundaryError(`record batch compression codec ${codec} is not supported`)
+  return algorithm.decompressSync(compressed)
 }
 
 function decode(
-  response: FetchResponse,
+  response: RawFetchResponse,
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
 ): FetchedPartition[] {
@@ -138,7 +241,7 @@ function decode(
   }
   const result: FetchedPartition[] = []
   for (const topicResponse of response.responses) {
-    const topic = names.get(topicResponse.topicId)
+    const topic = names.get(topicResponse.topic)
     if (topic === undefined) continue
     for (const partition of topicResponse.partitions) {
       const from = requested.get(`${topic}/${partition.partitionIndex}`)
@@ -148,11 +251,15 @@ function decode(
       } else if (partition.errorCode !== 0) {
         throw new PartitionError(topic, partition.partitionIndex, partition.errorCode)
       } else {
+        const messages: IncomingMessage[] = []
+        if (partition.records) {
+          decodeRecordBatches(partition.records, topic, partition.partitionIndex, from, decompress, messages)
+        }
         result.push({
           topic,
           partition: partition.partitionIndex,
           kind: 'records',
-          messages: messagesOf(topic, partition, from),
+          messages,
           highWatermark: partition.highWatermark,
           logStartOffset: partition.logStartOffset,
         })
@@ -160,31 +267,4 @@ function decode(
     }
   }
   return result
-}
-
-function messagesOf(topic: string, partition: FetchResponsePartition, from: bigint): IncomingMessage[] {
-  const messages: IncomingMessage[] = []
-  for (const batch of partition.records ?? []) {
-    if (isControlBatch(batch.attributes)) continue
-    const logAppendTime = usesLogAppendTime(batch.attributes)
-    for (const record of batch.records) {
-      const offset = batch.firstOffset + BigInt(record.offsetDelta)
-      // The broker answers with whole batches: records before the requested offset are left out here.
-      if (offset < from) continue
-      messages.push({
-        topic,
-        partition: partition.partitionIndex,
-        offset,
-        timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta),
-        key: record.key,
-        value: record.value,
-        headers: collectHeaders(
-          record.headers.flatMap(([key, value]) =>
-            key ? [[key.toString(), value ?? Buffer.alloc(0)] as const] : [],
-          ),
-        ),
-      })
-    }
-  }
-  return messages
 }

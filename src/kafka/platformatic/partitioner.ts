@@ -1,13 +1,13 @@
-import { compatibilityPartitioner, type MessageToProduce } from '@platformatic/kafka'
+import { partitionForKey } from '../protocol/murmur2.ts'
 
 /**
- * The Java client's (and kafkajs') choice for a record without a partition: murmur2 of the key with the sign
- * bit cleared, else round robin. @platformatic/kafka's default keeps the sign bit (`>>> 0`), which sends about
- * half of the keys to another partition than a Java or kafkajs producer would, breaking co-partitioning.
- * The producer takes the result modulo the partition count.
+ * The Java client's (and kafkajs') choice of partition for a record without one: murmur2 of the key with the
+ * sign bit cleared, modulo the partition count; round robin for a record without a key.
  */
-export function javaCompatiblePartitioner(): (message: MessageToProduce, key: Buffer | undefined) => number {
+export function keyPartitioner(): (key: Buffer | string | null | undefined, partitions: number) => number {
   let next = 0
-  return (message, key) =>
-    Buffer.isBuffer(key) ? compatibilityPartitioner(message, key) : next++ & 0x7fffffff
+  return (key, partitions) => {
+    if (key === null || key === undefined) return (next++ & 0x7fffffff) % partitions
+    return partitionForKey(typeof key === 'string' ? Buffer.from(key) : key, partitions)
+  }
 }

@@ -1,0 +1,310 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import * as libraryApis from '@platformatic/kafka'
+import {
+  type API,
+  type Base,
+  type ClusterMetadata,
+  type Connection,
+  crc32c,
+  kGetApi,
+  kGetConnection,
+  ProduceAcks,
+  type produceV11,
+  protocolErrors,
+  protocolErrorsCodesById,
+  Writer,
+} from '@platformatic/kafka'
+import type { OutgoingMessage } from '../../processor/messages.ts'
+import { KafkaBoundaryError } from '../errors.ts'
+import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
+import { groupBy, maxBatchBytesPerPartition, sizeOf } from '../records.ts'
+import { withRoutingRetry } from '../routing-retry.ts'
+import { callback } from './callback.ts'
+import { keyPartitioner } from './partitioner.ts'
+
+type ProduceResponse = produceV11.ProduceResponse
+interface PartitionBatch {
+  topic: string
+  partition: number
+  messages: OutgoingMessage[]
+  /** Encoded for `identity` with the partition's sequence; sent again as is on a retry. */
+  encoded?: { identity: Identity; bytes: Buffer }
+}
+interface Identity {
+  producerId: bigint
+  producerEpoch: number
+}
+type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[][]], ProduceResponse>
+
+const attempts = 6
+const pauseMs = 100
+// Flexible (compact) encodings from Produce v9.
+const firstFlexibleVersion = 9
+const duplicateSequence = 46
+// The broker lost or refused this producer's state: a new producer id, sequences from 0.
+const producerStateLost = new Set([45, 47, 59, 90]) // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED
+const maxSequence = 0x7fffffff
+
+const errorName = (code: number): string =>
+  (protocolErrorsCodesById as Record<number, string>)[code] ?? `error code ${code}`
+const isRetriableCode = (code: number): boolean =>
+  (protocolErrors as Record<string, { canRetry: boolean }>)[errorName(code)]?.canRetry === true
+
+/** A partition the broker refused; `code` is Kafka's error code. */
+export class PartitionProduceError extends KafkaBoundaryError {
+  override name = 'PartitionProduceError'
+  readonly code: number
+  constructor(topic: string, partition: number, code: number, detail: string | null | undefined) {
+    super(`the broker refused ${topic}/${partition}: ${errorName(code)}${detail ? ` (${detail})` : ''}`)
+    this.code = code
+  }
+}
+
+function produceRequest(flexible: boolean) {
+  return (acks: number, timeoutMs: number, byTopic: PartitionBatch[][]) => {
+    const writer = Writer.create()
+      .appendString(null, flexible) // transactional id
+      .appendInt16(acks)
+      .appendInt32(timeoutMs)
+      .appendArray(
+        byTopic,
+        (w, batches) => {
+          w.appendString(batches[0]!.topic, flexible).appendArray(
+            batches,
+            (w, batch) => {
+              const bytes = batch.encoded!.bytes
+              w.appendInt32(batch.partition)
+              if (flexible) w.appendUnsignedVarInt(bytes.length + 1)
+              else w.appendInt32(bytes.length)
+              w.append(bytes)
+            },
+            flexible,
+            flexible,
+          )
+        },
+        flexible,
+        flexible,
+      )
+    if (flexible) writer.appendTaggedFields()
+    return writer
+  }
+}
+
+/**
+ * An idempotent producer (acks = all) on @platformatic/kafka's connections and protocol API, encoding each
+ * partition's records straight into one record batch. The library's Producer builds every record from
+ * small buffers and validates every message against a schema: most of a pass-through's CPU time.
+ * Calls are serialized: sequence numbers follow the order of the calls.
+ */
+export class IdempotentProducer {
+  readonly #connections: Base
+  readonly #timeoutMs: number
+  readonly #partitionFor = keyPartitioner()
+  readonly #sequences = new Map<string, number>()
+  #identity: Identity | undefined
+  #api: ProduceApi | undefined
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(connections: Base, timeoutMs: number) {
+    this.#connections = connections
+    this.#timeoutMs = timeoutMs
+  }
+
+  /** Resolves once every message is acknowledged by all in-sync replicas. */
+  produce(messages: OutgoingMessage[], metadata: ClusterMetadata): Promise<void> {
+    const run = this.#queue.then(() => this.#produce(messages, metadata))
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  async #produce(messages: OutgoingMessage[], metadata: ClusterMetadata): Promise<void> {
+    try {
+      for (const round of this.#rounds(messages, metadata)) await this.#send(round, metadata)
+    } catch (error) {
+      // Batches may have been written without an answer: their sequence numbers must not be used again for
+      // other records (the broker would take those for duplicates). A new producer id starts afresh.
+      this.#resetIdentity()
+      throw error
+    }
+  }
+
+  /**
+   * Each partition's messages, in order, cut into record batches below the broker's size limit. A Produce
+   * request holds one batch per partition, so round k holds every partition's k-th batch.
+   */
+  #rounds(messages: OutgoingMessage[], metadata: ClusterMetadata): PartitionBatch[][] {
+    const rounds: PartitionBatch[][] = []
+    const open = new Map<string, Array<PartitionBatch & { round: number; bytes: number }>>()
+    for (const message of messages) {
+      const { topic } = message
+      const partition =
+        message.partition ?? this.#partitionFor(message.key, metadata.topics.get(topic)!.partitionsCount)
+      let byPartition = open.get(topic)
+      if (!byPartition) {
+        byPartition = []
+        open.set(topic, byPartition)
+      }
+      const size = sizeOf(message)
+      let batch = byPartition[partition]
+      if (!batch || batch.bytes + size > maxBatchBytesPerPartition) {
+        const round = batch ? batch.round + 1 : 0
+        batch = { topic, partition, messages: [], round, bytes: 0 }
+        byPartition[partition] = batch
+        if (round === rounds.length) rounds.push([])
+        rounds[round]!.push(batch)
+      }
+      batch.messages.push(message)
+      batch.bytes += size
+    }
+    return rounds
+  }
+
+  async #send(batches: PartitionBatch[], initialMetadata: ClusterMetadata): Promise<void> {
+    let metadata = initialMetadata
+    let pending = batches
+    let lastError: unknown
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) {
+        await sleep(pauseMs * (attempt - 1))
+        metadata = await this.#connections.metadata({
+          topics: [...new Set(pending.map((b) => b.topic))],
+          forceUpdate: true,
+        })
+      }
+      const identity = await this.#currentIdentity(metadata)
+      const api = await this.#produceApi()
+      const nowMs = Date.now()
+      for (const batch of pending) {
+        if (batch.encoded?.identity === identity) continue
+        const key = `${batch.topic}\u0000${batch.partition}`
+        const producer: ProducerIdentity = { ...identity, baseSequence: this.#sequences.get(key) ?? 0 }
+        batch.encoded = { identity, bytes: encodeRecordBatch(batch.messages, producer, nowMs, crc32c) }
+      }
+      const byLeader = groupBy(
+        pending,
+        (b) => metadata.topics.get(b.topic)?.partitions[b.partition]?.leader ?? -1,
+      )
+      const outcomes = await Promise.all(
+        [...byLeader].map(([leader, group]) => this.#sendToLeader(api, metadata, leader, group)),
+      )
+      // Acknowledgements first: a producer id reset below starts every sequence afresh.
+      for (const outcome of outcomes) for (const batch of outcome.acknowledged) this.#advance(batch)
+      const retry: PartitionBatch[] = []
+      for (const { batch, error } of outcomes.flatMap((outcome) => outcome.failed)) {
+        lastError = error
+        const code = error instanceof PartitionProduceError ? error.code : undefined
+        if (code !== undefined && producerStateLost.has(code)) this.#resetIdentity()
+        else if (code !== undefined && !isRetriableCode(code)) throw error
+        retry.push(batch)
+      }
+      if (retry.length === 0) return
+      pending = retry
+    }
+    throw lastError
+  }
+
+  async #sendToLeader(
+    api: ProduceApi,
+    metadata: ClusterMetadata,
+    leader: number,
+    batches: PartitionBatch[],
+  ): Promise<{ acknowledged: PartitionBatch[]; failed: Array<{ batch: PartitionBatch; error: unknown }> }> {
+    const broker = metadata.brokers.get(leader)
+    if (!broker) {
+      const error = new KafkaBoundaryError(`no leader for ${batches[0]!.topic}/${batches[0]!.partition}`)
+      return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
+    }
+    let response: ProduceResponse
+    try {
+      const connection = await callback<Connection>((done) => this.#connections[kGetConnection](broker, done))
+      const byTopic = [...groupBy(batches, (b) => b.topic).values()]
+      response = await api.async(connection, ProduceAcks.ALL, this.#timeoutMs, byTopic)
+    } catch (error) {
+      const partial = (error as { response?: ProduceResponse }).response
+      // A request that failed as a whole (a connection lost, a timeout) may have been written: sent again
+      // with the same sequence numbers, the broker acknowledges it without appending it twice.
+      if (!partial) return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
+      response = partial
+    }
+    const answers = new Map<string, { errorCode: number; errorMessage?: string | null }>()
+    for (const topic of response.responses) {
+      for (const p of topic.partitionResponses) answers.set(`${topic.name}\u0000${p.index}`, p)
+    }
+    const acknowledged: PartitionBatch[] = []
+    const failed: Array<{ batch: PartitionBatch; error: unknown }> = []
+    for (const batch of batches) {
+      const answer = answers.get(`${batch.topic}\u0000${batch.partition}`)
+      if (!answer) {
+        failed.push({
+          batch,
+          error: new KafkaBoundaryError(`the broker left ${batch.topic}/${batch.partition} out`),
+        })
+      } else if (answer.errorCode === 0 || answer.errorCode === duplicateSequence) {
+        acknowledged.push(batch)
+      } else {
+        failed.push({
+          batch,
+          error: new PartitionProduceError(
+            batch.topic,
+            batch.partition,
+            answer.errorCode,
+            answer.errorMessage,
+          ),
+        })
+      }
+    }
+    return { acknowledged, failed }
+  }
+
+  #advance(batch: PartitionBatch): void {
+    const key = `${batch.topic}\u0000${batch.partition}`
+    const next = (this.#sequences.get(key) ?? 0) + batch.messages.length
+    this.#sequences.set(key, next > maxSequence ? next - maxSequence - 1 : next)
+  }
+
+  #resetIdentity(): void {
+    this.#identity = undefined
+    this.#sequences.clear()
+  }
+
+  async #currentIdentity(metadata: ClusterMetadata): Promise<Identity> {
+    if (this.#identity) return this.#identity
+    const api = await callback<API<[string | null, number], Identity>>((done) =>
+      this.#connections[kGetApi]('InitProducerId', done),
+    )
+    const broker = metadata.brokers.values().next().value
+    if (!broker) throw new KafkaBoundaryError('the cluster metadata lists no broker')
+    const connection = await callback<Connection>((done) => this.#connections[kGetConnection](broker, done))
+    // A broker that just started answers COORDINATOR_LOAD_IN_PROGRESS for a few seconds.
+    const { producerId, producerEpoch } = await withRoutingRetry(
+      () => api.async(connection, null, this.#timeoutMs),
+      undefined,
+      10,
+    )
+    this.#identity = { producerId, producerEpoch }
+    return this.#identity
+  }
+
+  /** The Produce version both sides speak, with the library's response parser and our request encoder. */
+  async #produceApi(): Promise<ProduceApi> {
+    if (this.#api) return this.#api
+    const negotiated = await callback<API<unknown[], unknown>>((done) =>
+      this.#connections[kGetApi]('Produce', done),
+    )
+    const version = negotiated.version
+    const parse = (libraryApis as unknown as Record<string, { parseResponse?: unknown }>)[
+      `produceV${version}`
+    ]?.parseResponse
+    if (typeof parse !== 'function') throw new KafkaBoundaryError(`Produce v${version} is not supported`)
+    const flexible = version >= firstFlexibleVersion
+    this.#api = libraryApis.createAPI(
+      0,
+      version,
+      produceRequest(flexible),
+      parse as never,
+      flexible,
+      flexible,
+    ) as unknown as ProduceApi
+    return this.#api
+  }
+}

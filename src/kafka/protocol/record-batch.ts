@@ -1,0 +1,272 @@
+// Kafka's record batch (magic 2), encoded and decoded in one pass over one contiguous Buffer: the hot path of
+// every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
+import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
+import { KafkaBoundaryError } from '../errors.ts'
+import { addHeader } from '../records.ts'
+
+/** baseOffset through the record count; the CRC covers everything from the attributes on. */
+export const batchHeaderBytes = 61
+const lengthFieldEnd = 12
+const magicAt = 16
+const crcAt = 17
+const attributesAt = 21
+const currentMagic = 2
+const compressionBits = 0x07
+const logAppendTimeBit = 0x08
+const controlBit = 0x20
+
+export interface ProducerIdentity {
+  producerId: bigint
+  producerEpoch: number
+  /** Sequence number of the batch's first record, per partition; -1 for a producer that is not idempotent. */
+  baseSequence: number
+}
+
+/** CRC-32C of a byte range; supplied by the Kafka client library (a native or WebAssembly implementation). */
+export type Crc32c = (bytes: Buffer) => number
+
+/** Decompresses a batch's records section for the compression codec in attributes bits 0–2. */
+export type Decompress = (codec: number, compressed: Buffer) => Buffer
+
+const zigZag32 = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0
+
+function unsignedVarIntBytes(value: number): number {
+  let bytes = 1
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80)
+    bytes++
+  }
+  return bytes
+}
+
+const varIntBytes = (n: number): number => unsignedVarIntBytes(zigZag32(n))
+// Timestamp deltas are varlongs: zig-zag in doubles, exact up to 2^52.
+const zigZagLong = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1)
+const varLongBytes = (n: number): number => unsignedVarIntBytes(zigZagLong(n))
+
+function writeUnsignedVarInt(buffer: Buffer, at: number, value: number): number {
+  while (value >= 0x80) {
+    buffer[at++] = (value & 0x7f) | 0x80
+    value = Math.floor(value / 0x80)
+  }
+  buffer[at++] = value
+  return at
+}
+
+const byteLength = (value: Buffer | string): number =>
+  typeof value === 'string' ? Buffer.byteLength(value) : value.length
+
+type Field = Buffer | string | null | undefined
+
+/** Encoded size of a field: its varint length (-1 for null), then its bytes. */
+function fieldBytes(value: Field): number {
+  if (value === null || value === undefined) return 1
+  const length = byteLength(value)
+  return varIntBytes(length) + length
+}
+
+function writeField(buffer: Buffer, at: number, value: Field): number {
+  if (value === null || value === undefined) {
+    buffer[at] = 1 // zig-zag -1
+    return at + 1
+  }
+  if (typeof value === 'string') {
+    const length = Buffer.byteLength(value)
+    at = writeUnsignedVarInt(buffer, at, zigZag32(length))
+    return at + buffer.write(value, at, length)
+  }
+  at = writeUnsignedVarInt(buffer, at, zigZag32(value.length))
+  buffer.set(value, at)
+  return at + value.length
+}
+
+/**
+ * One uncompressed record batch holding `messages` (all for the same partition), CreateTime timestamps
+ * (`nowMs` for a message without one), ready to go into a Produce request as is.
+ */
+export function encodeRecordBatch(
+  messages: readonly OutgoingMessage[],
+  producer: ProducerIdentity,
+  nowMs: number,
+  crc32c: Crc32c,
+): Buffer {
+  const count = messages.length
+  if (count === 0) throw new RangeError('a record batch holds at least one record')
+  const firstTimestamp = messages[0]!.timestamp ?? nowMs
+  let maxTimestamp = firstTimestamp
+  // Pass 1: every record's body length, so that the batch is one allocation.
+  const bodyLengths = new Int32Array(count)
+  let total = batchHeaderBytes
+  for (let i = 0; i < count; i++) {
+    const message = messages[i]!
+    const timestamp = message.timestamp ?? nowMs
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp
+    const { headers } = message
+    let body = 1 + varLongBytes(timestamp - firstTimestamp) + varIntBytes(i)
+    body += fieldBytes(message.key) + fieldBytes(message.value)
+    const names = headers ? Object.keys(headers) : []
+    for (const name of names) body += fieldBytes(name) + fieldBytes(headers![name])
+    body += varIntBytes(names.length)
+    bodyLengths[i] = body
+    total += varIntBytes(body) + body
+  }
+
+  const buffer = Buffer.allocUnsafe(total)
+  buffer.writeBigInt64BE(0n, 0)
+  buffer.writeInt32BE(total - lengthFieldEnd, 8)
+  buffer.writeInt32BE(-1, 12) // partition leader epoch: the broker sets it
+  buffer[magicAt] = currentMagic
+  buffer.writeInt16BE(0, attributesAt) // no compression, CreateTime, not transactional
+  buffer.writeInt32BE(count - 1, 23)
+  buffer.writeBigInt64BE(BigInt(firstTimestamp), 27)
+  buffer.writeBigInt64BE(BigInt(maxTimestamp), 35)
+  buffer.writeBigInt64BE(producer.producerId, 43)
+  buffer.writeInt16BE(producer.producerEpoch, 51)
+  buffer.writeInt32BE(producer.baseSequence, 53)
+  buffer.writeInt32BE(count, 57)
+  // Pass 2: the records.
+  let at = batchHeaderBytes
+  for (let i = 0; i < count; i++) {
+    const message = messages[i]!
+    const { headers } = message
+    at = writeUnsignedVarInt(buffer, at, zigZag32(bodyLengths[i]!))
+    buffer[at++] = 0 // record attributes: unused
+    at = writeUnsignedVarInt(buffer, at, zigZagLong((message.timestamp ?? nowMs) - firstTimestamp))
+    at = writeUnsignedVarInt(buffer, at, zigZag32(i))
+    at = writeField(buffer, at, message.key)
+    at = writeField(buffer, at, message.value)
+    if (!headers) buffer[at++] = 0
+    else {
+      const names = Object.keys(headers)
+      at = writeUnsignedVarInt(buffer, at, zigZag32(names.length))
+      for (const name of names) {
+        at = writeField(buffer, at, name)
+        at = writeField(buffer, at, headers[name])
+      }
+    }
+  }
+  buffer.writeUInt32BE(crc32c(buffer.subarray(attributesAt)), crcAt)
+  return buffer
+}
+
+/** A read position in a Buffer, with Kafka's zig-zag varints. */
+class Cursor {
+  buffer: Buffer
+  at: number
+  constructor(buffer: Buffer, at: number) {
+    this.buffer = buffer
+    this.at = at
+  }
+
+  varInt(): number {
+    const buffer = this.buffer
+    let value = 0
+    let shift = 0
+    let byte: number
+    do {
+      byte = buffer[this.at++]!
+      value |= (byte & 0x7f) << shift
+      shift += 7
+    } while (byte & 0x80 && shift < 35)
+    return (value >>> 1) ^ -(value & 1)
+  }
+
+  varLong(): number {
+    const buffer = this.buffer
+    let value = 0
+    let scale = 1
+    let byte: number
+    do {
+      byte = buffer[this.at++]!
+      value += (byte & 0x7f) * scale
+      scale *= 0x80
+    } while (byte & 0x80 && scale < 2 ** 63)
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2
+  }
+
+  /** Bytes of a varint length (-1: null), as a view into the buffer, not a copy. */
+  bytes(): Buffer | null {
+    const length = this.varInt()
+    if (length < 0) return null
+    const start = this.at
+    this.at += length
+    return this.buffer.subarray(start, this.at)
+  }
+}
+
+function readHeaders(cursor: Cursor, count: number): IncomingHeaders {
+  const headers: IncomingHeaders = {}
+  for (let h = 0; h < count; h++) {
+    const nameBytes = cursor.bytes()
+    const value = cursor.bytes() ?? Buffer.alloc(0)
+    if (nameBytes !== null) addHeader(headers, nameBytes.toString(), value)
+  }
+  return headers
+}
+
+/**
+ * Appends to `into` the records of the record batches in `records` (a partition's records section of a
+ * Fetch response) at or after offset `from`. Control batches are skipped; a batch cut short at the end
+ * (the broker stops at the size limit) is left for the next fetch. Keys, values and header values are
+ * views into `records` (or into its decompressed copy).
+ */
+export function decodeRecordBatches(
+  records: Buffer,
+  topic: string,
+  partition: number,
+  from: bigint,
+  decompress: Decompress,
+  into: IncomingMessage[],
+): void {
+  let batchStart = 0
+  while (records.length - batchStart >= batchHeaderBytes) {
+    const batchEnd = batchStart + lengthFieldEnd + records.readInt32BE(batchStart + 8)
+    if (batchEnd > records.length) break
+    const magic = records[batchStart + magicAt]
+    if (magic !== currentMagic) {
+      throw new KafkaBoundaryError(
+        `${topic}/${partition}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
+      )
+    }
+    const attributes = records.readInt16BE(batchStart + attributesAt)
+    if (attributes & controlBit) {
+      batchStart = batchEnd
+      continue
+    }
+    const baseOffset = records.readBigInt64BE(batchStart)
+    const firstTimestamp = Number(records.readBigInt64BE(batchStart + 27))
+    const appendTime = attributes & logAppendTimeBit ? Number(records.readBigInt64BE(batchStart + 35)) : -1
+    const count = records.readInt32BE(batchStart + 57)
+    const codec = attributes & compressionBits
+    const cursor =
+      codec === 0
+        ? new Cursor(records, batchStart + batchHeaderBytes)
+        : new Cursor(decompress(codec, records.subarray(batchStart + batchHeaderBytes, batchEnd)), 0)
+    for (let i = 0; i < count; i++) {
+      cursor.varInt() // record length
+      cursor.at++ // record attributes
+      const timestampDelta = cursor.varLong()
+      const offset = baseOffset + BigInt(cursor.varInt())
+      const key = cursor.bytes()
+      const value = cursor.bytes()
+      const headerCount = cursor.varInt()
+      const headers = headerCount === 0 ? {} : readHeaders(cursor, headerCount)
+      if (offset < from) continue
+      into.push({
+        topic,
+        partition,
+        offset,
+        timestamp: appendTime >= 0 ? appendTime : firstTimestamp + timestampDelta,
+        key,
+        value,
+        headers,
+      })
+    }
+    if (codec === 0 && cursor.at !== batchEnd) {
+      throw new KafkaBoundaryError(
+        `${topic}/${partition}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
+      )
+    }
+    batchStart = batchEnd
+  }
+}

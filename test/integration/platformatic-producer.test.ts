@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { Base, type Connection, kGetConnection } from '@platformatic/kafka'
+import { IdempotentProducer } from '../../src/kafka/platformatic/producer.ts'
+import type { OutgoingMessage } from '../../src/processor/messages.ts'
+import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
+import { kafkaBrokers } from '../helpers/services.ts'
+
+const produceApiKey = 0
+
+/**
+ * Connections on which the broker's answers to the next `count` Produce requests are lost: the broker
+ * appends the records, the producer sees a network error.
+ */
+function losingAnswers(base: Base, state: { count: number }): Base {
+  const getConnection = base[kGetConnection].bind(base)
+  base[kGetConnection] = ((broker: unknown, done: (error: Error | null, c?: Connection) => void) =>
+    getConnection(broker as never, (error, connection) => {
+      if (connection && !Object.hasOwn(connection, 'send')) {
+        const send = connection.send.bind(connection) as (...args: unknown[]) => void
+        connection.send = ((apiKey: number, ...rest: unknown[]) => {
+          const answer = rest.pop() as (error: Error | null, value?: unknown) => void
+          send(apiKey, ...rest, (error: Error | null, value: unknown) => {
+            if (apiKey === produceApiKey && state.count > 0) {
+              state.count--
+              answer(new Error('the answer was lost'))
+            } else answer(error, value)
+          })
+        }) as Connection['send']
+      }
+      done(error, connection)
+    })) as Base[typeof kGetConnection]
+  return base
+}
+
+const values = (messages: Array<{ value: Buffer | null }>) => messages.map((m) => m.value?.toString())
+
+describe('IdempotentProducer against a real broker', () => {
+  const reader = testClient('platformatic')
+  const bases: Base[] = []
+  const producerWith = (state: { count: number }) => {
+    const base = losingAnswers(
+      new Base({ clientId: 'kasper-test-producer', bootstrapBrokers: kafkaBrokers() }),
+      state,
+    )
+    bases.push(base)
+    return { producer: new IdempotentProducer(base, 10_000), base }
+  }
+  after(async () => {
+    await reader.close()
+    await Promise.all(bases.map((base) => base.close()))
+  })
+
+  test('a produce whose answer was lost is sent again and written once', async () => {
+    const [topic] = (await freshTopics('lost-answer', 2)) as [string]
+    const state = { count: 1 }
+    const { producer, base } = producerWith(state)
+    const metadata = await base.metadata({ topics: [topic] })
+    const batch = (from: number): OutgoingMessage[] =>
+      Array.from({ length: 10 }, (_, i) => ({ topic, partition: i % 2, value: `v${from + i}` }))
+    await producer.produce(batch(0), metadata)
+    assert.equal(state.count, 0, 'an answer was lost')
+    await producer.produce(batch(10), metadata)
+    const written = await readAll(reader, topic, 2)
+    assert.deepEqual(values(written.filter((m) => m.partition === 0)), [
+      'v0',
+      'v2',
+      'v4',
+      'v6',
+      'v8',
+      'v10',
+      'v12',
+      'v14',
+      'v16',
+      'v18',
+    ])
+    assert.equal(written.length, 20)
+  })
+
+  test('after a produce failed for good, later records are not mistaken for duplicates', async () => {
+    const [topic] = (await freshTopics('failed-produce', 1)) as [string]
+    const state = { count: 100 }
+    const { producer, base } = producerWith(state)
+    const metadata = await base.metadata({ topics: [topic] })
+    await assert.rejects(producer.produce([{ topic, partition: 0, value: 'written, unanswered' }], metadata))
+    state.count = 0
+    await producer.produce([{ topic, partition: 0, value: 'next' }], metadata)
+    assert.deepEqual(values(await readAll(reader, topic, 1)), ['written, unanswered', 'next'])
+  })
+})

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import {
+  compressionsAlgorithmsByBitmask,
+  crc32c,
+  createRecordsBatch,
+  type MessageRecord,
+  Reader,
+  readRecordsBatches,
+} from '@platformatic/kafka'
+import {
+  batchHeaderBytes,
+  decodeRecordBatches,
+  encodeRecordBatch,
+} from '../../../src/kafka/protocol/record-batch.ts'
+import type { IncomingMessage, OutgoingMessage } from '../../../src/processor/messages.ts'
+
+const identity = { producerId: 4242n, producerEpoch: 3, baseSequence: 17 }
+const decompress = (codec: number, data: Buffer): Buffer =>
+  (compressionsAlgorithmsByBitmask as Record<number, { decompressSync(d: Buffer): Buffer }>)[
+    codec
+  ]!.decompressSync(data)
+
+function decode(records: Buffer, from = 0n): IncomingMessage[] {
+  const into: IncomingMessage[] = []
+  decodeRecordBatches(records, 't', 3, from, decompress, into)
+  return into
+}
+
+/** A batch as the broker hands it out: the base offset filled in. */
+function atOffset(batch: Buffer, baseOffset: bigint): Buffer {
+  const copy = Buffer.from(batch)
+  copy.writeBigInt64BE(baseOffset, 0)
+  return copy
+}
+
+const messages: OutgoingMessage[] = [
+  { topic: 't', key: 'k1', value: 'plain', timestamp: 1_700_000_000_000 },
+  { topic: 't', key: Buffer.from([0, 255]), value: Buffer.alloc(300, 7), timestamp: 1_700_000_000_500 },
+  { topic: 't', key: null, value: null, timestamp: 1_600_000_000_000 }, // earlier than the first
+  { topic: 't', value: '', headers: { trace: 'abc', bin: Buffer.from([1, 2]), ünï: 'ç' } },
+  { topic: 't', value: 'é'.repeat(100) }, // multi-byte characters: byte length ≠ string length
+]
+
+test('a batch decodes to what was encoded: keys, values, headers, timestamps, offsets', () => {
+  const now = 1_700_000_001_000
+  const decoded = decode(atOffset(encodeRecordBatch(messages, identity, now, crc32c), 100n))
+  assert.deepEqual(
+    decoded.map((m) => ({ ...m, key: m.key?.toString('hex') ?? null, value: m.value?.toString() ?? null })),
+    [
+      { offset: 100n, key: '6b31', value: 'plain', timestamp: 1_700_000_000_000, headers: {} },
+      {
+        offset: 101n,
+        key: '00ff',
+        value: Buffer.alloc(300, 7).toString(),
+        timestamp: 1_700_000_000_500,
+        headers: {},
+      },
+      { offset: 102n, key: null, value: null, timestamp: 1_600_000_000_000, headers: {} },
+      {
+        offset: 103n,
+        key: null,
+        value: '',
+        timestamp: now,
+        headers: { trace: Buffer.from('abc'), bin: Buffer.from([1, 2]), ünï: Buffer.from('ç') },
+      },
+      { offset: 104n, key: null, value: 'é'.repeat(100), timestamp: now, headers: {} },
+    ].map((m) => ({ topic: 't', partition: 3, ...m })),
+  )
+})
+
+test('the batch header carries the producer identity, the sequence and a valid CRC-32C', () => {
+  const batch = encodeRecordBatch(messages, identity, 1_700_000_001_000, crc32c)
+  const [parsed] = readRecordsBatches(Reader.from(batch))
+  assert.ok(parsed)
+  assert.equal(parsed.magic, 2)
+  assert.equal(parsed.producerId, 4242n)
+  assert.equal(parsed.producerEpoch, 3)
+  assert.equal(parsed.firstSequence, 17)
+  assert.equal(parsed.lastOffsetDelta, messages.length - 1)
+  assert.equal(parsed.firstTimestamp, 1_700_000_000_000n)
+  assert.equal(parsed.maxTimestamp, 1_700_000_001_000n)
+  assert.equal(parsed.length, batch.length - 12)
+  assert.equal(parsed.crc, crc32c(batch.subarray(21)))
+  assert.equal(parsed.records.length, messages.length)
+})
+
+test("the library's reader decodes our records as we meant them", () => {
+  const [parsed] = readRecordsBatches(Reader.from(encodeRecordBatch(messages, identity, 5, crc32c)))
+  const record = parsed!.records[3]!
+  assert.deepEqual(record.value, Buffer.alloc(0))
+  assert.equal(record.key, null)
+  assert.deepEqual(
+    record.headers.map(([k, v]) => [k?.toString(), v?.toString()]),
+    [
+      ['trace', 'abc'],
+      ['bin', '\u0001\u0002'],
+      ['ünï', 'ç'],
+    ],
+  )
+  assert.equal(parsed!.records[2]!.timestampDelta, -100_000_000_000n)
+})
+
+for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+  test(`batches written by the library decode, compression ${compression}`, () => {
+    const records: MessageRecord[] = Array.from({ length: 50 }, (_, i) => ({
+      topic: 't',
+      partition: 3,
+      key: Buffer.from(`key-${i}`),
+      value: Buffer.from(`value-${i}`.repeat(i)),
+      headers: new Map([[Buffer.from('n'), Buffer.from(String(i))]]),
+      timestamp: 1_000_000n + BigInt(i),
+    }))
+    const batch = createRecordsBatch(records, { compression }).buffer
+    const decoded = decode(atOffset(batch, 7n))
+    assert.equal(decoded.length, 50)
+    for (const [i, m] of decoded.entries()) {
+      assert.equal(m.offset, 7n + BigInt(i))
+      assert.equal(m.key?.toString(), `key-${i}`)
+      assert.equal(m.value?.toString(), `value-${i}`.repeat(i))
+      assert.deepEqual(m.headers, { n: Buffer.from(String(i)) })
+      assert.equal(m.timestamp, 1_000_000 + i)
+    }
+  })
+}
+
+test('records before the requested offset are left out, across consecutive batches', () => {
+  const first = atOffset(encodeRecordBatch(messages.slice(0, 3), identity, 0, crc32c), 10n)
+  const second = atOffset(encodeRecordBatch(messages.slice(3), identity, 0, crc32c), 13n)
+  const decoded = decode(Buffer.concat([first, second]), 12n)
+  assert.deepEqual(
+    decoded.map((m) => m.offset),
+    [12n, 13n, 14n],
+  )
+})
+
+test('a batch cut short at the end of the response is left for the next fetch', () => {
+  const whole = atOffset(encodeRecordBatch(messages, identity, 0, crc32c), 0n)
+  const cut = Buffer.concat([whole, atOffset(whole, 5n).subarray(0, whole.length - 10)])
+  assert.equal(decode(cut).length, messages.length)
+  assert.deepEqual(decode(whole.subarray(0, batchHeaderBytes - 1)), [])
+})
+
+test('control batches (transaction markers) are skipped; LogAppendTime stamps every record', () => {
+  const control = atOffset(encodeRecordBatch(messages.slice(0, 1), identity, 0, crc32c), 0n)
+  control.writeInt16BE(0x20, 21)
+  const appended = atOffset(encodeRecordBatch(messages.slice(0, 2), identity, 0, crc32c), 1n)
+  appended.writeInt16BE(0x08, 21)
+  appended.writeBigInt64BE(1_800_000_000_000n, 35)
+  const decoded = decode(Buffer.concat([control, appended]))
+  assert.deepEqual(
+    decoded.map((m) => [m.offset, m.timestamp]),
+    [
+      [1n, 1_800_000_000_000],
+      [2n, 1_800_000_000_000],
+    ],
+  )
+})
+
+test('a batch whose records do not fill it, or of an old format, is an error naming the partition', () => {
+  const batch = atOffset(encodeRecordBatch(messages, identity, 0, crc32c), 0n)
+  const fewer = Buffer.from(batch)
+  fewer.writeInt32BE(messages.length - 1, 57)
+  assert.throws(() => decode(fewer), /t\/3: the record batch at offset 0 is corrupt/)
+  const old = Buffer.from(batch)
+  old[16] = 1
+  assert.throws(() => decode(old), /t\/3: record batch format \(magic\) 1 is not supported/)
+})
+
+test('an empty batch cannot be encoded', () => {
+  assert.throws(() => encodeRecordBatch([], identity, 0, crc32c), RangeError)
+})

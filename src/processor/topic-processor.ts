@@ -20,7 +20,9 @@ import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
 import { BatchSender } from './sender.ts'
 import type { MessageProcessor } from './types.ts'
 
-type FetchOutcome = { ok: true; partitions: FetchedPartition[] } | { ok: false; error: unknown }
+type FetchOutcome =
+  | { ok: true; partitions: FetchedPartition[]; receivedAtMs: number }
+  | { ok: false; error: unknown }
 
 export interface PartitionProgress extends TopicPartition {
   /** Next offset to process: everything before it is processed, produced and committed. */
@@ -202,7 +204,8 @@ export class TopicProcessor {
       offset: this.#fetchPositions.get(partitionKey(tp.topic, tp.partition))!,
     }))
     this.#inflightFetch = this.#config.client.fetch(positions, this.#config.fetch).then(
-      (partitions) => ({ ok: true, partitions }),
+      // Stamped on arrival: a fetch that completes while a batch is processed starts its batchWaitMs then.
+      (partitions) => ({ ok: true, partitions, receivedAtMs: Date.now() }),
       (error: unknown) => ({ ok: false, error }),
     )
   }
@@ -221,11 +224,10 @@ export class TopicProcessor {
     if (!outcome) return
     this.#inflightFetch = undefined
     if (!outcome.ok) throw outcome.error
-    await this.#accept(outcome.partitions)
+    await this.#accept(outcome.partitions, outcome.receivedAtMs)
   }
 
-  async #accept(partitions: FetchedPartition[]): Promise<void> {
-    const now = Date.now()
+  async #accept(partitions: FetchedPartition[], receivedAtMs: number): Promise<void> {
     for (const fetched of partitions) {
       const key = partitionKey(fetched.topic, fetched.partition)
       if (fetched.kind === 'offset-out-of-range') {
@@ -240,7 +242,7 @@ export class TopicProcessor {
       const { messages } = fetched
       if (messages.length === 0) continue
       this.#fetchPositions.set(key, messages[messages.length - 1]!.offset + 1n)
-      this.#buffer.add(fetched.topic, fetched.partition, messages, now)
+      this.#buffer.add(fetched.topic, fetched.partition, messages, receivedAtMs)
     }
   }
 

@@ -59,6 +59,32 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     await loop
   })
 
+  test('batchWaitMs runs from when records arrive, even while the previous batch is processed', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['first'])
+    const processed: Array<{ value: string; atMs: number }> = []
+    let appendedAtMs = 0
+    const processor: MessageProcessor = {
+      async process(messages) {
+        processed.push({ value: messages[0]!.value!.toString(), atMs: Date.now() })
+        if (processed.length === 1) {
+          // Fetched by the loop while this batch is still being processed.
+          kafka.append('in', 0, ['second'])
+          appendedAtMs = Date.now()
+          await sleep(600)
+        }
+      },
+    }
+    const tp = new TopicProcessor(config(kafka, { batchSize: 100, batchWaitMs: 500 }), () => processor)
+    const loop = tp.runLoop()
+    await until(() => processed.length === 2, 5000)
+    await tp.close()
+    await loop
+    // Its wait is over when the first batch is done (600 ms): it does not wait another 500 ms after that.
+    const waitedMs = processed[1]!.atMs - appendedAtMs
+    assert.ok(waitedMs < 900, `the second batch was processed ${waitedMs} ms after its record arrived`)
+  })
+
   test('an empty batch never reaches process()', async () => {
     const kafka = new FakeKafka({ in: 1 })
     const { batches, processor } = recorder()

@@ -1,4 +1,14 @@
-import { Admin, Base, type ClusterMetadata } from '@platformatic/kafka'
+import {
+  Admin,
+  type API,
+  Base,
+  type ClusterMetadata,
+  type Connection,
+  FindCoordinatorKeyTypes,
+  type FindCoordinatorResult,
+  kGetApi,
+  kGetConnection,
+} from '@platformatic/kafka'
 import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
 import { groupBy, produceFailure } from '../records.ts'
@@ -11,6 +21,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
+import { callback } from './callback.ts'
 import { fetchFromLeaders } from './fetch.ts'
 import { baseOptions } from './options.ts'
 import { IdempotentProducer } from './producer.ts'
@@ -30,6 +41,8 @@ export class PlatformaticKafkaClient implements KafkaClient {
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
   #producerConnections: Base | undefined
+  /** Group coordinator per group id, until it moves (NOT_COORDINATOR) or its connection fails. */
+  readonly #coordinators = new Map<string, FindCoordinatorResult>()
   #producer: IdempotentProducer | undefined
   #closed: Promise<void> | undefined
 
@@ -76,11 +89,43 @@ export class PlatformaticKafkaClient implements KafkaClient {
     if (offsets.length === 0) return
     const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
       name,
-      partitionOffsets: partitions.map((p) => ({ partition: p.partition, offset: p.offset })),
+      partitions: partitions.map((p) => ({
+        partitionIndex: p.partition,
+        committedOffset: p.offset,
+        committedLeaderEpoch: -1,
+        committedMetadata: null,
+      })),
     }))
-    // The library sends OffsetCommit to the group coordinator (FindCoordinator on every attempt) with
-    // generation -1 and an empty member id: the group is never joined.
-    await withRoutingRetry(() => this.#admin.alterConsumerGroupOffsets({ groupId, topics }))
+    // OffsetCommit with generation -1 and an empty member id: the group is never joined. The coordinator is
+    // looked up once per group (the library's admin asks for it on every commit: a round trip per batch).
+    await withRoutingRetry(
+      async () => {
+        const connection = await this.#coordinatorConnection(groupId)
+        const api = await callback<API<unknown[], unknown>>((done) =>
+          this.#admin[kGetApi]('OffsetCommit', done),
+        )
+        await api.async(connection, groupId, -1, '', null, topics)
+      },
+      () => {
+        this.#coordinators.delete(groupId)
+        return undefined
+      },
+    )
+  }
+
+  async #coordinatorConnection(groupId: string): Promise<Connection> {
+    let coordinator = this.#coordinators.get(groupId)
+    if (!coordinator) {
+      const [found] = await this.#admin.findCoordinator({
+        keyType: FindCoordinatorKeyTypes.GROUP,
+        keys: [groupId],
+      })
+      if (!found) throw new KafkaBoundaryError(`no coordinator for consumer group ${groupId}`)
+      coordinator = found
+      this.#coordinators.set(groupId, coordinator)
+    }
+    const broker = coordinator
+    return callback<Connection>((done) => this.#admin[kGetConnection](broker, done))
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {

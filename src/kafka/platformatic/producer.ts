@@ -45,6 +45,12 @@ const duplicateSequence = 46
 const producerStateLost = new Set([45, 47, 59, 90]) // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED
 const maxSequence = 0x7fffffff
 
+/**
+ * The library's CRC-32C (native when @node-rs/crc32 is installed, else WebAssembly). Handed a Buffer, its
+ * native path copies it into a new Uint8Array first; inside a single-chunk DynamicBuffer it is read in place.
+ */
+const batchCrc32c = (bytes: Buffer): number => crc32c(Writer.create().append(bytes).dynamicBuffer)
+
 const errorName = (code: number): string =>
   (protocolErrorsCodesById as Record<number, string>)[code] ?? `error code ${code}`
 const isRetriableCode = (code: number): boolean =>
@@ -178,7 +184,7 @@ export class IdempotentProducer {
         if (batch.encoded?.identity === identity) continue
         const key = `${batch.topic}\u0000${batch.partition}`
         const producer: ProducerIdentity = { ...identity, baseSequence: this.#sequences.get(key) ?? 0 }
-        batch.encoded = { identity, bytes: encodeRecordBatch(batch.messages, producer, nowMs, crc32c) }
+        batch.encoded = { identity, bytes: encodeRecordBatch(batch.messages, producer, nowMs, batchCrc32c) }
       }
       const byLeader = groupBy(
         pending,

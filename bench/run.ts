@@ -1,4 +1,4 @@
-// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --quick]`
+// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --only NAME --quick]`
 // Pass-through throughput of Kasper and its peers on the same loopback broker, in one run: see README.md.
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -17,8 +17,8 @@ import { kasperCli, passThroughModule } from './runtime.ts'
 const { values: options } = parseArgs({
   options: {
     records: { type: 'string', default: '1000000' },
-    'value-bytes': { type: 'string', default: '100' },
-    'batch-sizes': { type: 'string', default: '10000' },
+    'value-bytes': { type: 'string', default: '100,1024' },
+    'batch-sizes': { type: 'string', default: '10000,1000' },
     quick: { type: 'boolean', default: false },
     'latency-rate': { type: 'string', default: '10000' },
     'latency-seconds': { type: 'string', default: '20' },
@@ -360,6 +360,30 @@ const table = [
     return `| ${r.valueBytes} B | ${r.contender} | ${r.batchSize ?? '–'} | ${fmt(r.messagesPerSecond)} | ${fmt(r.ratioToKafkajsEachBatch, 2)} | ${fmt(r.ratioToGoSarama, 2)} | ${fmt(vsCeiling)} % | ${fmt(r.cpuSeconds, 1)} | ${fmt(r.maxRssMb)} | ${fmt(r.maxRssMb / r.workers)} |`
   }),
 ].join('\n')
+/** The issue's targets for the product contenders at batch 10,000 (not test assertions: a report). */
+function targetsTable(): string {
+  const product = ['kasper library, platformatic', 'kasper run, platformatic, 2 workers']
+  const lines = ['| target | value | contender | measured | met |', '|---|---|---|---|---|']
+  const mark = (ok: boolean) => (ok ? 'yes' : 'no')
+  for (const r of rated.filter((r) => product.includes(r.contender) && r.batchSize === goBatchSize)) {
+    const share = r.messagesPerSecond / (ceiling(r.valueBytes)?.messagesPerSecond ?? Number.NaN)
+    const perWorker = r.maxRssMb / r.workers
+    const where = `${r.valueBytes} B | ${r.contender}`
+    lines.push(
+      `| ≥ 1.5 × Go (sarama) | ${where} | ${fmt(r.ratioToGoSarama, 2)} × | ${mark(r.ratioToGoSarama >= 1.5)} |`,
+      `| ≥ 3 × KafkaJS eachBatch | ${where} | ${fmt(r.ratioToKafkajsEachBatch, 2)} × | ${mark(r.ratioToKafkajsEachBatch >= 3)} |`,
+      `| ≥ 60 % of the JVM ceiling | ${where} | ${fmt(100 * share)} % | ${mark(share >= 0.6)} |`,
+      `| ≤ 80 MB RSS per worker | ${where} | ${fmt(perWorker)} MB | ${mark(perWorker <= 80)} |`,
+    )
+  }
+  if (latency) {
+    const limit = latency.batchWaitMs + 50
+    lines.push(
+      `| p99 ≤ batchWait + 50 ms at ${latency.ratePerSecond} msg/s | ${latency.batchWaitMs} ms wait | kasper run, 2 workers | ${latency.p99Ms} ms | ${mark(latency.p99Ms <= limit)} |`,
+    )
+  }
+  return lines.join('\n')
+}
 const machine = {
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model,
@@ -384,11 +408,13 @@ if (rows.length > 0) {
     failures.length > 0
       ? `\nFailed runs (left out of the medians):\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`
       : ''
-  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all${repeats > 1 ? `; each figure is the median of ${repeats} runs (every run's msg/s in latest.json)` : ''}.\n${header}\n\n${table}\n\n${goNote}\n${failed}`
-  writeFileSync(join(benchDir, 'results/latest.md'), markdown)
+  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all${repeats > 1 ? `; each figure is the median of ${repeats} runs (every run's msg/s in latest.json)` : ''}.\n${header}\n\n${table}\n\n${goNote}\n${failed}\n## Targets\n\n${targetsTable()}\n`
+  // A run of some contenders only (--only) does not replace the full run's results.
+  const name = options.only ? 'partial.tmp' : 'latest'
+  writeFileSync(join(benchDir, `results/${name}.md`), markdown)
   writeFileSync(
-    join(benchDir, 'results/latest.json'),
+    join(benchDir, `results/${name}.json`),
     `${JSON.stringify({ date, records, partitions, repeats, machine, rows: rated, failures }, null, 2)}\n`,
   )
-  console.log(`\n${table}\n\nwritten to bench/results/latest.md and latest.json`)
+  console.log(`\n${table}\n\nwritten to bench/results/${name}.md and ${name}.json`)
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stateDir } from '../scripts/services/paths.ts'
-import { createKafkaClient, createTopics } from '../src/kafka/index.ts'
+import { createKafkaClient, createTopics, deleteTopics } from '../src/kafka/index.ts'
 import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
 import { kasperCli, passThroughModule } from './runtime.ts'
 
@@ -117,5 +117,6 @@ export async function measureLatency(
     kasper.kill('SIGTERM')
     await new Promise((resolve) => kasper.once('exit', resolve))
     await client.close()
+    await deleteTopics(connection, [input, output])
   }
 }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { up } from '../scripts/services/index.ts'
 import { kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.ts'
 import { stateDir } from '../scripts/services/paths.ts'
-import { createTopics } from '../src/kafka/index.ts'
+import { createTopics, deleteTopics } from '../src/kafka/index.ts'
 import { ensureDataset, partitions } from './dataset.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
@@ -246,6 +246,7 @@ async function jvmCeilings(input: string, valueBytes: number, repeat: number): P
     seconds: records / rate,
     messagesPerSecond: rate,
   })
+  await deleteTopics(connection, [topic])
   const ceiling = 1 / (1 / producedRate + 1 / consumedRate)
   return [
     row('JVM ProducerPerformance (produce only)', producedRate, produced),
@@ -281,10 +282,11 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
   contenders.push(kafkajsEachBatch)
   // Repeats go round all contenders in turn, so that a slow spell of the machine does not hit one only.
   const runs: Row[] = []
+  let attempt = 0
   for (let repeat = 1; repeat <= repeats; repeat++) {
     if (repeats > 1) console.log(`run ${repeat} of ${repeats}`)
     for (const contender of contenders.filter((c) => selected(c.name))) {
-      const id = `${runId}-${valueBytes}-${runs.length}`
+      const id = `${runId}-${valueBytes}-${attempt++}`
       const output = `bench-out-${id}`
       await createTopics(connection, [{ name: output, partitions }])
       const label = `${valueBytes} B, ${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}`
@@ -299,6 +301,9 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
         failures.push(`${label}, run ${repeat}: ${firstError}`)
         console.log(`failed\n${reason}`)
         continue
+      } finally {
+        // A full run writes each contender's copy of the data set (1 GB at 1 KB values): not kept.
+        await deleteTopics(connection, [output])
       }
       const row: Row = {
         ...measured,

@@ -37,30 +37,27 @@ const values = (messages: Array<{ value: Buffer | null }>) => messages.map((m) =
 
 describe('IdempotentProducer against a real broker', () => {
   const reader = testClient('platformatic')
-  const bases: Base[] = []
+  const producers: IdempotentProducer[] = []
   const producerWith = (state: { count: number }) => {
-    const base = losingAnswers(
-      new Base({ clientId: 'kasper-test-producer', bootstrapBrokers: kafkaBrokers() }),
-      state,
-    )
-    bases.push(base)
-    return { producer: new IdempotentProducer(base, 10_000), base }
+    const base = new Base({ clientId: 'kasper-test-producer', bootstrapBrokers: kafkaBrokers() })
+    const producer = new IdempotentProducer(losingAnswers(base, state), 10_000)
+    producers.push(producer)
+    return producer
   }
   after(async () => {
     await reader.close()
-    await Promise.all(bases.map((base) => base.close()))
+    await Promise.all(producers.map((producer) => producer.close()))
   })
 
   test('a produce whose answer was lost is sent again and written once', async () => {
     const [topic] = (await freshTopics('lost-answer', 2)) as [string]
     const state = { count: 1 }
-    const { producer, base } = producerWith(state)
-    const metadata = await base.metadata({ topics: [topic] })
+    const producer = producerWith(state)
     const batch = (from: number): OutgoingMessage[] =>
       Array.from({ length: 10 }, (_, i) => ({ topic, partition: i % 2, value: `v${from + i}` }))
-    await producer.produce(batch(0), metadata)
+    await producer.produce(batch(0))
     assert.equal(state.count, 0, 'an answer was lost')
-    await producer.produce(batch(10), metadata)
+    await producer.produce(batch(10))
     const written = await readAll(reader, topic, 2)
     assert.deepEqual(values(written.filter((m) => m.partition === 0)), [
       'v0',
@@ -80,11 +77,10 @@ describe('IdempotentProducer against a real broker', () => {
   test('after a produce failed for good, later records are not mistaken for duplicates', async () => {
     const [topic] = (await freshTopics('failed-produce', 1)) as [string]
     const state = { count: 100 }
-    const { producer, base } = producerWith(state)
-    const metadata = await base.metadata({ topics: [topic] })
-    await assert.rejects(producer.produce([{ topic, partition: 0, value: 'written, unanswered' }], metadata))
+    const producer = producerWith(state)
+    await assert.rejects(producer.produce([{ topic, partition: 0, value: 'written, unanswered' }]))
     state.count = 0
-    await producer.produce([{ topic, partition: 0, value: 'next' }], metadata)
+    await producer.produce([{ topic, partition: 0, value: 'next' }])
     assert.deepEqual(values(await readAll(reader, topic, 1)), ['written, unanswered', 'next'])
   })
 })

@@ -40,7 +40,6 @@ export class PlatformaticKafkaClient implements KafkaClient {
   readonly #admin: Admin
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
-  #producerConnections: Base | undefined
   /** Group coordinator per group id, until it moves (NOT_COORDINATOR) or its connection fails. */
   readonly #coordinators = new Map<string, FindCoordinatorResult>()
   #producer: IdempotentProducer | undefined
@@ -172,41 +171,22 @@ export class PlatformaticKafkaClient implements KafkaClient {
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
     if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
-    if (!this.#producer) {
-      this.#producerConnections = new Base(baseOptions(this.#options))
-      this.#producer = new IdempotentProducer(
-        this.#producerConnections,
-        this.#options.requestTimeoutMs ?? defaultRequestTimeoutMs,
-      )
-    }
+    this.#producer ??= new IdempotentProducer(
+      new Base(baseOptions(this.#options)),
+      this.#options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    )
     try {
-      const metadata = await this.#producerMetadata(messages)
-      await this.#producer.produce(messages, metadata)
+      await this.#producer.produce(messages)
     } catch (error) {
       throw produceFailure(messages, error)
     }
-  }
-
-  /** Metadata of the messages' topics; a partition beyond a topic's count is refused here, naming it. */
-  async #producerMetadata(messages: OutgoingMessage[]): Promise<ClusterMetadata> {
-    const topics = [...new Set(messages.map((m) => m.topic))]
-    const metadata = await this.#producerConnections!.metadata({ topics })
-    for (const message of messages) {
-      const count = metadata.topics.get(message.topic)?.partitionsCount ?? 0
-      if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
-        throw new Error(
-          `${message.topic}/${message.partition} does not exist (the topic has ${count} partitions)`,
-        )
-      }
-    }
-    return metadata
   }
 
   close(): Promise<void> {
     this.#closed ??= Promise.allSettled([
       this.#admin.close(),
       this.#fetcher.close(),
-      this.#producerConnections?.close(),
+      this.#producer?.close(),
     ]).then(() => undefined)
     return this.#closed
   }

@@ -103,6 +103,7 @@ function produceRequest(flexible: boolean) {
  * Calls are serialized: sequence numbers follow the order of the calls.
  */
 export class IdempotentProducer {
+  /** Connections of the producer's own, closed with it. */
   readonly #connections: Base
   readonly #timeoutMs: number
   readonly #partitionFor = keyPartitioner()
@@ -117,13 +118,18 @@ export class IdempotentProducer {
   }
 
   /** Resolves once every message is acknowledged by all in-sync replicas. */
-  produce(messages: OutgoingMessage[], metadata: ClusterMetadata): Promise<void> {
-    const run = this.#queue.then(() => this.#produce(messages, metadata))
+  produce(messages: OutgoingMessage[]): Promise<void> {
+    const run = this.#queue.then(() => this.#produce(messages))
     this.#queue = run.catch(() => {})
     return run
   }
 
-  async #produce(messages: OutgoingMessage[], metadata: ClusterMetadata): Promise<void> {
+  close(): Promise<void> {
+    return this.#connections.close()
+  }
+
+  async #produce(messages: OutgoingMessage[]): Promise<void> {
+    const metadata = await this.#metadata(messages)
     try {
       for (const round of this.#rounds(messages, metadata)) await this.#send(round, metadata)
     } catch (error) {
@@ -132,6 +138,21 @@ export class IdempotentProducer {
       this.#resetIdentity()
       throw error
     }
+  }
+
+  /** Metadata of the messages' topics; a partition beyond a topic's count is refused here, naming it. */
+  async #metadata(messages: OutgoingMessage[]): Promise<ClusterMetadata> {
+    const topics = [...new Set(messages.map((m) => m.topic))]
+    const metadata = await this.#connections.metadata({ topics })
+    for (const message of messages) {
+      const count = metadata.topics.get(message.topic)?.partitionsCount ?? 0
+      if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
+        throw new KafkaBoundaryError(
+          `${message.topic}/${message.partition} does not exist (the topic has ${count} partitions)`,
+        )
+      }
+    }
+    return metadata
   }
 
   /**

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import * as libraryApis from '@platformatic/kafka'
+import * as library from '@platformatic/kafka'
 import {
   type API,
   type Base,
@@ -130,8 +130,9 @@ export class IdempotentProducer {
 
   async #produce(messages: OutgoingMessage[]): Promise<void> {
     const metadata = await this.#metadata(messages)
+    const rounds = this.#rounds(messages, metadata)
     try {
-      for (const round of this.#rounds(messages, metadata)) await this.#send(round, metadata)
+      for (const round of rounds) await this.#send(round, metadata)
     } catch (error) {
       // Batches may have been written without an answer: their sequence numbers must not be used again for
       // other records (the broker would take those for duplicates). A new producer id starts afresh.
@@ -140,32 +141,29 @@ export class IdempotentProducer {
     }
   }
 
-  /** Metadata of the messages' topics; a partition beyond a topic's count is refused here, naming it. */
-  async #metadata(messages: OutgoingMessage[]): Promise<ClusterMetadata> {
-    const topics = [...new Set(messages.map((m) => m.topic))]
-    const metadata = await this.#connections.metadata({ topics })
-    for (const message of messages) {
-      const count = metadata.topics.get(message.topic)?.partitionsCount ?? 0
-      if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
-        throw new KafkaBoundaryError(
-          `${message.topic}/${message.partition} does not exist (the topic has ${count} partitions)`,
-        )
-      }
-    }
-    return metadata
+  #metadata(messages: OutgoingMessage[]): Promise<ClusterMetadata> {
+    const topics = new Set<string>()
+    for (const message of messages) topics.add(message.topic)
+    return this.#connections.metadata({ topics: [...topics] })
   }
 
   /**
    * Each partition's messages, in order, cut into record batches below the broker's size limit. A Produce
-   * request holds one batch per partition, so round k holds every partition's k-th batch.
+   * request holds one batch per partition, so round k holds every partition's k-th batch. A partition
+   * beyond its topic's count is refused here, naming it.
    */
   #rounds(messages: OutgoingMessage[], metadata: ClusterMetadata): PartitionBatch[][] {
     const rounds: PartitionBatch[][] = []
     const open = new Map<string, Array<PartitionBatch & { round: number; bytes: number }>>()
     for (const message of messages) {
       const { topic } = message
-      const partition =
-        message.partition ?? this.#partitionFor(message.key, metadata.topics.get(topic)!.partitionsCount)
+      const count = metadata.topics.get(topic)?.partitionsCount ?? 0
+      const partition = message.partition ?? this.#partitionFor(message.key, count)
+      if (partition < 0 || partition >= count) {
+        throw new KafkaBoundaryError(
+          `${topic}/${partition} does not exist (the topic has ${count} partitions)`,
+        )
+      }
       let byPartition = open.get(topic)
       if (!byPartition) {
         byPartition = []
@@ -319,12 +317,11 @@ export class IdempotentProducer {
       this.#connections[kGetApi]('Produce', done),
     )
     const version = negotiated.version
-    const parse = (libraryApis as unknown as Record<string, { parseResponse?: unknown }>)[
-      `produceV${version}`
-    ]?.parseResponse
+    const parse = (library as unknown as Record<string, { parseResponse?: unknown }>)[`produceV${version}`]
+      ?.parseResponse
     if (typeof parse !== 'function') throw new KafkaBoundaryError(`Produce v${version} is not supported`)
     const flexible = version >= firstFlexibleVersion
-    this.#api = libraryApis.createAPI(
+    this.#api = library.createAPI(
       0,
       version,
       produceRequest(flexible),

@@ -3,9 +3,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { redisServerCommand } from '../../scripts/services/redis.ts'
 import { RedisStore } from '../../src/stores/redis.ts'
 
-// A private redis-server with a password: the harness's Redis has none.
+// A private redis-server with a password (the harness's Redis has none), the binary the harness runs.
 let server: ChildProcess
 let port = 0
 
@@ -17,7 +18,7 @@ before(async () => {
     })
   })
   server = spawn(
-    'redis-server',
+    await redisServerCommand(),
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'redis-pw-42'],
     {
       stdio: 'ignore',

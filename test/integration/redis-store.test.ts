@@ -135,9 +135,10 @@ describe('RedisStore specifics', () => {
       }
       await store.flush()
       const list = String(await inspector.call('CLIENT', 'LIST', 'ID', String(id)))
-      last[flush] = /\bcmd=(\S+)/.exec(list)?.[1]
+      // The command without its subcommand: Redis 7 lists `client|id`, Redis 6.2 `client`.
+      last[flush] = /\bcmd=([^\s|]+)/.exec(list)?.[1]
     }
-    assert.deepEqual(last, { bgsave: 'bgsave', save: 'save', none: 'client|id' })
+    assert.deepEqual(last, { bgsave: 'bgsave', save: 'save', none: 'client' })
   })
 
   test('hashTag wraps the prefix in braces', async () => {

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { twitterDataset } from '../examples/twitter-reach/dataset.ts'
 import { createKafkaClient, createTopics } from '../src/kafka/index.ts'
+import { kafka } from './services/kafka.ts'
+import { redis } from './services/redis.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const useRedis = process.argv.includes('--redis')
@@ -33,7 +35,11 @@ function ensureServices(): { brokers: string[]; redisUrl: string } {
     })
     if (up.status !== 0) process.exit(up.status ?? 1)
   }
-  return { brokers: brokers ?? ['127.0.0.1:19092'], redisUrl: redisUrl ?? 'redis://127.0.0.1:16379' }
+  // Where `services up` runs them: its ports follow KASPER_SERVICES_PORT_OFFSET.
+  return {
+    brokers: brokers ?? kafka.testEnv.KASPER_TEST_KAFKA_BROKERS!.split(','),
+    redisUrl: redisUrl ?? redis.testEnv.KASPER_TEST_REDIS_URL!,
+  }
 }
 
 function freePort(): Promise<number> {

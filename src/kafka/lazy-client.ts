@@ -1,5 +1,5 @@
-import type { OutgoingMessage } from '../processor/messages.ts'
 import { KafkaBoundaryError } from './errors.ts'
+import type { OutgoingMessage } from './messages.ts'
 import type {
   FetchedPartition,
   FetchOptions,

@@ -1,5 +1,5 @@
-import type { IncomingHeaders, OutgoingMessage } from '../processor/messages.ts'
 import { ProduceError } from './errors.ts'
+import type { IncomingHeaders, OutgoingMessage } from './messages.ts'
 
 /** Adds a received header; a key sent more than once becomes an array, in order. */
 export function addHeader(headers: IncomingHeaders, key: string, value: Buffer): void {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingMessage } from '../processor/messages.ts'
+import type { IncomingMessage, OutgoingMessage } from './messages.ts'
 
 export interface TopicPartition {
   topic: string

@@ -1,5 +1,5 @@
+import type { IncomingMessage } from '../kafka/messages.ts'
 import { partitionKey } from '../kafka/types.ts'
-import type { IncomingMessage } from './messages.ts'
 
 /** Offsets to commit for a batch: last offset + 1 of each topic-partition it holds. */
 export interface BatchOffsets {

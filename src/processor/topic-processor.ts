@@ -1,4 +1,5 @@
 import { UnknownTopicError } from '../kafka/errors.ts'
+import type { OutgoingMessage } from '../kafka/messages.ts'
 import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { partitionKey } from '../kafka/types.ts'
 import { basicLogger } from '../logging/basic.ts'
@@ -7,7 +8,6 @@ import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer } from './batch.ts'
 import { ConfigurationError } from './errors.ts'
-import type { OutgoingMessage } from './messages.ts'
 import {
   type MessageProcessors,
   type ResolvedConfig,

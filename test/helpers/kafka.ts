@@ -1,6 +1,6 @@
 import { createKafkaClient, createTopics } from '../../src/kafka/index.ts'
+import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import type { KafkaClient, KafkaClientKind } from '../../src/kafka/types.ts'
-import type { IncomingMessage } from '../../src/processor/messages.ts'
 import { kafkaBrokers, uniqueName } from './services.ts'
 
 export const clientKinds: readonly KafkaClientKind[] = (process.env.KASPER_TEST_CLIENTS?.split(',') as

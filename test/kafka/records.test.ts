@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import type { OutgoingMessage } from '../../src/kafka/messages.ts'
 import { chunkForProduce, collectHeaders } from '../../src/kafka/records.ts'
-import type { OutgoingMessage } from '../../src/processor/messages.ts'
 
 const message = (topic: string, partition: number | undefined, bytes: number): OutgoingMessage => ({
   topic,

@@ -1,4 +1,5 @@
 import { UnknownTopicError } from '../../src/kafka/errors.ts'
+import type { IncomingMessage, OutgoingMessage } from '../../src/kafka/messages.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -7,7 +8,6 @@ import type {
   TopicPartitionOffset,
 } from '../../src/kafka/types.ts'
 import { partitionKey } from '../../src/kafka/types.ts'
-import type { IncomingMessage, OutgoingMessage } from '../../src/processor/messages.ts'
 
 interface Log {
   start: bigint

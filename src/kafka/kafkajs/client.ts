@@ -1,6 +1,6 @@
 import { type Cluster, Kafka, type Producer } from 'kafkajs'
-import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
+import type { OutgoingMessage } from '../messages.ts'
 import { chunkForProduce, groupBy, outgoingHeaders, produceFailure, toNullableBuffer } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {

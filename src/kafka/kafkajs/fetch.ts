@@ -1,5 +1,5 @@
 import type { Broker } from 'kafkajs'
-import type { IncomingMessage } from '../../processor/messages.ts'
+import type { IncomingMessage } from '../messages.ts'
 import { collectHeaders, groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
 

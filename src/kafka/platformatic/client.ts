@@ -9,8 +9,8 @@ import {
   kGetApi,
   kGetConnection,
 } from '@platformatic/kafka'
-import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
+import type { OutgoingMessage } from '../messages.ts'
 import { groupBy, produceFailure } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {

@@ -10,8 +10,8 @@ import {
   kGetConnection,
   type Reader,
 } from '@platformatic/kafka'
-import type { IncomingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, StaleMetadataError } from '../errors.ts'
+import type { IncomingMessage } from '../messages.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
 import { groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'

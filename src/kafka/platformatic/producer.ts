@@ -14,8 +14,8 @@ import {
   protocolErrorsCodesById,
   Writer,
 } from '@platformatic/kafka'
-import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError } from '../errors.ts'
+import type { OutgoingMessage } from '../messages.ts'
 import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
 import { groupBy, maxBatchBytesPerPartition, sizeOf } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'

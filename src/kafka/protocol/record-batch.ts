@@ -1,7 +1,8 @@
 // Kafka's record batch (magic 2), encoded and decoded in one pass over one contiguous Buffer: the hot path of
 // every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
-import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
+
 import { KafkaBoundaryError } from '../errors.ts'
+import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
 import { addHeader } from '../records.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */

@@ -27,8 +27,8 @@ export {
   deleteTopics,
   type TopicSpec,
 } from './admin.ts'
+export { describeKafkaError } from './describe-error.ts'
 export { KafkaBoundaryError, ProduceError, UnknownTopicError } from './errors.ts'
-export { describeKafkaError } from './records.ts'
 export type {
   FetchedPartition,
   FetchOptions,

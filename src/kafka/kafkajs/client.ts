@@ -1,7 +1,8 @@
 import { type Cluster, Kafka, type Producer } from 'kafkajs'
+import { produceFailure } from '../describe-error.ts'
 import { KafkaBoundaryError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
-import { chunkForProduce, groupBy, outgoingHeaders, produceFailure, toNullableBuffer } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
@@ -13,6 +14,8 @@ import type {
 } from '../types.ts'
 import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
+import { toKafkaJsMessage } from './outgoing.ts'
+import { chunkForProduce } from './produce-chunks.ts'
 
 const isUnknownTopic = (error: unknown): boolean =>
   (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
@@ -206,16 +209,7 @@ export class KafkaJsClient implements KafkaClient {
       acks: -1,
       topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
         topic,
-        messages: list.map((m) => {
-          const headers = outgoingHeaders(m)
-          return {
-            key: toNullableBuffer(m.key),
-            value: toNullableBuffer(m.value),
-            ...(m.partition === undefined ? {} : { partition: m.partition }),
-            ...(headers ? { headers } : {}),
-            ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
-          }
-        }),
+        messages: list.map(toKafkaJsMessage),
       })),
     })
   }

@@ -1,6 +1,7 @@
 import type { Broker } from 'kafkajs'
+import { groupBy } from '../group-by.ts'
+import { collectHeaders } from '../headers.ts'
 import type { IncomingMessage } from '../messages.ts'
-import { collectHeaders, groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
 
 const readUncommitted = 0

@@ -9,9 +9,10 @@ import {
   kGetApi,
   kGetConnection,
 } from '@platformatic/kafka'
+import { produceFailure } from '../describe-error.ts'
 import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
-import { groupBy, produceFailure } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,

@@ -11,9 +11,9 @@ import {
   type Reader,
 } from '@platformatic/kafka'
 import { KafkaBoundaryError, StaleMetadataError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
 import type { IncomingMessage } from '../messages.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
-import { groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
 import { callback } from './callback.ts'
 

@@ -15,9 +15,10 @@ import {
   Writer,
 } from '@platformatic/kafka'
 import { KafkaBoundaryError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
+import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
 import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
-import { groupBy, maxBatchBytesPerPartition, sizeOf } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import { callback } from './callback.ts'
 import { keyPartitioner } from './partitioner.ts'

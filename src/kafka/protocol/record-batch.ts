@@ -2,8 +2,8 @@
 // every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
 
 import { KafkaBoundaryError } from '../errors.ts'
+import { addHeader } from '../headers.ts'
 import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
-import { addHeader } from '../records.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */
 export const batchHeaderBytes = 61

@@ -1,5 +1,6 @@
 import { ProduceError } from './errors.ts'
 import type { OutgoingMessage } from './messages.ts'
+import { topicPartitionKey } from './types.ts'
 
 /**
  * A client error as a user can act on it: its message, the underlying causes it wraps (e.g. "self-signed
@@ -39,7 +40,9 @@ export function describeKafkaError(error: unknown): string {
 export function produceFailure(messages: OutgoingMessage[], error: unknown): ProduceError {
   const first = messages[0]
   const targets = [
-    ...new Set(messages.map((m) => (m.partition === undefined ? m.topic : `${m.topic}/${m.partition}`))),
+    ...new Set(
+      messages.map((m) => (m.partition === undefined ? m.topic : topicPartitionKey(m.topic, m.partition))),
+    ),
   ]
   const listed = `${targets.slice(0, 5).join(', ')}${targets.length > 5 ? ', …' : ''}`
   return new ProduceError(

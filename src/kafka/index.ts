@@ -40,4 +40,4 @@ export type {
   TopicPartition,
   TopicPartitionOffset,
 } from './types.ts'
-export { partitionKey } from './types.ts'
+export { topicPartitionKey } from './types.ts'

@@ -12,6 +12,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
+import { topicPartitionKey } from '../types.ts'
 import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 import { toKafkaJsMessage } from './outgoing.ts'
@@ -105,8 +106,10 @@ export class KafkaJsClient implements KafkaClient {
         const metadata = cluster
           .findTopicPartitionMetadata(p.topic)
           .find((m) => m.partitionId === p.partition)
-        if (!metadata) throw new KafkaBoundaryError(`${p.topic}/${p.partition} does not exist`)
-        if (metadata.leader < 0) throw new StaleMetadataError(`no leader for ${p.topic}/${p.partition}`)
+        if (!metadata)
+          throw new KafkaBoundaryError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
+        if (metadata.leader < 0)
+          throw new StaleMetadataError(`no leader for ${topicPartitionKey(p.topic, p.partition)}`)
         return metadata.leader
       })
       const results = await Promise.all(
@@ -117,12 +120,14 @@ export class KafkaJsClient implements KafkaClient {
           return fetchFromBroker(broker, group, options)
         }),
       )
-      return new Map(results.flat().map((f) => [`${f.topic}/${f.partition}`, f]))
+      return new Map(results.flat().map((f) => [topicPartitionKey(f.topic, f.partition), f]))
     }, this.#refresh)
     return positions.map((p) => {
-      const partition = fetched.get(`${p.topic}/${p.partition}`)
+      const partition = fetched.get(topicPartitionKey(p.topic, p.partition))
       if (!partition)
-        throw new KafkaBoundaryError(`the broker left ${p.topic}/${p.partition} out of its answer`)
+        throw new KafkaBoundaryError(
+          `the broker left ${topicPartitionKey(p.topic, p.partition)} out of its answer`,
+        )
       return partition
     })
   }
@@ -220,7 +225,7 @@ export class KafkaJsClient implements KafkaClient {
       const count = cluster.findTopicPartitionMetadata(message.topic).length
       if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
         throw new Error(
-          `${message.topic}/${message.partition} does not exist (the topic has ${count} partitions)`,
+          `${topicPartitionKey(message.topic, message.partition)} does not exist (the topic has ${count} partitions)`,
         )
       }
     }

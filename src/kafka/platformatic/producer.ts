@@ -20,6 +20,7 @@ import type { OutgoingMessage } from '../messages.ts'
 import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
 import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
+import { topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 import { keyPartitioner } from './partitioner.ts'
 
@@ -62,7 +63,9 @@ export class PartitionProduceError extends KafkaBoundaryError {
   override name = 'PartitionProduceError'
   readonly code: number
   constructor(topic: string, partition: number, code: number, detail: string | null | undefined) {
-    super(`the broker refused ${topic}/${partition}: ${errorName(code)}${detail ? ` (${detail})` : ''}`)
+    super(
+      `the broker refused ${topicPartitionKey(topic, partition)}: ${errorName(code)}${detail ? ` (${detail})` : ''}`,
+    )
     this.code = code
   }
 }
@@ -162,7 +165,7 @@ export class IdempotentProducer {
       const partition = message.partition ?? this.#partitionFor(message.key, count)
       if (partition < 0 || partition >= count) {
         throw new KafkaBoundaryError(
-          `${topic}/${partition} does not exist (the topic has ${count} partitions)`,
+          `${topicPartitionKey(topic, partition)} does not exist (the topic has ${count} partitions)`,
         )
       }
       let byPartition = open.get(topic)
@@ -237,7 +240,9 @@ export class IdempotentProducer {
   ): Promise<{ acknowledged: PartitionBatch[]; failed: Array<{ batch: PartitionBatch; error: unknown }> }> {
     const broker = metadata.brokers.get(leader)
     if (!broker) {
-      const error = new KafkaBoundaryError(`no leader for ${batches[0]!.topic}/${batches[0]!.partition}`)
+      const error = new KafkaBoundaryError(
+        `no leader for ${topicPartitionKey(batches[0]!.topic, batches[0]!.partition)}`,
+      )
       return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
     }
     let response: ProduceResponse
@@ -263,7 +268,9 @@ export class IdempotentProducer {
       if (!answer) {
         failed.push({
           batch,
-          error: new KafkaBoundaryError(`the broker left ${batch.topic}/${batch.partition} out`),
+          error: new KafkaBoundaryError(
+            `the broker left ${topicPartitionKey(batch.topic, batch.partition)} out`,
+          ),
         })
       } else if (answer.errorCode === 0 || answer.errorCode === duplicateSequence) {
         acknowledged.push(batch)

@@ -4,6 +4,7 @@
 import { KafkaBoundaryError } from '../errors.ts'
 import { addHeader } from '../headers.ts'
 import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
+import { topicPartitionKey } from '../types.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */
 export const batchHeaderBytes = 61
@@ -226,7 +227,7 @@ export function decodeRecordBatches(
     const magic = records[batchStart + magicAt]
     if (magic !== currentMagic) {
       throw new KafkaBoundaryError(
-        `${topic}/${partition}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
+        `${topicPartitionKey(topic, partition)}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
       )
     }
     const attributes = records.readInt16BE(batchStart + attributesAt)
@@ -265,7 +266,7 @@ export function decodeRecordBatches(
     }
     if (codec === 0 && cursor.at !== batchEnd) {
       throw new KafkaBoundaryError(
-        `${topic}/${partition}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
+        `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
       )
     }
     batchStart = batchEnd

@@ -21,7 +21,7 @@ export function createKafkaClient(kind: KafkaClientKind, options: KafkaConnectio
 }
 
 export { describeKafkaError } from './describe-error.ts'
-export { KafkaBoundaryError, ProduceError, UnknownTopicError } from './errors.ts'
+export { KafkaClientError, ProduceError, UnknownTopicError } from './errors.ts'
 export {
   createTopics,
   deleteCommittedOffsets,

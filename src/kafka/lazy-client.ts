@@ -1,4 +1,4 @@
-import { KafkaBoundaryError } from './errors.ts'
+import { KafkaClientError } from './errors.ts'
 import type { OutgoingMessage } from './messages.ts'
 import type {
   FetchedPartition,
@@ -20,7 +20,7 @@ export class LazyKafkaClient implements KafkaClient {
 
   #get(): Promise<KafkaClient> {
     if (!this.#client && this.#closed)
-      return Promise.reject(new KafkaBoundaryError('the Kafka client is closed'))
+      return Promise.reject(new KafkaClientError('the Kafka client is closed'))
     this.#client ??= this.#create()
     return this.#client
   }

@@ -1,6 +1,6 @@
 import { type Cluster, Kafka, type Producer } from 'kafkajs'
 import { produceFailure } from '../describe-error.ts'
-import { KafkaBoundaryError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
+import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
@@ -56,14 +56,14 @@ export class KafkaJsClient implements KafkaClient {
       ],
     })
     if (!captured) {
-      throw new KafkaBoundaryError('kafkajs did not hand over its cluster (is it version 2.2.4?)')
+      throw new KafkaClientError('kafkajs did not hand over its cluster (is it version 2.2.4?)')
     }
     this.#cluster = captured
   }
 
   /** The connected Cluster, with metadata for `topics`. */
   async #ready(topics: string[] = []): Promise<Cluster> {
-    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     // A failed connect is forgotten, so that the next call (a retry, a restarted loop) connects again.
     this.#connected ??= this.#cluster.connect().catch((error: unknown) => {
       this.#connected = undefined
@@ -106,8 +106,7 @@ export class KafkaJsClient implements KafkaClient {
         const metadata = cluster
           .findTopicPartitionMetadata(p.topic)
           .find((m) => m.partitionId === p.partition)
-        if (!metadata)
-          throw new KafkaBoundaryError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
+        if (!metadata) throw new KafkaClientError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
         if (metadata.leader < 0)
           throw new StaleMetadataError(`no leader for ${topicPartitionKey(p.topic, p.partition)}`)
         return metadata.leader
@@ -125,7 +124,7 @@ export class KafkaJsClient implements KafkaClient {
     return positions.map((p) => {
       const partition = fetched.get(topicPartitionKey(p.topic, p.partition))
       if (!partition)
-        throw new KafkaBoundaryError(
+        throw new KafkaClientError(
           `the broker left ${topicPartitionKey(p.topic, p.partition)} out of its answer`,
         )
       return partition
@@ -188,7 +187,7 @@ export class KafkaJsClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
-    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     this.#producer ??= this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

@@ -10,7 +10,7 @@ import {
   kGetConnection,
   type Reader,
 } from '@platformatic/kafka'
-import { KafkaBoundaryError, StaleMetadataError } from '../errors.ts'
+import { KafkaClientError, StaleMetadataError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { IncomingMessage } from '../messages.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
@@ -70,7 +70,7 @@ const noSession = { id: 0, epoch: -1 }
 const staleMetadata = new Set([3, 5, 6, 56, 74, 75, 100, 103])
 
 /** A partition of a response failed; `retriable` (read by withRoutingRetry) when metadata is stale. */
-class PartitionError extends KafkaBoundaryError {
+class PartitionError extends KafkaClientError {
   override name = 'PartitionError'
   readonly code: number
   readonly retriable: boolean
@@ -134,7 +134,7 @@ async function fetchApi(client: Base): Promise<FetchApi> {
     `fetchV${version}`
   ]?.createRequest
   if (version < firstSupportedVersion || typeof createRequest !== 'function') {
-    throw new KafkaBoundaryError(
+    throw new KafkaClientError(
       `the broker offers Fetch v${version}; the platformatic client needs v${firstSupportedVersion} or later (Kafka ≥ 2.7)`,
     )
   }
@@ -162,7 +162,7 @@ export async function fetchFromLeaders(
   const byLeader = groupBy(positions, (p) => {
     const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader
     if (leader === undefined)
-      throw new KafkaBoundaryError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
+      throw new KafkaClientError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
     if (leader < 0 || !metadata.brokers.has(leader)) {
       throw new StaleMetadataError(`no leader for ${topicPartitionKey(p.topic, p.partition)}`)
     }
@@ -183,7 +183,7 @@ export async function fetchFromLeaders(
   return positions.map((p) => {
     const partition = fetched.get(topicPartitionKey(p.topic, p.partition))
     if (!partition)
-      throw new KafkaBoundaryError(
+      throw new KafkaClientError(
         `the broker left ${topicPartitionKey(p.topic, p.partition)} out of its answer`,
       )
     return partition
@@ -227,7 +227,7 @@ function decompress(codec: number, compressed: Buffer): Buffer {
   const algorithm = (
     compressionsAlgorithmsByBitmask as Record<number, { decompressSync(data: Buffer): Buffer }>
   )[codec]
-  if (!algorithm) throw new KafkaBoundaryError(`record batch compression codec ${codec} is not supported`)
+  if (!algorithm) throw new KafkaClientError(`record batch compression codec ${codec} is not supported`)
   return algorithm.decompressSync(compressed)
 }
 

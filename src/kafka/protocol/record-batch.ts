@@ -1,7 +1,7 @@
 // Kafka's record batch (magic 2), encoded and decoded in one pass over one contiguous Buffer: the hot path of
 // every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
 
-import { KafkaBoundaryError } from '../errors.ts'
+import { KafkaClientError } from '../errors.ts'
 import { addHeader } from '../headers.ts'
 import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
 import { topicPartitionKey } from '../types.ts'
@@ -226,7 +226,7 @@ export function decodeRecordBatches(
     if (batchEnd > records.length) break
     const magic = records[batchStart + magicAt]
     if (magic !== currentMagic) {
-      throw new KafkaBoundaryError(
+      throw new KafkaClientError(
         `${topicPartitionKey(topic, partition)}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
       )
     }
@@ -265,7 +265,7 @@ export function decodeRecordBatches(
       })
     }
     if (codec === 0 && cursor.at !== batchEnd) {
-      throw new KafkaBoundaryError(
+      throw new KafkaClientError(
         `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
       )
     }

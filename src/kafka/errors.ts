@@ -1,8 +1,13 @@
-export class KafkaBoundaryError extends Error {
-  override name = 'KafkaBoundaryError'
+/**
+ * A KafkaClient's own error: the Kafka client library or the broker answered with something unexpected (a
+ * partition left out, a corrupt record batch, an unsupported version) or the client is closed. The
+ * subclasses name the cases a caller acts on.
+ */
+export class KafkaClientError extends Error {
+  override name = 'KafkaClientError'
 }
 
-export class UnknownTopicError extends KafkaBoundaryError {
+export class UnknownTopicError extends KafkaClientError {
   override name = 'UnknownTopicError'
   readonly topics: string[]
   constructor(topics: string[]) {
@@ -12,7 +17,7 @@ export class UnknownTopicError extends KafkaBoundaryError {
 }
 
 /** A produce failed; names the topic-partition so the user can find the record at fault. */
-export class ProduceError extends KafkaBoundaryError {
+export class ProduceError extends KafkaClientError {
   override name = 'ProduceError'
   readonly topic: string
   readonly partition: number | undefined
@@ -24,7 +29,7 @@ export class ProduceError extends KafkaBoundaryError {
 }
 
 /** Metadata names no usable leader for a partition (an election is under way): worth a refresh and a retry. */
-export class StaleMetadataError extends KafkaBoundaryError {
+export class StaleMetadataError extends KafkaClientError {
   override name = 'StaleMetadataError'
   readonly retriable = true
 }

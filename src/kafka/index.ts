@@ -20,15 +20,15 @@ export function createKafkaClient(kind: KafkaClientKind, options: KafkaConnectio
   throw new Error(`kafka.client: unknown client ${String(kind)} (platformatic or kafkajs)`)
 }
 
+export { describeKafkaError } from './describe-error.ts'
+export { KafkaClientError, ProduceError, UnknownTopicError } from './errors.ts'
 export {
   createTopics,
   deleteCommittedOffsets,
   deleteRecordsBefore,
   deleteTopics,
   type TopicSpec,
-} from './admin.ts'
-export { KafkaBoundaryError, ProduceError, UnknownTopicError } from './errors.ts'
-export { describeKafkaError } from './records.ts'
+} from './platformatic/admin.ts'
 export type {
   FetchedPartition,
   FetchOptions,
@@ -40,4 +40,4 @@ export type {
   TopicPartition,
   TopicPartitionOffset,
 } from './types.ts'
-export { partitionKey } from './types.ts'
+export { topicPartitionKey } from './types.ts'

@@ -1,5 +1,5 @@
-import type { OutgoingMessage } from '../processor/messages.ts'
-import { KafkaBoundaryError } from './errors.ts'
+import { KafkaClientError } from './errors.ts'
+import type { OutgoingMessage } from './messages.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -20,7 +20,7 @@ export class LazyKafkaClient implements KafkaClient {
 
   #get(): Promise<KafkaClient> {
     if (!this.#client && this.#closed)
-      return Promise.reject(new KafkaBoundaryError('the Kafka client is closed'))
+      return Promise.reject(new KafkaClientError('the Kafka client is closed'))
     this.#client ??= this.#create()
     return this.#client
   }

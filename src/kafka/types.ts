@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingMessage } from '../processor/messages.ts'
+import type { IncomingMessage, OutgoingMessage } from './messages.ts'
 
 export interface TopicPartition {
   topic: string
@@ -81,4 +81,8 @@ export interface KafkaClient {
   close(): Promise<void>
 }
 
-export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+/**
+ * `topic/partition`: how a partition is named in messages and keyed in Maps (unambiguous: a partition is a
+ * number, and topic names cannot contain '/').
+ */
+export const topicPartitionKey = (topic: string, partition: number): string => `${topic}/${partition}`

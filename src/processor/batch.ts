@@ -1,5 +1,5 @@
-import { partitionKey } from '../kafka/types.ts'
-import type { IncomingMessage } from './messages.ts'
+import type { IncomingMessage } from '../kafka/messages.ts'
+import { topicPartitionKey } from '../kafka/types.ts'
 
 /** Offsets to commit for a batch: last offset + 1 of each topic-partition it holds. */
 export interface BatchOffsets {
@@ -38,7 +38,7 @@ export class BatchBuffer {
   add(topic: string, partition: number, messages: IncomingMessage[], nowMs: number): void {
     if (messages.length === 0) return
     if (this.#size === 0) this.#firstArrivalMs = nowMs
-    const key = partitionKey(topic, partition)
+    const key = topicPartitionKey(topic, partition)
     const queue = this.#queues.get(key)
     if (queue) queue.messages.push(...messages)
     else this.#queues.set(key, { messages, head: 0 })

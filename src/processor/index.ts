@@ -1,5 +1,5 @@
+export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 export { ConfigurationError } from './errors.ts'
-export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from './messages.ts'
 export {
   consumerGroupId,
   defaults as topicProcessorDefaults,

@@ -1,5 +1,5 @@
 import type { KafkaClient, TopicPartitionOffset } from '../kafka/types.ts'
-import { partitionKey } from '../kafka/types.ts'
+import { topicPartitionKey } from '../kafka/types.ts'
 
 /** Another consumer commits offsets of this processor's partitions in its consumer group. */
 export class OverlapError extends Error {
@@ -44,14 +44,14 @@ export class OverlapGuard {
     this.#nextCheckMs = now + this.#intervalMs
     const ours = [...this.#ours.values()]
     const committed = await this.#client.committedOffsets(this.#groupId, ours)
-    const actual = new Map(committed.map((o) => [partitionKey(o.topic, o.partition), o.offset]))
+    const actual = new Map(committed.map((o) => [topicPartitionKey(o.topic, o.partition), o.offset]))
     const expired: TopicPartitionOffset[] = []
     const moved: string[] = []
     for (const o of ours) {
-      const offset = actual.get(partitionKey(o.topic, o.partition))
+      const offset = actual.get(topicPartitionKey(o.topic, o.partition))
       if (offset === undefined) expired.push(o)
       else if (offset !== o.offset) {
-        moved.push(`${o.topic}/${o.partition} is at ${offset}, expected ${o.offset}`)
+        moved.push(`${topicPartitionKey(o.topic, o.partition)} is at ${offset}, expected ${o.offset}`)
       }
     }
     if (moved.length === 0) return expired
@@ -64,6 +64,6 @@ export class OverlapGuard {
 
   /** Records what this processor has just committed. */
   committed(offsets: TopicPartitionOffset[]): void {
-    for (const o of offsets) this.#ours.set(partitionKey(o.topic, o.partition), o)
+    for (const o of offsets) this.#ours.set(topicPartitionKey(o.topic, o.partition), o)
   }
 }

@@ -1,10 +1,10 @@
 import type { KafkaClient, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
-import { partitionKey } from '../kafka/types.ts'
+import { topicPartitionKey } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { InitialOffset } from './options.ts'
 
 const byKey = (offsets: TopicPartitionOffset[]): Map<string, bigint> =>
-  new Map(offsets.map((o) => [partitionKey(o.topic, o.partition), o.offset]))
+  new Map(offsets.map((o) => [topicPartitionKey(o.topic, o.partition), o.offset]))
 
 /**
  * Moves an offset that lies outside the log back inside it: beyond the end to the end,
@@ -60,7 +60,7 @@ export async function resolveStartOffsets(
   const endByKey = byKey(ends)
   const result = new Map<string, bigint>()
   for (const tp of partitions) {
-    const key = partitionKey(tp.topic, tp.partition)
+    const key = topicPartitionKey(tp.topic, tp.partition)
     const logStart = startByKey.get(key) ?? 0n
     const logEnd = endByKey.get(key) ?? 0n
     const committedOffset = committedByKey.get(key)

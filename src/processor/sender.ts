@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from './messages.ts'
+import type { OutgoingMessage } from '../kafka/messages.ts'
 import type { Sender } from './types.ts'
 
 /**

@@ -1,13 +1,13 @@
 import { UnknownTopicError } from '../kafka/errors.ts'
+import type { OutgoingMessage } from '../kafka/messages.ts'
 import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
-import { partitionKey } from '../kafka/types.ts'
+import { topicPartitionKey } from '../kafka/types.ts'
 import { basicLogger } from '../logging/basic.ts'
 import type { Logger } from '../logging/types.ts'
 import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer } from './batch.ts'
 import { ConfigurationError } from './errors.ts'
-import type { OutgoingMessage } from './messages.ts'
 import {
   type MessageProcessors,
   type ResolvedConfig,
@@ -108,7 +108,7 @@ export class TopicProcessor {
     if (this.#progress.size === 0) return { drained: false, partitions: [] }
     const ends = await this.#config.client.listOffsets(this.#assigned, 'latest')
     const partitions = ends.map((end) => {
-      const progress = this.#progress.get(partitionKey(end.topic, end.partition))!
+      const progress = this.#progress.get(topicPartitionKey(end.topic, end.partition))!
       progress.logEnd = end.offset
       const lag = end.offset > progress.next ? end.offset - progress.next : 0n
       return { topic: end.topic, partition: end.partition, next: progress.next, logEnd: end.offset, lag }
@@ -169,7 +169,7 @@ export class TopicProcessor {
     const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
     this.#overlapGuard.start(start.committed)
     for (const tp of this.#assigned) {
-      const key = partitionKey(tp.topic, tp.partition)
+      const key = topicPartitionKey(tp.topic, tp.partition)
       const offset = start.positions.get(key)!
       this.#fetchPositions.set(key, offset)
       this.#progress.set(key, { ...tp, next: offset, logEnd: undefined })
@@ -201,7 +201,7 @@ export class TopicProcessor {
     if (this.#inflightFetch) return
     const positions: TopicPartitionOffset[] = this.#assigned.map((tp) => ({
       ...tp,
-      offset: this.#fetchPositions.get(partitionKey(tp.topic, tp.partition))!,
+      offset: this.#fetchPositions.get(topicPartitionKey(tp.topic, tp.partition))!,
     }))
     this.#inflightFetch = this.#config.client.fetch(positions, this.#config.fetch).then(
       // Stamped on arrival: a fetch that completes while a batch is processed starts its batchWaitMs then.
@@ -229,7 +229,7 @@ export class TopicProcessor {
 
   async #accept(partitions: FetchedPartition[], receivedAtMs: number): Promise<void> {
     for (const fetched of partitions) {
-      const key = partitionKey(fetched.topic, fetched.partition)
+      const key = topicPartitionKey(fetched.topic, fetched.partition)
       if (fetched.kind === 'offset-out-of-range') {
         const offset = this.#fetchPositions.get(key)!
         this.#fetchPositions.set(
@@ -292,16 +292,16 @@ export class TopicProcessor {
       this.#logBatchFailure('the batch is not committed', batch, undefined, error)
       throw error
     }
-    const inBatch = new Set(batch.offsets.map((o) => partitionKey(o.topic, o.partition)))
+    const inBatch = new Set(batch.offsets.map((o) => topicPartitionKey(o.topic, o.partition)))
     const commits = [
       ...batch.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next })),
-      ...expired.filter((o) => !inBatch.has(partitionKey(o.topic, o.partition))),
+      ...expired.filter((o) => !inBatch.has(topicPartitionKey(o.topic, o.partition))),
     ]
     const commitStarted = performance.now()
     await client.commitOffsets(groupId, commits)
     this.#overlapGuard.committed(commits)
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
-    for (const o of batch.offsets) this.#progress.get(partitionKey(o.topic, o.partition))!.next = o.next
+    for (const o of batch.offsets) this.#progress.get(topicPartitionKey(o.topic, o.partition))!.next = o.next
   }
 
   /** While idle, the overlap check still runs, and committed offsets the broker expired are committed again. */
@@ -311,7 +311,7 @@ export class TopicProcessor {
     await this.#config.client.commitOffsets(this.#config.groupId, expired)
     this.#overlapGuard.committed(expired)
     this.#logger.warn('committed offsets had expired; committed them again', {
-      partitions: expired.map((o) => `${o.topic}/${o.partition}@${o.offset}`),
+      partitions: expired.map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.offset}`),
     })
   }
 
@@ -332,7 +332,7 @@ export class TopicProcessor {
   #logBatchFailure(message: string, batch: Batch, partition: number | undefined, error: unknown): void {
     const offsets = batch.offsets
       .filter((o) => partition === undefined || o.partition === partition)
-      .map((o) => `${o.topic}/${o.partition}@${o.first}..${o.next - 1n}`)
+      .map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.first}..${o.next - 1n}`)
     this.#logger.error(message, { partition, offsets, err: error })
   }
 

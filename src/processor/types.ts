@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingMessage } from './messages.ts'
+import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 
 /** Handed to MessageProcessor.process; valid only during that call. */
 export interface Sender {

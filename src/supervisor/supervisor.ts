@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { KasperConfig } from '../config/types.ts'
+import { topicPartitionKey } from '../kafka/index.ts'
 import type { Logger } from '../logging/types.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
@@ -284,11 +285,13 @@ export class Supervisor {
     slot.progress = message.progress
     if (!message.ready) return
     if (!slot.progressAtStart) {
-      slot.progressAtStart = new Map(message.progress.map((p) => [`${p.topic}/${p.partition}`, p.next]))
+      slot.progressAtStart = new Map(
+        message.progress.map((p) => [topicPartitionKey(p.topic, p.partition), p.next]),
+      )
     } else if (
       slot.consecutiveFailures > 0 &&
       message.progress.some(
-        (p) => p.next > (slot.progressAtStart!.get(`${p.topic}/${p.partition}`) ?? p.next),
+        (p) => p.next > (slot.progressAtStart!.get(topicPartitionKey(p.topic, p.partition)) ?? p.next),
       )
     ) {
       slot.consecutiveFailures = 0

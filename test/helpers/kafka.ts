@@ -1,6 +1,6 @@
-import { createKafkaClient, createTopics } from '../../src/kafka/index.ts'
+import { createKafkaClient, createTopics, topicPartitionKey } from '../../src/kafka/index.ts'
+import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import type { KafkaClient, KafkaClientKind } from '../../src/kafka/types.ts'
-import type { IncomingMessage } from '../../src/processor/messages.ts'
 import { kafkaBrokers, uniqueName } from './services.ts'
 
 export const clientKinds: readonly KafkaClientKind[] = (process.env.KASPER_TEST_CLIENTS?.split(',') as
@@ -40,7 +40,8 @@ export async function readAll(
         maxBytes: 10_000_000,
         maxBytesPerPartition: 10_000_000,
       })
-      if (fetched?.kind !== 'records') throw new Error(`cannot read ${topic}:${tp.partition} at ${next}`)
+      if (fetched?.kind !== 'records')
+        throw new Error(`cannot read ${topicPartitionKey(topic, tp.partition)} at ${next}`)
       for (const message of fetched.messages) result.push(message)
       next = fetched.messages.at(-1) ? fetched.messages.at(-1)!.offset + 1n : next
     }

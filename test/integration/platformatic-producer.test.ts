@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { Base, type Connection, kGetConnection } from '@platformatic/kafka'
+import type { OutgoingMessage } from '../../src/kafka/messages.ts'
 import { IdempotentProducer } from '../../src/kafka/platformatic/producer.ts'
-import type { OutgoingMessage } from '../../src/processor/messages.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
 import { kafkaBrokers } from '../helpers/services.ts'
 

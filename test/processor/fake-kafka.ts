@@ -1,4 +1,5 @@
 import { UnknownTopicError } from '../../src/kafka/errors.ts'
+import type { IncomingMessage, OutgoingMessage } from '../../src/kafka/messages.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -6,8 +7,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../../src/kafka/types.ts'
-import { partitionKey } from '../../src/kafka/types.ts'
-import type { IncomingMessage, OutgoingMessage } from '../../src/processor/messages.ts'
+import { topicPartitionKey } from '../../src/kafka/types.ts'
 
 interface Log {
   start: bigint
@@ -30,13 +30,13 @@ export class FakeKafka implements KafkaClient {
   constructor(topics: Record<string, number>) {
     for (const [topic, count] of Object.entries(topics)) {
       this.#partitionCounts.set(topic, count)
-      for (let p = 0; p < count; p++) this.#logs.set(partitionKey(topic, p), { start: 0n, messages: [] })
+      for (let p = 0; p < count; p++) this.#logs.set(topicPartitionKey(topic, p), { start: 0n, messages: [] })
     }
   }
 
   #log(topic: string, partition: number): Log {
-    const log = this.#logs.get(partitionKey(topic, partition))
-    if (!log) throw new Error(`fake: no partition ${topic}/${partition}`)
+    const log = this.#logs.get(topicPartitionKey(topic, partition))
+    if (!log) throw new Error(`fake: no partition ${topicPartitionKey(topic, partition)}`)
     return log
   }
 
@@ -73,12 +73,12 @@ export class FakeKafka implements KafkaClient {
 
   setCommitted(groupId: string, topic: string, partition: number, offset: bigint): void {
     const group = this.commits.get(groupId) ?? new Map<string, bigint>()
-    group.set(partitionKey(topic, partition), offset)
+    group.set(topicPartitionKey(topic, partition), offset)
     this.commits.set(groupId, group)
   }
 
   committed(groupId: string, topic: string, partition: number): bigint | undefined {
-    return this.commits.get(groupId)?.get(partitionKey(topic, partition))
+    return this.commits.get(groupId)?.get(topicPartitionKey(topic, partition))
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -119,7 +119,9 @@ export class FakeKafka implements KafkaClient {
   }
 
   async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
-    this.calls.push(`commit ${offsets.map((o) => `${o.topic}/${o.partition}=${o.offset}`).join(' ')}`)
+    this.calls.push(
+      `commit ${offsets.map((o) => `${topicPartitionKey(o.topic, o.partition)}=${o.offset}`).join(' ')}`,
+    )
     if (this.failNextCommit) {
       const error = this.failNextCommit
       this.failNextCommit = undefined

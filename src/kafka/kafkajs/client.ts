@@ -1,7 +1,8 @@
 import { type Cluster, Kafka, type Producer } from 'kafkajs'
-import type { OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
-import { chunkForProduce, groupBy, outgoingHeaders, produceFailure, toNullableBuffer } from '../records.ts'
+import { produceFailure } from '../describe-error.ts'
+import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
+import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
@@ -11,8 +12,11 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
+import { topicPartitionKey } from '../types.ts'
 import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
+import { toKafkaJsMessage } from './outgoing.ts'
+import { chunkForProduce } from './produce-chunks.ts'
 
 const isUnknownTopic = (error: unknown): boolean =>
   (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
@@ -52,14 +56,14 @@ export class KafkaJsClient implements KafkaClient {
       ],
     })
     if (!captured) {
-      throw new KafkaBoundaryError('kafkajs did not hand over its cluster (is it version 2.2.4?)')
+      throw new KafkaClientError('kafkajs did not hand over its cluster (is it version 2.2.4?)')
     }
     this.#cluster = captured
   }
 
   /** The connected Cluster, with metadata for `topics`. */
   async #ready(topics: string[] = []): Promise<Cluster> {
-    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     // A failed connect is forgotten, so that the next call (a retry, a restarted loop) connects again.
     this.#connected ??= this.#cluster.connect().catch((error: unknown) => {
       this.#connected = undefined
@@ -102,8 +106,9 @@ export class KafkaJsClient implements KafkaClient {
         const metadata = cluster
           .findTopicPartitionMetadata(p.topic)
           .find((m) => m.partitionId === p.partition)
-        if (!metadata) throw new KafkaBoundaryError(`${p.topic}/${p.partition} does not exist`)
-        if (metadata.leader < 0) throw new StaleMetadataError(`no leader for ${p.topic}/${p.partition}`)
+        if (!metadata) throw new KafkaClientError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
+        if (metadata.leader < 0)
+          throw new StaleMetadataError(`no leader for ${topicPartitionKey(p.topic, p.partition)}`)
         return metadata.leader
       })
       const results = await Promise.all(
@@ -114,12 +119,14 @@ export class KafkaJsClient implements KafkaClient {
           return fetchFromBroker(broker, group, options)
         }),
       )
-      return new Map(results.flat().map((f) => [`${f.topic}/${f.partition}`, f]))
+      return new Map(results.flat().map((f) => [topicPartitionKey(f.topic, f.partition), f]))
     }, this.#refresh)
     return positions.map((p) => {
-      const partition = fetched.get(`${p.topic}/${p.partition}`)
+      const partition = fetched.get(topicPartitionKey(p.topic, p.partition))
       if (!partition)
-        throw new KafkaBoundaryError(`the broker left ${p.topic}/${p.partition} out of its answer`)
+        throw new KafkaClientError(
+          `the broker left ${topicPartitionKey(p.topic, p.partition)} out of its answer`,
+        )
       return partition
     })
   }
@@ -180,7 +187,7 @@ export class KafkaJsClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
-    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     this.#producer ??= this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -206,16 +213,7 @@ export class KafkaJsClient implements KafkaClient {
       acks: -1,
       topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
         topic,
-        messages: list.map((m) => {
-          const headers = outgoingHeaders(m)
-          return {
-            key: toNullableBuffer(m.key),
-            value: toNullableBuffer(m.value),
-            ...(m.partition === undefined ? {} : { partition: m.partition }),
-            ...(headers ? { headers } : {}),
-            ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
-          }
-        }),
+        messages: list.map(toKafkaJsMessage),
       })),
     })
   }
@@ -226,7 +224,7 @@ export class KafkaJsClient implements KafkaClient {
       const count = cluster.findTopicPartitionMetadata(message.topic).length
       if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
         throw new Error(
-          `${message.topic}/${message.partition} does not exist (the topic has ${count} partitions)`,
+          `${topicPartitionKey(message.topic, message.partition)} does not exist (the topic has ${count} partitions)`,
         )
       }
     }

@@ -1,7 +1,9 @@
 import type { Broker } from 'kafkajs'
-import type { IncomingMessage } from '../../processor/messages.ts'
-import { collectHeaders, groupBy } from '../records.ts'
+import { groupBy } from '../group-by.ts'
+import { collectHeaders } from '../headers.ts'
+import type { IncomingMessage } from '../messages.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
+import { topicPartitionKey } from '../types.ts'
 
 const readUncommitted = 0
 
@@ -71,10 +73,10 @@ async function fetchOnce(
       })),
     })),
   })) as DecodedFetch
-  const requested = new Map(positions.map((p) => [`${p.topic}/${p.partition}`, p.offset]))
+  const requested = new Map(positions.map((p) => [topicPartitionKey(p.topic, p.partition), p.offset]))
   return response.responses.flatMap(({ topicName: topic, partitions }) =>
     partitions.flatMap((p): FetchedPartition[] => {
-      const from = requested.get(`${topic}/${p.partition}`)
+      const from = requested.get(topicPartitionKey(topic, p.partition))
       if (from === undefined) return []
       return [
         {

@@ -9,9 +9,10 @@ import {
   kGetApi,
   kGetConnection,
 } from '@platformatic/kafka'
-import type { OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError, UnknownTopicError } from '../errors.ts'
-import { groupBy, produceFailure } from '../records.ts'
+import { produceFailure } from '../describe-error.ts'
+import { KafkaClientError, UnknownTopicError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
+import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
@@ -119,7 +120,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
         keyType: FindCoordinatorKeyTypes.GROUP,
         keys: [groupId],
       })
-      if (!found) throw new KafkaBoundaryError(`no coordinator for consumer group ${groupId}`)
+      if (!found) throw new KafkaClientError(`no coordinator for consumer group ${groupId}`)
       coordinator = found
       this.#coordinators.set(groupId, coordinator)
     }
@@ -170,7 +171,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
-    if (this.#closed) throw new KafkaBoundaryError('the Kafka client is closed')
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     this.#producer ??= new IdempotentProducer(
       new Base(baseOptions(this.#options)),
       this.#options.requestTimeoutMs ?? defaultRequestTimeoutMs,

@@ -10,11 +10,12 @@ import {
   kGetConnection,
   type Reader,
 } from '@platformatic/kafka'
-import type { IncomingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError, StaleMetadataError } from '../errors.ts'
+import { KafkaClientError, StaleMetadataError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
+import type { IncomingMessage } from '../messages.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
-import { groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
+import { topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 
 /** A Fetch response with each partition's records section left undecoded. */
@@ -69,12 +70,12 @@ const noSession = { id: 0, epoch: -1 }
 const staleMetadata = new Set([3, 5, 6, 56, 74, 75, 100, 103])
 
 /** A partition of a response failed; `retriable` (read by withRoutingRetry) when metadata is stale. */
-class PartitionError extends KafkaBoundaryError {
+class PartitionError extends KafkaClientError {
   override name = 'PartitionError'
   readonly code: number
   readonly retriable: boolean
   constructor(topic: string, partition: number, code: number) {
-    super(`fetch from ${topic}/${partition} failed with Kafka error code ${code}`)
+    super(`fetch from ${topicPartitionKey(topic, partition)} failed with Kafka error code ${code}`)
     this.code = code
     this.retriable = staleMetadata.has(code)
   }
@@ -133,7 +134,7 @@ async function fetchApi(client: Base): Promise<FetchApi> {
     `fetchV${version}`
   ]?.createRequest
   if (version < firstSupportedVersion || typeof createRequest !== 'function') {
-    throw new KafkaBoundaryError(
+    throw new KafkaClientError(
       `the broker offers Fetch v${version}; the platformatic client needs v${firstSupportedVersion} or later (Kafka ≥ 2.7)`,
     )
   }
@@ -160,9 +161,10 @@ export async function fetchFromLeaders(
   const api = await fetchApi(client)
   const byLeader = groupBy(positions, (p) => {
     const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader
-    if (leader === undefined) throw new KafkaBoundaryError(`${p.topic}/${p.partition} does not exist`)
+    if (leader === undefined)
+      throw new KafkaClientError(`${topicPartitionKey(p.topic, p.partition)} does not exist`)
     if (leader < 0 || !metadata.brokers.has(leader)) {
-      throw new StaleMetadataError(`no leader for ${p.topic}/${p.partition}`)
+      throw new StaleMetadataError(`no leader for ${topicPartitionKey(p.topic, p.partition)}`)
     }
     return leader
   })
@@ -174,14 +176,16 @@ export async function fetchFromLeaders(
       )
       const response = await fetchOnce(api, connection, metadata, group, options)
       for (const partition of decode(response, metadata, group)) {
-        fetched.set(`${partition.topic}/${partition.partition}`, partition)
+        fetched.set(topicPartitionKey(partition.topic, partition.partition), partition)
       }
     }),
   )
   return positions.map((p) => {
-    const partition = fetched.get(`${p.topic}/${p.partition}`)
+    const partition = fetched.get(topicPartitionKey(p.topic, p.partition))
     if (!partition)
-      throw new KafkaBoundaryError(`the broker left ${p.topic}/${p.partition} out of its answer`)
+      throw new KafkaClientError(
+        `the broker left ${topicPartitionKey(p.topic, p.partition)} out of its answer`,
+      )
     return partition
   })
 }
@@ -223,7 +227,7 @@ function decompress(codec: number, compressed: Buffer): Buffer {
   const algorithm = (
     compressionsAlgorithmsByBitmask as Record<number, { decompressSync(data: Buffer): Buffer }>
   )[codec]
-  if (!algorithm) throw new KafkaBoundaryError(`record batch compression codec ${codec} is not supported`)
+  if (!algorithm) throw new KafkaClientError(`record batch compression codec ${codec} is not supported`)
   return algorithm.decompressSync(compressed)
 }
 
@@ -232,7 +236,7 @@ function decode(
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
 ): FetchedPartition[] {
-  const requested = new Map(positions.map((p) => [`${p.topic}/${p.partition}`, p.offset]))
+  const requested = new Map(positions.map((p) => [topicPartitionKey(p.topic, p.partition), p.offset]))
   const names = new Map<string, string>()
   for (const topic of new Set(positions.map((p) => p.topic))) {
     names.set(topic, topic)
@@ -244,7 +248,7 @@ function decode(
     const topic = names.get(topicResponse.topic)
     if (topic === undefined) continue
     for (const partition of topicResponse.partitions) {
-      const from = requested.get(`${topic}/${partition.partitionIndex}`)
+      const from = requested.get(topicPartitionKey(topic, partition.partitionIndex))
       if (from === undefined) continue
       if (partition.errorCode === offsetOutOfRange) {
         result.push({ topic, partition: partition.partitionIndex, kind: 'offset-out-of-range' })

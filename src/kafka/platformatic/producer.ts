@@ -14,11 +14,13 @@ import {
   protocolErrorsCodesById,
   Writer,
 } from '@platformatic/kafka'
-import type { OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError } from '../errors.ts'
+import { KafkaClientError } from '../errors.ts'
+import { groupBy } from '../group-by.ts'
+import type { OutgoingMessage } from '../messages.ts'
+import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
 import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
-import { groupBy, maxBatchBytesPerPartition, sizeOf } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
+import { topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 import { keyPartitioner } from './partitioner.ts'
 
@@ -57,11 +59,13 @@ const isRetriableCode = (code: number): boolean =>
   (protocolErrors as Record<string, { canRetry: boolean }>)[errorName(code)]?.canRetry === true
 
 /** A partition the broker refused; `code` is Kafka's error code. */
-export class PartitionProduceError extends KafkaBoundaryError {
+export class PartitionProduceError extends KafkaClientError {
   override name = 'PartitionProduceError'
   readonly code: number
   constructor(topic: string, partition: number, code: number, detail: string | null | undefined) {
-    super(`the broker refused ${topic}/${partition}: ${errorName(code)}${detail ? ` (${detail})` : ''}`)
+    super(
+      `the broker refused ${topicPartitionKey(topic, partition)}: ${errorName(code)}${detail ? ` (${detail})` : ''}`,
+    )
     this.code = code
   }
 }
@@ -160,8 +164,8 @@ export class IdempotentProducer {
       const count = metadata.topics.get(topic)?.partitionsCount ?? 0
       const partition = message.partition ?? this.#partitionFor(message.key, count)
       if (partition < 0 || partition >= count) {
-        throw new KafkaBoundaryError(
-          `${topic}/${partition} does not exist (the topic has ${count} partitions)`,
+        throw new KafkaClientError(
+          `${topicPartitionKey(topic, partition)} does not exist (the topic has ${count} partitions)`,
         )
       }
       let byPartition = open.get(topic)
@@ -236,7 +240,9 @@ export class IdempotentProducer {
   ): Promise<{ acknowledged: PartitionBatch[]; failed: Array<{ batch: PartitionBatch; error: unknown }> }> {
     const broker = metadata.brokers.get(leader)
     if (!broker) {
-      const error = new KafkaBoundaryError(`no leader for ${batches[0]!.topic}/${batches[0]!.partition}`)
+      const error = new KafkaClientError(
+        `no leader for ${topicPartitionKey(batches[0]!.topic, batches[0]!.partition)}`,
+      )
       return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
     }
     let response: ProduceResponse
@@ -262,7 +268,9 @@ export class IdempotentProducer {
       if (!answer) {
         failed.push({
           batch,
-          error: new KafkaBoundaryError(`the broker left ${batch.topic}/${batch.partition} out`),
+          error: new KafkaClientError(
+            `the broker left ${topicPartitionKey(batch.topic, batch.partition)} out`,
+          ),
         })
       } else if (answer.errorCode === 0 || answer.errorCode === duplicateSequence) {
         acknowledged.push(batch)
@@ -298,7 +306,7 @@ export class IdempotentProducer {
       this.#connections[kGetApi]('InitProducerId', done),
     )
     const broker = metadata.brokers.values().next().value
-    if (!broker) throw new KafkaBoundaryError('the cluster metadata lists no broker')
+    if (!broker) throw new KafkaClientError('the cluster metadata lists no broker')
     const connection = await callback<Connection>((done) => this.#connections[kGetConnection](broker, done))
     // A broker that just started answers COORDINATOR_LOAD_IN_PROGRESS for a few seconds.
     const { producerId, producerEpoch } = await withRoutingRetry(
@@ -319,7 +327,7 @@ export class IdempotentProducer {
     const version = negotiated.version
     const parse = (library as unknown as Record<string, { parseResponse?: unknown }>)[`produceV${version}`]
       ?.parseResponse
-    if (typeof parse !== 'function') throw new KafkaBoundaryError(`Produce v${version} is not supported`)
+    if (typeof parse !== 'function') throw new KafkaClientError(`Produce v${version} is not supported`)
     const flexible = version >= firstFlexibleVersion
     this.#api = library.createAPI(
       0,

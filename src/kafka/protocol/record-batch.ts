@@ -1,8 +1,10 @@
 // Kafka's record batch (magic 2), encoded and decoded in one pass over one contiguous Buffer: the hot path of
 // every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
-import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../../processor/messages.ts'
-import { KafkaBoundaryError } from '../errors.ts'
-import { addHeader } from '../records.ts'
+
+import { KafkaClientError } from '../errors.ts'
+import { addHeader } from '../headers.ts'
+import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
+import { topicPartitionKey } from '../types.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */
 export const batchHeaderBytes = 61
@@ -224,8 +226,8 @@ export function decodeRecordBatches(
     if (batchEnd > records.length) break
     const magic = records[batchStart + magicAt]
     if (magic !== currentMagic) {
-      throw new KafkaBoundaryError(
-        `${topic}/${partition}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
+      throw new KafkaClientError(
+        `${topicPartitionKey(topic, partition)}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
       )
     }
     const attributes = records.readInt16BE(batchStart + attributesAt)
@@ -263,8 +265,8 @@ export function decodeRecordBatches(
       })
     }
     if (codec === 0 && cursor.at !== batchEnd) {
-      throw new KafkaBoundaryError(
-        `${topic}/${partition}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
+      throw new KafkaClientError(
+        `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
       )
     }
     batchStart = batchEnd

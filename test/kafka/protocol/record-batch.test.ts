@@ -8,12 +8,12 @@ import {
   Reader,
   readRecordsBatches,
 } from '@platformatic/kafka'
+import type { IncomingMessage, OutgoingMessage } from '../../../src/kafka/messages.ts'
 import {
   batchHeaderBytes,
   decodeRecordBatches,
   encodeRecordBatch,
 } from '../../../src/kafka/protocol/record-batch.ts'
-import type { IncomingMessage, OutgoingMessage } from '../../../src/processor/messages.ts'
 
 const identity = { producerId: 4242n, producerEpoch: 3, baseSequence: 17 }
 const decompress = (codec: number, data: Buffer): Buffer =>

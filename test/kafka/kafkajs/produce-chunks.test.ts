@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { chunkForProduce, collectHeaders } from '../../src/kafka/records.ts'
-import type { OutgoingMessage } from '../../src/processor/messages.ts'
+import { chunkForProduce } from '../../../src/kafka/kafkajs/produce-chunks.ts'
+import type { OutgoingMessage } from '../../../src/kafka/messages.ts'
 
 const message = (topic: string, partition: number | undefined, bytes: number): OutgoingMessage => ({
   topic,
@@ -46,17 +46,4 @@ test('header sizes count toward the limit', () => {
     headers: { trace: 'y'.repeat(600) },
   }
   assert.equal(chunkForProduce([withHeaders, withHeaders], 1000).length, 2)
-})
-
-test('a header key received twice becomes an array, in order', () => {
-  const one = Buffer.from('1')
-  const two = Buffer.from('2')
-  assert.deepEqual(
-    collectHeaders([
-      ['k', one],
-      ['k', two],
-      ['j', one],
-    ]),
-    { k: [one, two], j: one },
-  )
 })

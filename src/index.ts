@@ -42,11 +42,5 @@ export {
   type TopicProcessorConfig,
 } from './processor/index.ts'
 export * from './stores/index.ts'
-export {
-  type ProcessorContext,
-  type ProcessorFactory,
-  ProcessorModuleError,
-  type RunOptions,
-  runKasper,
-  StartupError,
-} from './supervisor/index.ts'
+export { type RunOptions, runKasper, StartupError } from './supervisor/index.ts'
+export { type ProcessorContext, type ProcessorFactory, ProcessorModuleError } from './worker/index.ts'

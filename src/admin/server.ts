@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { renderWorkerMetrics } from '../metrics/aggregate.ts'
-import type { Collect } from '../supervisor/protocol.ts'
 import type { WorkerCollection, WorkerView } from '../supervisor/supervisor.ts'
+import type { Collect } from '../worker/protocol.ts'
 
 /** What the admin server reads; it never changes anything. */
 export interface AdminSource {

@@ -5,10 +5,17 @@ import type { Logger } from '../logging/types.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+import type {
+  Collect,
+  FromWorker,
+  ToWorker,
+  WorkerMetrics,
+  WorkerResult,
+  WorkerTask,
+} from '../worker/protocol.ts'
 import { backoffMs } from './backoff.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
-import type { Collect, FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
 
 export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
 

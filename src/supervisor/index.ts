@@ -1,3 +1,2 @@
 export { splitPartitions } from './assignment.ts'
-export { type RunOptions, runKasper, StartupError } from './run.ts'
-export { Supervisor, type WorkerView } from './supervisor.ts'
+export { Supervisor } from './supervisor.ts'

@@ -4,38 +4,13 @@ import type { KasperConfig } from '../config/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
-import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
-import type {
-  Collect,
-  FromWorker,
-  ToWorker,
-  WorkerMetrics,
-  WorkerResult,
-  WorkerTask,
-} from '../worker/protocol.ts'
+import type { PartitionProgress } from '../processor/topic-processor.ts'
+import type { Collect, FromWorker, ToWorker, WorkerResult, WorkerTask } from '../worker/protocol.ts'
 import { backoffMs } from './backoff.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
 
-export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
-
-export interface WorkerView {
-  id: number
-  partitions: number[]
-  status: WorkerStatus
-  ready: boolean
-  restarts: number
-  lastHeartbeatAgoMs: number | undefined
-  lastError: string | undefined
-  progress: PartitionProgress[]
-}
-
-export interface WorkerCollection {
-  worker: number
-  metrics: WorkerMetrics | undefined
-  drain: DrainStatus | undefined
-  error: string | undefined
-}
+type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
 
 interface WorkerSlot {
   id: number
@@ -142,7 +117,7 @@ export class Supervisor {
     )
   }
 
-  workers(): WorkerView[] {
+  workers() {
     const now = Date.now()
     return this.#slots.map((s) => ({
       id: s.id,
@@ -172,9 +147,9 @@ export class Supervisor {
   }
 
   /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
-  async collect(what: Collect): Promise<WorkerCollection[]> {
+  async collect(what: Collect) {
     return Promise.all(
-      this.#slots.map(async (slot): Promise<WorkerCollection> => {
+      this.#slots.map(async (slot) => {
         const base = { worker: slot.id, metrics: undefined, drain: undefined }
         if (slot.status !== 'running' || !slot.port)
           return { ...base, error: `worker ${slot.id} is ${slot.status}` }

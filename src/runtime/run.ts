@@ -7,8 +7,7 @@ import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount } from '../processor/input-topics.ts'
-import { splitPartitions } from './assignment.ts'
-import { Supervisor } from './supervisor.ts'
+import { Supervisor, splitPartitions } from '../supervisor/index.ts'
 
 export interface RunOptions {
   /** Exit 0 once every assigned partition is processed up to its log end and committed. */

@@ -6,9 +6,9 @@ import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
 import type { PartitionProgress } from '../processor/topic-processor.ts'
 import type { Collect, FromWorker, ToWorker, WorkerResult, WorkerTask } from '../worker/protocol.ts'
-import { backoffMs } from './backoff.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
+import { restartDecision } from './restart.ts'
 
 type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
 
@@ -294,30 +294,33 @@ export class Supervisor {
       slot.status = 'stopped'
       return
     }
-    if (result.fatal) {
+    slot.consecutiveFailures++
+    const decision = restartDecision(
+      { fatal: result.fatal, failures: slot.consecutiveFailures },
+      this.#config.restart,
+    )
+    if (decision.action === 'stop') {
       slot.status = 'failed'
       this.#logger.error('worker failed with an error a restart cannot fix; stopping', {
         worker: slot.id,
         error: slot.lastError,
       })
-      void this.stop('fatal worker error', exitCodes.badConfiguration)
+      void this.stop('fatal worker error', decision.exitCode)
       return
     }
-    slot.consecutiveFailures++
-    const { maxRestarts, initialBackoffMs, maxBackoffMs } = this.#config.restart
-    if (slot.consecutiveFailures > maxRestarts) {
+    if (decision.action === 'give up') {
       slot.status = 'failed'
       this.#logger.error('worker keeps failing; giving up so the failure is visible', {
         worker: slot.id,
         partitions: slot.partitions,
         failures: slot.consecutiveFailures,
-        maxRestarts,
+        maxRestarts: this.#config.restart.maxRestarts,
         error: slot.lastError,
       })
-      void this.stop('restart limit reached', exitCodes.failure)
+      void this.stop('restart limit reached', decision.exitCode)
       return
     }
-    const delayMs = backoffMs(slot.consecutiveFailures, initialBackoffMs, maxBackoffMs)
+    const { delayMs } = decision
     slot.status = 'backoff'
     this.#logger.warn('worker failed; restarting after backoff', {
       worker: slot.id,

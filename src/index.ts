@@ -41,12 +41,6 @@ export {
   TopicProcessor,
   type TopicProcessorConfig,
 } from './processor/index.ts'
+export { type RunOptions, runKasper, StartupError } from './runtime/index.ts'
 export * from './stores/index.ts'
-export {
-  type ProcessorContext,
-  type ProcessorFactory,
-  ProcessorModuleError,
-  type RunOptions,
-  runKasper,
-  StartupError,
-} from './supervisor/index.ts'
+export { type ProcessorContext, type ProcessorFactory, ProcessorModuleError } from './worker/index.ts'

@@ -1,10 +1,30 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { renderWorkerMetrics } from '../metrics/aggregate.ts'
-import type { Collect } from '../supervisor/protocol.ts'
-import type { WorkerCollection, WorkerView } from '../supervisor/supervisor.ts'
+import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+import type { Collect, WorkerMetrics } from '../worker/protocol.ts'
 
-/** What the admin server reads; it never changes anything. */
+/** One worker thread as /healthz, /readyz and /status show it. */
+export interface WorkerView {
+  id: number
+  partitions: number[]
+  status: string
+  ready: boolean
+  restarts: number
+  lastHeartbeatAgoMs: number | undefined
+  lastError: string | undefined
+  progress: PartitionProgress[]
+}
+
+/** What one worker answered when asked for its metrics or drain status, or why it did not answer. */
+export interface WorkerCollection {
+  worker: number
+  metrics: WorkerMetrics | undefined
+  drain: DrainStatus | undefined
+  error: string | undefined
+}
+
+/** What the admin server reads (in kasper run, the supervisor); it never changes anything. */
 export interface AdminSource {
   isLive(): boolean
   isReady(): boolean

@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander'
 import { instancePartitions, loadConfig, redactConfig, workerThreadCount } from '../config/index.ts'
 import { ConfigurationError } from '../processor/errors.ts'
+import { runKasper, StartupError } from '../runtime/index.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
-import { ProcessorModuleError } from '../supervisor/processor-module.ts'
-import { runKasper, StartupError } from '../supervisor/run.ts'
+import { ProcessorModuleError } from '../worker/processor-module.ts'
 import { packageVersion } from './version.ts'
 
 export interface Io {

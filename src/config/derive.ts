@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import type { KafkaConnectionOptions } from '../kafka/types.ts'
 import { ConfigurationError } from '../processor/errors.ts'
+import type { TopicProcessorConfig } from '../processor/options.ts'
 import type { KasperConfig } from './schema.ts'
 
 export function toConnectionOptions(kafka: KasperConfig['kafka']): KafkaConnectionOptions {
@@ -26,6 +27,29 @@ export function toConnectionOptions(kafka: KasperConfig['kafka']): KafkaConnecti
     ...(kafka.connectTimeoutMs ? { connectTimeoutMs: kafka.connectTimeoutMs } : {}),
     ...(kafka.requestTimeoutMs ? { requestTimeoutMs: kafka.requestTimeoutMs } : {}),
   }
+}
+
+/** Every option named, even when undefined: a new TopicProcessor option cannot be left out unnoticed. */
+type EveryOption<T> = { [K in keyof Required<T>]: T[K] }
+
+/** The TopicProcessor options `processor:` configures; the worker adds what only it has. */
+export function toProcessorOptions(
+  config: KasperConfig,
+  worker: Pick<Required<TopicProcessorConfig>, 'client' | 'inputPartitions' | 'logger' | 'metrics'>,
+): TopicProcessorConfig {
+  const { processor } = config
+  const options: EveryOption<TopicProcessorConfig> = {
+    name: processor.name,
+    inputTopics: processor.inputTopics,
+    batchSize: processor.batchSize,
+    batchWaitMs: processor.batchWaitMs,
+    initialOffset: processor.initialOffset,
+    metricsUpdateIntervalMs: processor.metricsUpdateIntervalMs,
+    overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
+    fetch: processor.fetch,
+    ...worker,
+  }
+  return options
 }
 
 /**

@@ -1,4 +1,10 @@
-export { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from './derive.ts'
+export {
+  instancePartitions,
+  redactConfig,
+  toConnectionOptions,
+  toProcessorOptions,
+  workerThreadCount,
+} from './derive.ts'
 export { environmentOverrides } from './env.ts'
 export { ConfigFileError } from './errors.ts'
 export { loadConfig, parseConfig } from './load.ts'

@@ -1,8 +1,12 @@
 import * as z from 'zod'
+import { defaults, initialOffsets, minimums } from '../processor/options.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
 const milliseconds = positiveInt(1)
 const nonEmpty = z.string().min(1, 'must not be empty')
+/** An integer option of the TopicProcessor, with the processor's least value and default. */
+const processorInteger = (option: keyof typeof minimums) =>
+  positiveInt(minimums[option]).default(defaults[option])
 
 const sasl = z.strictObject({
   mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -41,12 +45,11 @@ const processor = z.strictObject({
   partitions: z
     .union([z.literal('all'), z.array(positiveInt(0)).min(1, 'must list at least one partition')])
     .default('all'),
-  batchSize: positiveInt().default(1000),
-  batchWaitMs: milliseconds.default(5000),
-  initialOffset: z.enum(['earliest', 'latest']).default('earliest'),
-  metricsUpdateIntervalMs: milliseconds.default(15000),
-  /** 0 turns the check for another consumer of the same partitions off. */
-  overlapCheckIntervalMs: positiveInt(0).default(10000),
+  batchSize: processorInteger('batchSize'),
+  batchWaitMs: processorInteger('batchWaitMs'),
+  initialOffset: z.enum(initialOffsets).default(defaults.initialOffset),
+  metricsUpdateIntervalMs: processorInteger('metricsUpdateIntervalMs'),
+  overlapCheckIntervalMs: processorInteger('overlapCheckIntervalMs'),
   /** Fetch tuning, as the Java consumer's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
   fetch: z
     .strictObject({

@@ -4,7 +4,8 @@ import type { MetricsProvider } from '../metrics/types.ts'
 import { ConfigurationError } from './errors.ts'
 import type { MessageProcessor } from './types.ts'
 
-export type InitialOffset = 'earliest' | 'latest'
+export const initialOffsets = ['earliest', 'latest'] as const
+export type InitialOffset = (typeof initialOffsets)[number]
 
 export interface TopicProcessorConfig {
   /** Used in logs and metrics, and as the consumer group suffix: `kasper-topic-processor-<name>`. */
@@ -41,6 +42,7 @@ export interface ResolvedConfig extends Required<Omit<TopicProcessorConfig, 'log
   fetch: FetchOptions
 }
 
+/** The options' only defaults: the configuration file schema (src/config) takes them from here. */
 export const defaults = {
   batchSize: 1000,
   batchWaitMs: 5000,
@@ -50,14 +52,20 @@ export const defaults = {
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
+/** Least value of each integer option, checked here and by the configuration file schema. */
+export const minimums = {
+  batchSize: 1,
+  batchWaitMs: 1,
+  metricsUpdateIntervalMs: 1,
+  /** 0 turns the check for another consumer of the same partitions off. */
+  overlapCheckIntervalMs: 0,
+} as const
+
 export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
 
-const isPositiveInteger = (value: unknown): value is number =>
-  Number.isInteger(value) && (value as number) >= 1
-
-function requirePositiveInteger(field: string, value: unknown): void {
-  if (!isPositiveInteger(value))
-    throw new ConfigurationError(`${field}: must be an integer ≥ 1 (got ${String(value)})`)
+function requireInteger(field: string, value: unknown, minimum: number): void {
+  if (!Number.isInteger(value) || (value as number) < minimum)
+    throw new ConfigurationError(`${field}: must be an integer ≥ ${minimum} (got ${String(value)})`)
 }
 
 /** Checks everything that can be checked without Kafka; throws one ConfigurationError naming the field. */
@@ -96,17 +104,11 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
   }
-  requirePositiveInteger('batchSize', resolved.batchSize)
-  requirePositiveInteger('batchWaitMs', resolved.batchWaitMs)
-  requirePositiveInteger('metricsUpdateIntervalMs', resolved.metricsUpdateIntervalMs)
-  if (!Number.isInteger(resolved.overlapCheckIntervalMs) || resolved.overlapCheckIntervalMs < 0) {
+  for (const option of Object.keys(minimums) as Array<keyof typeof minimums>)
+    requireInteger(option, resolved[option], minimums[option])
+  if (!initialOffsets.includes(resolved.initialOffset)) {
     throw new ConfigurationError(
-      `overlapCheckIntervalMs: must be an integer ≥ 0 (got ${String(resolved.overlapCheckIntervalMs)})`,
-    )
-  }
-  if (resolved.initialOffset !== 'earliest' && resolved.initialOffset !== 'latest') {
-    throw new ConfigurationError(
-      `initialOffset: must be "earliest" or "latest" (got ${String(resolved.initialOffset)})`,
+      `initialOffset: must be ${initialOffsets.map((offset) => `"${offset}"`).join(' or ')} (got ${String(resolved.initialOffset)})`,
     )
   }
   return resolved

@@ -1,4 +1,3 @@
-import { UnknownTopicError } from '../kafka/errors.ts'
 import type { OutgoingMessage } from '../kafka/messages.ts'
 import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
@@ -8,6 +7,7 @@ import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer } from './batch.ts'
 import { ConfigurationError } from './errors.ts'
+import { inputPartitionCount } from './input-topics.ts'
 import {
   type MessageProcessors,
   type ResolvedConfig,
@@ -145,21 +145,7 @@ export class TopicProcessor {
 
   async #initialize(): Promise<void> {
     const { client, inputTopics, inputPartitions, groupId, initialOffset } = this.#config
-    let counts: Map<string, number>
-    try {
-      counts = await client.partitionCounts(inputTopics)
-    } catch (error) {
-      if (error instanceof UnknownTopicError) throw new ConfigurationError(`inputTopics: ${error.message}`)
-      throw error
-    }
-    const distinct = new Set(counts.values())
-    if (distinct.size > 1) {
-      const listing = inputTopics.map((t) => `${t}=${counts.get(t)}`).join(', ')
-      throw new ConfigurationError(
-        `inputTopics: all input topics must have the same partition count (${listing})`,
-      )
-    }
-    const partitionCount = counts.get(inputTopics[0]!)!
+    const partitionCount = await inputPartitionCount(client, inputTopics)
     const missing = inputPartitions.filter((p) => p >= partitionCount)
     if (missing.length > 0) {
       throw new ConfigurationError(

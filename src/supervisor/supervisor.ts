@@ -5,31 +5,13 @@ import { topicPartitionKey } from '../kafka/index.ts'
 import type { Logger } from '../logging/types.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
-import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
-import { backoffMs } from './backoff.ts'
+import type { PartitionProgress } from '../processor/topic-processor.ts'
+import type { Collect, FromWorker, ToWorker, WorkerResult, WorkerTask } from '../worker/protocol.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
-import type { Collect, FromWorker, ToWorker, WorkerMetrics, WorkerResult, WorkerTask } from './protocol.ts'
+import { restartDecision } from './restart.ts'
 
-export type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
-
-export interface WorkerView {
-  id: number
-  partitions: number[]
-  status: WorkerStatus
-  ready: boolean
-  restarts: number
-  lastHeartbeatAgoMs: number | undefined
-  lastError: string | undefined
-  progress: PartitionProgress[]
-}
-
-export interface WorkerCollection {
-  worker: number
-  metrics: WorkerMetrics | undefined
-  drain: DrainStatus | undefined
-  error: string | undefined
-}
+type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
 
 interface WorkerSlot {
   id: number
@@ -136,7 +118,7 @@ export class Supervisor {
     )
   }
 
-  workers(): WorkerView[] {
+  workers() {
     const now = Date.now()
     return this.#slots.map((s) => ({
       id: s.id,
@@ -166,9 +148,9 @@ export class Supervisor {
   }
 
   /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
-  async collect(what: Collect): Promise<WorkerCollection[]> {
+  async collect(what: Collect) {
     return Promise.all(
-      this.#slots.map(async (slot): Promise<WorkerCollection> => {
+      this.#slots.map(async (slot) => {
         const base = { worker: slot.id, metrics: undefined, drain: undefined }
         if (slot.status !== 'running' || !slot.port)
           return { ...base, error: `worker ${slot.id} is ${slot.status}` }
@@ -315,30 +297,33 @@ export class Supervisor {
       slot.status = 'stopped'
       return
     }
-    if (result.fatal) {
+    slot.consecutiveFailures++
+    const decision = restartDecision(
+      { fatal: result.fatal, failures: slot.consecutiveFailures },
+      this.#config.restart,
+    )
+    if (decision.action === 'stop') {
       slot.status = 'failed'
       this.#logger.error('worker failed with an error a restart cannot fix; stopping', {
         worker: slot.id,
         error: slot.lastError,
       })
-      void this.stop('fatal worker error', exitCodes.badConfiguration)
+      void this.stop('fatal worker error', decision.exitCode)
       return
     }
-    slot.consecutiveFailures++
-    const { maxRestarts, initialBackoffMs, maxBackoffMs } = this.#config.restart
-    if (slot.consecutiveFailures > maxRestarts) {
+    if (decision.action === 'give up') {
       slot.status = 'failed'
       this.#logger.error('worker keeps failing; giving up so the failure is visible', {
         worker: slot.id,
         partitions: slot.partitions,
         failures: slot.consecutiveFailures,
-        maxRestarts,
+        maxRestarts: this.#config.restart.maxRestarts,
         error: slot.lastError,
       })
-      void this.stop('restart limit reached', exitCodes.failure)
+      void this.stop('restart limit reached', decision.exitCode)
       return
     }
-    const delayMs = backoffMs(slot.consecutiveFailures, initialBackoffMs, maxBackoffMs)
+    const { delayMs } = decision
     slot.status = 'backoff'
     this.#logger.warn('worker failed; restarting after backoff', {
       worker: slot.id,

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { type AdminSource, startAdminServer } from '../../src/admin/server.ts'
+import {
+  type AdminSource,
+  startAdminServer,
+  type WorkerCollection,
+  type WorkerView,
+} from '../../src/admin/server.ts'
 import { createCoreMetrics } from '../../src/metrics/core.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
-import type { WorkerCollection, WorkerView } from '../../src/supervisor/supervisor.ts'
 
 const workerMetrics = new PrometheusMetrics()
 createCoreMetrics(workerMetrics, 'p').incoming('in', 0, 4)

@@ -4,7 +4,7 @@ import createWordCount from '../../examples/word-count/processor.ts'
 import type { IncomingMessage, OutgoingMessage } from '../../src/kafka/messages.ts'
 import { NoopMetrics } from '../../src/metrics/noop.ts'
 import { MapStore } from '../../src/stores/map.ts'
-import type { ProcessorContext } from '../../src/supervisor/processor-module.ts'
+import type { ProcessorContext } from '../../src/worker/processor-module.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
 
 const message = (offset: bigint, value: string): IncomingMessage => ({

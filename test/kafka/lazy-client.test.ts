@@ -35,7 +35,7 @@ const firstCall = (kind: string) => `
 
 test('importing the package or the worker loads no Kafka library', () => {
   assert.deepEqual(librariesLoadedBy(`await import(root + 'src/index.ts')`), [])
-  assert.deepEqual(librariesLoadedBy(`await import(root + 'src/supervisor/worker.ts')`), [])
+  assert.deepEqual(librariesLoadedBy(`await import(root + 'src/worker/run-worker.ts')`), [])
 })
 
 test('a client loads only its own library, on its first call', () => {

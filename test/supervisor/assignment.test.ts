@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { splitPartitions } from '../../src/supervisor/assignment.ts'
-import { backoffMs } from '../../src/supervisor/backoff.ts'
 
 test('12 partitions over 2 threads: disjoint, balanced, complete', () => {
   const sets = splitPartitions([...Array(12).keys()], 2)
@@ -18,11 +17,4 @@ test('more threads than partitions gives one partition per set and no empty sets
 test('uneven split differs by at most one', () => {
   const sizes = splitPartitions([...Array(7).keys()], 3).map((s) => s.length)
   assert.deepEqual(sizes, [3, 2, 2])
-})
-
-test('backoff doubles up to the cap', () => {
-  assert.deepEqual(
-    [1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, 1000, 10_000)),
-    [1000, 2000, 4000, 8000, 10_000, 10_000],
-  )
 })

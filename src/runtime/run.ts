@@ -1,14 +1,13 @@
 import { startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
-import { UnknownTopicError } from '../kafka/errors.ts'
 import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
-import { splitPartitions } from './assignment.ts'
-import { Supervisor } from './supervisor.ts'
+import { inputPartitionCount } from '../processor/input-topics.ts'
+import { Supervisor, splitPartitions } from '../supervisor/index.ts'
 
 export interface RunOptions {
   /** Exit 0 once every assigned partition is processed up to its log end and committed. */
@@ -23,21 +22,10 @@ export class StartupError extends Error {
 const drainPollMs = 250
 
 async function partitionCount(config: KasperConfig): Promise<number> {
-  const { inputTopics } = config.processor
   const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
   try {
-    const counts = await client.partitionCounts(inputTopics)
-    const distinct = new Set(counts.values())
-    if (distinct.size > 1) {
-      const listing = inputTopics.map((t) => `${t}=${counts.get(t)}`).join(', ')
-      throw new ConfigurationError(
-        `processor.inputTopics: all input topics must have the same partition count (${listing})`,
-      )
-    }
-    return counts.get(inputTopics[0]!)!
+    return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
   } catch (error) {
-    if (error instanceof UnknownTopicError)
-      throw new ConfigurationError(`processor.inputTopics: ${error.message}`)
     if (error instanceof ConfigurationError) throw error
     throw new StartupError(
       `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${describeKafkaError(error)}`,

@@ -1,4 +1,4 @@
-import { toConnectionOptions } from '../config/index.ts'
+import { toConnectionOptions, toProcessorOptions } from '../config/index.ts'
 import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
@@ -74,20 +74,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       stores: stores!,
     }))
     processor = new TopicProcessor(
-      {
-        name: config.processor.name,
-        client: kafka,
-        inputTopics: config.processor.inputTopics,
-        inputPartitions: partitions,
-        batchSize: config.processor.batchSize,
-        batchWaitMs: config.processor.batchWaitMs,
-        initialOffset: config.processor.initialOffset,
-        metricsUpdateIntervalMs: config.processor.metricsUpdateIntervalMs,
-        overlapCheckIntervalMs: config.processor.overlapCheckIntervalMs,
-        fetch: config.processor.fetch,
-        logger,
-        metrics,
-      },
+      toProcessorOptions(config, { client: kafka, inputPartitions: partitions, logger, metrics }),
       processors,
     )
     if (closeRequested) void processor.close()

@@ -1,0 +1,26 @@
+import { UnknownTopicError } from '../kafka/errors.ts'
+import type { KafkaClient } from '../kafka/types.ts'
+import { ConfigurationError } from './errors.ts'
+
+/**
+ * The partition count all input topics share (partition p of every topic goes to the same processor).
+ * `field` names the setting in errors: `inputTopics` for the library, a configuration path for the runtime.
+ */
+export async function inputPartitionCount(
+  client: KafkaClient,
+  inputTopics: string[],
+  field = 'inputTopics',
+): Promise<number> {
+  let counts: Map<string, number>
+  try {
+    counts = await client.partitionCounts(inputTopics)
+  } catch (error) {
+    if (error instanceof UnknownTopicError) throw new ConfigurationError(`${field}: ${error.message}`)
+    throw error
+  }
+  if (new Set(counts.values()).size > 1) {
+    const listing = inputTopics.map((topic) => `${topic}=${counts.get(topic)}`).join(', ')
+    throw new ConfigurationError(`${field}: all input topics must have the same partition count (${listing})`)
+  }
+  return counts.get(inputTopics[0]!)!
+}

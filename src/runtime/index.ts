@@ -1,0 +1,1 @@
+export { type RunOptions, runKasper, StartupError } from './run.ts'

@@ -1,0 +1,1 @@
+export { type ProcessorContext, type ProcessorFactory, ProcessorModuleError } from './processor-module.ts'

@@ -12,6 +12,7 @@ import {
 } from '@platformatic/kafka'
 import type { IncomingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError, StaleMetadataError } from '../errors.ts'
+import { errorCodes } from '../protocol/error-codes.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
 import { groupBy } from '../records.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
@@ -54,7 +55,6 @@ type FetchApi = API<
   RawFetchResponse
 >
 
-const offsetOutOfRange = 1
 // Fetch v12 is the first flexible version (Kafka 2.7); v13 switched from topic names to topic ids.
 const firstSupportedVersion = 12
 const lastVersionWithTopicNames = 12
@@ -63,10 +63,17 @@ const lastVersionWithTopicNames = 12
 // are chosen per call by the caller, not carried by a long-lived consumer.
 const noSession = { id: 0, epoch: -1 }
 
-// Worth fresh metadata and a retry: UNKNOWN_TOPIC_OR_PARTITION (3), LEADER_NOT_AVAILABLE (5),
-// NOT_LEADER_OR_FOLLOWER (6), KAFKA_STORAGE_ERROR (56), FENCED_LEADER_EPOCH (74), UNKNOWN_LEADER_EPOCH (75),
-// UNKNOWN_TOPIC_ID (100, e.g. a topic recreated under a cached id), INCONSISTENT_TOPIC_ID (103).
-const staleMetadata = new Set([3, 5, 6, 56, 74, 75, 100, 103])
+// Worth fresh metadata and a retry; UNKNOWN_TOPIC_ID also when a topic was recreated under a cached id.
+const staleMetadata = new Set<number>([
+  errorCodes.UNKNOWN_TOPIC_OR_PARTITION,
+  errorCodes.LEADER_NOT_AVAILABLE,
+  errorCodes.NOT_LEADER_OR_FOLLOWER,
+  errorCodes.KAFKA_STORAGE_ERROR,
+  errorCodes.FENCED_LEADER_EPOCH,
+  errorCodes.UNKNOWN_LEADER_EPOCH,
+  errorCodes.UNKNOWN_TOPIC_ID,
+  errorCodes.INCONSISTENT_TOPIC_ID,
+])
 
 /** A partition of a response failed; `retriable` (read by withRoutingRetry) when metadata is stale. */
 class PartitionError extends KafkaBoundaryError {
@@ -109,7 +116,7 @@ function parseRawFetchResponse(byName: boolean) {
       ),
     }))
     reader.readTaggedFields()
-    if (errorCode !== 0) {
+    if (errorCode !== errorCodes.NONE) {
       throw new library.ResponseError(
         apiKey,
         apiVersion,
@@ -246,9 +253,9 @@ function decode(
     for (const partition of topicResponse.partitions) {
       const from = requested.get(`${topic}/${partition.partitionIndex}`)
       if (from === undefined) continue
-      if (partition.errorCode === offsetOutOfRange) {
+      if (partition.errorCode === errorCodes.OFFSET_OUT_OF_RANGE) {
         result.push({ topic, partition: partition.partitionIndex, kind: 'offset-out-of-range' })
-      } else if (partition.errorCode !== 0) {
+      } else if (partition.errorCode !== errorCodes.NONE) {
         throw new PartitionError(topic, partition.partitionIndex, partition.errorCode)
       } else {
         const messages: IncomingMessage[] = []

@@ -16,6 +16,7 @@ import {
 } from '@platformatic/kafka'
 import type { OutgoingMessage } from '../../processor/messages.ts'
 import { KafkaBoundaryError } from '../errors.ts'
+import { errorCodes } from '../protocol/error-codes.ts'
 import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
 import { groupBy, maxBatchBytesPerPartition, sizeOf } from '../records.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
@@ -40,9 +41,13 @@ const attempts = 6
 const pauseMs = 100
 // Flexible (compact) encodings from Produce v9.
 const firstFlexibleVersion = 9
-const duplicateSequence = 46
 // The broker lost or refused this producer's state: a new producer id, sequences from 0.
-const producerStateLost = new Set([45, 47, 59, 90]) // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED
+const producerStateLost = new Set<number>([
+  errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  errorCodes.INVALID_PRODUCER_EPOCH,
+  errorCodes.UNKNOWN_PRODUCER_ID,
+  errorCodes.PRODUCER_FENCED,
+])
 const maxSequence = 0x7fffffff
 
 /**
@@ -264,7 +269,10 @@ export class IdempotentProducer {
           batch,
           error: new KafkaBoundaryError(`the broker left ${batch.topic}/${batch.partition} out`),
         })
-      } else if (answer.errorCode === 0 || answer.errorCode === duplicateSequence) {
+      } else if (
+        answer.errorCode === errorCodes.NONE ||
+        answer.errorCode === errorCodes.DUPLICATE_SEQUENCE_NUMBER
+      ) {
         acknowledged.push(batch)
       } else {
         failed.push({

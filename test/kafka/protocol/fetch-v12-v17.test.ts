@@ -12,6 +12,8 @@ import {
 } from '../../../src/kafka/protocol/fetch-v12-v17.ts'
 import { decodeRecordBatches, encodeRecordBatch } from '../../../src/kafka/protocol/record-batch.ts'
 import type { IncomingMessage } from '../../../src/processor/messages.ts'
+import { capturedBytes, readCaptures } from './captured.ts'
+import { readProduceRequest } from './read-produce-request.ts'
 
 const versions = Array.from(
   { length: fetchVersions.newest - fetchVersions.oldest + 1 },
@@ -136,6 +138,61 @@ test('a response cut short, or with bytes after its end, is a RangeError', () =>
   assert.throws(() => decodeFetchResponse(17, bytes.subarray(0, bytes.length - 1)), RangeError)
   assert.throws(() => decodeFetchResponse(17, Buffer.concat([bytes, Buffer.of(0)])), RangeError)
 })
+
+for (const capture of readCaptures()) {
+  const { fetchVersion: version, topic } = capture
+  test(`Fetch v${version} captured: the broker's answer decodes to the records we produced`, () => {
+    const bytes = capturedBytes(capture.files.fetchResponse)
+    const response = decodeFetchResponse(version, bytes)
+    assert.equal(response.errorCode, errorCodes.NONE)
+    assert.equal(response.sessionId, 0)
+    assert.deepEqual(
+      response.responses.map((t) => t.topic),
+      [version <= lastFetchVersionWithTopicNames ? topic : capture.topicId],
+    )
+    // The broker answers the partitions in an order of its own.
+    const partitions = response.responses[0]!.partitions.toSorted(
+      (a, b) => a.partitionIndex - b.partitionIndex,
+    )
+    const answer = (partitionIndex: number, errorCode: number, end: bigint, start: bigint) => ({
+      partitionIndex,
+      errorCode,
+      highWatermark: end,
+      lastStableOffset: end,
+      logStartOffset: start,
+      abortedTransactions: null,
+      preferredReadReplica: -1,
+    })
+    assert.deepEqual(
+      partitions.map(({ records: _, ...p }) => p),
+      [
+        answer(0, errorCodes.NONE, 3n, 0n),
+        answer(1, errorCodes.NONE, 2n, 0n),
+        answer(2, errorCodes.OFFSET_OUT_OF_RANGE, -1n, -1n),
+      ],
+    )
+    assert.deepEqual(partitions[2]!.records, Buffer.alloc(0))
+
+    // The broker hands back our batches as we sent them, with the partition leader epoch it wrote in.
+    const sent = readProduceRequest(capture.produceVersion, capturedBytes(capture.files.produceRequest))
+      .topicData[0]!.partitionData
+    for (const { partition, offset } of capture.fetched.slice(0, 2)) {
+      const records = partitions[partition]!.records!
+      const ours = sent.find((p) => p.index === partition)!.records
+      assert.deepEqual(records.subarray(16), ours.subarray(16))
+      assert.equal(records.readInt32BE(12), 0)
+      assert.deepEqual(
+        decodeRecords(records, topic, partition, BigInt(offset)),
+        decodeRecords(ours, topic, partition, BigInt(offset)),
+      )
+    }
+    assert.deepEqual(
+      decodeRecords(partitions[1]!.records, topic, 1, 1n).map((m) => [m.offset, m.key?.toString()]),
+      [[1n, 'k4']],
+    )
+    assertLibraryAgrees(version, bytes, response)
+  })
+}
 
 /** A Fetch response as a broker writes it, with the library's Writer, and tagged fields to skip. */
 function fetchResponseBytes(version: number, response: FetchResponse): Buffer {

@@ -10,6 +10,9 @@ import {
   type ProduceResponse,
   produceVersions,
 } from '../../../src/kafka/protocol/produce-v3-v11.ts'
+import { decodeRecordBatches } from '../../../src/kafka/protocol/record-batch.ts'
+import type { IncomingMessage } from '../../../src/processor/messages.ts'
+import { capturedBytes, readCaptures } from './captured.ts'
 import { readProduceRequest } from './read-produce-request.ts'
 
 const versions = Array.from(
@@ -34,6 +37,7 @@ function libraryParse(version: number, bytes: Buffer): unknown {
 }
 
 const join = (chunks: Buffer[]) => Buffer.concat(chunks)
+const byIndex = (a: { index: number }, b: { index: number }) => a.index - b.index
 
 for (const version of versions) {
   test(`Produce v${version}: a request encodes to the library's bytes for the same records`, () => {
@@ -124,6 +128,63 @@ test('a response cut short, or with bytes after its end, is a RangeError', () =>
   assert.throws(() => decodeProduceResponse(11, bytes.subarray(0, bytes.length - 1)), RangeError)
   assert.throws(() => decodeProduceResponse(11, Buffer.concat([bytes, Buffer.of(0)])), RangeError)
 })
+
+for (const capture of readCaptures()) {
+  const { produceVersion: version, topic } = capture
+  const requestBytes = capturedBytes(capture.files.produceRequest)
+
+  test(`Produce v${version} captured: our request reads back and encodes to the same bytes`, () => {
+    const request = readProduceRequest(version, requestBytes)
+    assert.equal(request.transactionalId, null)
+    assert.equal(request.acks, -1)
+    assert.equal(request.timeoutMs, 10_000)
+    assert.deepEqual(
+      request.topicData.map((t) => [t.name, t.partitionData.map((p) => p.index)]),
+      [[topic, [0, 1]]],
+    )
+    assert.deepEqual(join(encodeProduceRequest(version, request)), requestBytes)
+    const sent = request.topicData[0]!.partitionData.map((p) => {
+      const into: IncomingMessage[] = []
+      decodeRecordBatches(p.records, topic, p.index, 0n, () => assert.fail('not compressed'), into)
+      return into.map((m) => [m.key?.toString() ?? null, m.value])
+    })
+    assert.deepEqual(sent, [
+      [
+        ['k0', Buffer.from('first')],
+        [null, Buffer.from('second')],
+        ['k2', null],
+      ],
+      [
+        ['k3', Buffer.from('fourth')],
+        ['k4', Buffer.from([0, 1, 2])],
+      ],
+    ])
+  })
+
+  test(`Produce v${version} captured: the broker's answer decodes, as the library reads it`, () => {
+    const bytes = capturedBytes(capture.files.produceResponse)
+    const response = decodeProduceResponse(version, bytes)
+    const appended = (index: number) => ({
+      index,
+      errorCode: 0,
+      baseOffset: 0n,
+      logAppendTimeMs: -1n, // CreateTime topics
+      logStartOffset: 0n,
+      recordErrors: [],
+      errorMessage: null,
+    })
+    assert.equal(response.throttleTimeMs, 0)
+    assert.deepEqual(
+      response.responses.map((t) => t.name),
+      [topic],
+    )
+    // The broker answers the partitions in an order of its own.
+    assert.deepEqual(response.responses[0]!.partitionResponses.toSorted(byIndex), [appended(0), appended(1)])
+    const fields = (r: ProduceResponse) =>
+      r.responses.map((t) => t.partitionResponses.map((p) => [p.index, p.errorCode, p.baseOffset]))
+    assert.deepEqual(fields(libraryParse(version, bytes) as ProduceResponse), fields(response))
+  })
+}
 
 /** A Produce response as a broker writes it, with the library's Writer; tagged fields from v10 on. */
 function produceResponseBytes(version: number, response: ProduceResponse): Buffer {

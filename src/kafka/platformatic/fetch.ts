@@ -5,31 +5,29 @@ import {
   type ClusterMetadata,
   type Connection,
   compressionsAlgorithmsByBitmask,
+  createAPI,
   FetchIsolationLevels,
   kGetApi,
   kGetConnection,
   type Reader,
+  ResponseError,
 } from '@platformatic/kafka'
 import { KafkaClientError, StaleMetadataError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { IncomingMessage } from '../messages.ts'
+import { errorCodes } from '../protocol/error-codes.ts'
+import {
+  decodeFetchResponse,
+  type FetchResponse,
+  fetchApiKey,
+  fetchVersions,
+  lastFetchVersionWithTopicNames,
+} from '../protocol/fetch-v12-v17.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
 import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
 import { topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 
-/** A Fetch response with each partition's records section left undecoded. */
-interface RawFetchResponse {
-  errorCode: number
-  responses: Array<{ topic: string; partitions: RawFetchPartition[] }>
-}
-interface RawFetchPartition {
-  partitionIndex: number
-  errorCode: number
-  highWatermark: bigint
-  logStartOffset: bigint
-  records: Buffer | null
-}
 interface FetchRequestTopic {
   topicId: string
   partitions: Array<{
@@ -52,22 +50,25 @@ type FetchApi = API<
     forgottenTopicsData: [],
     rackId: string,
   ],
-  RawFetchResponse
+  FetchResponse
 >
 
-const offsetOutOfRange = 1
-// Fetch v12 is the first flexible version (Kafka 2.7); v13 switched from topic names to topic ids.
-const firstSupportedVersion = 12
-const lastVersionWithTopicNames = 12
 // Session id 0 with epoch -1 is a full, sessionless fetch (KIP-227): the broker answers for every requested
 // partition. An incremental session would leave out partitions without news, and our positions
 // are chosen per call by the caller, not carried by a long-lived consumer.
 const noSession = { id: 0, epoch: -1 }
 
-// Worth fresh metadata and a retry: UNKNOWN_TOPIC_OR_PARTITION (3), LEADER_NOT_AVAILABLE (5),
-// NOT_LEADER_OR_FOLLOWER (6), KAFKA_STORAGE_ERROR (56), FENCED_LEADER_EPOCH (74), UNKNOWN_LEADER_EPOCH (75),
-// UNKNOWN_TOPIC_ID (100, e.g. a topic recreated under a cached id), INCONSISTENT_TOPIC_ID (103).
-const staleMetadata = new Set([3, 5, 6, 56, 74, 75, 100, 103])
+// Worth fresh metadata and a retry; UNKNOWN_TOPIC_ID also when a topic was recreated under a cached id.
+const staleMetadata = new Set<number>([
+  errorCodes.UNKNOWN_TOPIC_OR_PARTITION,
+  errorCodes.LEADER_NOT_AVAILABLE,
+  errorCodes.NOT_LEADER_OR_FOLLOWER,
+  errorCodes.KAFKA_STORAGE_ERROR,
+  errorCodes.FENCED_LEADER_EPOCH,
+  errorCodes.UNKNOWN_LEADER_EPOCH,
+  errorCodes.UNKNOWN_TOPIC_ID,
+  errorCodes.INCONSISTENT_TOPIC_ID,
+])
 
 /** A partition of a response failed; `retriable` (read by withRoutingRetry) when metadata is stale. */
 class PartitionError extends KafkaClientError {
@@ -81,69 +82,40 @@ class PartitionError extends KafkaClientError {
   }
 }
 
-/** Reads a Fetch v12–v17 response like the library does, but keeps each records section as one Buffer. */
-function parseRawFetchResponse(byName: boolean) {
-  return (_correlationId: number, apiKey: number, apiVersion: number, reader: Reader): RawFetchResponse => {
-    reader.readInt32() // throttle time
-    const errorCode = reader.readInt16()
-    reader.readInt32() // session id
-    const responses = reader.readArray((r) => ({
-      topic: byName ? r.readString() : r.readUUID(),
-      partitions: r.readArray(
-        (r): RawFetchPartition => {
-          const partitionIndex = r.readInt32()
-          const partitionError = r.readInt16()
-          const highWatermark = r.readInt64()
-          r.readInt64() // last stable offset
-          const logStartOffset = r.readInt64()
-          r.readNullableArray((r) => r.skip(16)) // aborted transactions: producer id, first offset
-          r.readInt32() // preferred read replica
-          // COMPACT_RECORDS: length + 1, 0 for null.
-          const size = r.readUnsignedVarInt() - 1
-          const records = size > 0 ? r.buffer.slice(r.position, r.position + size) : null
-          if (size > 0) r.skip(size)
-          r.readTaggedFields()
-          return { partitionIndex, errorCode: partitionError, highWatermark, logStartOffset, records }
-        },
-        true,
-        false,
-      ),
-    }))
-    reader.readTaggedFields()
-    if (errorCode !== 0) {
-      throw new library.ResponseError(
-        apiKey,
-        apiVersion,
-        { '/': [errorCode, null] },
-        { errorCode, responses },
-      )
-    }
-    return { errorCode, responses }
+/** Our decoder; an error of the whole response is thrown as the library's own parsers do. */
+function parseFetchResponse(
+  _correlationId: number,
+  apiKey: number,
+  version: number,
+  reader: Reader,
+): FetchResponse {
+  const response = decodeFetchResponse(version, reader.buffer.slice(reader.position))
+  if (response.errorCode !== errorCodes.NONE) {
+    throw new ResponseError(apiKey, version, { '/': [response.errorCode, null] }, response)
   }
+  return response
 }
 
 const fetchApis = new Map<number, FetchApi>()
 
-/** Fetch in the version the broker and the library agree on, with our response reader. */
+/**
+ * Fetch in the newest version the broker, the library (its request encoder) and our response decoder all
+ * speak.
+ */
 async function fetchApi(client: Base): Promise<FetchApi> {
   const negotiated = await callback<API<unknown[], unknown>>((done) => client[kGetApi]('Fetch', done))
-  const version = negotiated.version
+  const version = Math.min(negotiated.version, fetchVersions.newest)
   const cached = fetchApis.get(version)
   if (cached) return cached
   const createRequest = (library as unknown as Record<string, { createRequest?: unknown }>)[
     `fetchV${version}`
   ]?.createRequest
-  if (version < firstSupportedVersion || typeof createRequest !== 'function') {
+  if (version < fetchVersions.oldest || typeof createRequest !== 'function') {
     throw new KafkaClientError(
-      `the broker offers Fetch v${version}; the platformatic client needs v${firstSupportedVersion} or later (Kafka ≥ 2.7)`,
+      `the broker offers Fetch v${version}; the platformatic client needs v${fetchVersions.oldest} or later (Kafka ≥ 2.7)`,
     )
   }
-  const api = library.createAPI(
-    1,
-    version,
-    createRequest as never,
-    parseRawFetchResponse(version <= lastVersionWithTopicNames) as never,
-  ) as unknown as FetchApi
+  const api: FetchApi = createAPI(fetchApiKey, version, createRequest as never, parseFetchResponse)
   fetchApis.set(version, api)
   return api
 }
@@ -196,8 +168,8 @@ function fetchOnce(
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
   options: FetchOptions,
-): Promise<RawFetchResponse> {
-  const byName = api.version <= lastVersionWithTopicNames
+): Promise<FetchResponse> {
+  const byName = api.version <= lastFetchVersionWithTopicNames
   const topics = [...groupBy(positions, (p) => p.topic)].map(([topic, list]) => ({
     topicId: byName ? topic : metadata.topics.get(topic)!.id,
     partitions: list.map((p) => ({
@@ -232,7 +204,7 @@ function decompress(codec: number, compressed: Buffer): Buffer {
 }
 
 function decode(
-  response: RawFetchResponse,
+  response: FetchResponse,
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
 ): FetchedPartition[] {
@@ -250,9 +222,9 @@ function decode(
     for (const partition of topicResponse.partitions) {
       const from = requested.get(topicPartitionKey(topic, partition.partitionIndex))
       if (from === undefined) continue
-      if (partition.errorCode === offsetOutOfRange) {
+      if (partition.errorCode === errorCodes.OFFSET_OUT_OF_RANGE) {
         result.push({ topic, partition: partition.partitionIndex, kind: 'offset-out-of-range' })
-      } else if (partition.errorCode !== 0) {
+      } else if (partition.errorCode !== errorCodes.NONE) {
         throw new PartitionError(topic, partition.partitionIndex, partition.errorCode)
       } else {
         const messages: IncomingMessage[] = []

@@ -1,30 +1,38 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import * as library from '@platformatic/kafka'
 import {
   type API,
   type Base,
   type ClusterMetadata,
   type Connection,
   crc32c,
+  createAPI,
   kGetApi,
   kGetConnection,
   ProduceAcks,
-  type produceV11,
   protocolErrors,
   protocolErrorsCodesById,
+  type Reader,
   Writer,
 } from '@platformatic/kafka'
 import { KafkaClientError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
+import { errorCodes } from '../protocol/error-codes.ts'
+import {
+  decodeProduceResponse,
+  encodeProduceRequest,
+  firstFlexibleProduceVersion,
+  type ProduceResponse,
+  produceApiKey,
+  produceVersions,
+} from '../protocol/produce-v3-v11.ts'
 import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import { topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 import { keyPartitioner } from './partitioner.ts'
 
-type ProduceResponse = produceV11.ProduceResponse
 interface PartitionBatch {
   topic: string
   partition: number
@@ -40,11 +48,13 @@ type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[
 
 const attempts = 6
 const pauseMs = 100
-// Flexible (compact) encodings from Produce v9.
-const firstFlexibleVersion = 9
-const duplicateSequence = 46
 // The broker lost or refused this producer's state: a new producer id, sequences from 0.
-const producerStateLost = new Set([45, 47, 59, 90]) // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED
+const producerStateLost = new Set<number>([
+  errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  errorCodes.INVALID_PRODUCER_EPOCH,
+  errorCodes.UNKNOWN_PRODUCER_ID,
+  errorCodes.PRODUCER_FENCED,
+])
 const maxSequence = 0x7fffffff
 
 /**
@@ -70,35 +80,26 @@ export class PartitionProduceError extends KafkaClientError {
   }
 }
 
-function produceRequest(flexible: boolean) {
+/** Our Produce request encoder, its chunks handed to the library's connection as they are. */
+function produceRequest(version: number) {
   return (acks: number, timeoutMs: number, byTopic: PartitionBatch[][]) => {
+    const chunks = encodeProduceRequest(version, {
+      transactionalId: null,
+      acks,
+      timeoutMs,
+      topicData: byTopic.map((batches) => ({
+        name: batches[0]!.topic,
+        partitionData: batches.map((batch) => ({ index: batch.partition, records: batch.encoded!.bytes })),
+      })),
+    })
     const writer = Writer.create()
-      .appendString(null, flexible) // transactional id
-      .appendInt16(acks)
-      .appendInt32(timeoutMs)
-      .appendArray(
-        byTopic,
-        (w, batches) => {
-          w.appendString(batches[0]!.topic, flexible).appendArray(
-            batches,
-            (w, batch) => {
-              const bytes = batch.encoded!.bytes
-              w.appendInt32(batch.partition)
-              if (flexible) w.appendUnsignedVarInt(bytes.length + 1)
-              else w.appendInt32(bytes.length)
-              w.append(bytes)
-            },
-            flexible,
-            flexible,
-          )
-        },
-        flexible,
-        flexible,
-      )
-    if (flexible) writer.appendTaggedFields()
+    for (const chunk of chunks) writer.append(chunk)
     return writer
   }
 }
+
+const parseProduceResponse = (_correlationId: number, _apiKey: number, version: number, reader: Reader) =>
+  decodeProduceResponse(version, reader.buffer.slice(reader.position))
 
 /**
  * An idempotent producer (acks = all) on @platformatic/kafka's connections and protocol API, encoding each
@@ -251,11 +252,9 @@ export class IdempotentProducer {
       const byTopic = [...groupBy(batches, (b) => b.topic).values()]
       response = await api.async(connection, ProduceAcks.ALL, this.#timeoutMs, byTopic)
     } catch (error) {
-      const partial = (error as { response?: ProduceResponse }).response
       // A request that failed as a whole (a connection lost, a timeout) may have been written: sent again
       // with the same sequence numbers, the broker acknowledges it without appending it twice.
-      if (!partial) return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
-      response = partial
+      return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
     }
     const answers = new Map<string, { errorCode: number; errorMessage?: string | null }>()
     for (const topic of response.responses) {
@@ -272,7 +271,10 @@ export class IdempotentProducer {
             `the broker left ${topicPartitionKey(batch.topic, batch.partition)} out`,
           ),
         })
-      } else if (answer.errorCode === 0 || answer.errorCode === duplicateSequence) {
+      } else if (
+        answer.errorCode === errorCodes.NONE ||
+        answer.errorCode === errorCodes.DUPLICATE_SEQUENCE_NUMBER
+      ) {
         acknowledged.push(batch)
       } else {
         failed.push({
@@ -318,25 +320,26 @@ export class IdempotentProducer {
     return this.#identity
   }
 
-  /** The Produce version both sides speak, with the library's response parser and our request encoder. */
+  /**
+   * The newest Produce version the broker, the library and our codec all speak, with our request encoder and
+   * response decoder.
+   */
   async #produceApi(): Promise<ProduceApi> {
     if (this.#api) return this.#api
     const negotiated = await callback<API<unknown[], unknown>>((done) =>
       this.#connections[kGetApi]('Produce', done),
     )
-    const version = negotiated.version
-    const parse = (library as unknown as Record<string, { parseResponse?: unknown }>)[`produceV${version}`]
-      ?.parseResponse
-    if (typeof parse !== 'function') throw new KafkaClientError(`Produce v${version} is not supported`)
-    const flexible = version >= firstFlexibleVersion
-    this.#api = library.createAPI(
-      0,
+    const version = Math.min(negotiated.version, produceVersions.newest)
+    if (version < produceVersions.oldest) throw new KafkaClientError(`Produce v${version} is not supported`)
+    const flexible = version >= firstFlexibleProduceVersion
+    this.#api = createAPI(
+      produceApiKey,
       version,
-      produceRequest(flexible),
-      parse as never,
+      produceRequest(version),
+      parseProduceResponse,
       flexible,
       flexible,
-    ) as unknown as ProduceApi
+    )
     return this.#api
   }
 }

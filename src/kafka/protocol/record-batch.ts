@@ -5,6 +5,7 @@ import { KafkaClientError } from '../errors.ts'
 import { addHeader } from '../headers.ts'
 import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
 import { topicPartitionKey } from '../types.ts'
+import { writeUnsignedVarInt } from './primitives.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */
 export const batchHeaderBytes = 61
@@ -45,15 +46,6 @@ const varIntBytes = (n: number): number => unsignedVarIntBytes(zigZag32(n))
 // Timestamp deltas are varlongs: zig-zag in doubles, exact up to 2^52.
 const zigZagLong = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1)
 const varLongBytes = (n: number): number => unsignedVarIntBytes(zigZagLong(n))
-
-function writeUnsignedVarInt(buffer: Buffer, at: number, value: number): number {
-  while (value >= 0x80) {
-    buffer[at++] = (value & 0x7f) | 0x80
-    value = Math.floor(value / 0x80)
-  }
-  buffer[at++] = value
-  return at
-}
 
 const byteLength = (value: Buffer | string): number =>
   typeof value === 'string' ? Buffer.byteLength(value) : value.length

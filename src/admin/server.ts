@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
-import { renderWorkerMetrics } from '../metrics/aggregate.ts'
+import { type MetricsRegistry, renderWorkerMetrics } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
 import type { Collect, WorkerMetrics } from '../worker/protocol.ts'
 
@@ -37,7 +36,7 @@ export interface AdminOptions {
   host: string
   port: number
   /** The supervisor's own registry: process metrics, worker restarts and up. */
-  registry: Registry
+  registry: MetricsRegistry
   source: AdminSource
   /** Static facts for /status (instance, processor name, redacted config). */
   describe: () => Record<string, unknown>

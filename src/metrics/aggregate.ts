@@ -6,6 +6,9 @@ import {
   Registry,
 } from 'prom-client'
 
+/** A registry of the supervisor's own metrics, as the admin server renders it. */
+export type MetricsRegistry = Registry<PrometheusContentType>
+
 export type WorkerMetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[]
 
 const withWorkerLabel = (worker: string, metrics: WorkerMetricsSnapshot): WorkerMetricsSnapshot =>
@@ -20,7 +23,7 @@ const withWorkerLabel = (worker: string, metrics: WorkerMetricsSnapshot): Worker
  */
 export async function renderWorkerMetrics(
   snapshots: { worker: string; metrics: WorkerMetricsSnapshot }[],
-  supervisorRegistry: Registry<PrometheusContentType>,
+  supervisorRegistry: MetricsRegistry,
 ): Promise<string> {
   const workers = AggregatorRegistry.aggregate<PrometheusContentType>(
     snapshots.map((s) => withWorkerLabel(s.worker, s.metrics)),

@@ -1,12 +1,18 @@
 {{- define "kasper.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* <release>-<name>, or the release name alone when it already contains the name; fullnameOverride wins. */}}
 {{- define "kasper.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -20,6 +26,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ include "kasper.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/*
+Only the normal Service carries this label, not the headless one (same pods): the ServiceMonitor selects it,
+so each pod is scraped once.
+*/}}
+{{- define "kasper.scrapedServiceLabel" -}}
+app.kubernetes.io/component: admin
+{{- end -}}
+
+{{/* Gives each StatefulSet pod a DNS name; shortened so the name stays a valid Service name (63 characters). */}}
+{{- define "kasper.headlessServiceName" -}}
+{{- printf "%s-headless" (include "kasper.fullname" . | trunc 54 | trimSuffix "-") -}}
 {{- end -}}
 
 {{- define "kasper.serviceAccountName" -}}
@@ -164,3 +183,4 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+

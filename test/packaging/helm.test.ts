@@ -225,6 +225,24 @@ describe('Helm chart', { skip }, () => {
     assert.equal(job.spec.template.spec.restartPolicy, 'OnFailure')
   })
 
+  test("job mode: the Job's name changes with its spec, so helm upgrade replaces it instead of patching it", () => {
+    const jobName = (...args: string[]) =>
+      find(renderWith(['-f', values('job.yaml'), ...args]), 'Job')!.metadata.name
+    const name = jobName()
+    assert.match(name, /^demo-kasper-[0-9a-f]{8}$/)
+    assert.equal(jobName(), name, 'the same values: the same Job, not run again')
+    assert.equal(jobName('--set', 'serviceMonitor.enabled=true'), name, 'a change outside the Job keeps it')
+    const changed = [
+      ['--set', 'config.processor.batchSize=500'],
+      ['--set', 'image.tag=0.2.0'],
+      ['--set', 'workerThreads=3'],
+      ['--set', 'replicaCount=5'],
+    ]
+    for (const args of changed) assert.notEqual(jobName(...args), name, `${args.join(' ')} renames the Job`)
+    const long = jobName('--set', `fullnameOverride=${'k'.repeat(63)}`)
+    assert.ok(long.length <= 59, `${long}: pod hostnames <job>-<index> must stay within 63 characters`)
+  })
+
   test('monitoring on renders a ServiceMonitor or a PodMonitor scraping /metrics', () => {
     const manifests = render('monitoring.yaml')
     assert.deepEqual(find(manifests, 'ServiceMonitor')?.spec.endpoints[0], {

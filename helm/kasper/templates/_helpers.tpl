@@ -184,3 +184,41 @@ tolerations:
 {{- end }}
 {{- end -}}
 
+
+{{/* The batch Job's spec; its checksum is part of the Job's name (kasper.jobName). */}}
+{{- define "kasper.jobSpec" -}}
+# One completion per instance; the completion index is the instance index.
+completionMode: Indexed
+completions: {{ .Values.replicaCount }}
+parallelism: {{ .Values.replicaCount }}
+backoffLimit: {{ .Values.job.backoffLimit }}
+{{- with .Values.job.activeDeadlineSeconds }}
+activeDeadlineSeconds: {{ . }}
+{{- end }}
+ttlSecondsAfterFinished: {{ .Values.job.ttlSecondsAfterFinished }}
+template:
+  metadata:
+    labels:
+      {{- include "kasper.selectorLabels" . | nindent 6 }}
+      {{- with .Values.podLabels }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    annotations:
+      checksum/config: {{ toYaml .Values.config | sha256sum }}
+      {{- with .Values.podAnnotations }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+  spec:
+    restartPolicy: OnFailure
+    {{- include "kasper.podSpec" . | nindent 4 }}
+{{- end -}}
+
+{{/*
+A Job's pod template is immutable, so `helm upgrade` could not patch it: the name ends with a checksum of the
+spec (configuration, image, env, resources...), and an upgrade that changes any of it makes Helm delete the old
+Job and create a new one; an upgrade that changes none of it keeps the Job. At most 59 characters, so the
+Indexed Job's pod hostnames (<job>-<index>) stay within 63.
+*/}}
+{{- define "kasper.jobName" -}}
+{{- printf "%s-%s" (include "kasper.fullname" . | trunc 50 | trimSuffix "-") (include "kasper.jobSpec" . | sha256sum | trunc 8) -}}
+{{- end -}}

@@ -1,6 +1,7 @@
 // The Helm chart, rendered with `helm template` and checked: ordinal → instance index wiring, probes,
 // ports, secrets as env, grace period, batch-job mode; the rendered ConfigMap plus the container's env (the
-// downward API simulated) must pass Kasper's own config validation with the pod's index and count.
+// downward API simulated) must pass Kasper's own config validation with the pod's index and count. Also:
+// the schema is strict at every level, and the chart README's values table matches values.yaml.
 // Needs helm (test/packaging/helm.sh installs it into .tools/bin; CI sets KASPER_REQUIRE_HELM=1); without
 // it, and without KASPER_REQUIRE_HELM, the tests are skipped with a message.
 import assert from 'node:assert/strict'
@@ -8,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 import { parseConfig } from '../../src/config/index.ts'
 
 const chart = fileURLToPath(new URL('../../helm/kasper', import.meta.url))
@@ -36,9 +37,12 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+// Chart.yaml's kubeVersion is above the version `helm template` assumes without a cluster (1.20).
+const kubeVersion = '1.30.0'
+
 /** `helm template` with any arguments (value files, --set). */
 function template(args: string[]) {
-  return run(['template', 'demo', chart, ...args])
+  return run(['template', 'demo', chart, '--kube-version', kubeVersion, ...args])
 }
 
 function render(...valueFiles: string[]): Manifest[] {
@@ -353,6 +357,38 @@ describe('Helm chart', { skip }, () => {
       loose,
       [],
       'objects accepting any key: add additionalProperties or list them as free-form',
+    )
+  })
+
+  test('the README values table lists every key of values.yaml with its default', () => {
+    const defaults = parse(readFileSync(`${chart}/values.yaml`, 'utf8'))
+    const leaves = new Map<string, unknown>()
+    const walk = (node: Record<string, unknown>, prefix: string) => {
+      for (const [key, value] of Object.entries(node)) {
+        const path = prefix + key
+        const nested = value !== null && typeof value === 'object' && !Array.isArray(value)
+        if (nested && Object.keys(value).length > 0) walk(value as Record<string, unknown>, `${path}.`)
+        else leaves.set(path, value)
+      }
+    }
+    walk(defaults, '')
+    const table = new Map<string, string>()
+    for (const [, key, cell] of readFileSync(`${chart}/README.md`, 'utf8').matchAll(
+      /^\| `([^`]+)` \| `([^`]*)` \|/gm,
+    ))
+      table.set(key!, cell!)
+    for (const [key, value] of leaves) {
+      assert.ok(table.has(key), `${key} is missing from the values table of helm/kasper/README.md`)
+      assert.deepEqual(
+        parse(table.get(key)!),
+        value,
+        `${key}: the README's default is not the one in values.yaml`,
+      )
+    }
+    assert.deepEqual(
+      [...table.keys()].filter((key) => !leaves.has(key)),
+      [],
+      'keys in the README table that values.yaml does not have',
     )
   })
 })

@@ -175,6 +175,11 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     const failure = logger.lines.find((l) => l.level === 'error')!
     assert.match(failure.message, /not committed/)
     assert.deepEqual(failure.fields.offsets, ['in/0@3..5'])
+    assert.equal(
+      failure.fields.error,
+      'poison record',
+      'the message only: the stack is logged once, by the catcher',
+    )
     await tp.close()
   })
 

@@ -6,11 +6,12 @@ const sumOfNext = (progress: PartitionProgress[]): bigint => progress.reduce((su
 /**
  * The periodic info line that tells a healthy processor from a stuck one without metrics: records processed
  * since the previous line (offsets advanced, so compacted gaps and transaction markers count too) and the lag.
+ * It runs on a timer, not in the loop, so a batch that never finishes still shows as "processed: 0".
  */
 export class ProgressLog {
   readonly #logger: Logger
   readonly #intervalMs: number
-  #nextLineMs = Number.POSITIVE_INFINITY
+  #timer: NodeJS.Timeout | undefined
   #lastLineMs = 0
   #processedBefore = 0n
 
@@ -19,16 +20,24 @@ export class ProgressLog {
     this.#intervalMs = intervalMs
   }
 
-  start(progress: PartitionProgress[], nowMs = Date.now()): void {
-    if (this.#intervalMs === 0) return
-    this.#processedBefore = sumOfNext(progress)
-    this.#lastLineMs = nowMs
-    this.#nextLineMs = nowMs + this.#intervalMs
+  start(progress: () => PartitionProgress[]): void {
+    if (this.#intervalMs === 0 || this.#timer) return
+    this.begin(progress(), Date.now())
+    this.#timer = setInterval(() => this.log(progress(), Date.now()), this.#intervalMs)
+    this.#timer.unref()
   }
 
-  maybeLog(nowMs: number, progress: () => PartitionProgress[]): void {
-    if (nowMs < this.#nextLineMs) return
-    const partitions = progress()
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  begin(progress: PartitionProgress[], nowMs: number): void {
+    this.#processedBefore = sumOfNext(progress)
+    this.#lastLineMs = nowMs
+  }
+
+  log(partitions: PartitionProgress[], nowMs: number): void {
     const processedNow = sumOfNext(partitions)
     const seconds = partitions.map((p) => lagSeconds(p, nowMs))
     this.#logger.info('progress', {
@@ -37,8 +46,6 @@ export class ProgressLog {
       lag: Number(partitions.reduce((sum, p) => sum + lagRecords(p), 0n)),
       lagSeconds: seconds.some((s) => s === undefined) ? undefined : Math.max(0, ...(seconds as number[])),
     })
-    this.#processedBefore = processedNow
-    this.#lastLineMs = nowMs
-    this.#nextLineMs = nowMs + this.#intervalMs
+    this.begin(partitions, nowMs)
   }
 }

@@ -140,6 +140,7 @@ export class TopicProcessor {
       // never rejects, so closing does not wait for it.
       this.#inflightFetch = undefined
       this.#buffer.clear()
+      this.#progressLog.stop()
     }
   }
 
@@ -161,7 +162,7 @@ export class TopicProcessor {
       this.#progress.set(key, { ...tp, next: offset, logEnd: undefined, nextTimestampMs: undefined })
       this.#metrics.assigned(tp.topic, tp.partition)
     }
-    this.#progressLog.start(this.progress())
+    this.#progressLog.start(() => this.progress())
     this.#logger.info('topic processor started', {
       group: groupId,
       topics: inputTopics,
@@ -183,7 +184,6 @@ export class TopicProcessor {
     }
     if (this.#buffer.size === 0) await this.#keepCommittedOffsets()
     if (now >= this.#nextMetricsUpdateMs) this.#updateLagMetrics(now)
-    this.#progressLog.maybeLog(now, () => this.progress())
   }
 
   #startFetch(): void {

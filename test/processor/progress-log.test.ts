@@ -23,14 +23,12 @@ test('lag in seconds is the age of the record at the next offset, 0 when caught 
   assert.equal(lagRecords(at(10n, 9n)), 0n)
 })
 
-test('the progress line reports records processed since the previous line and the lag, at its interval', () => {
+test('the progress line reports records processed since the previous line and the lag', () => {
   const logger = captureLogger()
   const log = new ProgressLog(logger, 1000)
-  log.start([at(100n, 100n)], 0)
-  log.maybeLog(999, () => [at(100n, 100n)])
-  assert.equal(logger.lines.length, 0)
-  log.maybeLog(1000, () => [at(150n, 160n, 500)])
-  log.maybeLog(2500, () => [at(160n, 160n)])
+  log.begin([at(100n, 100n)], 0)
+  log.log([at(150n, 160n, 500)], 1000)
+  log.log([at(160n, 160n)], 2500)
   assert.deepEqual(
     logger.lines.map((l) => [l.level, l.message, l.fields]),
     [
@@ -40,10 +38,25 @@ test('the progress line reports records processed since the previous line and th
   )
 })
 
-test('an interval of 0 turns the progress line off', () => {
+test('the progress line comes at its interval, even while a batch is stuck, and an interval of 0 turns it off', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] })
   const logger = captureLogger()
-  const log = new ProgressLog(logger, 0)
-  log.start([at(0n, 0n)], 0)
-  log.maybeLog(10 ** 9, () => [at(10n, 10n)])
+  const progress = [at(10n, 12n)]
+  const log = new ProgressLog(logger, 1000)
+  log.start(() => progress)
+  t.mock.timers.tick(999)
   assert.equal(logger.lines.length, 0)
+  t.mock.timers.tick(1)
+  t.mock.timers.tick(1000)
+  assert.deepEqual(
+    logger.lines.map((l) => l.fields.processed),
+    [0, 0],
+  )
+  log.stop()
+  t.mock.timers.tick(5000)
+  assert.equal(logger.lines.length, 2)
+  const off = captureLogger()
+  new ProgressLog(off, 0).start(() => progress)
+  t.mock.timers.tick(10 ** 9)
+  assert.equal(off.lines.length, 0)
 })

@@ -123,6 +123,8 @@ const store = z.discriminatedUnion('type', [mapStore, redisStore, elasticsearchS
 const logging = z.strictObject({
   format: z.enum(['json', 'text', 'basic']).default('json'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** How often each worker logs a progress line (records processed, lag); 0 turns it off. */
+  progressIntervalMs: processorInteger('progressLogIntervalMs'),
 })
 
 const admin = z.strictObject({

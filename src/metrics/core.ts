@@ -7,7 +7,10 @@ const batchSizeBuckets = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 export interface CoreMetrics {
   incoming(topic: string, partition: number, count: number): void
   outgoing(topic: string, partition: number, count: number): void
+  /** Creates the partition's series at 0 when it is assigned, so that rate() and absent() work from the start. */
+  assigned(topic: string, partition: number): void
   lag(topic: string, partition: number, behind: number): void
+  lagSeconds(topic: string, partition: number, seconds: number): void
   batch(size: number): void
   processSeconds(seconds: number): void
   produceSeconds(seconds: number): void
@@ -32,6 +35,11 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     'Messages between the next offset to process and the log end',
     partitionLabels,
   )
+  const lagSeconds = provider.gauge(
+    'kasper_lag_seconds',
+    'Age of the oldest unprocessed record (now minus the timestamp of the record at the next offset); 0 when caught up',
+    partitionLabels,
+  )
   const batchSize = provider.histogram(
     'kasper_batch_size_messages',
     'Messages per processed batch',
@@ -50,10 +58,13 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     'processor',
   ])
   const only = { processor }
+  errors.inc(only, 0)
   return {
+    assigned: (topic, partition) => incoming.inc({ processor, topic, partition }, 0),
     incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),
     outgoing: (topic, partition, count) => outgoing.inc({ processor, topic, partition }, count),
     lag: (topic, partition, behind) => lag.set({ processor, topic, partition }, behind),
+    lagSeconds: (topic, partition, seconds) => lagSeconds.set({ processor, topic, partition }, seconds),
     batch: (size) => batchSize.observe(only, size),
     processSeconds: (seconds) => process.observe(only, seconds),
     produceSeconds: (seconds) => produce.observe(only, seconds),

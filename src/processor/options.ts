@@ -31,6 +31,11 @@ export interface TopicProcessorConfig {
    * last, to notice another consumer of the same partitions (OverlapError). Default 10000 ms; 0 turns it off.
    */
   overlapCheckIntervalMs?: number
+  /**
+   * How often a progress line (records processed since the previous line, lag) is logged at info.
+   * Default 60000 ms; 0 turns it off.
+   */
+  progressLogIntervalMs?: number
   /** Fetch tuning; defaults follow the Java consumer's. */
   fetch?: Partial<FetchOptions>
 }
@@ -49,6 +54,7 @@ export const defaults = {
   initialOffset: 'earliest',
   metricsUpdateIntervalMs: 15_000,
   overlapCheckIntervalMs: 10_000,
+  progressLogIntervalMs: 60_000,
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -59,6 +65,8 @@ export const minimums = {
   metricsUpdateIntervalMs: 1,
   /** 0 turns the check for another consumer of the same partitions off. */
   overlapCheckIntervalMs: 0,
+  /** 0 turns the progress line off. */
+  progressLogIntervalMs: 0,
 } as const
 
 export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
@@ -101,6 +109,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     initialOffset: config.initialOffset ?? defaults.initialOffset,
     metricsUpdateIntervalMs: config.metricsUpdateIntervalMs ?? defaults.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
+    progressLogIntervalMs: config.progressLogIntervalMs ?? defaults.progressLogIntervalMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
   }

@@ -1,3 +1,4 @@
+import { describeKafkaError } from '../kafka/describe-error.ts'
 import type { OutgoingMessage } from '../kafka/messages.ts'
 import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
@@ -17,19 +18,16 @@ import {
 } from './options.ts'
 import { OverlapGuard } from './overlap-guard.ts'
 import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
+import { lagRecords, lagSeconds, type PartitionProgress } from './progress.ts'
+import { ProgressLog } from './progress-log.ts'
 import { BatchSender } from './sender.ts'
 import type { MessageProcessor } from './types.ts'
+
+export type { PartitionProgress } from './progress.ts'
 
 type FetchOutcome =
   | { ok: true; partitions: FetchedPartition[]; receivedAtMs: number }
   | { ok: false; error: unknown }
-
-export interface PartitionProgress extends TopicPartition {
-  /** Next offset to process: everything before it is processed, produced and committed. */
-  next: bigint
-  /** Log end as of the latest fetch or drain check; undefined until known. */
-  logEnd: bigint | undefined
-}
 
 export interface DrainStatus {
   drained: boolean
@@ -58,6 +56,7 @@ export class TopicProcessor {
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
+  readonly #progressLog: ProgressLog
 
   constructor(config: TopicProcessorConfig, processors: MessageProcessors) {
     this.#config = resolveConfig(config)
@@ -69,6 +68,7 @@ export class TopicProcessor {
     this.#assigned = this.#config.inputTopics.flatMap((topic) =>
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
+    this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
     const { client, groupId, overlapCheckIntervalMs } = this.#config
     this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
   }
@@ -110,7 +110,7 @@ export class TopicProcessor {
     const partitions = ends.map((end) => {
       const progress = this.#progress.get(topicPartitionKey(end.topic, end.partition))!
       progress.logEnd = end.offset
-      const lag = end.offset > progress.next ? end.offset - progress.next : 0n
+      const lag = lagRecords(progress)
       return { topic: end.topic, partition: end.partition, next: progress.next, logEnd: end.offset, lag }
     })
     return { drained: partitions.every((p) => p.lag === 0n), partitions }
@@ -140,6 +140,7 @@ export class TopicProcessor {
       // never rejects, so closing does not wait for it.
       this.#inflightFetch = undefined
       this.#buffer.clear()
+      this.#progressLog.stop()
     }
   }
 
@@ -158,8 +159,10 @@ export class TopicProcessor {
       const key = topicPartitionKey(tp.topic, tp.partition)
       const offset = start.positions.get(key)!
       this.#fetchPositions.set(key, offset)
-      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined })
+      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined, nextTimestampMs: undefined })
+      this.#metrics.assigned(tp.topic, tp.partition)
     }
+    this.#progressLog.start(() => this.progress())
     this.#logger.info('topic processor started', {
       group: groupId,
       topics: inputTopics,
@@ -224,9 +227,11 @@ export class TopicProcessor {
         )
         continue
       }
-      this.#progress.get(key)!.logEnd = fetched.highWatermark
+      const progress = this.#progress.get(key)!
+      progress.logEnd = fetched.highWatermark
       const { messages } = fetched
       if (messages.length === 0) continue
+      progress.nextTimestampMs ??= messages[0]!.timestamp
       this.#fetchPositions.set(key, messages[messages.length - 1]!.offset + 1n)
       this.#buffer.add(fetched.topic, fetched.partition, messages, receivedAtMs)
     }
@@ -287,7 +292,11 @@ export class TopicProcessor {
     await client.commitOffsets(groupId, commits)
     this.#overlapGuard.committed(commits)
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
-    for (const o of batch.offsets) this.#progress.get(topicPartitionKey(o.topic, o.partition))!.next = o.next
+    for (const o of batch.offsets) {
+      const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!
+      progress.next = o.next
+      progress.nextTimestampMs = this.#buffer.headTimestamp(o.topic, o.partition)
+    }
   }
 
   /** While idle, the overlap check still runs, and committed offsets the broker expired are committed again. */
@@ -319,13 +328,16 @@ export class TopicProcessor {
     const offsets = batch.offsets
       .filter((o) => partition === undefined || o.partition === partition)
       .map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.first}..${o.next - 1n}`)
-    this.#logger.error(message, { partition, offsets, err: error })
+    // The stack is logged once, by whoever catches the error runLoop() rejects with (the worker, in kasper run).
+    this.#logger.error(message, { partition, offsets, error: describeKafkaError(error) })
   }
 
   #updateLagMetrics(now: number): void {
     this.#nextMetricsUpdateMs = now + this.#config.metricsUpdateIntervalMs
     for (const p of this.#progress.values()) {
       if (p.logEnd !== undefined) this.#metrics.lag(p.topic, p.partition, Number(p.logEnd - p.next))
+      const seconds = lagSeconds(p, now)
+      if (seconds !== undefined) this.#metrics.lagSeconds(p.topic, p.partition, seconds)
     }
   }
 }

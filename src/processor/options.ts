@@ -61,11 +61,19 @@ export const minimums = {
   overlapCheckIntervalMs: 0,
 } as const
 
+/** Node fires a timer longer than 2^31−1 ms (about 24.8 days) at once: no duration may be longer. */
+export const maxDurationMs = 2 ** 31 - 1
+
+/** The bound every duration option and configuration key is checked against, with the reason in the message. */
+export const durationTooLong = `must be ≤ ${maxDurationMs} ms (about 24.8 days; Node fires longer timers at once)`
+
 export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
 
 function requireInteger(field: string, value: unknown, minimum: number): void {
   if (!Number.isInteger(value) || (value as number) < minimum)
     throw new ConfigurationError(`${field}: must be an integer ≥ ${minimum} (got ${String(value)})`)
+  if (field.endsWith('Ms') && (value as number) > maxDurationMs)
+    throw new ConfigurationError(`${field}: ${durationTooLong} (got ${String(value)})`)
 }
 
 /** Checks everything that can be checked without Kafka; throws one ConfigurationError naming the field. */

@@ -8,6 +8,8 @@ import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount } from '../processor/input-topics.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
+import { ProcessorModuleError } from '../worker/processor-module.ts'
+import type { SerializedError } from '../worker/protocol.ts'
 
 export interface RunOptions {
   /** Exit 0 once every assigned partition is processed up to its log end and committed. */
@@ -20,6 +22,12 @@ export class StartupError extends Error {
 }
 
 const drainPollMs = 250
+
+/** A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the user's to fix). */
+const rethrowable = (error: SerializedError): Error =>
+  error.name === 'ProcessorModuleError'
+    ? new ProcessorModuleError(error.message)
+    : new ConfigurationError(error.message)
 
 async function partitionCount(config: KasperConfig): Promise<number> {
   const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
@@ -72,7 +80,10 @@ function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
   return () => clearInterval(timer)
 }
 
-/** Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code. */
+/**
+ * Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code,
+ * or rejects with the ConfigurationError or ProcessorModuleError that stopped a worker for good.
+ */
 export async function runKasper(config: KasperConfig, options: RunOptions): Promise<number> {
   const logger = createLogger({
     format: config.logging.format,
@@ -124,5 +135,6 @@ export async function runKasper(config: KasperConfig, options: RunOptions): Prom
   stopWatchingSignals()
   await admin?.close()
   logger.info('stopped', { exitCode: code })
+  if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
   return code
 }

@@ -306,6 +306,11 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     const cases: Array<[string, Partial<TopicProcessorConfig>, RegExp]> = [
       ['batchSize < 1', { batchSize: 0 }, /^batchSize: must be an integer ≥ 1/],
       [
+        'a duration longer than Node can wait',
+        { batchWaitMs: 2 ** 31 },
+        /^batchWaitMs: must be ≤ 2147483647 ms/,
+      ],
+      [
         'partition listed twice',
         { inputPartitions: [0, 1, 0] },
         /^inputPartitions: partition 0 is listed twice/,

@@ -7,7 +7,7 @@ import {
   workerThreadCount,
 } from '../config/index.ts'
 import { ConfigurationError } from '../processor/errors.ts'
-import { runKasper, StartupError } from '../runtime/index.ts'
+import { runKasper, StartupError, type StopSignals } from '../runtime/index.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import { packageVersion } from './version.ts'
@@ -64,8 +64,11 @@ export function reportError(error: unknown, io: Io): number {
   return exitCodes.failure
 }
 
-/** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
-export async function runCli(argv: string[], io: Io): Promise<number> {
+/**
+ * Runs the CLI on `argv` (without node and script) and resolves with the exit code. `signals`, caught since
+ * the process started, stop `run` cleanly however early they come.
+ */
+export async function runCli(argv: string[], io: Io, signals?: StopSignals): Promise<number> {
   let exitCode: number = exitCodes.ok
   const program = new Command('kasper')
     .description('Process Kafka topics in small batches (Kasper for Node.js)')
@@ -88,7 +91,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .action(async (options: { config: string; exitWhenDrained: boolean }) => {
       const config = loadConfig(options.config)
       exitCode = await blamingFile(options.config, () =>
-        runKasper(config, { exitWhenDrained: options.exitWhenDrained }),
+        runKasper(config, { exitWhenDrained: options.exitWhenDrained, ...(signals ? { signals } : {}) }),
       )
     })
 

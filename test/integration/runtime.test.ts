@@ -46,11 +46,48 @@ function kasperConfig(name: string, input: string, output: string, overrides: Re
   }
 }
 
+/** Written by a preload once the child runs TypeScript: Node's own start-up (before it) cannot catch a signal. */
+const jsStarted = 'kasper-test: javascript started'
+const markJsStart = {
+  NODE_OPTIONS: `--import=${fileURLToPath(new URL('../helpers/js-started.ts', import.meta.url))}`,
+}
+
 describe('kasper run (supervisor, worker threads, admin server)', () => {
   const client = testClient('platformatic')
   after(async () => {
     killRunningClis()
     await client.close()
+  })
+
+  test('a SIGTERM at any moment of start-up stops cleanly with exit 0', async () => {
+    const [input, output] = await freshTopics('early-signal', 2, 2)
+    assert.ok(input && output)
+    const file = await writeConfig(
+      kasperConfig(uniqueName('early'), input, output, { workers: { threads: 1 } }),
+    )
+    const unreachable = await writeConfig(
+      kasperConfig(uniqueName('early'), input, output, {
+        kafka: { brokers: ['127.0.0.1:1'], connectTimeoutMs: 20_000 },
+      }),
+    )
+    // Soon after Node runs JavaScript (main.ts itself still loads for a moment, a signal then cannot be caught),
+    // modules load and the configuration is read; then the metadata is read (long when the brokers do not
+    // answer); later the workers start.
+    for (const [config, delayMs] of [
+      [file, 200],
+      [file, 800],
+      [file, 1500],
+      [unreachable, 800],
+    ] as const) {
+      const cli = startCli(['run', '--config', config], markJsStart)
+      await new Promise<void>((resolve) =>
+        cli.process.stderr?.on('data', () => cli.output().includes(jsStarted) && resolve()),
+      )
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      cli.process.kill('SIGTERM')
+      const { code, signal } = await cli.exited
+      assert.deepEqual({ code, signal, delayMs }, { code: 0, signal: null, delayMs }, cli.output())
+    }
   })
 
   test('--exit-when-drained processes every partition over two threads, commits, and exits 0', async () => {
@@ -246,7 +283,10 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     ])
     const { code } = await cli.exited
     assert.equal(code, 2, cli.output())
-    assert.match(cli.output(), new RegExp(`kasper: processor.inputTopics: unknown topic: ${missing}`))
+    assert.match(
+      cli.output(),
+      new RegExp(`kasper: .*/kasper.yaml: processor.inputTopics: unknown topic: ${missing}`),
+    )
     assert.doesNotMatch(cli.output(), /\n\s+at /)
   })
 })

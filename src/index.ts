@@ -37,6 +37,7 @@ export {
   type OutgoingMessage,
   OverlapError,
   type PartitionProgress,
+  ProcessTimeoutError,
   type Sender,
   TopicProcessor,
   type TopicProcessorConfig,

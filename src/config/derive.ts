@@ -46,6 +46,7 @@ export function toProcessorOptions(
     initialOffset: processor.initialOffset,
     metricsUpdateIntervalMs: processor.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
+    processTimeoutMs: processor.processTimeoutMs,
     fetch: processor.fetch,
     ...worker,
   }

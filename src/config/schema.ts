@@ -52,6 +52,7 @@ const processor = z.strictObject({
   initialOffset: z.enum(initialOffsets).default(defaults.initialOffset),
   metricsUpdateIntervalMs: processorInteger('metricsUpdateIntervalMs'),
   overlapCheckIntervalMs: processorInteger('overlapCheckIntervalMs'),
+  processTimeoutMs: processorInteger('processTimeoutMs'),
   /** Fetch tuning, as the Java consumer's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
   fetch: z
     .strictObject({

@@ -33,6 +33,12 @@ export interface TopicProcessorConfig {
   overlapCheckIntervalMs?: number
   /** Fetch tuning; defaults follow the Java consumer's. */
   fetch?: Partial<FetchOptions>
+  /**
+   * Longest time a batch's process() calls may take together; then the batch fails with a
+   * ProcessTimeoutError, as if process() had thrown it (a stalled batch no longer goes unnoticed).
+   * Default 300000 ms (5 minutes).
+   */
+  processTimeoutMs?: number
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
@@ -49,6 +55,7 @@ export const defaults = {
   initialOffset: 'earliest',
   metricsUpdateIntervalMs: 15_000,
   overlapCheckIntervalMs: 10_000,
+  processTimeoutMs: 300_000,
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -59,6 +66,7 @@ export const minimums = {
   metricsUpdateIntervalMs: 1,
   /** 0 turns the check for another consumer of the same partitions off. */
   overlapCheckIntervalMs: 0,
+  processTimeoutMs: 1,
 } as const
 
 /** Node fires a timer longer than 2^31−1 ms (about 24.8 days) at once: no duration may be longer. */
@@ -109,6 +117,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     initialOffset: config.initialOffset ?? defaults.initialOffset,
     metricsUpdateIntervalMs: config.metricsUpdateIntervalMs ?? defaults.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
+    processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
   }

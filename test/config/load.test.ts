@@ -37,6 +37,7 @@ test('a minimal file gets every default', () => {
   assert.equal(config.kafka.client, 'platformatic')
   assert.equal(config.processor.batchSize, 1000)
   assert.equal(config.processor.batchWaitMs, 5000)
+  assert.equal(config.processor.processTimeoutMs, 300_000)
   assert.equal(config.processor.initialOffset, 'earliest')
   assert.equal(config.processor.partitions, 'all')
   assert.equal(config.processor.module, join(dir, 'processor.js'))
@@ -131,6 +132,7 @@ test('every duration is bounded by the longest timer Node can wait, with the rea
       'processor.overlapCheckIntervalMs',
       { processor: { ...minimal.processor, overlapCheckIntervalMs: tooLong } },
     ],
+    ['processor.processTimeoutMs', { processor: { ...minimal.processor, processTimeoutMs: tooLong } }],
     ['processor.fetch.maxWaitMs', { processor: { ...minimal.processor, fetch: { maxWaitMs: tooLong } } }],
     [
       'stores.cache.operationTimeoutMs',

@@ -13,6 +13,7 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
 const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', import.meta.url))
+const stalling = fileURLToPath(new URL('./fixtures/stalling-processor.ts', import.meta.url))
 const slow = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
 const heapLimit = fileURLToPath(new URL('./fixtures/heap-limit-processor.ts', import.meta.url))
 
@@ -217,6 +218,48 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     assert.match(cli.output(), /worker failed; restarting after backoff/)
     assert.match(cli.output(), /poison message/)
     assert.match(cli.output(), /restart limit reached/)
+  })
+
+  test('a stalled batch fails after processor.processTimeoutMs; /healthz, /status and the log name the worker and its partitions', async () => {
+    const [input] = await freshTopics('stalled', 2)
+    assert.ok(input)
+    await client.produce([{ topic: input, partition: 1, value: 'stall' }])
+    const config = kasperConfig(uniqueName('stalled'), input, 'unused', {
+      workers: { threads: 1 },
+      restart: { maxRestarts: 3, initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+    }) as { processor: Record<string, unknown> }
+    config.processor.module = stalling
+    config.processor.processTimeoutMs = 1000
+    const cli = startCli(['run', '--config', await writeConfig(config)])
+    const base = await cli.adminUrl
+    type Worker = { id: number; status: string; partitions: number[]; lastError?: string }
+    const workersAt = async (path: string) =>
+      ((await (await fetch(`${base}${path}`)).json()) as { workers: Worker[] }).workers
+    await waitFor(
+      async () => (await workersAt('/healthz'))[0]?.status === 'backoff',
+      20_000,
+      'the worker to fail',
+    )
+    const stalled = {
+      id: 0,
+      status: 'backoff',
+      partitions: [0, 1],
+      lastError:
+        'ProcessTimeoutError: process() of partition 1 did not settle within processTimeoutMs (1000 ms); the batch fails',
+    }
+    assert.deepEqual(await workersAt('/healthz'), [stalled])
+    const [status] = await workersAt('/status')
+    assert.deepEqual({ ...stalled, ...status }, { ...status, ...stalled }, JSON.stringify(status))
+    assert.match(
+      cli.output(),
+      /"worker":0,.*"partition":1,"offsets":\["[^"]*\/1@0\.\.0"\].*"msg":"process\(\) stalled: it did not settle within processTimeoutMs; the batch is not committed"/,
+    )
+    assert.match(
+      cli.output(),
+      /"worker":0,"partitions":\[0,1\].*"msg":"worker failed; restarting after backoff"/,
+    )
+    cli.process.kill('SIGTERM')
+    assert.equal((await cli.exited).code, 0, cli.output())
   })
 
   test('a worker thread that dies mid-batch is restarted and nothing is missing', async () => {

@@ -37,10 +37,11 @@ export {
   type OutgoingMessage,
   OverlapError,
   type PartitionProgress,
+  ProcessTimeoutError,
   type Sender,
   TopicProcessor,
   type TopicProcessorConfig,
 } from './processor/index.ts'
-export { type RunOptions, runKasper, StartupError } from './runtime/index.ts'
+export { type RunOptions, runKasper, StartupError, StopSignals } from './runtime/index.ts'
 export * from './stores/index.ts'
 export { type ProcessorContext, type ProcessorFactory, ProcessorModuleError } from './worker/index.ts'

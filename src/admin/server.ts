@@ -69,7 +69,13 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
     reply.code(live ? 200 : 503)
     return {
       status: live ? 'ok' : 'unhealthy',
-      workers: source.workers().map((w) => ({ id: w.id, status: w.status })),
+      // A worker that failed (a stalled batch, an error) names its partitions and why, here as in /status.
+      workers: source.workers().map((w) => ({
+        id: w.id,
+        status: w.status,
+        partitions: w.partitions,
+        ...(w.lastError === undefined ? {} : { lastError: w.lastError }),
+      })),
     }
   })
 

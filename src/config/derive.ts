@@ -47,6 +47,7 @@ export function toProcessorOptions(
     metricsUpdateIntervalMs: processor.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
     progressLogIntervalMs: config.logging.progressIntervalMs,
+    processTimeoutMs: processor.processTimeoutMs,
     fetch: processor.fetch,
     ...worker,
   }

@@ -16,6 +16,8 @@ export interface CoreMetrics {
   produceSeconds(seconds: number): void
   commitSeconds(seconds: number): void
   error(): void
+  /** A batch failed because process() did not settle within processTimeoutMs. */
+  timeout(): void
 }
 
 export function createCoreMetrics(provider: MetricsProvider, processor: string): CoreMetrics {
@@ -57,6 +59,11 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   const errors = provider.counter('kasper_processing_errors_total', 'Errors that stopped the loop', [
     'processor',
   ])
+  const timeouts = provider.counter(
+    'kasper_batch_timeouts_total',
+    'Batches failed because process() did not settle within processTimeoutMs',
+    ['processor'],
+  )
   const only = { processor }
   errors.inc(only, 0)
   return {
@@ -70,5 +77,6 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     produceSeconds: (seconds) => produce.observe(only, seconds),
     commitSeconds: (seconds) => commit.observe(only, seconds),
     error: () => errors.inc(only),
+    timeout: () => timeouts.inc(only),
   }
 }

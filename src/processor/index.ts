@@ -1,4 +1,5 @@
 export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
+export { ProcessTimeoutError } from './deadline.ts'
 export { ConfigurationError } from './errors.ts'
 export {
   consumerGroupId,

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/types.ts'
 import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer } from './batch.ts'
+import { BatchDeadline, ProcessTimeoutError } from './deadline.ts'
 import { ConfigurationError } from './errors.ts'
 import { inputPartitionCount } from './input-topics.ts'
 import {
@@ -244,13 +245,26 @@ export class TopicProcessor {
 
     const outgoing: OutgoingMessage[] = []
     const processStarted = performance.now()
+    const deadline = new BatchDeadline(this.#config.processTimeoutMs)
     for (const [partition, messages] of batch.byPartition) {
       const sender = new BatchSender((flushed) => this.#produce(flushed, partition))
       let rest: OutgoingMessage[]
       try {
-        await this.#processors.get(partition)!.process(messages, sender)
+        await deadline.race(
+          this.#processors.get(partition)!.process(messages, sender),
+          `process() of partition ${partition}`,
+        )
       } catch (error) {
-        this.#logBatchFailure('process() failed; the batch is not committed', batch, partition, error)
+        const timedOut = error instanceof ProcessTimeoutError
+        if (timedOut) this.#metrics.timeout()
+        this.#logBatchFailure(
+          timedOut
+            ? 'process() stalled: it did not settle within processTimeoutMs; the batch is not committed'
+            : 'process() failed; the batch is not committed',
+          batch,
+          partition,
+          error,
+        )
         throw error
       } finally {
         rest = sender.seal()

@@ -6,7 +6,14 @@ import type { Logger } from '../logging/types.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
 import type { PartitionProgress } from '../processor/topic-processor.ts'
-import type { Collect, FromWorker, ToWorker, WorkerResult, WorkerTask } from '../worker/protocol.ts'
+import type {
+  Collect,
+  FromWorker,
+  SerializedError,
+  ToWorker,
+  WorkerResult,
+  WorkerTask,
+} from '../worker/protocol.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
 import { restartDecision } from './restart.ts'
@@ -62,6 +69,7 @@ export class Supervisor {
   #watchdog: NodeJS.Timeout | undefined
   #stopping = false
   #exitCode: number = exitCodes.ok
+  #fatalError: SerializedError | undefined
   #resolveDone!: (code: number) => void
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
@@ -119,6 +127,11 @@ export class Supervisor {
 
   get stopping(): boolean {
     return this.#stopping
+  }
+
+  /** The error a restart cannot fix (bad configuration, broken processor module) that stopped the workers. */
+  get fatalError(): SerializedError | undefined {
+    return this.#fatalError
   }
 
   start(): void {
@@ -325,6 +338,7 @@ export class Supervisor {
     )
     if (decision.action === 'stop') {
       slot.status = 'failed'
+      this.#fatalError ??= result.error
       this.#logger.error('worker failed with an error a restart cannot fix; stopping', {
         worker: slot.id,
         error: slot.lastError,

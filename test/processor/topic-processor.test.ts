@@ -338,6 +338,12 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     const kafka = new FakeKafka({ a: 2, b: 3 })
     const cases: Array<[string, Partial<TopicProcessorConfig>, RegExp]> = [
       ['batchSize < 1', { batchSize: 0 }, /^batchSize: must be an integer ≥ 1/],
+      ['no time for process()', { processTimeoutMs: 0 }, /^processTimeoutMs: must be an integer ≥ 1/],
+      [
+        'a duration longer than Node can wait',
+        { batchWaitMs: 2 ** 31 },
+        /^batchWaitMs: must be ≤ 2147483647 ms/,
+      ],
       [
         'partition listed twice',
         { inputPartitions: [0, 1, 0] },

@@ -45,6 +45,11 @@ export class BatchBuffer {
     this.#size += messages.length
   }
 
+  /** Whether messages of the topic-partition are waiting. */
+  holds(topic: string, partition: number): boolean {
+    return this.#queues.has(topicPartitionKey(topic, partition))
+  }
+
   take(limit: number): Batch {
     const byPartition = new Map<number, IncomingMessage[]>()
     const offsets: BatchOffsets[] = []

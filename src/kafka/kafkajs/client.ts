@@ -4,15 +4,17 @@ import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../erro
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
-import type {
-  FetchedPartition,
-  FetchOptions,
-  KafkaClient,
-  KafkaConnectionOptions,
-  TopicPartition,
-  TopicPartitionOffset,
+import {
+  defaultIsolationLevel,
+  type FetchedPartition,
+  type FetchOptions,
+  type IsolationLevel,
+  type KafkaClient,
+  type KafkaConnectionOptions,
+  type TopicPartition,
+  type TopicPartitionOffset,
+  topicPartitionKey,
 } from '../types.ts'
-import { topicPartitionKey } from '../types.ts'
 import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 import { toKafkaJsMessage } from './outgoing.ts'
@@ -28,6 +30,7 @@ const isUnknownTopic = (error: unknown): boolean =>
  */
 export class KafkaJsClient implements KafkaClient {
   readonly #kafka: Kafka
+  readonly #isolationLevel: IsolationLevel
   readonly #cluster: Cluster
   #connected: Promise<void> | undefined
   #producer: Producer | undefined
@@ -36,13 +39,15 @@ export class KafkaJsClient implements KafkaClient {
 
   constructor(options: KafkaConnectionOptions) {
     this.#kafka = new Kafka(kafkaConfig(options))
+    this.#isolationLevel = options.isolationLevel ?? defaultIsolationLevel
     let captured: Cluster | undefined
     // kafkajs 2.2.4 src/consumer/index.js calls each assigner factory with { cluster } when the consumer is
     // created. The consumer is never connected, subscribed or run: it only hands over its Cluster.
     this.#kafka.consumer({
       groupId: `${options.clientId}-fetch-only`,
-      // The Cluster's isolation level is used by fetchTopicsOffset: 'latest' is then the high watermark.
-      readUncommitted: true,
+      // The Cluster's isolation level is used by fetchTopicsOffset: 'latest' is then the last stable offset
+      // under read_committed, the high watermark under read_uncommitted.
+      readUncommitted: this.#isolationLevel === 'read_uncommitted',
       partitionAssigners: [
         ({ cluster }) => {
           captured = cluster
@@ -116,7 +121,7 @@ export class KafkaJsClient implements KafkaClient {
           const broker = await cluster.findBroker({ nodeId: String(nodeId) }).catch((error: unknown) => {
             throw new StaleMetadataError(`broker ${nodeId} is not known`, { cause: error })
           })
-          return fetchFromBroker(broker, group, options)
+          return fetchFromBroker(broker, group, options, this.#isolationLevel)
         }),
       )
       return new Map(results.flat().map((f) => [topicPartitionKey(f.topic, f.partition), f]))

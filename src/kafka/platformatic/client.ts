@@ -13,14 +13,17 @@ import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, UnknownTopicError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
+import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
-import type {
-  FetchedPartition,
-  FetchOptions,
-  KafkaClient,
-  KafkaConnectionOptions,
-  TopicPartition,
-  TopicPartitionOffset,
+import {
+  defaultIsolationLevel,
+  type FetchedPartition,
+  type FetchOptions,
+  type IsolationLevel,
+  type KafkaClient,
+  type KafkaConnectionOptions,
+  type TopicPartition,
+  type TopicPartitionOffset,
 } from '../types.ts'
 import { callback } from './callback.ts'
 import { fetchFromLeaders } from './fetch.ts'
@@ -38,6 +41,7 @@ const defaultRequestTimeoutMs = 30_000
  */
 export class PlatformaticKafkaClient implements KafkaClient {
   readonly #options: KafkaConnectionOptions
+  readonly #isolationLevel: IsolationLevel
   readonly #admin: Admin
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
@@ -48,6 +52,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options
+    this.#isolationLevel = options.isolationLevel ?? defaultIsolationLevel
     const base = baseOptions(options)
     this.#admin = new Admin(base)
     this.#fetcher = new Base(base)
@@ -66,7 +71,14 @@ export class PlatformaticKafkaClient implements KafkaClient {
     const topics = [...new Set(positions.map((p) => p.topic))]
     let refresh = false
     return withRoutingRetry(
-      async () => fetchFromLeaders(this.#fetcher, await this.#metadata(topics, refresh), positions, options),
+      async () =>
+        fetchFromLeaders(
+          this.#fetcher,
+          await this.#metadata(topics, refresh),
+          positions,
+          options,
+          this.#isolationLevel,
+        ),
       () => {
         refresh = true
         return undefined
@@ -160,10 +172,13 @@ export class PlatformaticKafkaClient implements KafkaClient {
       partitions: list.map((p) => ({ partitionIndex: p.partition, timestamp })),
     }))
     // The library refreshes metadata and asks each partition leader.
-    const listed = await withRoutingRetry(() => this.#admin.listOffsets({ topics })).catch(async (error) => {
-      await this.partitionCounts(topics.map((t) => t.name))
-      throw error
-    })
+    const isolationLevel = isolationLevelCodes[this.#isolationLevel]
+    const listed = await withRoutingRetry(() => this.#admin.listOffsets({ topics, isolationLevel })).catch(
+      async (error) => {
+        await this.partitionCounts(topics.map((t) => t.name))
+        throw error
+      },
+    )
     return listed.flatMap((topic) =>
       topic.partitions.map((p) => ({ topic: topic.name, partition: p.partitionIndex, offset: p.offset })),
     )

@@ -80,6 +80,9 @@ export interface KafkaConnectionOptions {
   isolationLevel?: IsolationLevel
 }
 
+/** What a client implementation is given: the options with their defaults filled in by createKafkaClient. */
+export type ResolvedConnectionOptions = KafkaConnectionOptions & { isolationLevel: IsolationLevel }
+
 export type KafkaClientKind = 'platformatic' | 'kafkajs'
 
 /**

@@ -4,17 +4,16 @@ import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../erro
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
-import {
-  defaultIsolationLevel,
-  type FetchedPartition,
-  type FetchOptions,
-  type IsolationLevel,
-  type KafkaClient,
-  type KafkaConnectionOptions,
-  type TopicPartition,
-  type TopicPartitionOffset,
-  topicPartitionKey,
+import type {
+  FetchedPartition,
+  FetchOptions,
+  IsolationLevel,
+  KafkaClient,
+  ResolvedConnectionOptions,
+  TopicPartition,
+  TopicPartitionOffset,
 } from '../types.ts'
+import { topicPartitionKey } from '../types.ts'
 import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 import { toKafkaJsMessage } from './outgoing.ts'
@@ -37,9 +36,9 @@ export class KafkaJsClient implements KafkaClient {
   #producerConnected: Promise<void> | undefined
   #closed: Promise<void> | undefined
 
-  constructor(options: KafkaConnectionOptions) {
+  constructor(options: ResolvedConnectionOptions) {
     this.#kafka = new Kafka(kafkaConfig(options))
-    this.#isolationLevel = options.isolationLevel ?? defaultIsolationLevel
+    this.#isolationLevel = options.isolationLevel
     let captured: Cluster | undefined
     // kafkajs 2.2.4 src/consumer/index.js calls each assigner factory with { cluster } when the consumer is
     // created. The consumer is never connected, subscribed or run: it only hands over its Cluster.

@@ -15,15 +15,13 @@ import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
-import {
-  defaultIsolationLevel,
-  type FetchedPartition,
-  type FetchOptions,
-  type IsolationLevel,
-  type KafkaClient,
-  type KafkaConnectionOptions,
-  type TopicPartition,
-  type TopicPartitionOffset,
+import type {
+  FetchedPartition,
+  FetchOptions,
+  KafkaClient,
+  ResolvedConnectionOptions,
+  TopicPartition,
+  TopicPartitionOffset,
 } from '../types.ts'
 import { callback } from './callback.ts'
 import { fetchFromLeaders } from './fetch.ts'
@@ -40,8 +38,7 @@ const defaultRequestTimeoutMs = 30_000
  * record batches encoded and decoded here.
  */
 export class PlatformaticKafkaClient implements KafkaClient {
-  readonly #options: KafkaConnectionOptions
-  readonly #isolationLevel: IsolationLevel
+  readonly #options: ResolvedConnectionOptions
   readonly #admin: Admin
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
@@ -50,9 +47,8 @@ export class PlatformaticKafkaClient implements KafkaClient {
   #producer: IdempotentProducer | undefined
   #closed: Promise<void> | undefined
 
-  constructor(options: KafkaConnectionOptions) {
+  constructor(options: ResolvedConnectionOptions) {
     this.#options = options
-    this.#isolationLevel = options.isolationLevel ?? defaultIsolationLevel
     const base = baseOptions(options)
     this.#admin = new Admin(base)
     this.#fetcher = new Base(base)
@@ -77,7 +73,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
           await this.#metadata(topics, refresh),
           positions,
           options,
-          this.#isolationLevel,
+          this.#options.isolationLevel,
         ),
       () => {
         refresh = true
@@ -172,7 +168,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
       partitions: list.map((p) => ({ partitionIndex: p.partition, timestamp })),
     }))
     // The library refreshes metadata and asks each partition leader.
-    const isolationLevel = isolationLevelCodes[this.#isolationLevel]
+    const isolationLevel = isolationLevelCodes[this.#options.isolationLevel]
     const listed = await withRoutingRetry(() => this.#admin.listOffsets({ topics, isolationLevel })).catch(
       async (error) => {
         await this.partitionCounts(topics.map((t) => t.name))

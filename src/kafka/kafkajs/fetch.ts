@@ -16,8 +16,8 @@ interface DecodedMessage {
   value: Buffer | null
   headers: Record<string, Buffer | Buffer[]>
   isControlRecord: boolean
-  // src/protocol/recordBatch/v0/decoder.js: the record's batch.
-  batchContext: { firstOffset: string; lastOffsetDelta: number; producerId: string; inTransaction: boolean }
+  // src/protocol/recordBatch/v0/decoder.js: the record's batch (absent in the message sets of magic 0 and 1).
+  batchContext?: { firstOffset: string; lastOffsetDelta: number; producerId: string; inTransaction: boolean }
 }
 interface DecodedPartition {
   partition: number
@@ -117,16 +117,13 @@ function messagesOf(
         })),
       )
     : undefined
-  let nextOffset = from
   for (const m of partition.messages) {
     const offset = BigInt(m.offset)
     const batch = m.batchContext
-    const lastOffset = BigInt(batch.firstOffset) + BigInt(batch.lastOffsetDelta)
-    if (lastOffset >= nextOffset) nextOffset = lastOffset + 1n
-    if (aborted && m.isControlRecord) {
-      aborted.marker(BigInt(batch.producerId), lastOffset, isAbortMarkerKey(m.key))
-    } else if (aborted && batch.inTransaction && aborted.isAborted(BigInt(batch.producerId), lastOffset)) {
-      continue
+    if (aborted && batch && (m.isControlRecord || batch.inTransaction)) {
+      const producerId = BigInt(batch.producerId)
+      if (m.isControlRecord) aborted.marker(producerId, lastOffsetOf(m), isAbortMarkerKey(m.key))
+      else if (aborted.isAborted(producerId, lastOffsetOf(m))) continue
     }
     // The broker answers with whole batches: records before the requested offset are left out here.
     if (m.isControlRecord || offset < from) continue
@@ -144,5 +141,13 @@ function messagesOf(
       ),
     })
   }
-  return { messages, nextOffset }
+  const last = partition.messages.at(-1)
+  const end = last ? lastOffsetOf(last) + 1n : from
+  return { messages, nextOffset: end > from ? end : from }
 }
+
+/** The last offset of a record's batch (the record's own offset in the message sets of magic 0 and 1). */
+const lastOffsetOf = (m: DecodedMessage): bigint =>
+  m.batchContext
+    ? BigInt(m.batchContext.firstOffset) + BigInt(m.batchContext.lastOffsetDelta)
+    : BigInt(m.offset)

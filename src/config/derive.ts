@@ -10,6 +10,7 @@ export function toConnectionOptions(kafka: KasperConfig['kafka']): KafkaConnecti
   return {
     brokers: kafka.brokers,
     clientId: kafka.clientId,
+    isolationLevel: kafka.isolationLevel,
     ...(sasl
       ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password ?? '' } }
       : {}),

@@ -18,6 +18,7 @@ export const environmentOverrides: ReadonlyArray<{ variable: string; path: strin
   { variable: 'KASPER_KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: list },
   { variable: 'KASPER_KAFKA_CLIENT', path: ['kafka', 'client'], parse: text },
   { variable: 'KASPER_KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], parse: text },
+  { variable: 'KASPER_KAFKA_ISOLATION_LEVEL', path: ['kafka', 'isolationLevel'], parse: text },
   { variable: 'KASPER_KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], parse: text },
   { variable: 'KASPER_KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], parse: text },
   { variable: 'KASPER_KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'], parse: text },

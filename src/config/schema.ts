@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
 import { defaults, durationTooLong, initialOffsets, maxDurationMs, minimums } from '../processor/options.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
@@ -35,6 +36,7 @@ const kafka = z.strictObject({
   tls: tls.optional(),
   connectTimeoutMs: milliseconds.optional(),
   requestTimeoutMs: milliseconds.optional(),
+  isolationLevel: z.enum(isolationLevels).default(defaultIsolationLevel),
 })
 
 const processor = z.strictObject({

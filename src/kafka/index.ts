@@ -1,12 +1,18 @@
 import { LazyKafkaClient } from './lazy-client.ts'
-import type { KafkaClient, KafkaClientKind, KafkaConnectionOptions } from './types.ts'
+import {
+  defaultIsolationLevel,
+  type KafkaClient,
+  type KafkaClientKind,
+  type KafkaConnectionOptions,
+} from './types.ts'
 
 /**
  * The KafkaClient of the chosen library; both pass the same contract tests. The library is loaded on the
  * client's first call, so a process or worker thread loads only the one it uses (@platformatic/kafka adds
  * about 60 MB to each thread that loads it).
  */
-export function createKafkaClient(kind: KafkaClientKind, options: KafkaConnectionOptions): KafkaClient {
+export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnectionOptions): KafkaClient {
+  const options = { ...connection, isolationLevel: connection.isolationLevel ?? defaultIsolationLevel }
   if (kind === 'platformatic')
     return new LazyKafkaClient(async () => {
       const { PlatformaticKafkaClient } = await import('./platformatic/client.ts')

@@ -23,9 +23,19 @@ export type FetchedPartition =
       topic: string
       partition: number
       kind: 'records'
-      /** Records at or after the requested offset, in offset order (possibly empty). */
+      /**
+       * Records at or after the requested offset, in offset order (possibly empty); under read_committed
+       * without the records of aborted transactions. Transaction markers are never among them.
+       */
       messages: IncomingMessage[]
-      highWatermark: bigint
+      /**
+       * Where to fetch next: past every record batch returned, including the markers and aborted records
+       * left out of `messages` (so it can be beyond the last message's offset + 1); the requested offset
+       * when nothing was returned.
+       */
+      nextOffset: bigint
+      /** The high watermark under read_uncommitted, the last stable offset under read_committed. */
+      logEnd: bigint
       logStartOffset: bigint
     }
   | {
@@ -49,6 +59,15 @@ export interface TlsOptions {
   servername?: string
 }
 
+export const isolationLevels = ['read_committed', 'read_uncommitted'] as const
+/**
+ * read_committed: fetches return no records of aborted transactions, and end at the last stable offset
+ * (before the first transaction still open), which is also the 'latest' offset. read_uncommitted: every
+ * record up to the high watermark.
+ */
+export type IsolationLevel = (typeof isolationLevels)[number]
+export const defaultIsolationLevel: IsolationLevel = 'read_committed'
+
 export interface KafkaConnectionOptions {
   brokers: string[]
   clientId: string
@@ -57,7 +76,12 @@ export interface KafkaConnectionOptions {
   tls?: boolean | TlsOptions
   connectTimeoutMs?: number
   requestTimeoutMs?: number
+  /** Default read_committed. */
+  isolationLevel?: IsolationLevel
 }
+
+/** What a client implementation is given: the options with their defaults filled in by createKafkaClient. */
+export type ResolvedConnectionOptions = KafkaConnectionOptions & { isolationLevel: IsolationLevel }
 
 export type KafkaClientKind = 'platformatic' | 'kafkajs'
 
@@ -74,7 +98,10 @@ export interface KafkaClient {
   commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>
   /** Committed offset per partition; partitions the group never committed are absent. */
   committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]>
-  /** Log-start ('earliest') or log-end / high-water ('latest') offset of each partition, fresh from the leaders. */
+  /**
+   * Log-start ('earliest') or log-end ('latest': the last stable offset under read_committed, the high
+   * watermark under read_uncommitted) offset of each partition, fresh from the leaders.
+   */
   listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]>
   /** Produces all messages (acks = all, idempotent) and resolves once every one is acknowledged. */
   produce(messages: OutgoingMessage[]): Promise<void>

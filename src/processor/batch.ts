@@ -51,6 +51,11 @@ export class BatchBuffer {
     return queue?.messages[queue.head]?.timestamp
   }
 
+  /** Whether messages of the topic-partition are waiting. */
+  holds(topic: string, partition: number): boolean {
+    return this.#queues.has(topicPartitionKey(topic, partition))
+  }
+
   take(limit: number): Batch {
     const byPartition = new Map<number, IncomingMessage[]>()
     const offsets: BatchOffsets[] = []

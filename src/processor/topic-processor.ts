@@ -6,7 +6,7 @@ import { basicLogger } from '../logging/basic.ts'
 import type { Logger } from '../logging/types.ts'
 import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
-import { type Batch, BatchBuffer } from './batch.ts'
+import { type Batch, BatchBuffer, type BatchOffsets } from './batch.ts'
 import { BatchDeadline, ProcessTimeoutError } from './deadline.ts'
 import { ConfigurationError } from './errors.ts'
 import { inputPartitionCount } from './input-topics.ts'
@@ -229,17 +229,17 @@ export class TopicProcessor {
         continue
       }
       const progress = this.#progress.get(key)!
-      progress.logEnd = fetched.highWatermark
+      progress.logEnd = fetched.logEnd
+      this.#fetchPositions.set(key, fetched.nextOffset)
       const { messages } = fetched
       if (messages.length === 0) continue
       progress.nextTimestampMs ??= messages[0]!.timestamp
-      this.#fetchPositions.set(key, messages[messages.length - 1]!.offset + 1n)
       this.#buffer.add(fetched.topic, fetched.partition, messages, receivedAtMs)
     }
   }
 
   async #processBatch(batch: Batch): Promise<void> {
-    const { client, groupId } = this.#config
+    const { client } = this.#config
     this.#metrics.batch(batch.size)
     for (const o of batch.offsets) this.#metrics.incoming(o.topic, o.partition, o.count)
 
@@ -297,31 +297,62 @@ export class TopicProcessor {
       this.#logBatchFailure('the batch is not committed', batch, undefined, error)
       throw error
     }
-    const inBatch = new Set(batch.offsets.map((o) => topicPartitionKey(o.topic, o.partition)))
-    const commits = [
-      ...batch.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next })),
-      ...expired.filter((o) => !inBatch.has(topicPartitionKey(o.topic, o.partition))),
-    ]
     const commitStarted = performance.now()
-    await client.commitOffsets(groupId, commits)
-    this.#overlapGuard.committed(commits)
+    await this.#commit(this.#advancedPositions(batch.offsets), expired)
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
-    for (const o of batch.offsets) {
+  }
+
+  /** Commits the `advanced` positions and the `expired` offsets of the other partitions. */
+  async #commit(advanced: TopicPartitionOffset[], expired: TopicPartitionOffset[]): Promise<void> {
+    const moved = new Set(advanced.map((o) => topicPartitionKey(o.topic, o.partition)))
+    const commits = [
+      ...advanced,
+      ...expired.filter((o) => !moved.has(topicPartitionKey(o.topic, o.partition))),
+    ]
+    await this.#config.client.commitOffsets(this.#config.groupId, commits)
+    this.#overlapGuard.committed(commits)
+    for (const o of advanced) {
       const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!
-      progress.next = o.next
+      progress.next = o.offset
       progress.nextTimestampMs = this.#buffer.headTimestamp(o.topic, o.partition)
     }
   }
 
-  /** While idle, the overlap check still runs, and committed offsets the broker expired are committed again. */
+  /**
+   * The positions to commit after the batch `processed` (none when idle): each partition's offset after its
+   * last processed message, or its fetch position when nothing of it waits in the buffer, so that
+   * transaction markers and aborted records at the end of what was fetched are committed past (else a
+   * partition ending with a marker would never count as drained).
+   */
+  #advancedPositions(processed: readonly BatchOffsets[]): TopicPartitionOffset[] {
+    const next = new Map(processed.map((o) => [topicPartitionKey(o.topic, o.partition), o.next]))
+    const advanced: TopicPartitionOffset[] = []
+    for (const tp of this.#assigned) {
+      const key = topicPartitionKey(tp.topic, tp.partition)
+      let offset = next.get(key)
+      if (!this.#buffer.holds(tp.topic, tp.partition)) {
+        const fetched = this.#fetchPositions.get(key)!
+        if (fetched > (offset ?? this.#progress.get(key)!.next)) offset = fetched
+      }
+      if (offset !== undefined) advanced.push({ ...tp, offset })
+    }
+    return advanced
+  }
+
+  /**
+   * While idle, the overlap check still runs, committed offsets the broker expired are committed again, and
+   * positions that moved past records nobody processes (transaction markers, aborted records) are committed.
+   */
   async #keepCommittedOffsets(): Promise<void> {
     const expired = await this.#overlapGuard.check()
-    if (expired.length === 0) return
-    await this.#config.client.commitOffsets(this.#config.groupId, expired)
-    this.#overlapGuard.committed(expired)
-    this.#logger.warn('committed offsets had expired; committed them again', {
-      partitions: expired.map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.offset}`),
-    })
+    const advanced = this.#advancedPositions([])
+    if (expired.length === 0 && advanced.length === 0) return
+    await this.#commit(advanced, expired)
+    if (expired.length > 0) {
+      this.#logger.warn('committed offsets had expired; committed them again', {
+        partitions: expired.map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.offset}`),
+      })
+    }
   }
 
   async #produce(messages: OutgoingMessage[], inputPartition: number): Promise<void> {

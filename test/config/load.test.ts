@@ -35,6 +35,7 @@ function problemsOf(raw: unknown, env: Record<string, string> = {}): string[] {
 test('a minimal file gets every default', () => {
   const config = parse(minimal)
   assert.equal(config.kafka.client, 'platformatic')
+  assert.equal(config.kafka.isolationLevel, 'read_committed')
   assert.equal(config.processor.batchSize, 1000)
   assert.equal(config.processor.batchWaitMs, 5000)
   assert.equal(config.processor.processTimeoutMs, 300_000)
@@ -73,6 +74,13 @@ test('environment overrides win over the file and are validated the same way', (
   assert.equal(config.processor.batchSize, 50)
   assert.equal(config.workers.threads, 3)
   assert.deepEqual(config.instance, { index: 2, count: 4 })
+  assert.equal(
+    parse(minimal, { KASPER_KAFKA_ISOLATION_LEVEL: 'read_uncommitted' }).kafka.isolationLevel,
+    'read_uncommitted',
+  )
+  assert.deepEqual(problemsOf(minimal, { KASPER_KAFKA_ISOLATION_LEVEL: 'dirty' }), [
+    'kafka.isolationLevel: must be one of "read_committed", "read_uncommitted", got "dirty"',
+  ])
   assert.deepEqual(problemsOf(minimal, { KASPER_BATCH_SIZE: 'lots' }), [
     'KASPER_BATCH_SIZE (processor.batchSize): must be a number, got "lots"',
   ])

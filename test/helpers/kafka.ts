@@ -43,7 +43,7 @@ export async function readAll(
       if (fetched?.kind !== 'records')
         throw new Error(`cannot read ${topicPartitionKey(topic, tp.partition)} at ${next}`)
       for (const message of fetched.messages) result.push(message)
-      next = fetched.messages.at(-1) ? fetched.messages.at(-1)!.offset + 1n : next
+      next = fetched.nextOffset
     }
   }
   return result

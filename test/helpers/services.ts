@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { kafkaVersion } from '../../scripts/services/kafka.ts'
+import { projectDir } from '../../scripts/services/paths.ts'
 
 function required(variable: string, service: string): string {
   const value = process.env[variable]
@@ -42,4 +46,20 @@ export function kafkaTlsBrokers(): { brokers: string[]; caFile: string } {
     brokers: required('KASPER_TEST_KAFKA_TLS_BROKERS', 'Kafka TLS listener').split(','),
     caFile: required('KASPER_TEST_KAFKA_TLS_CA_FILE', 'the CA file of the Kafka TLS listener'),
   }
+}
+
+/**
+ * The folder of Kafka jars the harness downloaded (for JVM clients in tests): KASPER_TEST_KAFKA_LIBS, else
+ * this checkout's `.services/kafka/libs-<version>`.
+ */
+export function kafkaJarsDir(): string {
+  const configured = process.env.KASPER_TEST_KAFKA_LIBS
+  if (configured) return configured
+  const dir = join(projectDir, '.services/kafka', `libs-${kafkaVersion}`)
+  if (!existsSync(dir)) {
+    throw new Error(
+      `no Kafka jars in ${dir}: run the tests with \`npm test\` (which downloads them) or set KASPER_TEST_KAFKA_LIBS`,
+    )
+  }
+  return dir
 }

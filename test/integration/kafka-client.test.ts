@@ -78,7 +78,7 @@ for (const kind of clientKinds) {
       assert.equal(p0.messages[0]?.timestamp, 1_700_000_000_000)
       assert.deepEqual(p0.messages[0]?.headers, { h: Buffer.from('x') })
       assert.ok(Math.abs((p0.messages[2]?.timestamp ?? 0) - Date.now()) < 60_000)
-      assert.equal(p0.highWatermark, 3n)
+      assert.equal(p0.logEnd, 3n)
       assert.equal(p0.logStartOffset, 0n)
       assert.deepEqual(
         p1.messages.map((m) => [m.topic, m.partition, m.value?.toString()]),
@@ -110,7 +110,8 @@ for (const kind of clientKinds) {
       assert.ok(elapsed < fetchOptions.maxWaitMs + 3000, `answered after ${elapsed} ms`)
       assert.ok(fetched.kind === 'records')
       assert.deepEqual(fetched.messages, [])
-      assert.equal(fetched.highWatermark, 1n)
+      assert.equal(fetched.logEnd, 1n)
+      assert.equal(fetched.nextOffset, 1n)
     })
 
     test('every fetch answers for every requested partition, in request order', async () => {
@@ -162,7 +163,8 @@ for (const kind of clientKinds) {
         first.messages.map((m) => m.offset),
         first.messages.map((_, i) => BigInt(i)),
       )
-      assert.equal(first.highWatermark, 5n)
+      assert.equal(first.logEnd, 5n)
+      assert.equal(first.nextOffset, BigInt(first.messages.length))
       const all = await fetchOne(client, { topic, partition: 0, offset: 0n })
       assert.ok(all.kind === 'records')
       assert.equal(all.messages.length, 5)

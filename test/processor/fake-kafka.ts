@@ -25,6 +25,8 @@ export class FakeKafka implements KafkaClient {
   failNextCommit: Error | undefined
   readonly #logs = new Map<string, Log>()
   readonly #partitionCounts = new Map<string, number>()
+  /** Records a fetch leaves out (transaction markers, aborted records under read_committed). */
+  readonly #hidden = new WeakSet<IncomingMessage>()
   #waiters: Array<() => void> = []
 
   constructor(topics: Record<string, number>) {
@@ -45,9 +47,23 @@ export class FakeKafka implements KafkaClient {
   }
 
   append(topic: string, partition: number, values: string[]): void {
+    this.#append(topic, partition, values, false)
+  }
+
+  /** Appends `count` records that fetches skip, as transaction markers and aborted records are. */
+  appendSkipped(topic: string, partition: number, count: number): void {
+    this.#append(
+      topic,
+      partition,
+      Array.from({ length: count }, () => 'skipped'),
+      true,
+    )
+  }
+
+  #append(topic: string, partition: number, values: string[], hidden: boolean): void {
     const log = this.#log(topic, partition)
     for (const value of values) {
-      log.messages.push({
+      const message: IncomingMessage = {
         topic,
         partition,
         offset: this.#end(log),
@@ -55,7 +71,9 @@ export class FakeKafka implements KafkaClient {
         key: null,
         value: Buffer.from(value),
         headers: {},
-      })
+      }
+      if (hidden) this.#hidden.add(message)
+      log.messages.push(message)
     }
     for (const wake of this.#waiters.splice(0)) wake()
   }
@@ -97,13 +115,19 @@ export class FakeKafka implements KafkaClient {
           topic,
           partition,
           kind: 'records',
-          messages: log.messages.slice(Number(offset - log.start)),
-          highWatermark: end,
+          messages: log.messages.slice(Number(offset - log.start)).filter((m) => !this.#hidden.has(m)),
+          nextOffset: end,
+          logEnd: end,
           logStartOffset: log.start,
         }
       })
     const hasData = (result: FetchedPartition[]) =>
-      result.some((r) => r.kind === 'offset-out-of-range' || r.messages.length > 0)
+      result.some(
+        (r) =>
+          r.kind === 'offset-out-of-range' ||
+          r.messages.length > 0 ||
+          r.nextOffset > positions.find((p) => p.topic === r.topic && p.partition === r.partition)!.offset,
+      )
     let result = collect()
     if (!hasData(result)) {
       await new Promise<void>((resolve) => {

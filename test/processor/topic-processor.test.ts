@@ -310,6 +310,29 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     await loop
   })
 
+  test('positions move past skipped records (transaction markers) and are committed past them', async () => {
+    const kafka = new FakeKafka({ in: 2 })
+    kafka.append('in', 0, ['a', 'b'])
+    kafka.appendSkipped('in', 0, 1)
+    kafka.appendSkipped('in', 1, 2)
+    kafka.append('in', 1, ['c'])
+    kafka.appendSkipped('in', 1, 1)
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { inputPartitions: [0, 1], batchWaitMs: 10 }), processor)
+    const loop = tp.runLoop()
+    await until(() => tp.hasConsumedAllMessages())
+    assert.deepEqual(batches.flatMap((b) => b.values).sort(), ['in:a', 'in:b', 'in:c'])
+    assert.equal(kafka.committed(group, 'in', 0), 3n)
+    assert.equal(kafka.committed(group, 'in', 1), 4n)
+    // Only skipped records arrive while idle: committed all the same.
+    kafka.appendSkipped('in', 0, 2)
+    await until(() => kafka.committed(group, 'in', 0) === 5n)
+    assert.equal(await tp.hasConsumedAllMessages(), true)
+    assert.equal(batches.flatMap((b) => b.values).length, 3)
+    await tp.close()
+    await loop
+  })
+
   test('initialOffset "latest" skips the backlog of a group without commits', async () => {
     const kafka = new FakeKafka({ in: 1 })
     kafka.append('in', 0, ['old'])

@@ -7,8 +7,9 @@ import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
   FetchOptions,
+  IsolationLevel,
   KafkaClient,
-  KafkaConnectionOptions,
+  ResolvedConnectionOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
@@ -28,21 +29,24 @@ const isUnknownTopic = (error: unknown): boolean =>
  */
 export class KafkaJsClient implements KafkaClient {
   readonly #kafka: Kafka
+  readonly #isolationLevel: IsolationLevel
   readonly #cluster: Cluster
   #connected: Promise<void> | undefined
   #producer: Producer | undefined
   #producerConnected: Promise<void> | undefined
   #closed: Promise<void> | undefined
 
-  constructor(options: KafkaConnectionOptions) {
+  constructor(options: ResolvedConnectionOptions) {
     this.#kafka = new Kafka(kafkaConfig(options))
+    this.#isolationLevel = options.isolationLevel
     let captured: Cluster | undefined
     // kafkajs 2.2.4 src/consumer/index.js calls each assigner factory with { cluster } when the consumer is
     // created. The consumer is never connected, subscribed or run: it only hands over its Cluster.
     this.#kafka.consumer({
       groupId: `${options.clientId}-fetch-only`,
-      // The Cluster's isolation level is used by fetchTopicsOffset: 'latest' is then the high watermark.
-      readUncommitted: true,
+      // The Cluster's isolation level is used by fetchTopicsOffset: 'latest' is then the last stable offset
+      // under read_committed, the high watermark under read_uncommitted.
+      readUncommitted: this.#isolationLevel === 'read_uncommitted',
       partitionAssigners: [
         ({ cluster }) => {
           captured = cluster
@@ -116,7 +120,7 @@ export class KafkaJsClient implements KafkaClient {
           const broker = await cluster.findBroker({ nodeId: String(nodeId) }).catch((error: unknown) => {
             throw new StaleMetadataError(`broker ${nodeId} is not known`, { cause: error })
           })
-          return fetchFromBroker(broker, group, options)
+          return fetchFromBroker(broker, group, options, this.#isolationLevel)
         }),
       )
       return new Map(results.flat().map((f) => [topicPartitionKey(f.topic, f.partition), f]))

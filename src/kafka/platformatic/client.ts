@@ -13,12 +13,13 @@ import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, UnknownTopicError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
+import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   FetchedPartition,
   FetchOptions,
   KafkaClient,
-  KafkaConnectionOptions,
+  ResolvedConnectionOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
@@ -37,7 +38,7 @@ const defaultRequestTimeoutMs = 30_000
  * record batches encoded and decoded here.
  */
 export class PlatformaticKafkaClient implements KafkaClient {
-  readonly #options: KafkaConnectionOptions
+  readonly #options: ResolvedConnectionOptions
   readonly #admin: Admin
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
@@ -46,7 +47,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
   #producer: IdempotentProducer | undefined
   #closed: Promise<void> | undefined
 
-  constructor(options: KafkaConnectionOptions) {
+  constructor(options: ResolvedConnectionOptions) {
     this.#options = options
     const base = baseOptions(options)
     this.#admin = new Admin(base)
@@ -66,7 +67,14 @@ export class PlatformaticKafkaClient implements KafkaClient {
     const topics = [...new Set(positions.map((p) => p.topic))]
     let refresh = false
     return withRoutingRetry(
-      async () => fetchFromLeaders(this.#fetcher, await this.#metadata(topics, refresh), positions, options),
+      async () =>
+        fetchFromLeaders(
+          this.#fetcher,
+          await this.#metadata(topics, refresh),
+          positions,
+          options,
+          this.#options.isolationLevel,
+        ),
       () => {
         refresh = true
         return undefined
@@ -160,10 +168,13 @@ export class PlatformaticKafkaClient implements KafkaClient {
       partitions: list.map((p) => ({ partitionIndex: p.partition, timestamp })),
     }))
     // The library refreshes metadata and asks each partition leader.
-    const listed = await withRoutingRetry(() => this.#admin.listOffsets({ topics })).catch(async (error) => {
-      await this.partitionCounts(topics.map((t) => t.name))
-      throw error
-    })
+    const isolationLevel = isolationLevelCodes[this.#options.isolationLevel]
+    const listed = await withRoutingRetry(() => this.#admin.listOffsets({ topics, isolationLevel })).catch(
+      async (error) => {
+        await this.partitionCounts(topics.map((t) => t.name))
+        throw error
+      },
+    )
     return listed.flatMap((topic) =>
       topic.partitions.map((p) => ({ topic: topic.name, partition: p.partitionIndex, offset: p.offset })),
     )

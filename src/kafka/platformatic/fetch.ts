@@ -6,7 +6,6 @@ import {
   type Connection,
   compressionsAlgorithmsByBitmask,
   createAPI,
-  FetchIsolationLevels,
   kGetApi,
   kGetConnection,
   type Reader,
@@ -21,10 +20,11 @@ import {
   type FetchResponse,
   fetchApiKey,
   fetchVersions,
+  isolationLevelCodes,
   lastFetchVersionWithTopicNames,
 } from '../protocol/fetch-v12-v17.ts'
 import { decodeRecordBatches } from '../protocol/record-batch.ts'
-import type { FetchedPartition, FetchOptions, TopicPartitionOffset } from '../types.ts'
+import type { FetchedPartition, FetchOptions, IsolationLevel, TopicPartitionOffset } from '../types.ts'
 import { topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 
@@ -129,6 +129,7 @@ export async function fetchFromLeaders(
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
   options: FetchOptions,
+  isolationLevel: IsolationLevel,
 ): Promise<FetchedPartition[]> {
   const api = await fetchApi(client)
   const byLeader = groupBy(positions, (p) => {
@@ -146,8 +147,8 @@ export async function fetchFromLeaders(
       const connection = await callback<Connection>((done) =>
         client[kGetConnection](metadata.brokers.get(leader)!, done),
       )
-      const response = await fetchOnce(api, connection, metadata, group, options)
-      for (const partition of decode(response, metadata, group)) {
+      const response = await fetchOnce(api, connection, metadata, group, options, isolationLevel)
+      for (const partition of decode(response, metadata, group, isolationLevel)) {
         fetched.set(topicPartitionKey(partition.topic, partition.partition), partition)
       }
     }),
@@ -168,6 +169,7 @@ function fetchOnce(
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
   options: FetchOptions,
+  isolationLevel: IsolationLevel,
 ): Promise<FetchResponse> {
   const byName = api.version <= lastFetchVersionWithTopicNames
   const topics = [...groupBy(positions, (p) => p.topic)].map(([topic, list]) => ({
@@ -185,8 +187,7 @@ function fetchOnce(
     options.maxWaitMs,
     options.minBytes,
     options.maxBytes,
-    // Our producer is idempotent, not transactional: there are no aborted records to hide.
-    FetchIsolationLevels.READ_UNCOMMITTED,
+    isolationLevelCodes[isolationLevel],
     noSession.id,
     noSession.epoch,
     topics,
@@ -207,6 +208,7 @@ function decode(
   response: FetchResponse,
   metadata: ClusterMetadata,
   positions: TopicPartitionOffset[],
+  isolationLevel: IsolationLevel,
 ): FetchedPartition[] {
   const requested = new Map(positions.map((p) => [topicPartitionKey(p.topic, p.partition), p.offset]))
   const names = new Map<string, string>()
@@ -228,15 +230,25 @@ function decode(
         throw new PartitionError(topic, partition.partitionIndex, partition.errorCode)
       } else {
         const messages: IncomingMessage[] = []
-        if (partition.records) {
-          decodeRecordBatches(partition.records, topic, partition.partitionIndex, from, decompress, messages)
-        }
+        // The broker sends aborted transactions under read_committed only.
+        const nextOffset = partition.records
+          ? decodeRecordBatches(
+              partition.records,
+              topic,
+              partition.partitionIndex,
+              from,
+              partition.abortedTransactions,
+              decompress,
+              messages,
+            )
+          : from
         result.push({
           topic,
           partition: partition.partitionIndex,
           kind: 'records',
           messages,
-          highWatermark: partition.highWatermark,
+          nextOffset,
+          logEnd: isolationLevel === 'read_committed' ? partition.lastStableOffset : partition.highWatermark,
           logStartOffset: partition.logStartOffset,
         })
       }

@@ -30,6 +30,8 @@ export const fetchApiKey = 1
 export const fetchVersions = { oldest: 12, newest: 17 } as const
 /** Later versions name topics by id, in the request and in the response. */
 export const lastFetchVersionWithTopicNames = 12
+/** The isolation level as Fetch and ListOffsets requests carry it. */
+export const isolationLevelCodes = { read_uncommitted: 0, read_committed: 1 } as const
 
 export interface FetchResponse {
   throttleTimeMs: number

@@ -5,6 +5,11 @@ import { KafkaClientError } from '../errors.ts'
 import { addHeader } from '../headers.ts'
 import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../messages.ts'
 import { topicPartitionKey } from '../types.ts'
+import {
+  type AbortedTransaction,
+  AbortedTransactionFilter,
+  isAbortMarkerKey,
+} from './aborted-transactions.ts'
 import { writeUnsignedVarInt } from './primitives.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */
@@ -16,6 +21,7 @@ const attributesAt = 21
 const currentMagic = 2
 const compressionBits = 0x07
 const logAppendTimeBit = 0x08
+const transactionalBit = 0x10
 const controlBit = 0x20
 
 export interface ProducerIdentity {
@@ -198,20 +204,39 @@ function readHeaders(cursor: Cursor, count: number): IncomingHeaders {
   return headers
 }
 
+/** The key of a control batch's record (control batches are never compressed); null if it has none. */
+function controlRecordKey(records: Buffer, batchStart: number): Buffer | null {
+  if (records.readInt32BE(batchStart + 57) === 0) return null
+  const cursor = new Cursor(records, batchStart + batchHeaderBytes)
+  cursor.varInt() // record length
+  cursor.at++ // record attributes
+  cursor.varLong() // timestamp delta
+  cursor.varInt() // offset delta
+  return cursor.bytes()
+}
+
 /**
  * Appends to `into` the records of the record batches in `records` (a partition's records section of a
- * Fetch response) at or after offset `from`. Control batches are skipped; a batch cut short at the end
- * (the broker stops at the size limit) is left for the next fetch. Keys, values and header values are
- * views into `records` (or into its decompressed copy).
+ * Fetch response) at or after offset `from`, and returns the offset to fetch next: past the last whole
+ * batch, whether its records were kept or not. Control batches (transaction markers) are skipped, and so
+ * are the batches of `abortedTransactions` (the Fetch response's list under read_committed; null or empty
+ * otherwise). A batch cut short at the end (the broker stops at the size limit) is left for the next
+ * fetch. Keys, values and header values are views into `records` (or into its decompressed copy).
  */
 export function decodeRecordBatches(
   records: Buffer,
   topic: string,
   partition: number,
   from: bigint,
+  abortedTransactions: readonly AbortedTransaction[] | null,
   decompress: Decompress,
   into: IncomingMessage[],
-): void {
+): bigint {
+  const aborted =
+    abortedTransactions && abortedTransactions.length > 0
+      ? new AbortedTransactionFilter(abortedTransactions)
+      : undefined
+  let next = from
   let batchStart = 0
   while (records.length - batchStart >= batchHeaderBytes) {
     const batchEnd = batchStart + lengthFieldEnd + records.readInt32BE(batchStart + 8)
@@ -222,12 +247,23 @@ export function decodeRecordBatches(
         `${topicPartitionKey(topic, partition)}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
       )
     }
+    const baseOffset = records.readBigInt64BE(batchStart)
+    const lastOffset = baseOffset + BigInt(records.readInt32BE(batchStart + 23))
+    if (lastOffset >= next) next = lastOffset + 1n
     const attributes = records.readInt16BE(batchStart + attributesAt)
+    if (aborted && attributes & (controlBit | transactionalBit)) {
+      const producerId = records.readBigInt64BE(batchStart + 43)
+      if (attributes & controlBit) {
+        aborted.marker(producerId, lastOffset, isAbortMarkerKey(controlRecordKey(records, batchStart)))
+      } else if (aborted.isAborted(producerId, lastOffset)) {
+        batchStart = batchEnd
+        continue
+      }
+    }
     if (attributes & controlBit) {
       batchStart = batchEnd
       continue
     }
-    const baseOffset = records.readBigInt64BE(batchStart)
     const firstTimestamp = Number(records.readBigInt64BE(batchStart + 27))
     const appendTime = attributes & logAppendTimeBit ? Number(records.readBigInt64BE(batchStart + 35)) : -1
     const count = records.readInt32BE(batchStart + 57)
@@ -263,4 +299,5 @@ export function decodeRecordBatches(
     }
     batchStart = batchEnd
   }
+  return next
 }

@@ -23,7 +23,7 @@ const notCompressed = (): Buffer => assert.fail('not compressed')
 
 function decodeRecords(records: Buffer | null, topic: string, partition: number, from: bigint) {
   const into: IncomingMessage[] = []
-  if (records) decodeRecordBatches(records, topic, partition, from, notCompressed, into)
+  if (records) decodeRecordBatches(records, topic, partition, from, null, notCompressed, into)
   return into
 }
 

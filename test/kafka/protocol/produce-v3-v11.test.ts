@@ -145,7 +145,7 @@ for (const capture of readCaptures()) {
     assert.deepEqual(join(encodeProduceRequest(version, request)), requestBytes)
     const sent = request.topicData[0]!.partitionData.map((p) => {
       const into: IncomingMessage[] = []
-      decodeRecordBatches(p.records, topic, p.index, 0n, () => assert.fail('not compressed'), into)
+      decodeRecordBatches(p.records, topic, p.index, 0n, null, () => assert.fail('not compressed'), into)
       return into.map((m) => [m.key?.toString() ?? null, m.value])
     })
     assert.deepEqual(sent, [

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   compressionsAlgorithmsByBitmask,
   crc32c,
@@ -23,7 +23,7 @@ const decompress = (codec: number, data: Buffer): Buffer =>
 
 function decode(records: Buffer, from = 0n): IncomingMessage[] {
   const into: IncomingMessage[] = []
-  decodeRecordBatches(records, 't', 3, from, decompress, into)
+  decodeRecordBatches(records, 't', 3, from, null, decompress, into)
   return into
 }
 
@@ -169,4 +169,105 @@ test('a batch whose records do not fill it, or of an old format, is an error nam
 
 test('an empty batch cannot be encoded', () => {
   assert.throws(() => encodeRecordBatch([], identity, 0, crc32c), RangeError)
+})
+
+describe('read_committed: aborted transactions and transaction markers', () => {
+  const transactionalBit = 0x10
+  const controlBit = 0x20
+
+  /** A batch of `values` from `producerId` at `baseOffset`, transactional or not, as the broker returns it. */
+  function batchOf(producerId: bigint, baseOffset: bigint, values: string[], transactional: boolean): Buffer {
+    const batch = encodeRecordBatch(
+      values.map((value) => ({ topic: 't', value })),
+      { producerId, producerEpoch: 0, baseSequence: 0 },
+      0,
+      crc32c,
+    )
+    if (transactional) batch.writeInt16BE(transactionalBit, 21)
+    return atOffset(batch, baseOffset)
+  }
+
+  /** A transaction marker of `producerId` at `offset`: key = int16 version 0, int16 type (0 abort, 1 commit). */
+  function marker(producerId: bigint, offset: bigint, kind: 'abort' | 'commit'): Buffer {
+    const key = Buffer.from([0, 0, 0, kind === 'abort' ? 0 : 1])
+    const value = Buffer.from([0, 0, 0, 0, 0, 0])
+    const batch = encodeRecordBatch(
+      [{ topic: 't', key, value }],
+      { producerId, producerEpoch: 0, baseSequence: -1 },
+      0,
+      crc32c,
+    )
+    batch.writeInt16BE(transactionalBit | controlBit, 21)
+    return atOffset(batch, offset)
+  }
+
+  function decodeCommitted(
+    records: Buffer,
+    aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null,
+    from = 0n,
+  ): { values: string[]; next: bigint } {
+    const into: IncomingMessage[] = []
+    const next = decodeRecordBatches(records, 't', 3, from, aborted, decompress, into)
+    return { values: into.map((m) => `${m.offset}:${m.value}`), next }
+  }
+
+  // Offsets 0-1: producer 7 aborted; 2: plain record; 3-4: producer 8 committed, interleaved with
+  // 7's abort marker at 5; 6: 8's commit marker; 7-8: producer 7 again, in a transaction later aborted
+  // (marker at 9); 10: a plain record; 11: producer 7's third transaction, committed at 12.
+  const log = Buffer.concat([
+    batchOf(7n, 0n, ['a0', 'a1'], true),
+    batchOf(-1n, 2n, ['p2'], false),
+    batchOf(8n, 3n, ['c3', 'c4'], true),
+    marker(7n, 5n, 'abort'),
+    marker(8n, 6n, 'commit'),
+    batchOf(7n, 7n, ['a7', 'a8'], true),
+    marker(7n, 9n, 'abort'),
+    batchOf(-1n, 10n, ['p10'], false),
+    batchOf(7n, 11n, ['c11'], true),
+    marker(7n, 12n, 'commit'),
+  ])
+  const aborted = [
+    { producerId: 7n, firstOffset: 7n },
+    { producerId: 7n, firstOffset: 0n },
+  ]
+
+  test('the records of aborted transactions are dropped, each abort marker ends its range', () => {
+    assert.deepEqual(decodeCommitted(log, aborted), {
+      values: ['2:p2', '3:c3', '4:c4', '10:p10', '11:c11'],
+      next: 13n,
+    })
+  })
+
+  test('without the aborted list (read_uncommitted) every record is kept, markers are still skipped', () => {
+    for (const list of [null, []]) {
+      assert.deepEqual(decodeCommitted(log, list), {
+        values: ['0:a0', '1:a1', '2:p2', '3:c3', '4:c4', '7:a7', '8:a8', '10:p10', '11:c11'],
+        next: 13n,
+      })
+    }
+  })
+
+  test('an aborted transaction of another producer at the same offsets leaves this one alone', () => {
+    assert.deepEqual(decodeCommitted(log, [{ producerId: 9n, firstOffset: 0n }]).values.length, 9)
+  })
+
+  test('a fetch from the middle of the log, and a cut-short batch, still end past the last whole batch', () => {
+    assert.deepEqual(decodeCommitted(log, aborted, 4n), {
+      values: ['4:c4', '10:p10', '11:c11'],
+      next: 13n,
+    })
+    const next = batchOf(7n, 13n, ['x'], true)
+    const cut = Buffer.concat([log, next.subarray(0, next.length - 1)])
+    assert.equal(decodeCommitted(cut, aborted).next, 13n)
+  })
+
+  test('a fetch returning only markers and aborted records moves past them; nothing returned stays put', () => {
+    const tail = Buffer.concat([batchOf(7n, 7n, ['a7', 'a8'], true), marker(7n, 9n, 'abort')])
+    assert.deepEqual(decodeCommitted(tail, [{ producerId: 7n, firstOffset: 7n }], 7n), {
+      values: [],
+      next: 10n,
+    })
+    assert.deepEqual(decodeCommitted(marker(8n, 6n, 'commit'), null, 6n), { values: [], next: 7n })
+    assert.deepEqual(decodeCommitted(Buffer.alloc(0), null, 42n), { values: [], next: 42n })
+  })
 })

@@ -79,7 +79,7 @@ test('environment overrides win over the file and are validated the same way', (
     'read_uncommitted',
   )
   assert.deepEqual(problemsOf(minimal, { KASPER_KAFKA_ISOLATION_LEVEL: 'dirty' }), [
-    'kafka.isolationLevel: must be one of "read_committed", "read_uncommitted", got "dirty"',
+    'KASPER_KAFKA_ISOLATION_LEVEL (kafka.isolationLevel): must be one of "read_committed", "read_uncommitted", got "dirty"',
   ])
   assert.deepEqual(problemsOf(minimal, { KASPER_BATCH_SIZE: 'lots' }), [
     'KASPER_BATCH_SIZE (processor.batchSize): must be a number, got "lots"',

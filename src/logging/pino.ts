@@ -21,6 +21,24 @@ const serializeBigints = (fields: LogFields | undefined): LogFields | undefined 
   return copy ?? fields
 }
 
+/**
+ * The error's message followed by the messages of its causes that it does not already say. pino's own
+ * serializer appends every cause, so an error that quotes its cause (a StoreError does) read twice:
+ * `getAll failed: no answer within 5000 ms: no answer within 5000 ms`.
+ */
+function messageWithNewCauses(error: Error): string {
+  let text = error.message
+  const seen = new Set<unknown>([error])
+  for (let cause = error.cause; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause)
+    if (cause.message && !text.includes(cause.message)) text += `: ${cause.message}`
+  }
+  return text
+}
+
+const serializeError = (value: unknown): unknown =>
+  value instanceof Error ? { ...pino.stdSerializers.err(value), message: messageWithNewCauses(value) } : value
+
 function wrap(logger: PinoLogger): Logger {
   return {
     debug: (message, fields) => logger.debug(serializeBigints(fields), message),
@@ -37,6 +55,7 @@ function create(options: PinoLoggerOptions, destination: DestinationStream): Log
       level: options.level ?? 'info',
       base: options.bindings ?? {},
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
     },
     destination,
   )

@@ -24,29 +24,34 @@ function accumulating(text: string): Map<string, number> {
 const sum = (samples: Map<string, number>, name: string): number =>
   [...samples].reduce((total, [series, value]) => (series.startsWith(`${name}{`) ? total + value : total), 0)
 
-/** Scrapes /metrics until stopped; fails at once if a counter or histogram series goes down or vanishes. */
+/** Scrapes /metrics until stopped, and once more then; fails if a counter or histogram series goes down or vanishes. */
 function watchMonotonic(base: string) {
   let previous = new Map<string, number>()
   let scrapes = 0
   let failure: Error | undefined
   let running = true
+  const scrape = async () => {
+    const current = accumulating(await (await fetch(`${base}/metrics`)).text())
+    for (const [series, value] of previous) {
+      const now = current.get(series)
+      if (now === undefined || now < value)
+        failure ??= new Error(`${series} went from ${value} to ${now} (scrape ${scrapes})`)
+    }
+    previous = current
+    scrapes++
+  }
   const loop = (async () => {
     while (running) {
-      const current = accumulating(await (await fetch(`${base}/metrics`)).text())
-      for (const [series, value] of previous) {
-        const now = current.get(series)
-        if (now === undefined || now < value)
-          failure ??= new Error(`${series} went from ${value} to ${now} (scrape ${scrapes})`)
-      }
-      previous = current
-      scrapes++
+      await scrape()
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   })()
   return {
+    /** The counts of a scrape that starts now. */
     async stop() {
       running = false
       await loop
+      await scrape()
       if (failure) throw failure
       return { scrapes, last: previous }
     },

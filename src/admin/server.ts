@@ -34,6 +34,8 @@ export interface AdminSource {
   isReady(): boolean
   workers(): WorkerView[]
   collect(what: Collect): Promise<WorkerCollection[]>
+  /** Every worker's metrics for /metrics, counting what stopped workers had counted. */
+  metrics(): Promise<WorkerMetrics[]>
   readonly startedAtMs: number
 }
 
@@ -56,10 +58,7 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
   const app = Fastify({ logger: false })
 
   app.get('/metrics', async (_request, reply) => {
-    const collected = await source.collect('metrics')
-    const snapshots = collected.flatMap((c) =>
-      c.metrics ? [{ worker: String(c.worker), metrics: c.metrics }] : [],
-    )
+    const snapshots = await source.metrics()
     reply.header('content-type', registry.contentType)
     return renderWorkerMetrics(snapshots, registry)
   })

@@ -108,22 +108,53 @@ const redisStore = z.strictObject({
   keyPrefix: nonEmpty,
   /** Wrap the key prefix in {} so all keys of a store hash to one Redis Cluster slot. */
   hashTag: z.boolean().default(false),
+  /** What flush() asks of Redis: bgsave, save or none (the store's default: bgsave). */
+  flush: z.enum(['bgsave', 'save', 'none']).optional(),
 })
 
-const elasticsearchStore = z.strictObject({
+const indexName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase Elasticsearch index name')
+
+const elasticsearchCommon = {
   ...storeCommon,
-  type: z.enum(['elasticsearch', 'multi-elasticsearch']),
   node: nonEmpty,
-  /** The index of a single store, or the prefix of per-tenant indices (`<index>-<tenant>`). */
-  index: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase Elasticsearch index name'),
   username: nonEmpty.optional(),
   passwordFile: nonEmpty.optional(),
   password: z.string().optional(),
+  /** Create each index before the first write to it: true, or the index's settings and mappings. */
+  createIndex: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        settings: z.record(z.string(), z.unknown()).optional(),
+        mappings: z.record(z.string(), z.unknown()).optional(),
+      }),
+    ])
+    .optional(),
+}
+
+const elasticsearchStore = z.strictObject({
+  ...elasticsearchCommon,
+  type: z.literal('elasticsearch'),
+  index: indexName,
+})
+
+const multiElasticsearchStore = z.strictObject({
+  ...elasticsearchCommon,
+  type: z.literal('multi-elasticsearch'),
+  /** The prefix of per-tenant indices: tenant t is stored in `<index>-t` unless `tenancy` says otherwise. */
+  index: indexName,
+  /** The index of tenant t: this template with `{tenant}` replaced by t. */
+  tenancy: z.string().includes('{tenant}', { message: 'must contain {tenant}' }).optional(),
 })
 
 const mapStore = z.strictObject({ type: z.enum(['map', 'multi-map']) })
 
-const store = z.discriminatedUnion('type', [mapStore, redisStore, elasticsearchStore])
+const store = z.discriminatedUnion('type', [
+  mapStore,
+  redisStore,
+  elasticsearchStore,
+  multiElasticsearchStore,
+])
 
 const logging = z.strictObject({
   format: z.enum(['json', 'text', 'basic']).default('json'),
@@ -160,4 +191,6 @@ export const configSchema = z.strictObject({
 export type KasperConfig = z.output<typeof configSchema>
 export type StoreConfig = z.output<typeof store>
 export type RedisStoreConfig = z.output<typeof redisStore>
-export type ElasticsearchStoreConfig = z.output<typeof elasticsearchStore>
+export type ElasticsearchStoreConfig =
+  | z.output<typeof elasticsearchStore>
+  | z.output<typeof multiElasticsearchStore>

@@ -22,6 +22,24 @@ const serializeBigints = (fields: LogFields | undefined): LogFields | undefined 
 }
 
 /**
+ * The error's message followed by the messages of its causes that it does not already say. pino's own
+ * serializer appends every cause, so an error that quotes its cause (a StoreError does) read twice:
+ * `getAll failed: no answer within 5000 ms: no answer within 5000 ms`.
+ */
+function messageWithNewCauses(error: Error): string {
+  let text = error.message
+  const seen = new Set<unknown>([error])
+  for (let cause = error.cause; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause)
+    if (cause.message && !text.includes(cause.message)) text += `: ${cause.message}`
+  }
+  return text
+}
+
+const serializeError = (value: unknown): unknown =>
+  value instanceof Error ? { ...pino.stdSerializers.err(value), message: messageWithNewCauses(value) } : value
+
+/**
  * Pino appends a child's bindings and a line's fields after the parent's, so a key bound twice would appear
  * twice in one JSON object (strict pipelines reject that). Children are therefore made from the root with
  * the merged bindings, and a line whose fields repeat a bound key is written through such a child.
@@ -53,6 +71,7 @@ function create(options: PinoLoggerOptions, destination: DestinationStream, leve
       timestamp: pino.stdTimeFunctions.isoTime,
       // Level names ("info"), as log pipelines expect, rather than pino's numbers (pino-pretty reads numbers).
       ...(levelNames ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
+      serializers: { err: serializeError },
     },
     destination,
   )

@@ -1,4 +1,4 @@
-export { renderWorkerMetrics, type WorkerMetricsSnapshot } from './aggregate.ts'
+export { RetiredWorkerMetrics, renderWorkerMetrics, type WorkerMetricsSnapshot } from './aggregate.ts'
 export { type CoreMetrics, createCoreMetrics } from './core.ts'
 export { NoopMetrics } from './noop.ts'
 export { PrometheusMetrics, type PrometheusMetricsOptions } from './prometheus.ts'

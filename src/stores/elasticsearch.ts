@@ -63,7 +63,12 @@ function responseReason(error: unknown): string | undefined {
   return `${error.statusCode} ${describe(cause)}${inner}`
 }
 
-function instrumentation(kind: string, name: string, options: StoreCommonOptions): StoreInstrumentation {
+function instrumentation(
+  kind: string,
+  defaultName: string,
+  options: StoreCommonOptions,
+): StoreInstrumentation {
+  const name = options.name ?? defaultName
   return new StoreInstrumentation({
     store: `${kind} store "${name}"`,
     label: name,
@@ -357,7 +362,9 @@ export class MultiElasticsearchStore implements MultiStore {
   tenant(name: string): ElasticsearchStore {
     let store = this.#tenants.get(name)
     if (!store) {
-      store = new ElasticsearchStore({ ...this.#options, index: this.#tenancy(name) }, this.#connection)
+      const index = this.#tenancy(name)
+      const storeName = this.#options.name === undefined ? index : `${name}/${this.#options.name}`
+      store = new ElasticsearchStore({ ...this.#options, index, name: storeName }, this.#connection)
       this.#tenants.set(name, store)
     }
     return store

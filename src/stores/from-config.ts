@@ -1,5 +1,6 @@
 import type { StoreConfig } from '../config/schema.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
+import type { IndexDefinition } from './elasticsearch.ts'
 import { MapStore, MultiMapStore } from './map.ts'
 import type { MultiStore, Store } from './types.ts'
 
@@ -17,12 +18,12 @@ async function createStore(
   config: StoreConfig,
   context: StoreContext,
 ): Promise<Store | MultiStore> {
-  const common = { processor: context.processorName, metrics: context.metrics }
+  const common = { name, processor: context.processorName, metrics: context.metrics }
   switch (config.type) {
     case 'map':
-      return new MapStore()
+      return new MapStore(common)
     case 'multi-map':
-      return new MultiMapStore()
+      return new MultiMapStore(common)
     case 'redis':
     case 'multi-redis': {
       const options = {
@@ -32,6 +33,7 @@ async function createStore(
         hashTag: config.hashTag,
         operationTimeoutMs: config.operationTimeoutMs,
         ...(config.password ? { password: config.password } : {}),
+        ...(config.flush ? { flush: config.flush } : {}),
       }
       const { MultiRedisStore, RedisStore } = await import('./redis.ts')
       return config.type === 'redis' ? new RedisStore(options) : new MultiRedisStore(options)
@@ -43,11 +45,17 @@ async function createStore(
         elasticsearch: config.node,
         operationTimeoutMs: config.operationTimeoutMs,
         ...(config.username ? { username: config.username, password: config.password ?? '' } : {}),
+        ...(config.createIndex === undefined ? {} : { createIndex: config.createIndex as IndexDefinition }),
       }
       const { ElasticsearchStore, MultiElasticsearchStore } = await import('./elasticsearch.ts')
-      return config.type === 'elasticsearch'
-        ? new ElasticsearchStore({ ...connection, index: config.index })
-        : new MultiElasticsearchStore({ ...connection, indexPrefix: config.index })
+      if (config.type === 'elasticsearch')
+        return new ElasticsearchStore({ ...connection, index: config.index })
+      const { tenancy } = config
+      return new MultiElasticsearchStore({
+        ...connection,
+        indexPrefix: config.index,
+        ...(tenancy ? { tenancy: (tenant: string) => tenancy.replaceAll('{tenant}', tenant) } : {}),
+      })
     }
     default: {
       const unknown: never = config

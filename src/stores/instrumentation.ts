@@ -4,6 +4,11 @@ import { StoreError } from './errors.ts'
 
 /** Options every store accepts. */
 export interface StoreCommonOptions {
+  /**
+   * Names the store in errors and in the `store` metric label (the runtime passes its name under `stores:`).
+   * Default: `map`, the key prefix or the index.
+   */
+  name?: string
   /** Processor name for metric labels. */
   processor?: string
   metrics?: MetricsProvider
@@ -25,13 +30,11 @@ export interface InstrumentationSettings {
   options: StoreCommonOptions
   /** False for in-memory stores, which cannot hang. Default true. */
   deadline?: boolean
-  /** Appended to failure reasons when it says something, e.g. the last connection error. */
-  hint?: () => string | undefined
   /** The reason of a client's error when its message is not the best one; else the message is used. */
   reason?: (error: unknown) => string | undefined
 }
 
-const messageOf = (error: unknown): string =>
+export const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message || error.name : String(error)
 
 /** Runs store operations with metrics, a deadline and errors that name the store and the operation. */
@@ -39,18 +42,16 @@ export class StoreInstrumentation {
   readonly store: string
   readonly #labels: { processor: string; store: string }
   readonly #timeoutMs: number | undefined
-  readonly #hint: () => string | undefined
   readonly #reason: (error: unknown) => string | undefined
   readonly #operations
   readonly #errors
   readonly #duration
   readonly #keys
 
-  constructor({ store, label, options, deadline = true, hint, reason }: InstrumentationSettings) {
+  constructor({ store, label, options, deadline = true, reason }: InstrumentationSettings) {
     this.store = store
     this.#labels = { processor: options.processor ?? '', store: label }
     this.#timeoutMs = deadline ? (options.operationTimeoutMs ?? defaultOperationTimeoutMs) : undefined
-    this.#hint = hint ?? (() => undefined)
     this.#reason = reason ?? (() => undefined)
     const metrics = options.metrics ?? new NoopMetrics()
     this.#operations = metrics.counter('kasper_store_operations_total', 'Store operations', labelNames)
@@ -103,9 +104,7 @@ export class StoreInstrumentation {
       return await Promise.race([work(controller.signal), deadline])
     } catch (error) {
       this.#errors.inc(labels)
-      const reason = this.#reason(error) ?? messageOf(error)
-      const hint = this.#hint()
-      throw new StoreError(this.store, operation, hint ? `${reason} (${hint})` : reason, { cause: error })
+      throw new StoreError(this.store, operation, this.#reason(error) ?? messageOf(error), { cause: error })
     } finally {
       clearTimeout(timer)
       this.#duration.observe(labels, (performance.now() - started) / 1000)

@@ -5,8 +5,6 @@ import { countValues, entriesOf, fileUnder, toBuffer } from './values.ts'
 export interface MapStoreOptions extends Omit<StoreCommonOptions, 'operationTimeoutMs'> {
   /** The map to use, e.g. to share it with a test. Default: a new one. */
   map?: Map<string, Buffer>
-  /** Names the store in errors and metrics. Default `map`. */
-  name?: string
 }
 
 // Values are copied on write so that a caller reusing its Buffer cannot change what is stored, as with a

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import {
   defaultOperationTimeoutMs,
+  messageOf,
   type StoreCommonOptions,
   StoreInstrumentation,
 } from './instrumentation.ts'
@@ -57,25 +58,28 @@ function connect(options: RedisStoreOptions): Connection {
   return connection
 }
 
-/** Why a Redis operation may have failed, beyond the command's own error. */
-function connectionHint(connection: Connection): string | undefined {
+/**
+ * One cause per failure. While the connection is down, ioredis rejects a command with "Reached the max
+ * retries per request limit…", which only says that it gave up: the connection's last error (e.g. connect
+ * ECONNREFUSED) is the cause. Other failures keep their message, followed by the connection's state.
+ */
+export function redisFailure(connection: Pick<Connection, 'redis' | 'lastError'>, error: unknown): string {
   const { status } = connection.redis
-  if (status === 'ready') return undefined
-  const last = connection.lastError ? `, last error: ${connection.lastError.message}` : ''
-  return `connection ${status}${last}`
+  const message = messageOf(error)
+  if (status === 'ready') return message
+  const last = connection.lastError?.message
+  if (last && error instanceof Error && error.name === 'MaxRetriesPerRequestError')
+    return `${last} (connection ${status})`
+  return `${message} (connection ${status}${last && last !== message ? `, last error: ${last}` : ''})`
 }
 
-function instrumentation(
-  kind: string,
-  keyPrefix: string,
-  options: RedisStoreOptions,
-  connection: Connection,
-) {
+function instrumentation(kind: string, options: RedisStoreOptions, connection: Connection) {
+  const name = options.name ?? options.keyPrefix
   return new StoreInstrumentation({
-    store: `${kind} store "${keyPrefix}"`,
-    label: keyPrefix,
+    store: `${kind} store "${name}"`,
+    label: name,
     options,
-    hint: () => connectionHint(connection),
+    reason: (error) => redisFailure(connection, error),
   })
 }
 
@@ -120,7 +124,7 @@ export class RedisStore implements Store {
     this.#closes = !borrowed && connection.owned
     this.#prefix = prefixOf(options.keyPrefix, options.hashTag)
     this.#flush = options.flush ?? 'bgsave'
-    this.#ops = instrumentation('redis', options.keyPrefix, options, connection)
+    this.#ops = instrumentation('redis', options, connection)
   }
 
   #key(key: string): string {
@@ -189,7 +193,7 @@ export class MultiRedisStore implements MultiStore {
     this.#options = options
     this.#connection = connect(options)
     this.#prefix = prefixOf(options.keyPrefix, options.hashTag)
-    this.#ops = instrumentation('multi-redis', options.keyPrefix, options, this.#connection)
+    this.#ops = instrumentation('multi-redis', options, this.#connection)
   }
 
   #key(tenant: string, key: string): string {
@@ -199,7 +203,13 @@ export class MultiRedisStore implements MultiStore {
   tenant(name: string): RedisStore {
     let store = this.#tenants.get(name)
     if (!store) {
-      const options = { ...this.#options, keyPrefix: `${name}/${this.#prefix}`, hashTag: false }
+      const keyPrefix = `${name}/${this.#prefix}`
+      const options = {
+        ...this.#options,
+        keyPrefix,
+        hashTag: false,
+        name: this.#options.name === undefined ? keyPrefix : `${name}/${this.#options.name}`,
+      }
       store = new RedisStore(options, this.#connection)
       this.#tenants.set(name, store)
     }

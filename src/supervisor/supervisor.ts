@@ -3,6 +3,7 @@ import { Piscina } from 'piscina'
 import type { KasperConfig } from '../config/types.ts'
 import { topicPartitionKey } from '../kafka/index.ts'
 import type { Logger } from '../logging/types.ts'
+import { RetiredWorkerMetrics, type WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
 import type { PartitionProgress } from '../processor/topic-processor.ts'
@@ -34,6 +35,10 @@ interface WorkerSlot {
   progressAtStart: Map<string, bigint> | undefined
   throughput: Throughput
   heapUsedBytes: number | undefined
+  /** Counts the slot's launches, so that an answer from a worker that has since been replaced is dropped. */
+  launches: number
+  /** The worker's latest metrics answer: kept in its place if the thread dies without a final snapshot. */
+  lastMetrics: WorkerMetricsSnapshot | undefined
   port: MessagePort | undefined
   abort: AbortController | undefined
   task: Promise<void> | undefined
@@ -60,6 +65,7 @@ export class Supervisor {
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge
+  readonly #retired = new RetiredWorkerMetrics()
   readonly #startedAtMs = Date.now()
   #collectId = 0
   readonly #pendingCollections = new Map<
@@ -90,6 +96,8 @@ export class Supervisor {
       progressAtStart: undefined,
       throughput: new Throughput(),
       heapUsedBytes: undefined,
+      launches: 0,
+      lastMetrics: undefined,
       port: undefined,
       abort: undefined,
       task: undefined,
@@ -200,6 +208,21 @@ export class Supervisor {
     )
   }
 
+  /**
+   * The metrics of every running worker, plus what stopped workers counted, so that counters and histograms
+   * never go down while the process lives. An answer from a worker that stopped before it could be used is
+   * dropped: its final snapshot is already among the retired ones.
+   */
+  async metrics(): Promise<WorkerMetricsSnapshot[]> {
+    const launches = this.#slots.map((slot) => slot.launches)
+    const collected = await this.collect('metrics')
+    const live = collected.flatMap(({ worker, metrics }) => {
+      const slot = this.#slots[worker]!
+      return metrics && slot.status === 'running' && slot.launches === launches[worker] ? [metrics] : []
+    })
+    return [this.#retired.snapshot(), ...live]
+  }
+
   /** Graceful stop: each worker finishes its batch, produces and commits; forced after shutdown.timeoutMs. */
   async stop(reason: string, exitCode: number = exitCodes.ok): Promise<number> {
     if (this.#stopping) return this.done
@@ -256,6 +279,8 @@ export class Supervisor {
     slot.abort = abort
     slot.lastHeartbeatMs = Date.now()
     slot.progressAtStart = undefined
+    slot.launches++
+    slot.lastMetrics = undefined
     port1.on('message', (message: FromWorker) => this.#onMessage(slot, message))
     this.#workerUp.set({ worker: slot.id }, 1)
     const task: WorkerTask = {
@@ -285,6 +310,7 @@ export class Supervisor {
 
   #onMessage(slot: WorkerSlot, message: FromWorker): void {
     if (message.type === 'collected') {
+      if (message.metrics) slot.lastMetrics = message.metrics
       this.#pendingCollections.get(message.id)?.(message)
       this.#pendingCollections.delete(message.id)
       return
@@ -320,6 +346,8 @@ export class Supervisor {
     slot.abort = undefined
     slot.ready = false
     this.#workerUp.set({ worker: slot.id }, 0)
+    this.#retired.add(result.metrics ?? slot.lastMetrics ?? [])
+    slot.lastMetrics = undefined
     if (result.outcome === 'closed') {
       slot.status = 'stopped'
       this.#logger.info('worker stopped', { worker: slot.id })

@@ -19,9 +19,12 @@ export interface SerializedError {
 }
 
 /** How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried. */
-export type WorkerResult =
+export type WorkerOutcome =
   | { outcome: 'closed' }
   | { outcome: 'failed'; fatal: boolean; error: SerializedError }
+
+/** The outcome and the worker's final metrics, which the supervisor keeps once the thread is gone. */
+export type WorkerResult = WorkerOutcome & { metrics?: WorkerMetrics }
 
 /** What the supervisor asks a worker for: its metrics (for /metrics) or its lag against the log ends. */
 export type Collect = 'metrics' | 'drain'

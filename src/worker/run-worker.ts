@@ -9,7 +9,14 @@ import { TopicProcessor } from '../processor/topic-processor.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
 import type { MultiStore, Store } from '../stores/types.ts'
 import { buildProcessors, loadProcessorFactory, ProcessorModuleError } from './processor-module.ts'
-import type { FromWorker, SerializedError, ToWorker, WorkerResult, WorkerTask } from './protocol.ts'
+import type {
+  FromWorker,
+  SerializedError,
+  ToWorker,
+  WorkerOutcome,
+  WorkerResult,
+  WorkerTask,
+} from './protocol.ts'
 
 const serialize = (error: unknown): SerializedError =>
   error instanceof Error
@@ -67,6 +74,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   heartbeat = setInterval(beat, config.workers.heartbeatIntervalMs)
   beat()
 
+  let outcome: WorkerOutcome
   try {
     const kafka = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
     client = kafka
@@ -86,17 +94,19 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     )
     if (closeRequested) void processor.close()
     await processor.runLoop()
-    return { outcome: 'closed' }
+    outcome = { outcome: 'closed' }
   } catch (error) {
     const fatal = isFatal(error)
     const { message, stack } = serialize(error)
     // A configuration or module problem is the user's to fix: the message says what; a stack would be noise.
     logger.error('worker stopped by an error', { error: message, partitions, ...(fatal ? {} : { stack }) })
-    return { outcome: 'failed', fatal, error: serialize(error) }
+    outcome = { outcome: 'failed', fatal, error: serialize(error) }
   } finally {
     clearInterval(heartbeat)
     heartbeat = undefined
     await Promise.allSettled([client?.close(), stores && closeStores(stores)])
     port.close()
   }
+  // Taken last, so that the error that ended the loop and the final store operations are counted.
+  return { ...outcome, metrics: await metrics.registry.getMetricsAsJSON() }
 }

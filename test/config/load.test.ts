@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { parse as parseYaml } from 'yaml'
 import {
   ConfigFileError,
+  configSchema,
   instancePartitions,
   loadConfig,
   parseConfig,
@@ -235,4 +237,18 @@ test('fetch tuning and worker heap limits are optional and checked', () => {
     'processor.fetch: unknown key maxbytes',
     'workers.resourceLimits.maxOldGenerationSizeMb: must be ≥ 16',
   ])
+})
+
+test('config/example.yaml shows every store type, and its commented stores are valid', () => {
+  const example = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8')
+  const block = example.split('\nstores: {}\n')[1]!.split('\n\n')[0]!
+  const stores = parseYaml(block.replace(/^# {2}/gm, '')) as Record<string, { type: string }>
+  assert.deepEqual(
+    Object.values(stores)
+      .map((s) => s.type)
+      .sort(),
+    ['elasticsearch', 'map', 'multi-elasticsearch', 'multi-map', 'multi-redis', 'redis'],
+  )
+  const parsed = configSchema.safeParse({ ...parseYaml(example), stores })
+  assert.ok(parsed.success, parsed.error?.message)
 })

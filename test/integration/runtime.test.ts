@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -16,6 +16,39 @@ const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', im
 const stalling = fileURLToPath(new URL('./fixtures/stalling-processor.ts', import.meta.url))
 const slow = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
 const heapLimit = fileURLToPath(new URL('./fixtures/heap-limit-processor.ts', import.meta.url))
+
+/** The README's metrics table: name → type and sorted label names. */
+function documentedMetrics(): Map<string, { type: string; labels: string[] }> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const rows = readme.matchAll(/^\| `(kasper_\w+)` +\| (\w+) +\| ([^|]+)\|/gm)
+  return new Map(
+    [...rows].map(([, name, type, labels]) => [
+      name!,
+      { type: type!, labels: [...labels!.matchAll(/`(\w+)`/g)].map((m) => m[1]!).sort() },
+    ]),
+  )
+}
+
+/** The kasper_* metrics of an exposition: name → type and the sorted label names of its samples. */
+function exposedMetrics(text: string): Map<string, { type: string; labels: string[] }> {
+  const exposed = new Map<string, { type: string; labels: string[] }>()
+  for (const [, name, type] of text.matchAll(/^# TYPE (kasper_\w+) (\w+)$/gm))
+    exposed.set(name!, { type: type!, labels: [] })
+  for (const [, sample, labels] of text.matchAll(/^(kasper_\w+)\{([^}]*)\}/gm)) {
+    const name = [...exposed.keys()].find(
+      (n) => sample === n || sample!.replace(/_(bucket|sum|count)$/, '') === n,
+    )
+    assert.ok(name, `sample ${sample} has no TYPE`)
+    const names = [...labels!.matchAll(/(\w+)="/g)]
+      .map((m) => m[1]!)
+      .filter((l) => l !== 'le')
+      .sort()
+    const metric = exposed.get(name)!
+    if (metric.labels.length === 0) metric.labels = names
+    else assert.deepEqual(names, metric.labels, `every ${name} sample has the same labels`)
+  }
+  return exposed
+}
 
 /** Runs `promtool check metrics` on an exposition when promtool is installed (CI installs it). */
 function promtoolCheck(text: string): string | undefined {
@@ -125,7 +158,9 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     const cli = startCli([
       'run',
       '--config',
-      await writeConfig(kasperConfig(uniqueName('admin'), input, output)),
+      await writeConfig(
+        kasperConfig(uniqueName('admin'), input, output, { stores: { greetings: { type: 'map' } } }),
+      ),
     ])
     const base = await cli.adminUrl
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 20_000, '/readyz')
@@ -143,6 +178,14 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     }
     assert.match(metrics, /kasper_worker_up\{worker="1"\} 1/)
     assert.match(metrics, /process_resident_memory_bytes/)
+    // The README's table, label for label (a metric without samples yet shows only its type).
+    const documented = documentedMetrics()
+    const exposed = exposedMetrics(metrics)
+    assert.deepEqual([...exposed.keys()].sort(), [...documented.keys()].sort())
+    for (const [name, { type, labels }] of exposed) {
+      assert.equal(type, documented.get(name)!.type, name)
+      if (labels.length > 0) assert.deepEqual(labels, documented.get(name)!.labels, name)
+    }
     const skipped = promtoolCheck(metrics)
     if (skipped) t.diagnostic(`promtool check skipped: ${skipped}`)
     const status = (await (await fetch(`${base}/status`)).json()) as {

@@ -113,3 +113,24 @@ test('jsonLogger writes levels as names', () => {
     ['debug', 'info', 'warn', 'error'],
   )
 })
+
+test('an error logged as err says each cause once', () => {
+  const { stream, lines } = sink()
+  const deadline = new Error('no answer within 5000 ms')
+  const storeError = new Error('redis store "counts" getAll failed: no answer within 5000 ms', {
+    cause: deadline,
+  })
+  const wrapped = new Error('batch failed', { cause: storeError })
+  const logger = jsonLogger({ destination: stream })
+  logger.error('process() failed', { err: storeError })
+  logger.error('process() failed', { err: wrapped })
+  assert.equal(
+    JSON.parse(lines[0]!).err.message,
+    'redis store "counts" getAll failed: no answer within 5000 ms',
+  )
+  assert.equal(
+    JSON.parse(lines[1]!).err.message,
+    'batch failed: redis store "counts" getAll failed: no answer within 5000 ms',
+  )
+  assert.match(JSON.parse(lines[0]!).err.stack, /no answer within 5000 ms/)
+})

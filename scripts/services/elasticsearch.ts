@@ -84,6 +84,8 @@ function settings(runDir: string, clusterName: string): string {
     'action.destructive_requires_name: false',
     // A nearly full disk must not turn indices read-only in the middle of a test run.
     'cluster.routing.allocation.disk.threshold_enabled: false',
+    // The server stays up between test runs, which leave their indices: ten runs must not reach the shard cap.
+    'cluster.max_shards_per_node: 10000',
   ]
   return `${lines.join('\n')}\n`
 }

@@ -28,7 +28,12 @@ export {
 export {
   ConfigurationError,
   consumerGroupId,
+  DeadLetterError,
   type DrainStatus,
+  deadLetterHeaders,
+  type ErrorPolicyOptions,
+  errorPolicyDefaults,
+  type FailureAction,
   type IncomingHeaders,
   type IncomingMessage,
   type InitialOffset,

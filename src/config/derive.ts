@@ -47,6 +47,7 @@ export function toProcessorOptions(
     metricsUpdateIntervalMs: processor.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
     fetch: processor.fetch,
+    errorPolicy: processor.errorPolicy,
     ...worker,
   }
   return options

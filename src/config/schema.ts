@@ -1,4 +1,10 @@
 import * as z from 'zod'
+import {
+  errorPolicyDefaults,
+  errorPolicyMinimums,
+  failureActions,
+  topicNamePattern,
+} from '../processor/error-policy.ts'
 import { defaults, initialOffsets, minimums } from '../processor/options.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
@@ -35,6 +41,18 @@ const kafka = z.strictObject({
   requestTimeoutMs: milliseconds.optional(),
 })
 
+const errorPolicyInteger = (option: keyof typeof errorPolicyMinimums) =>
+  positiveInt(errorPolicyMinimums[option]).default(errorPolicyDefaults[option])
+
+const errorPolicy = z.strictObject({
+  retries: errorPolicyInteger('retries'),
+  retryInitialBackoffMs: errorPolicyInteger('retryInitialBackoffMs'),
+  retryMaxBackoffMs: errorPolicyInteger('retryMaxBackoffMs'),
+  onFailure: z.enum(failureActions).default(errorPolicyDefaults.onFailure),
+  /** Default `<processor.name>.dlq`. */
+  deadLetterTopic: z.string().regex(topicNamePattern, 'must be a Kafka topic name').optional(),
+})
+
 const processor = z.strictObject({
   name: z
     .string()
@@ -59,6 +77,7 @@ const processor = z.strictObject({
       maxBytesPerPartition: positiveInt().optional(),
     })
     .optional(),
+  errorPolicy: errorPolicy.prefault({}),
   options: z.record(z.string(), z.unknown()).default({}),
 })
 

@@ -13,6 +13,9 @@ export interface CoreMetrics {
   produceSeconds(seconds: number): void
   commitSeconds(seconds: number): void
   error(): void
+  deadLettered(topic: string, partition: number): void
+  skipped(topic: string, partition: number): void
+  batchRetry(): void
 }
 
 export function createCoreMetrics(provider: MetricsProvider, processor: string): CoreMetrics {
@@ -49,6 +52,19 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   const errors = provider.counter('kasper_processing_errors_total', 'Errors that stopped the loop', [
     'processor',
   ])
+  const deadLettered = provider.counter(
+    'kasper_dead_lettered_messages_total',
+    'Records that failed process() on their own and were written to the dead-letter topic',
+    partitionLabels,
+  )
+  const skipped = provider.counter(
+    'kasper_skipped_messages_total',
+    'Records that failed process() on their own and were skipped',
+    partitionLabels,
+  )
+  const retries = provider.counter('kasper_batch_retries_total', 'Failed process() calls retried in place', [
+    'processor',
+  ])
   const only = { processor }
   return {
     incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),
@@ -59,5 +75,8 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     produceSeconds: (seconds) => produce.observe(only, seconds),
     commitSeconds: (seconds) => commit.observe(only, seconds),
     error: () => errors.inc(only),
+    deadLettered: (topic, partition) => deadLettered.inc({ processor, topic, partition }),
+    skipped: (topic, partition) => skipped.inc({ processor, topic, partition }),
+    batchRetry: () => retries.inc(only),
   }
 }

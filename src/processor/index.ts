@@ -1,4 +1,10 @@
 export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
+export { DeadLetterError, deadLetterHeaders } from './dead-letter.ts'
+export {
+  type ErrorPolicyOptions,
+  errorPolicyDefaults,
+  type FailureAction,
+} from './error-policy.ts'
 export { ConfigurationError } from './errors.ts'
 export {
   consumerGroupId,

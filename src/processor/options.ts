@@ -1,6 +1,7 @@
 import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
+import { type ErrorPolicyOptions, type ResolvedErrorPolicy, resolveErrorPolicy } from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
 import type { MessageProcessor } from './types.ts'
 
@@ -33,13 +34,17 @@ export interface TopicProcessorConfig {
   overlapCheckIntervalMs?: number
   /** Fetch tuning; defaults follow the Java consumer's. */
   fetch?: Partial<FetchOptions>
+  /** What happens when process() throws; by default the loop stops. */
+  errorPolicy?: ErrorPolicyOptions
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
 
-export interface ResolvedConfig extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch'>> {
+export interface ResolvedConfig
+  extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy'>> {
   groupId: string
   fetch: FetchOptions
+  errorPolicy: ResolvedErrorPolicy
 }
 
 /** The options' only defaults: the configuration file schema (src/config) takes them from here. */
@@ -103,6 +108,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
+    errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
   }
   for (const option of Object.keys(minimums) as Array<keyof typeof minimums>)
     requireInteger(option, resolved[option], minimums[option])

@@ -1,4 +1,4 @@
-import type { IncomingHeaders, OutgoingMessage } from '../kafka/messages.ts'
+import type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type { FailedRecord } from './error-policy.ts'
 
 /** Headers a dead-lettered record gains; `replay-dead-letters` reads the origin back from them. */
@@ -53,6 +53,18 @@ export function deadLetterRecord(failed: FailedRecord, processor: string, topic:
       [deadLetterHeaders.attempts]: String(failed.attempts),
     },
   }
+}
+
+/** Where a dead-letter record came from, read from its headers; undefined when it lacks them. */
+export function deadLetterOrigin(message: IncomingMessage): { topic: string; partition: number } | undefined {
+  const single = (key: string) => {
+    const value = message.headers[key]
+    return (Array.isArray(value) ? value.at(-1) : value)?.toString()
+  }
+  const topic = single(deadLetterHeaders.topic)
+  const partition = Number(single(deadLetterHeaders.partition))
+  if (topic === undefined || !Number.isInteger(partition) || partition < 0) return undefined
+  return { topic, partition }
 }
 
 /** The dead-letter topic could not be written: the loop stops rather than lose the records. */

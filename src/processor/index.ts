@@ -14,5 +14,6 @@ export {
   type TopicProcessorConfig,
 } from './options.ts'
 export { OverlapError } from './overlap-guard.ts'
+export { ReplayError, type ReplayOptions, replayDeadLetters, replayGroupId } from './replay-dead-letters.ts'
 export { type DrainStatus, type PartitionProgress, TopicProcessor } from './topic-processor.ts'
 export type { MessageProcessor, Sender } from './types.ts'

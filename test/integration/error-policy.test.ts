@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import type { KafkaClient } from '../../src/kafka/types.ts'
 import { DeadLetterError, deadLetterHeaders } from '../../src/processor/dead-letter.ts'
 import type { ErrorPolicyOptions } from '../../src/processor/error-policy.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
+import { replayDeadLetters } from '../../src/processor/replay-dead-letters.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
+import { startCli, writeConfig } from '../helpers/cli.ts'
 import { clientKinds, freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { consoleConsume, kafkaLibs } from '../helpers/kafka-tools.ts'
-import { uniqueName } from '../helpers/services.ts'
+import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const text = (m: IncomingMessage) => m.value?.toString() ?? ''
 const header = (m: IncomingMessage, key: string) => {
@@ -132,6 +135,33 @@ for (const kind of clientKinds) {
           assert.ok(line?.includes(expected), `${expected} in ${line}`)
         assert.match(line!, new RegExp(`\\tk${poisonOffset}\\tr${poisonOffset}$`))
       }
+
+      // Once the processor is fixed: the record goes back to its origin, keeping its headers, once.
+      assert.equal(await replayDeadLetters({ client, deadLetterTopic }), 1)
+      const input = await readAll(client, run.input, 1)
+      const replayed = input.at(-1)!
+      assert.equal(input.length, records + 1)
+      assert.equal(text(replayed), `r${poisonOffset}`)
+      assert.equal(replayed.key?.toString(), `k${poisonOffset}`)
+      assert.equal(header(replayed, 'trace'), `t${poisonOffset}`)
+      assert.equal(header(replayed, deadLetterHeaders.offset), String(poisonOffset))
+      assert.equal(header(replayed, deadLetterHeaders.errorClass), 'TypeError')
+      if (kind === clientKinds[0]) {
+        const config = {
+          kafka: { brokers: kafkaBrokers(), client: kind },
+          processor: {
+            name: run.tp.name,
+            // Not loaded: the replay only reads the connection and the error policy.
+            module: join(import.meta.dirname, 'fixtures/failing-processor.ts'),
+            inputTopics: [run.input],
+            errorPolicy: { onFailure: 'dead-letter', deadLetterTopic },
+          },
+        }
+        const cli = startCli(['replay-dead-letters', '--config', await writeConfig(config)])
+        assert.equal((await cli.exited).code, 0, cli.output())
+        assert.match(cli.output(), new RegExp(`copied 0 record\\(s\\) from ${deadLetterTopic}`))
+      } else assert.equal(await replayDeadLetters({ client, deadLetterTopic }), 0)
+      assert.equal((await readAll(client, run.input, 1)).length, records + 1)
     })
 
     test('skip: the same without a dead-letter record, and a warning naming the record', async () => {

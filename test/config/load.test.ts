@@ -152,3 +152,30 @@ test('fetch tuning and worker heap limits are optional and checked', () => {
     'workers.resourceLimits.maxOldGenerationSizeMb: must be ≥ 16',
   ])
 })
+
+test('the error policy defaults to stop and is checked', () => {
+  assert.deepEqual(parse(minimal).processor.errorPolicy, {
+    retries: 0,
+    retryInitialBackoffMs: 1000,
+    retryMaxBackoffMs: 30000,
+    onFailure: 'stop',
+  })
+  const config = parse({
+    ...minimal,
+    processor: { ...minimal.processor, errorPolicy: { retries: 3, onFailure: 'dead-letter' } },
+  })
+  assert.equal(config.processor.errorPolicy.onFailure, 'dead-letter')
+  assert.equal(config.processor.errorPolicy.deadLetterTopic, undefined)
+  const problems = problemsOf({
+    ...minimal,
+    processor: {
+      ...minimal.processor,
+      errorPolicy: { retries: -1, onFailure: 'ignore', deadLetterTopic: 'a b' },
+    },
+  })
+  assert.deepEqual(problems.sort(), [
+    'processor.errorPolicy.deadLetterTopic: must be a Kafka topic name',
+    'processor.errorPolicy.onFailure: must be one of "stop", "dead-letter", "skip", got "ignore"',
+    'processor.errorPolicy.retries: must be ≥ 0',
+  ])
+})

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
+import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 import { deadLetterHeaders, deadLetterRecord, describeFailure } from '../../src/processor/dead-letter.ts'
 import {
   type Attempt,
@@ -156,6 +157,7 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
     const kafka = new FakeKafka({ in: 1, out: 1 })
     kafka.append('in', 0, ['a', 'b', 'x', 'c'])
     const logger = captureLogger()
+    const metrics = new PrometheusMetrics()
     const tp = new TopicProcessor(
       {
         name: 'test',
@@ -165,6 +167,7 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
         batchSize: 4,
         batchWaitMs: 10,
         logger,
+        metrics,
         errorPolicy: { onFailure: 'skip', retries: 1, retryInitialBackoffMs: 1 },
       },
       () => ({
@@ -186,6 +189,10 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
       skipped.map((l) => [l.level, l.fields.topic, l.fields.partition, l.fields.offset]),
       [['warn', 'in', 0, '2']],
     )
+    const exposed = await metrics.registry.metrics()
+    assert.match(exposed, /kasper_skipped_messages_total\{processor="test",topic="in",partition="0"\} 1/)
+    // The whole batch once, then the record alone once (retries: 1 each time).
+    assert.match(exposed, /kasper_batch_retries_total\{processor="test"\} 2/)
   })
 
   test('close() while a failed batch waits for its retry stops cleanly without committing', async () => {

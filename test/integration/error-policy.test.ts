@@ -9,7 +9,7 @@ import { consumerGroupId } from '../../src/processor/options.ts'
 import { replayDeadLetters } from '../../src/processor/replay-dead-letters.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
-import { startCli, writeConfig } from '../helpers/cli.ts'
+import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { clientKinds, freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { consoleConsume, kafkaLibs } from '../helpers/kafka-tools.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
@@ -182,3 +182,56 @@ for (const kind of clientKinds) {
     })
   })
 }
+
+describe('kasper run with processor.errorPolicy', () => {
+  const client = testClient(clientKinds[0]!)
+  after(async () => {
+    killRunningClis()
+    await client.close()
+  })
+
+  test('onFailure skip: the worker runs on past a poison record, and /metrics counts it', async () => {
+    const [input] = await freshTopics('run-skip', 1)
+    assert.ok(input)
+    await client.produce(['a', 'poison', 'b'].map((value) => ({ topic: input, partition: 0, value })))
+    const name = uniqueName('run-skip')
+    const config = {
+      kafka: { brokers: kafkaBrokers(), client: clientKinds[0] },
+      processor: {
+        name,
+        module: join(import.meta.dirname, 'fixtures/failing-processor.ts'),
+        inputTopics: [input],
+        batchWaitMs: 100,
+        errorPolicy: { retries: 1, retryInitialBackoffMs: 10, onFailure: 'skip' },
+      },
+      workers: { threads: 1 },
+      admin: { host: '127.0.0.1', port: 0 },
+    }
+    const cli = startCli(['run', '--config', await writeConfig(config)])
+    const base = await cli.adminUrl
+    // The worker label goes once core metrics lose it (wave 2); either way the series is the same.
+    const series = (metric: string, labels: string, value: number) =>
+      new RegExp(`${metric}\\{${labels}(,worker="0")?\\} ${value}\n`)
+    const skipped = series(
+      'kasper_skipped_messages_total',
+      `processor="${name}",topic="${input}",partition="0"`,
+      1,
+    )
+    await waitFor(
+      async () => skipped.test(await (await fetch(`${base}/metrics`)).text()),
+      20_000,
+      'the skipped record in /metrics',
+    )
+    const committed = await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition: 0 }])
+    assert.equal(committed[0]?.offset, 3n)
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    assert.match(metrics, series('kasper_batch_retries_total', `processor="${name}"`, 2))
+    const warning = cli
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"msg":"record skipped"'))
+    assert.match(warning ?? '', new RegExp(`"level":40,.*"topic":"${input}","partition":0,"offset":"1"`))
+    cli.process.kill('SIGTERM')
+    assert.equal((await cli.exited).code, 0, cli.output())
+  })
+})

@@ -273,8 +273,10 @@ export class TopicProcessor {
         outcome = await this.#errorPolicy.run(messages, (part) => this.#attempt(part, partition))
         await this.#giveUp(outcome.failed)
       } catch (error) {
-        if (!(error instanceof RetryInterrupted))
-          this.#logBatchFailure('process() failed; the batch is not committed', batch, partition, error)
+        if (!(error instanceof RetryInterrupted)) {
+          const what = error instanceof DeadLetterError ? 'dead-lettering' : 'process()'
+          this.#logBatchFailure(`${what} failed; the batch is not committed`, batch, partition, error)
+        }
         throw error
       }
       for (const message of outcome.outgoing) outgoing.push(message)

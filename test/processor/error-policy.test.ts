@@ -12,6 +12,7 @@ import {
   resolveErrorPolicy,
 } from '../../src/processor/error-policy.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
+import { ReplayError, replayDeadLetters, replayGroupId } from '../../src/processor/replay-dead-letters.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
 import { FakeKafka } from './fake-kafka.ts'
@@ -222,5 +223,24 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
     await loop
     assert.equal(calls, 1)
     assert.equal(kafka.committed(group, 'in', 0), undefined)
+  })
+})
+
+describe('replayDeadLetters (in-memory Kafka)', () => {
+  test('a missing dead-letter topic, or a record without origin headers, is a ReplayError', async () => {
+    const kafka = new FakeKafka({ 'p.dlq': 1, other: 1 })
+    await assert.rejects(
+      replayDeadLetters({ client: kafka, deadLetterTopic: 'missing.dlq' }),
+      new ReplayError('dead-letter topic missing.dlq does not exist'),
+    )
+    kafka.append('p.dlq', 0, ['not from kasper'])
+    await assert.rejects(
+      replayDeadLetters({ client: kafka, deadLetterTopic: 'p.dlq' }),
+      new ReplayError('p.dlq/0@0 has no origin headers; copy it with --to <topic>'),
+    )
+    assert.equal(await replayDeadLetters({ client: kafka, deadLetterTopic: 'p.dlq', to: 'other' }), 1)
+    assert.deepEqual(text(kafka.messages('other', 0)), ['not from kasper'])
+    assert.equal(kafka.committed(replayGroupId('p.dlq'), 'p.dlq', 0), 1n)
+    assert.equal(await replayDeadLetters({ client: kafka, deadLetterTopic: 'p.dlq', to: 'other' }), 0)
   })
 })

@@ -42,6 +42,7 @@ export {
   type OutgoingMessage,
   OverlapError,
   type PartitionProgress,
+  ProcessTimeoutError,
   ReplayError,
   type ReplayOptions,
   replayDeadLetters,
@@ -50,6 +51,6 @@ export {
   TopicProcessor,
   type TopicProcessorConfig,
 } from './processor/index.ts'
-export { type RunOptions, runKasper, StartupError } from './runtime/index.ts'
+export { type RunOptions, runKasper, StartupError, StopSignals } from './runtime/index.ts'
 export * from './stores/index.ts'
 export { type ProcessorContext, type ProcessorFactory, ProcessorModuleError } from './worker/index.ts'

@@ -1,8 +1,8 @@
 // The library API without the runtime: one TopicProcessor in this process.
-//   KAFKA_BROKERS=host:9092,host2:9092 node examples/hello-world/main.ts
+//   KAFKA_BROKERS=host:9092,host2:9092 ./kasperw node examples/hello-world/main.ts
 // Greets every name on hello-input onto hello-output, stops once drained. Without KAFKA_BROKERS it uses
 // the project's test Kafka (`npm run services -- up kafka`): 127.0.0.1:19092 + KASPER_SERVICES_PORT_OFFSET.
-import { createKafkaClient, createTopics, jsonLogger, TopicProcessor } from '../../src/index.ts'
+import { createKafkaClient, createTopics, jsonLogger, TopicProcessor } from 'kasper-node'
 
 const testKafka = `127.0.0.1:${19092 + Number(process.env.KASPER_SERVICES_PORT_OFFSET ?? 0)}`
 const brokers = (process.env.KAFKA_BROKERS ?? testKafka).split(',')

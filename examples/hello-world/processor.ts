@@ -1,4 +1,4 @@
-import type { MessageProcessor, ProcessorContext } from '../../src/index.ts'
+import type { MessageProcessor, ProcessorContext } from 'kasper-node'
 
 /**
  * The runtime calls this once per partition. It greets every input value on the output topic,

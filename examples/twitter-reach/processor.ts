@@ -1,4 +1,4 @@
-import type { MessageProcessor, ProcessorContext, Store } from '../../src/index.ts'
+import type { MessageProcessor, ProcessorContext, Store } from 'kasper-node'
 
 // Go Kasper's example: tweets joined with follower counts per partition. Both topics are keyed (and
 // partitioned) by user id, so partition p of each holds the same users. Follower counts live in the

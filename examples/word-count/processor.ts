@@ -1,5 +1,5 @@
-import type { MessageProcessor, ProcessorContext, Store } from '../../src/index.ts'
-import { getAllJson, putAllJson } from '../../src/index.ts'
+import type { MessageProcessor, ProcessorContext, Store } from 'kasper-node'
+import { getAllJson, putAllJson } from 'kasper-node'
 
 // Counts words per input partition in the `counts` store (Map or Redis) and emits each new count on the
 // output topic, keyed by word. Re-delivery after a crash must not count twice, so the store also keeps

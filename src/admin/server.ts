@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { type MetricsRegistry, renderWorkerMetrics } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
 import type { Collect, WorkerMetrics } from '../worker/protocol.ts'
+import { statusReport } from './status.ts'
+import { renderStatusPage } from './status-page.ts'
 
 /** One worker thread as /healthz, /readyz and /status show it. */
 export interface WorkerView {
@@ -12,6 +14,9 @@ export interface WorkerView {
   restarts: number
   lastHeartbeatAgoMs: number | undefined
   lastError: string | undefined
+  /** Records processed per second over the last minute; undefined until measured. */
+  recordsPerSecond: number | undefined
+  heapUsedBytes: number | undefined
   progress: PartitionProgress[]
 }
 
@@ -64,7 +69,13 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
     reply.code(live ? 200 : 503)
     return {
       status: live ? 'ok' : 'unhealthy',
-      workers: source.workers().map((w) => ({ id: w.id, status: w.status })),
+      // A worker that failed (a stalled batch, an error) names its partitions and why, here as in /status.
+      workers: source.workers().map((w) => ({
+        id: w.id,
+        status: w.status,
+        partitions: w.partitions,
+        ...(w.lastError === undefined ? {} : { lastError: w.lastError }),
+      })),
     }
   })
 
@@ -88,25 +99,13 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
     return jsonSafe({ drained, partitions, ...(errors.length > 0 ? { errors } : {}) })
   })
 
-  app.get('/status', async () => {
-    const workers = source.workers()
-    return jsonSafe({
-      ...options.describe(),
-      uptimeSeconds: Math.round((Date.now() - source.startedAtMs) / 1000),
-      live: source.isLive(),
-      ready: source.isReady(),
-      restarts: workers.reduce((sum, w) => sum + w.restarts, 0),
-      workers: workers.map((w) => ({
-        ...w,
-        progress: w.progress.map((p) => ({
-          topic: p.topic,
-          partition: p.partition,
-          next: p.next,
-          logEnd: p.logEnd,
-          lag: p.logEnd === undefined ? undefined : p.logEnd > p.next ? p.logEnd - p.next : 0n,
-        })),
-      })),
-    })
+  const report = () => statusReport(source, options.describe)
+
+  app.get('/status', async () => jsonSafe(report()))
+
+  app.get('/', async (_request, reply) => {
+    reply.header('content-type', 'text/html; charset=utf-8')
+    return renderStatusPage(report())
   })
 
   await app.listen({ host: options.host, port: options.port })

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import {
+  ConfigFileError,
   instancePartitions,
   loadConfig,
   redactConfig,
@@ -10,7 +11,7 @@ import { createKafkaClient } from '../kafka/index.ts'
 import { resolveErrorPolicy } from '../processor/error-policy.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { ReplayError, replayDeadLetters } from '../processor/replay-dead-letters.ts'
-import { runKasper, StartupError } from '../runtime/index.ts'
+import { runKasper, StartupError, type StopSignals } from '../runtime/index.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import { packageVersion } from './version.ts'
@@ -20,13 +21,25 @@ export interface Io {
   err: (line: string) => void
 }
 
-function validateConfig(file: string, io: Io): number {
+/** A configuration problem found after loading (e.g. against Kafka's metadata) is still the file's: say which. */
+async function blamingFile<T>(file: string, action: () => T | Promise<T>): Promise<T> {
+  try {
+    return await action()
+  } catch (error) {
+    if (error instanceof ConfigurationError && !(error instanceof ConfigFileError))
+      throw new ConfigFileError(file, [error.message])
+    throw error
+  }
+}
+
+async function validateConfig(file: string, io: Io): Promise<number> {
   const config = loadConfig(file)
   const { processor, instance } = config
+  const listed = processor.partitions
   const partitions =
-    processor.partitions === 'all'
+    listed === 'all'
       ? 'all (read from Kafka at start)'
-      : instancePartitions(config, Math.max(...processor.partitions) + 1).join(', ')
+      : (await blamingFile(file, () => instancePartitions(config, Math.max(...listed) + 1))).join(', ')
   io.out(`${file}: valid`)
   io.out(
     `  processor ${processor.name} reads ${processor.inputTopics.join(', ')}; module ${processor.module}`,
@@ -75,8 +88,11 @@ export function reportError(error: unknown, io: Io): number {
   return exitCodes.failure
 }
 
-/** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
-export async function runCli(argv: string[], io: Io): Promise<number> {
+/**
+ * Runs the CLI on `argv` (without node and script) and resolves with the exit code. `signals`, caught since
+ * the process started, stop `run` cleanly however early they come.
+ */
+export async function runCli(argv: string[], io: Io, signals?: StopSignals): Promise<number> {
   let exitCode: number = exitCodes.ok
   const program = new Command('kasper')
     .description('Process Kafka topics in small batches (Kasper for Node.js)')
@@ -98,15 +114,17 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .option('--exit-when-drained', 'exit 0 once every assigned partition is processed to its log end', false)
     .action(async (options: { config: string; exitWhenDrained: boolean }) => {
       const config = loadConfig(options.config)
-      exitCode = await runKasper(config, { exitWhenDrained: options.exitWhenDrained })
+      exitCode = await blamingFile(options.config, () =>
+        runKasper(config, { exitWhenDrained: options.exitWhenDrained, ...(signals ? { signals } : {}) }),
+      )
     })
 
   program
     .command('validate-config')
     .description('check a configuration file (and KASPER_* overrides) without connecting anywhere')
     .argument('<file>', 'configuration file')
-    .action((file: string) => {
-      exitCode = validateConfig(file, io)
+    .action(async (file: string) => {
+      exitCode = await validateConfig(file, io)
     })
 
   program

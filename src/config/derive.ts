@@ -46,6 +46,8 @@ export function toProcessorOptions(
     initialOffset: processor.initialOffset,
     metricsUpdateIntervalMs: processor.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
+    progressLogIntervalMs: config.logging.progressIntervalMs,
+    processTimeoutMs: processor.processTimeoutMs,
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
     ...worker,

@@ -60,21 +60,35 @@ function ordinalOf(podName: string): number | undefined {
   return match ? Number(match[1]) : undefined
 }
 
-/** Returns a copy of `raw` with the environment's values applied, and the variables that were used. */
-export function applyEnvironment(raw: Tree, env: Env): { config: Tree; applied: string[] } {
+/** Where a key's value came from, when a variable set it: the variable, and how it was derived if not verbatim. */
+export interface Origin {
+  variable: string
+  derivation?: string
+}
+
+/**
+ * Returns a copy of `raw` with the environment's values applied, and the origin of each key a variable set
+ * (by dotted path), so that a problem with the value is blamed on the variable rather than the file.
+ */
+export function applyEnvironment(raw: Tree, env: Env): { config: Tree; origins: Map<string, Origin> } {
   const config = structuredClone(raw)
-  const applied: string[] = []
+  const origins = new Map<string, Origin>()
+  const set = (path: string[], value: unknown, origin: Origin) => {
+    setPath(config, path, value)
+    origins.set(path.join('.'), origin)
+  }
   const podName = env.KASPER_POD_NAME
   const ordinal = podName ? ordinalOf(podName) : undefined
   if (ordinal !== undefined && env.KASPER_INSTANCE_INDEX === undefined) {
-    setPath(config, ['instance', 'index'], ordinal)
-    applied.push('KASPER_POD_NAME')
+    set(['instance', 'index'], ordinal, {
+      variable: 'KASPER_POD_NAME',
+      derivation: `${ordinal}, the ordinal of pod ${podName}`,
+    })
   }
   for (const { variable, path, parse } of environmentOverrides) {
     const value = env[variable]
     if (value === undefined || value === '') continue
-    setPath(config, path, parse(value))
-    applied.push(variable)
+    set(path, parse(value), { variable })
   }
   const stores = typeof config.stores === 'object' && config.stores !== null ? (config.stores as Tree) : {}
   for (const [variable, value] of Object.entries(env)) {
@@ -82,8 +96,7 @@ export function applyEnvironment(raw: Tree, env: Env): { config: Tree; applied: 
     if (!match || value === undefined) continue
     const name = Object.keys(stores).find((store) => store.toUpperCase() === match[1])
     if (name === undefined) continue
-    setPath(config, ['stores', name, 'password'], value)
-    applied.push(variable)
+    set(['stores', name, 'password'], value, { variable })
   }
-  return { config, applied }
+  return { config, origins }
 }

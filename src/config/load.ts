@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type * as z from 'zod'
-import { applyEnvironment } from './env.ts'
+import { applyEnvironment, type Origin } from './env.ts'
 import { ConfigFileError } from './errors.ts'
 import { configSchema, type KasperConfig } from './schema.ts'
 
@@ -17,11 +17,17 @@ const describeValue = (value: unknown): string =>
         ? 'a mapping'
         : JSON.stringify(value)
 
+const expectedType: Partial<Record<string, string>> = {
+  array: 'a list',
+  int: 'an integer',
+  object: 'a mapping',
+}
+
 /** Messages a user reads: "required", "must be a number, got "abc"" rather than zod's generic wording. */
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return 'required'
-    return `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${describeValue(issue.input)}`
+    return `must be ${expectedType[issue.expected] ?? `a ${issue.expected}`}, got ${describeValue(issue.input)}`
   }
   if (issue.code === 'invalid_value') {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`
@@ -42,6 +48,15 @@ const formatPath = (path: readonly PropertyKey[]): string =>
       typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
     '',
   )
+
+/** The variable that set `path` or a key above it (a list item's problem is its list's variable's). */
+function originOf(path: readonly PropertyKey[], origins: ReadonlyMap<string, Origin>): Origin | undefined {
+  for (let length = path.length; length > 0; length--) {
+    const origin = origins.get(path.slice(0, length).map(String).join('.'))
+    if (origin) return origin
+  }
+  return undefined
+}
 
 function readSecretFile(
   file: string,
@@ -100,12 +115,19 @@ export function parseConfig(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigFileError(options.source, ['must be a mapping with kafka and processor sections'])
   }
-  const { config } = applyEnvironment(raw as Record<string, unknown>, options.env ?? process.env)
+  const { config, origins } = applyEnvironment(raw as Record<string, unknown>, options.env ?? process.env)
   const result = configSchema.safeParse(config, { error: errorMap })
   if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = formatPath(issue.path) || '(top level)'
+      const origin = originOf(issue.path, origins)
+      if (!origin) return { fromFile: true, text: `${path}: ${issue.message}` }
+      const where = origin.derivation ? `${path} = ${origin.derivation}` : path
+      return { fromFile: false, text: `${origin.variable} (${where}): ${issue.message}` }
+    })
     throw new ConfigFileError(
-      options.source,
-      result.error.issues.map((issue) => `${formatPath(issue.path) || '(top level)'}: ${issue.message}`),
+      problems.some((p) => p.fromFile) ? options.source : undefined,
+      problems.map((p) => p.text),
     )
   }
   const problems = resolveFiles(result.data, options.baseDir)

@@ -5,14 +5,16 @@ import {
   failureActions,
   topicNamePattern,
 } from '../processor/error-policy.ts'
-import { defaults, initialOffsets, minimums } from '../processor/options.ts'
+import { defaults, durationTooLong, initialOffsets, maxDurationMs, minimums } from '../processor/options.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
-const milliseconds = positiveInt(1)
+/** Every duration (a key ending in Ms) is one of these: Node cannot wait longer than maxDurationMs. */
+const duration = (min = 1) => positiveInt(min).max(maxDurationMs, durationTooLong)
+const milliseconds = duration(1)
 const nonEmpty = z.string().min(1, 'must not be empty')
 /** An integer option of the TopicProcessor, with the processor's least value and default. */
 const processorInteger = (option: keyof typeof minimums) =>
-  positiveInt(minimums[option]).default(defaults[option])
+  (option.endsWith('Ms') ? duration : positiveInt)(minimums[option]).default(defaults[option])
 
 const sasl = z.strictObject({
   mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -42,7 +44,9 @@ const kafka = z.strictObject({
 })
 
 const errorPolicyInteger = (option: keyof typeof errorPolicyMinimums) =>
-  positiveInt(errorPolicyMinimums[option]).default(errorPolicyDefaults[option])
+  (option.endsWith('Ms') ? duration : positiveInt)(errorPolicyMinimums[option]).default(
+    errorPolicyDefaults[option],
+  )
 
 const errorPolicy = z.strictObject({
   retries: errorPolicyInteger('retries'),
@@ -68,6 +72,7 @@ const processor = z.strictObject({
   initialOffset: z.enum(initialOffsets).default(defaults.initialOffset),
   metricsUpdateIntervalMs: processorInteger('metricsUpdateIntervalMs'),
   overlapCheckIntervalMs: processorInteger('overlapCheckIntervalMs'),
+  processTimeoutMs: processorInteger('processTimeoutMs'),
   /** Fetch tuning, as the Java consumer's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
   fetch: z
     .strictObject({
@@ -142,6 +147,8 @@ const store = z.discriminatedUnion('type', [mapStore, redisStore, elasticsearchS
 const logging = z.strictObject({
   format: z.enum(['json', 'text', 'basic']).default('json'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** How often each worker logs a progress line (records processed, lag); 0 turns it off. */
+  progressIntervalMs: processorInteger('progressLogIntervalMs'),
 })
 
 const admin = z.strictObject({

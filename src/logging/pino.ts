@@ -21,31 +21,47 @@ const serializeBigints = (fields: LogFields | undefined): LogFields | undefined 
   return copy ?? fields
 }
 
-function wrap(logger: PinoLogger): Logger {
+/**
+ * Pino appends a child's bindings and a line's fields after the parent's, so a key bound twice would appear
+ * twice in one JSON object (strict pipelines reject that). Children are therefore made from the root with
+ * the merged bindings, and a line whose fields repeat a bound key is written through such a child.
+ */
+function wrap(root: PinoLogger, bindings: LogFields): Logger {
+  const logger = root.child(bindings)
+  const write = (level: LogLevel, message: string, fields: LogFields | undefined) => {
+    const serialized = serializeBigints(fields)
+    if (serialized && Object.keys(serialized).some((key) => key in bindings)) {
+      root.child({ ...bindings, ...serialized })[level](message)
+    } else {
+      logger[level](serialized, message)
+    }
+  }
   return {
-    debug: (message, fields) => logger.debug(serializeBigints(fields), message),
-    info: (message, fields) => logger.info(serializeBigints(fields), message),
-    warn: (message, fields) => logger.warn(serializeBigints(fields), message),
-    error: (message, fields) => logger.error(serializeBigints(fields), message),
-    child: (bindings) => wrap(logger.child(serializeBigints(bindings) ?? {})),
+    debug: (message, fields) => write('debug', message, fields),
+    info: (message, fields) => write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+    child: (more) => wrap(root, { ...bindings, ...serializeBigints(more) }),
   }
 }
 
-function create(options: PinoLoggerOptions, destination: DestinationStream): Logger {
-  const base = pino(
+function create(options: PinoLoggerOptions, destination: DestinationStream, levelNames: boolean): Logger {
+  const root = pino(
     {
       level: options.level ?? 'info',
-      base: options.bindings ?? {},
+      base: {},
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names ("info"), as log pipelines expect, rather than pino's numbers (pino-pretty reads numbers).
+      ...(levelNames ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
     },
     destination,
   )
-  return wrap(base)
+  return wrap(root, serializeBigints(options.bindings) ?? {})
 }
 
 /** One JSON object per line, for log collectors. */
 export function jsonLogger(options: PinoLoggerOptions = {}): Logger {
-  return create(options, options.destination ?? pino.destination({ dest: 1, sync: true }))
+  return create(options, options.destination ?? pino.destination({ dest: 1, sync: true }), true)
 }
 
 /** Human-readable colourless lines, for terminals and `kubectl logs`. */
@@ -57,5 +73,5 @@ export function textLogger(options: PinoLoggerOptions = {}): Logger {
     ignore: 'pid,hostname',
     destination: options.destination ?? 1,
   })
-  return create(options, pretty)
+  return create(options, pretty, false)
 }

@@ -7,7 +7,10 @@ const batchSizeBuckets = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 export interface CoreMetrics {
   incoming(topic: string, partition: number, count: number): void
   outgoing(topic: string, partition: number, count: number): void
+  /** Creates the partition's series at 0 when it is assigned, so that rate() and absent() work from the start. */
+  assigned(topic: string, partition: number): void
   lag(topic: string, partition: number, behind: number): void
+  lagSeconds(topic: string, partition: number, seconds: number): void
   batch(size: number): void
   processSeconds(seconds: number): void
   produceSeconds(seconds: number): void
@@ -16,6 +19,8 @@ export interface CoreMetrics {
   deadLettered(topic: string, partition: number): void
   skipped(topic: string, partition: number): void
   batchRetry(): void
+  /** A batch failed because process() did not settle within processTimeoutMs. */
+  timeout(): void
 }
 
 export function createCoreMetrics(provider: MetricsProvider, processor: string): CoreMetrics {
@@ -33,6 +38,11 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   const lag = provider.gauge(
     'kasper_messages_behind_high_water_mark',
     'Messages between the next offset to process and the log end',
+    partitionLabels,
+  )
+  const lagSeconds = provider.gauge(
+    'kasper_lag_seconds',
+    'Age of the oldest unprocessed record (now minus the timestamp of the record at the next offset); 0 when caught up',
     partitionLabels,
   )
   const batchSize = provider.histogram(
@@ -65,11 +75,22 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   const retries = provider.counter('kasper_batch_retries_total', 'Failed process() calls retried in place', [
     'processor',
   ])
+  const timeouts = provider.counter(
+    'kasper_batch_timeouts_total',
+    'Batches failed because process() did not settle within processTimeoutMs',
+    ['processor'],
+  )
   const only = { processor }
+  errors.inc(only, 0)
+  retries.inc(only, 0)
   return {
+    assigned: (topic, partition) => {
+      for (const counter of [incoming, deadLettered, skipped]) counter.inc({ processor, topic, partition }, 0)
+    },
     incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),
     outgoing: (topic, partition, count) => outgoing.inc({ processor, topic, partition }, count),
     lag: (topic, partition, behind) => lag.set({ processor, topic, partition }, behind),
+    lagSeconds: (topic, partition, seconds) => lagSeconds.set({ processor, topic, partition }, seconds),
     batch: (size) => batchSize.observe(only, size),
     processSeconds: (seconds) => process.observe(only, seconds),
     produceSeconds: (seconds) => produce.observe(only, seconds),
@@ -78,5 +99,6 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     deadLettered: (topic, partition) => deadLettered.inc({ processor, topic, partition }),
     skipped: (topic, partition) => skipped.inc({ processor, topic, partition }),
     batchRetry: () => retries.inc(only),
+    timeout: () => timeouts.inc(only),
   }
 }

@@ -45,6 +45,12 @@ export class BatchBuffer {
     this.#size += messages.length
   }
 
+  /** Timestamp of the oldest buffered message of a topic-partition, if any is buffered. */
+  headTimestamp(topic: string, partition: number): number | undefined {
+    const queue = this.#queues.get(topicPartitionKey(topic, partition))
+    return queue?.messages[queue.head]?.timestamp
+  }
+
   take(limit: number): Batch {
     const byPartition = new Map<number, IncomingMessage[]>()
     const offsets: BatchOffsets[] = []

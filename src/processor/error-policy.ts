@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import { ConfigurationError } from './errors.ts'
+import { durationTooLong, maxDurationMs } from './options.ts'
 
 export const failureActions = ['stop', 'dead-letter', 'skip'] as const
 export type FailureAction = (typeof failureActions)[number]
@@ -55,6 +56,8 @@ export function resolveErrorPolicy(
       throw new ConfigurationError(
         `errorPolicy.${option}: must be an integer ≥ ${errorPolicyMinimums[option]} (got ${String(value)})`,
       )
+    if (option.endsWith('Ms') && value > maxDurationMs)
+      throw new ConfigurationError(`errorPolicy.${option}: ${durationTooLong} (got ${String(value)})`)
   }
   if (!failureActions.includes(policy.onFailure))
     throw new ConfigurationError(

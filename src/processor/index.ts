@@ -1,5 +1,6 @@
 export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 export { DeadLetterError, deadLetterHeaders } from './dead-letter.ts'
+export { ProcessTimeoutError } from './deadline.ts'
 export {
   type ErrorPolicyOptions,
   errorPolicyDefaults,

@@ -32,10 +32,21 @@ export interface TopicProcessorConfig {
    * last, to notice another consumer of the same partitions (OverlapError). Default 10000 ms; 0 turns it off.
    */
   overlapCheckIntervalMs?: number
+  /**
+   * How often a progress line (records processed since the previous line, lag) is logged at info.
+   * Default 60000 ms; 0 turns it off.
+   */
+  progressLogIntervalMs?: number
   /** Fetch tuning; defaults follow the Java consumer's. */
   fetch?: Partial<FetchOptions>
   /** What happens when process() throws; by default the loop stops. */
   errorPolicy?: ErrorPolicyOptions
+  /**
+   * Longest time a batch's process() calls may take together; then the batch fails with a
+   * ProcessTimeoutError, as if process() had thrown it (a stalled batch no longer goes unnoticed).
+   * Default 300000 ms (5 minutes).
+   */
+  processTimeoutMs?: number
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
@@ -54,6 +65,8 @@ export const defaults = {
   initialOffset: 'earliest',
   metricsUpdateIntervalMs: 15_000,
   overlapCheckIntervalMs: 10_000,
+  progressLogIntervalMs: 60_000,
+  processTimeoutMs: 300_000,
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -64,13 +77,24 @@ export const minimums = {
   metricsUpdateIntervalMs: 1,
   /** 0 turns the check for another consumer of the same partitions off. */
   overlapCheckIntervalMs: 0,
+  /** 0 turns the progress line off. */
+  progressLogIntervalMs: 0,
+  processTimeoutMs: 1,
 } as const
+
+/** Node fires a timer longer than 2^31−1 ms (about 24.8 days) at once: no duration may be longer. */
+export const maxDurationMs = 2 ** 31 - 1
+
+/** The bound every duration option and configuration key is checked against, with the reason in the message. */
+export const durationTooLong = `must be ≤ ${maxDurationMs} ms (about 24.8 days; Node fires longer timers at once)`
 
 export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
 
 function requireInteger(field: string, value: unknown, minimum: number): void {
   if (!Number.isInteger(value) || (value as number) < minimum)
     throw new ConfigurationError(`${field}: must be an integer ≥ ${minimum} (got ${String(value)})`)
+  if (field.endsWith('Ms') && (value as number) > maxDurationMs)
+    throw new ConfigurationError(`${field}: ${durationTooLong} (got ${String(value)})`)
 }
 
 /** Checks everything that can be checked without Kafka; throws one ConfigurationError naming the field. */
@@ -106,6 +130,8 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     initialOffset: config.initialOffset ?? defaults.initialOffset,
     metricsUpdateIntervalMs: config.metricsUpdateIntervalMs ?? defaults.metricsUpdateIntervalMs,
     overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
+    progressLogIntervalMs: config.progressLogIntervalMs ?? defaults.progressLogIntervalMs,
+    processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),

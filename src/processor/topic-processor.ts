@@ -1,3 +1,4 @@
+import { describeKafkaError } from '../kafka/describe-error.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
@@ -7,6 +8,7 @@ import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer } from './batch.ts'
 import { DeadLetterError, deadLetterRecord } from './dead-letter.ts'
+import { BatchDeadline, ProcessTimeoutError } from './deadline.ts'
 import {
   ErrorPolicyRunner,
   type FailedRecord,
@@ -25,19 +27,16 @@ import {
 } from './options.ts'
 import { OverlapGuard } from './overlap-guard.ts'
 import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
+import { lagRecords, lagSeconds, type PartitionProgress } from './progress.ts'
+import { ProgressLog } from './progress-log.ts'
 import { BatchSender } from './sender.ts'
 import type { MessageProcessor } from './types.ts'
+
+export type { PartitionProgress } from './progress.ts'
 
 type FetchOutcome =
   | { ok: true; partitions: FetchedPartition[]; receivedAtMs: number }
   | { ok: false; error: unknown }
-
-export interface PartitionProgress extends TopicPartition {
-  /** Next offset to process: everything before it is processed, produced and committed. */
-  next: bigint
-  /** Log end as of the latest fetch or drain check; undefined until known. */
-  logEnd: bigint | undefined
-}
 
 export interface DrainStatus {
   drained: boolean
@@ -68,6 +67,7 @@ export class TopicProcessor {
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
+  readonly #progressLog: ProgressLog
 
   constructor(config: TopicProcessorConfig, processors: MessageProcessors) {
     this.#config = resolveConfig(config)
@@ -79,6 +79,7 @@ export class TopicProcessor {
     this.#assigned = this.#config.inputTopics.flatMap((topic) =>
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
+    this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
     const { client, groupId, overlapCheckIntervalMs } = this.#config
     this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
     this.#errorPolicy = new ErrorPolicyRunner(
@@ -133,7 +134,7 @@ export class TopicProcessor {
     const partitions = ends.map((end) => {
       const progress = this.#progress.get(topicPartitionKey(end.topic, end.partition))!
       progress.logEnd = end.offset
-      const lag = end.offset > progress.next ? end.offset - progress.next : 0n
+      const lag = lagRecords(progress)
       return { topic: end.topic, partition: end.partition, next: progress.next, logEnd: end.offset, lag }
     })
     return { drained: partitions.every((p) => p.lag === 0n), partitions }
@@ -168,6 +169,7 @@ export class TopicProcessor {
       // never rejects, so closing does not wait for it.
       this.#inflightFetch = undefined
       this.#buffer.clear()
+      this.#progressLog.stop()
     }
   }
 
@@ -186,8 +188,10 @@ export class TopicProcessor {
       const key = topicPartitionKey(tp.topic, tp.partition)
       const offset = start.positions.get(key)!
       this.#fetchPositions.set(key, offset)
-      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined })
+      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined, nextTimestampMs: undefined })
+      this.#metrics.assigned(tp.topic, tp.partition)
     }
+    this.#progressLog.start(() => this.progress())
     this.#logger.info('topic processor started', {
       group: groupId,
       topics: inputTopics,
@@ -252,9 +256,11 @@ export class TopicProcessor {
         )
         continue
       }
-      this.#progress.get(key)!.logEnd = fetched.highWatermark
+      const progress = this.#progress.get(key)!
+      progress.logEnd = fetched.highWatermark
       const { messages } = fetched
       if (messages.length === 0) continue
+      progress.nextTimestampMs ??= messages[0]!.timestamp
       this.#fetchPositions.set(key, messages[messages.length - 1]!.offset + 1n)
       this.#buffer.add(fetched.topic, fetched.partition, messages, receivedAtMs)
     }
@@ -267,15 +273,27 @@ export class TopicProcessor {
 
     const outgoing: OutgoingMessage[] = []
     const processStarted = performance.now()
+    const deadline = new BatchDeadline(this.#config.processTimeoutMs)
     for (const [partition, messages] of batch.byPartition) {
       let outcome: PolicyOutcome
       try {
-        outcome = await this.#errorPolicy.run(messages, (part) => this.#attempt(part, partition))
+        // The first call of each partition shares the batch's deadline; each retry or bisection call has its own.
+        let limit: BatchDeadline | undefined = deadline
+        outcome = await this.#errorPolicy.run(messages, (part) => {
+          const callDeadline = limit ?? new BatchDeadline(this.#config.processTimeoutMs)
+          limit = undefined
+          return this.#attempt(part, partition, callDeadline)
+        })
         await this.#giveUp(outcome.failed)
       } catch (error) {
         if (!(error instanceof RetryInterrupted)) {
-          const what = error instanceof DeadLetterError ? 'dead-lettering' : 'process()'
-          this.#logBatchFailure(`${what} failed; the batch is not committed`, batch, partition, error)
+          const what =
+            error instanceof DeadLetterError
+              ? 'dead-lettering failed'
+              : error instanceof ProcessTimeoutError
+                ? 'process() stalled: it did not settle within processTimeoutMs'
+                : 'process() failed'
+          this.#logBatchFailure(`${what}; the batch is not committed`, batch, partition, error)
         }
         throw error
       }
@@ -316,11 +334,19 @@ export class TopicProcessor {
     await client.commitOffsets(groupId, commits)
     this.#overlapGuard.committed(commits)
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
-    for (const o of batch.offsets) this.#progress.get(topicPartitionKey(o.topic, o.partition))!.next = o.next
+    for (const o of batch.offsets) {
+      const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!
+      progress.next = o.next
+      progress.nextTimestampMs = this.#buffer.headTimestamp(o.topic, o.partition)
+    }
   }
 
   /** One process() call with its own Sender; resolves with what was sent but not flushed. */
-  async #attempt(messages: IncomingMessage[], partition: number): Promise<OutgoingMessage[]> {
+  async #attempt(
+    messages: IncomingMessage[],
+    partition: number,
+    deadline: BatchDeadline,
+  ): Promise<OutgoingMessage[]> {
     let flushError: unknown
     const sender = new BatchSender(async (flushed) => {
       try {
@@ -331,10 +357,14 @@ export class TopicProcessor {
       }
     })
     try {
-      await this.#processors.get(partition)!.process(messages, sender)
+      await deadline.race(
+        this.#processors.get(partition)!.process(messages, sender),
+        `process() of partition ${partition}`,
+      )
       return sender.seal()
     } catch (error) {
       sender.seal()
+      if (error instanceof ProcessTimeoutError) this.#metrics.timeout()
       if (flushError === undefined) throw error
       throw new OutputFailure('producing what process() flushed failed', { cause: flushError })
     }
@@ -399,13 +429,16 @@ export class TopicProcessor {
     const offsets = batch.offsets
       .filter((o) => partition === undefined || o.partition === partition)
       .map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.first}..${o.next - 1n}`)
-    this.#logger.error(message, { partition, offsets, err: error })
+    // The stack is logged once, by whoever catches the error runLoop() rejects with (the worker, in kasper run).
+    this.#logger.error(message, { partition, offsets, error: describeKafkaError(error) })
   }
 
   #updateLagMetrics(now: number): void {
     this.#nextMetricsUpdateMs = now + this.#config.metricsUpdateIntervalMs
     for (const p of this.#progress.values()) {
       if (p.logEnd !== undefined) this.#metrics.lag(p.topic, p.partition, Number(p.logEnd - p.next))
+      const seconds = lagSeconds(p, now)
+      if (seconds !== undefined) this.#metrics.lagSeconds(p.topic, p.partition, seconds)
     }
   }
 }

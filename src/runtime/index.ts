@@ -1,1 +1,2 @@
 export { type RunOptions, runKasper, StartupError } from './run.ts'
+export { StopSignals } from './signals.ts'

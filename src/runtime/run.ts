@@ -7,11 +7,20 @@ import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount } from '../processor/input-topics.ts'
+import { exitCodes } from '../supervisor/exit-codes.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
+import { ProcessorModuleError } from '../worker/processor-module.ts'
+import type { SerializedError } from '../worker/protocol.ts'
+import { StopSignals } from './signals.ts'
 
 export interface RunOptions {
   /** Exit 0 once every assigned partition is processed up to its log end and committed. */
   exitWhenDrained: boolean
+  /**
+   * Signals caught since the process started (the CLI builds them first thing); without them runKasper
+   * catches SIGTERM and SIGINT from its own start.
+   */
+  signals?: StopSignals
 }
 
 /** A failure to start that the user can fix; the message says what to fix. */
@@ -20,6 +29,12 @@ export class StartupError extends Error {
 }
 
 const drainPollMs = 250
+
+/** A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the user's to fix). */
+const rethrowable = (error: SerializedError): Error =>
+  error.name === 'ProcessorModuleError'
+    ? new ProcessorModuleError(error.message)
+    : new ConfigurationError(error.message)
 
 async function partitionCount(config: KasperConfig): Promise<number> {
   const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
@@ -35,23 +50,15 @@ async function partitionCount(config: KasperConfig): Promise<number> {
   }
 }
 
-function watchSignals(supervisor: Supervisor, logger: Logger): () => void {
-  let signals = 0
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++
-    if (signals === 1) {
+function watchSignals(signals: StopSignals, supervisor: Supervisor, logger: Logger): void {
+  signals.handle((signal, count) => {
+    if (count === 1) {
       logger.info('signal received; finishing batches in flight, then stopping', { signal })
       void supervisor.stop(signal)
     } else {
       supervisor.forceStop(`second signal (${signal})`)
     }
-  }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-  return () => {
-    process.off('SIGTERM', onSignal)
-    process.off('SIGINT', onSignal)
-  }
+  })
 }
 
 function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
@@ -72,14 +79,39 @@ function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
   return () => clearInterval(timer)
 }
 
-/** Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code. */
+/**
+ * Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code,
+ * or rejects with the ConfigurationError or ProcessorModuleError that stopped a worker for good.
+ */
 export async function runKasper(config: KasperConfig, options: RunOptions): Promise<number> {
+  const signals = options.signals ?? new StopSignals()
+  try {
+    return await runUntilStopped(config, options, signals)
+  } finally {
+    signals.dispose()
+  }
+}
+
+async function runUntilStopped(
+  config: KasperConfig,
+  options: RunOptions,
+  signals: StopSignals,
+): Promise<number> {
   const logger = createLogger({
     format: config.logging.format,
     level: config.logging.level,
     processor: config.processor.name,
   }).child({ role: 'supervisor' })
-  const partitions = instancePartitions(config, await partitionCount(config))
+  const signalledBeforeStart = async () =>
+    logger.info('signal received before the workers started; stopping', { signal: await signals.first })
+  const counting = partitionCount(config)
+  const count = await Promise.race([counting, signals.first.then(() => undefined)])
+  if (count === undefined) {
+    counting.catch(() => {})
+    await signalledBeforeStart()
+    return exitCodes.ok
+  }
+  const partitions = instancePartitions(config, count)
   const sets = splitPartitions(partitions, workerThreadCount(config))
   if (partitions.length === 0) {
     throw new ConfigurationError(
@@ -110,19 +142,24 @@ export async function runKasper(config: KasperConfig, options: RunOptions): Prom
     const port = typeof address === 'object' && address ? address.port : config.admin.port
     logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
   }
-  logger.info('starting workers', {
-    instance: config.instance,
-    partitions,
-    workers: sets,
-    resourceLimits: supervisor.resourceLimits ?? 'V8 defaults',
-  })
-  supervisor.start()
-  const stopWatchingSignals = watchSignals(supervisor, logger)
+  if (signals.count > 0) {
+    await signalledBeforeStart()
+    void supervisor.stop(await signals.first)
+  } else {
+    logger.info('starting workers', {
+      instance: config.instance,
+      partitions,
+      workers: sets,
+      resourceLimits: supervisor.resourceLimits ?? 'V8 defaults',
+    })
+    supervisor.start()
+  }
+  watchSignals(signals, supervisor, logger)
   const stopWatchingDrain = options.exitWhenDrained ? watchDrain(supervisor, logger) : () => {}
   const code = await supervisor.done
   stopWatchingDrain()
-  stopWatchingSignals()
   await admin?.close()
   logger.info('stopped', { exitCode: code })
+  if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
   return code
 }

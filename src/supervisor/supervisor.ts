@@ -6,10 +6,18 @@ import type { Logger } from '../logging/types.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
 import type { PartitionProgress } from '../processor/topic-processor.ts'
-import type { Collect, FromWorker, ToWorker, WorkerResult, WorkerTask } from '../worker/protocol.ts'
+import type {
+  Collect,
+  FromWorker,
+  SerializedError,
+  ToWorker,
+  WorkerResult,
+  WorkerTask,
+} from '../worker/protocol.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
 import { restartDecision } from './restart.ts'
+import { Throughput } from './throughput.ts'
 
 type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
 
@@ -24,6 +32,8 @@ interface WorkerSlot {
   lastError: string | undefined
   progress: PartitionProgress[]
   progressAtStart: Map<string, bigint> | undefined
+  throughput: Throughput
+  heapUsedBytes: number | undefined
   port: MessagePort | undefined
   abort: AbortController | undefined
   task: Promise<void> | undefined
@@ -49,6 +59,7 @@ export class Supervisor {
   readonly resourceLimits: ResourceLimits | undefined
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
+  readonly #heapUsed: Gauge
   readonly #startedAtMs = Date.now()
   #collectId = 0
   readonly #pendingCollections = new Map<
@@ -58,6 +69,7 @@ export class Supervisor {
   #watchdog: NodeJS.Timeout | undefined
   #stopping = false
   #exitCode: number = exitCodes.ok
+  #fatalError: SerializedError | undefined
   #resolveDone!: (code: number) => void
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
@@ -76,6 +88,8 @@ export class Supervisor {
       lastError: undefined,
       progress: [],
       progressAtStart: undefined,
+      throughput: new Throughput(),
+      heapUsedBytes: undefined,
       port: undefined,
       abort: undefined,
       task: undefined,
@@ -96,6 +110,12 @@ export class Supervisor {
       ['worker'],
     )
     this.#workerUp = metrics.gauge('kasper_worker_up', '1 while the worker thread runs its loop', ['worker'])
+    this.#heapUsed = metrics.gauge(
+      'kasper_worker_heap_used_bytes',
+      "V8 heap used by the worker thread's isolate, as of its latest heartbeat",
+      ['worker'],
+    )
+    for (const slot of this.#slots) this.#restartsTotal.inc({ worker: slot.id }, 0)
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve
     })
@@ -107,6 +127,11 @@ export class Supervisor {
 
   get stopping(): boolean {
     return this.#stopping
+  }
+
+  /** The error a restart cannot fix (bad configuration, broken processor module) that stopped the workers. */
+  get fatalError(): SerializedError | undefined {
+    return this.#fatalError
   }
 
   start(): void {
@@ -129,6 +154,8 @@ export class Supervisor {
       lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
       lastError: s.lastError,
       progress: s.progress,
+      recordsPerSecond: s.throughput.perSecond(),
+      heapUsedBytes: s.heapUsedBytes,
     }))
   }
 
@@ -265,6 +292,13 @@ export class Supervisor {
     slot.lastHeartbeatMs = Date.now()
     slot.ready = message.ready
     slot.progress = message.progress
+    slot.heapUsedBytes = message.heapUsedBytes
+    this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
+    if (message.ready)
+      slot.throughput.record(
+        slot.lastHeartbeatMs,
+        message.progress.reduce((sum, p) => sum + p.next, 0n),
+      )
     if (!message.ready) return
     if (!slot.progressAtStart) {
       slot.progressAtStart = new Map(
@@ -304,6 +338,7 @@ export class Supervisor {
     )
     if (decision.action === 'stop') {
       slot.status = 'failed'
+      this.#fatalError ??= result.error
       this.#logger.error('worker failed with an error a restart cannot fix; stopping', {
         worker: slot.id,
         error: slot.lastError,

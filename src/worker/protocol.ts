@@ -31,7 +31,7 @@ export type ToWorker = { type: 'close' } | { type: 'collect'; id: number; what: 
 export type WorkerMetrics = WorkerMetricsSnapshot
 
 export type FromWorker =
-  | { type: 'heartbeat'; ready: boolean; progress: PartitionProgress[] }
+  | { type: 'heartbeat'; ready: boolean; progress: PartitionProgress[]; heapUsedBytes: number }
   | {
       type: 'collected'
       id: number

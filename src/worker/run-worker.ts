@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8'
 import { toConnectionOptions, toProcessorOptions } from '../config/index.ts'
 import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
@@ -55,7 +56,13 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   })
   const beat = () => {
     const progress = processor?.progress() ?? []
-    send({ type: 'heartbeat', ready: progress.length > 0, progress })
+    // v8 heap statistics describe this thread's own isolate.
+    send({
+      type: 'heartbeat',
+      ready: progress.length > 0,
+      progress,
+      heapUsedBytes: getHeapStatistics().used_heap_size,
+    })
   }
   heartbeat = setInterval(beat, config.workers.heartbeatIntervalMs)
   beat()

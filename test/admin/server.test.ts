@@ -21,8 +21,10 @@ const view: WorkerView = {
   ready: true,
   restarts: 1,
   lastHeartbeatAgoMs: 10,
-  lastError: undefined,
-  progress: [{ topic: 'in', partition: 0, next: 5n, logEnd: 9n }],
+  lastError: 'Error: <script>alert(1)</script> & "quotes"',
+  recordsPerSecond: 12.5,
+  heapUsedBytes: 8 * 1024 * 1024,
+  progress: [{ topic: 'in', partition: 0, next: 5n, logEnd: 9n, nextTimestampMs: Date.now() - 30_000 }],
 }
 const source: AdminSource = {
   startedAtMs: Date.now(),
@@ -107,4 +109,26 @@ test('/status reports workers with lag and the description', async () => {
   assert.equal(status.restarts, 1)
   const [worker] = status.workers as { progress: { lag: number }[] }[]
   assert.equal(worker?.progress[0]?.lag, 4)
+})
+
+test('/status reports lag in seconds, throughput and drained from the latest heartbeats', async () => {
+  const status = (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>
+  assert.equal(status.recordsPerSecond, 12.5)
+  assert.equal(status.drained, false)
+  const [worker] = status.workers as { heapUsedBytes: number; progress: { lagSeconds: number }[] }[]
+  assert.equal(worker?.heapUsedBytes, 8 * 1024 * 1024)
+  const lagSeconds = worker?.progress[0]?.lagSeconds ?? 0
+  assert.ok(lagSeconds >= 30 && lagSeconds < 40, `lagSeconds ${lagSeconds}`)
+})
+
+test('the page at / is HTML that refreshes itself, shows the report and escapes what it shows', async () => {
+  const response = await fetch(`${base}/`)
+  assert.equal(response.status, 200)
+  assert.match(response.headers.get('content-type') ?? '', /text\/html/)
+  const html = await response.text()
+  assert.match(html, /<meta http-equiv="refresh" content="5">/)
+  assert.doesNotMatch(html, /<script/i)
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; &quot;quotes&quot;/)
+  assert.match(html, /<td data-field="lag"[^>]*>4<\/td>/)
+  assert.match(html, /<td data-field="recordsPerSecond">12.5<\/td>/)
 })

@@ -69,3 +69,27 @@ test('run with invalid YAML, an unknown key or a wrong type names the problem an
     assert.doesNotMatch(err, /\n\s+at /)
   }
 })
+
+test('validate-config blames a bad KASPER_* variable, not the file', async () => {
+  process.env.KASPER_BATCH_SIZE = 'abc'
+  try {
+    const { code, err } = await cli('validate-config', 'config/example.yaml')
+    assert.equal(code, 2)
+    assert.equal(err, 'kasper: KASPER_BATCH_SIZE (processor.batchSize): must be a number, got "abc"')
+  } finally {
+    delete process.env.KASPER_BATCH_SIZE
+  }
+})
+
+test('processor.partitions problems carry the file name like every other configuration problem', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kasper-cli-'))
+  writeFileSync(join(dir, 'p.js'), 'export default () => ({ process() {} })\n')
+  const file = join(dir, 'twice.yaml')
+  writeFileSync(
+    file,
+    'kafka:\n  brokers: [a:1]\nprocessor:\n  name: x\n  module: p.js\n  inputTopics: [t]\n  partitions: [1, 1]\n',
+  )
+  const { code, err } = await cli('validate-config', file)
+  assert.equal(code, 2)
+  assert.equal(err, `kasper: ${file}: processor.partitions: partition 1 is listed twice`)
+})

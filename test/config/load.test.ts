@@ -37,6 +37,7 @@ test('a minimal file gets every default', () => {
   assert.equal(config.kafka.client, 'platformatic')
   assert.equal(config.processor.batchSize, 1000)
   assert.equal(config.processor.batchWaitMs, 5000)
+  assert.equal(config.processor.processTimeoutMs, 300_000)
   assert.equal(config.processor.initialOffset, 'earliest')
   assert.equal(config.processor.partitions, 'all')
   assert.equal(config.processor.module, join(dir, 'processor.js'))
@@ -73,10 +74,85 @@ test('environment overrides win over the file and are validated the same way', (
   assert.equal(config.workers.threads, 3)
   assert.deepEqual(config.instance, { index: 2, count: 4 })
   assert.deepEqual(problemsOf(minimal, { KASPER_BATCH_SIZE: 'lots' }), [
-    'processor.batchSize: must be a number, got "lots"',
+    'KASPER_BATCH_SIZE (processor.batchSize): must be a number, got "lots"',
   ])
   assert.deepEqual(problemsOf(minimal, { KASPER_INSTANCE_INDEX: '4', KASPER_INSTANCE_COUNT: '4' }), [
-    'instance.index: index must be < count',
+    'KASPER_INSTANCE_INDEX (instance.index): index must be < count',
+  ])
+})
+
+test('a bad KASPER_* variable is blamed on the variable, not on the file', () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ KASPER_BATCH_SIZE: 'abc' }, 'KASPER_BATCH_SIZE (processor.batchSize): must be a number, got "abc"'],
+    [{ KASPER_ADMIN_PORT: '70000' }, 'KASPER_ADMIN_PORT (admin.port): must be ≤ 65535'],
+    [
+      { KASPER_KAFKA_TLS_ENABLED: 'yes' },
+      'KASPER_KAFKA_TLS_ENABLED (kafka.tls.enabled): must be a boolean, got "yes"',
+    ],
+    [{ KASPER_WORKER_THREADS: 'many' }, 'KASPER_WORKER_THREADS (workers.threads): not valid: got "many"'],
+    [
+      { KASPER_LOG_LEVEL: 'verbose' },
+      'KASPER_LOG_LEVEL (logging.level): must be one of "debug", "info", "warn", "error", got "verbose"',
+    ],
+    [{ KASPER_INSTANCE_INDEX: '1.5' }, 'KASPER_INSTANCE_INDEX (instance.index): must be a number, got "1.5"'],
+    [
+      { KASPER_POD_NAME: 'kasper-7' },
+      'KASPER_POD_NAME (instance.index = 7, the ordinal of pod kasper-7): index must be < count',
+    ],
+  ]
+  for (const [env, problem] of cases) {
+    assert.deepEqual(problemsOf(minimal, env), [problem])
+    assert.throws(() => parse(minimal, env), { message: problem }, 'no file prefix: the file is not at fault')
+  }
+  const both = { ...minimal, logging: { format: 'xml' } }
+  assert.throws(
+    () => parse(both, { KASPER_BATCH_SIZE: 'abc' }),
+    (error: Error) =>
+      error.message.startsWith('test.yaml: 2 problems') &&
+      error.message.includes('KASPER_BATCH_SIZE (processor.batchSize): must be a number'),
+  )
+})
+
+test('every duration is bounded by the longest timer Node can wait, with the reason', () => {
+  const tooLong = 2 ** 31
+  const durations: Array<[string, Record<string, unknown>]> = [
+    ['shutdown.timeoutMs', { shutdown: { timeoutMs: 3_000_000_000 } }],
+    ['restart.initialBackoffMs', { restart: { initialBackoffMs: tooLong } }],
+    ['restart.maxBackoffMs', { restart: { maxBackoffMs: tooLong } }],
+    ['workers.heartbeatIntervalMs', { workers: { heartbeatIntervalMs: tooLong } }],
+    ['workers.heartbeatTimeoutMs', { workers: { heartbeatTimeoutMs: tooLong } }],
+    ['kafka.connectTimeoutMs', { kafka: { ...minimal.kafka, connectTimeoutMs: tooLong } }],
+    ['kafka.requestTimeoutMs', { kafka: { ...minimal.kafka, requestTimeoutMs: tooLong } }],
+    ['processor.batchWaitMs', { processor: { ...minimal.processor, batchWaitMs: tooLong } }],
+    [
+      'processor.metricsUpdateIntervalMs',
+      { processor: { ...minimal.processor, metricsUpdateIntervalMs: tooLong } },
+    ],
+    [
+      'processor.overlapCheckIntervalMs',
+      { processor: { ...minimal.processor, overlapCheckIntervalMs: tooLong } },
+    ],
+    ['processor.processTimeoutMs', { processor: { ...minimal.processor, processTimeoutMs: tooLong } }],
+    ['processor.fetch.maxWaitMs', { processor: { ...minimal.processor, fetch: { maxWaitMs: tooLong } } }],
+    [
+      'stores.cache.operationTimeoutMs',
+      { stores: { cache: { type: 'redis', url: 'redis://r', keyPrefix: 'c', operationTimeoutMs: tooLong } } },
+    ],
+  ]
+  for (const [path, section] of durations) {
+    assert.deepEqual(problemsOf({ ...minimal, ...section }), [
+      `${path}: must be ≤ 2147483647 ms (about 24.8 days; Node fires longer timers at once)`,
+    ])
+  }
+  assert.equal(parse({ ...minimal, shutdown: { timeoutMs: 2 ** 31 - 1 } }).shutdown.timeoutMs, 2 ** 31 - 1)
+  assert.deepEqual(problemsOf(minimal, { KASPER_SHUTDOWN_TIMEOUT_MS: '3000000000' }), [
+    'KASPER_SHUTDOWN_TIMEOUT_MS (shutdown.timeoutMs): must be ≤ 2147483647 ms (about 24.8 days; Node fires longer timers at once)',
+  ])
+})
+
+test('a fractional number must be an integer', () => {
+  assert.deepEqual(problemsOf({ ...minimal, processor: { ...minimal.processor, batchSize: 1.5 } }), [
+    'processor.batchSize: must be an integer, got 1.5',
   ])
 })
 

@@ -18,6 +18,8 @@ export async function writeConfig(config: Record<string, unknown>): Promise<stri
 export interface RunningCli {
   process: ChildProcess
   output: () => string
+  /** What the CLI wrote on stderr alone. */
+  stderr: () => string
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** Resolves with the admin server's base URL once it logs that it listens. */
   adminUrl: Promise<string>
@@ -37,6 +39,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let text = ''
+  let errText = ''
   let announce: (url: string) => void = () => {}
   const adminUrl = new Promise<string>((resolve) => {
     announce = resolve
@@ -47,7 +50,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     if (match?.[1]) announce(match[1])
   }
   child.stdout.on('data', collect)
-  child.stderr.on('data', collect)
+  child.stderr.on('data', (chunk: Buffer) => {
+    errText += chunk.toString()
+    collect(chunk)
+  })
   running.add(child)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => {
@@ -55,5 +61,5 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
       resolve({ code, signal })
     }),
   )
-  return { process: child, output: () => text, exited, adminUrl }
+  return { process: child, output: () => text, stderr: () => errText, exited, adminUrl }
 }

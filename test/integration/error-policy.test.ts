@@ -230,7 +230,7 @@ describe('kasper run with processor.errorPolicy', () => {
       .output()
       .split('\n')
       .find((line) => line.includes('"msg":"record skipped"'))
-    assert.match(warning ?? '', new RegExp(`"level":40,.*"topic":"${input}","partition":0,"offset":"1"`))
+    assert.match(warning ?? '', new RegExp(`"level":"warn",.*"topic":"${input}","partition":0,"offset":"1"`))
     cli.process.kill('SIGTERM')
     assert.equal((await cli.exited).code, 0, cli.output())
   })

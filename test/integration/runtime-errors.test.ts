@@ -20,11 +20,11 @@ function config(input: string, overrides: { kafka?: object; processor?: object; 
 
 async function run(
   configuration: Record<string, unknown>,
-): Promise<{ code: number | null; output: string; seconds: number }> {
+): Promise<{ code: number | null; output: string; stderr: string; seconds: number }> {
   const started = Date.now()
   const cli = startCli(['run', '--config', await writeConfig(configuration)])
   const { code } = await cli.exited
-  return { code, output: cli.output(), seconds: (Date.now() - started) / 1000 }
+  return { code, output: cli.output(), stderr: cli.stderr(), seconds: (Date.now() - started) / 1000 }
 }
 
 /** The message a user reads, without a stack trace. */
@@ -61,7 +61,7 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
     assert.equal(result.code, 2, result.output)
     assertClearError(
       result,
-      /processor.partitions: partition 7 does not exist \(the input topics have 2 partitions\)/,
+      /kasper: \/.*\/kasper.yaml: processor.partitions: partition 7 does not exist \(the input topics have 2 partitions\)/,
     )
   })
 
@@ -71,12 +71,25 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
     const noFactory = await run(config(topic, { processor: { module: fixture('no-factory.ts') } }))
     assert.equal(noFactory.code, 2, noFactory.output)
     assertClearError(noFactory, /processor.module: .*no-factory.ts exports no factory/)
+    assert.match(
+      noFactory.stderr,
+      /^kasper: processor.module: .*no-factory.ts exports no factory \(export default or export createProcessor/m,
+      'the reason is on stderr too, not only in a JSON log line on stdout',
+    )
     const throwing = await run(config(topic, { processor: { module: fixture('throwing-factory.ts') } }))
     assert.equal(throwing.code, 2, throwing.output)
     assertClearError(
       throwing,
       /processor.module: the factory threw for partition 0: cannot reach the enrichment service/,
     )
+    assert.match(throwing.stderr, /^kasper: processor.module: the factory threw for partition 0/m)
+    const broken = await run(config(topic, { processor: { module: fixture('broken-module.ts') } }))
+    assert.equal(broken.code, 2, broken.output)
+    assert.match(
+      broken.stderr,
+      /^kasper: processor.module: cannot load .*broken-module.ts: Cannot find package "enrichment-client"$/m,
+    )
+    assert.doesNotMatch(broken.stderr, /\bat .*:\d+:\d+/, 'no stack for a user mistake')
   })
 
   test('unreachable brokers fail within a bounded time with the brokers named (exit 1)', async () => {

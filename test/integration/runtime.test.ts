@@ -13,6 +13,7 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
 const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', import.meta.url))
+const stalling = fileURLToPath(new URL('./fixtures/stalling-processor.ts', import.meta.url))
 const slow = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
 const heapLimit = fileURLToPath(new URL('./fixtures/heap-limit-processor.ts', import.meta.url))
 
@@ -46,11 +47,48 @@ function kasperConfig(name: string, input: string, output: string, overrides: Re
   }
 }
 
+/** Written by a preload once the child runs TypeScript: Node's own start-up (before it) cannot catch a signal. */
+const jsStarted = 'kasper-test: javascript started'
+const markJsStart = {
+  NODE_OPTIONS: `--import=${fileURLToPath(new URL('../helpers/js-started.ts', import.meta.url))}`,
+}
+
 describe('kasper run (supervisor, worker threads, admin server)', () => {
   const client = testClient('platformatic')
   after(async () => {
     killRunningClis()
     await client.close()
+  })
+
+  test('a SIGTERM at any moment of start-up stops cleanly with exit 0', async () => {
+    const [input, output] = await freshTopics('early-signal', 2, 2)
+    assert.ok(input && output)
+    const file = await writeConfig(
+      kasperConfig(uniqueName('early'), input, output, { workers: { threads: 1 } }),
+    )
+    const unreachable = await writeConfig(
+      kasperConfig(uniqueName('early'), input, output, {
+        kafka: { brokers: ['127.0.0.1:1'], connectTimeoutMs: 20_000 },
+      }),
+    )
+    // Soon after Node runs JavaScript (main.ts itself still loads for a moment, a signal then cannot be caught),
+    // modules load and the configuration is read; then the metadata is read (long when the brokers do not
+    // answer); later the workers start.
+    for (const [config, delayMs] of [
+      [file, 200],
+      [file, 800],
+      [file, 1500],
+      [unreachable, 800],
+    ] as const) {
+      const cli = startCli(['run', '--config', config], markJsStart)
+      await new Promise<void>((resolve) =>
+        cli.process.stderr?.on('data', () => cli.output().includes(jsStarted) && resolve()),
+      )
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      cli.process.kill('SIGTERM')
+      const { code, signal } = await cli.exited
+      assert.deepEqual({ code, signal, delayMs }, { code: 0, signal: null, delayMs }, cli.output())
+    }
   })
 
   test('--exit-when-drained processes every partition over two threads, commits, and exits 0', async () => {
@@ -182,6 +220,48 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     assert.match(cli.output(), /restart limit reached/)
   })
 
+  test('a stalled batch fails after processor.processTimeoutMs; /healthz, /status and the log name the worker and its partitions', async () => {
+    const [input] = await freshTopics('stalled', 2)
+    assert.ok(input)
+    await client.produce([{ topic: input, partition: 1, value: 'stall' }])
+    const config = kasperConfig(uniqueName('stalled'), input, 'unused', {
+      workers: { threads: 1 },
+      restart: { maxRestarts: 3, initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+    }) as { processor: Record<string, unknown> }
+    config.processor.module = stalling
+    config.processor.processTimeoutMs = 1000
+    const cli = startCli(['run', '--config', await writeConfig(config)])
+    const base = await cli.adminUrl
+    type Worker = { id: number; status: string; partitions: number[]; lastError?: string }
+    const workersAt = async (path: string) =>
+      ((await (await fetch(`${base}${path}`)).json()) as { workers: Worker[] }).workers
+    await waitFor(
+      async () => (await workersAt('/healthz'))[0]?.status === 'backoff',
+      20_000,
+      'the worker to fail',
+    )
+    const stalled = {
+      id: 0,
+      status: 'backoff',
+      partitions: [0, 1],
+      lastError:
+        'ProcessTimeoutError: process() of partition 1 did not settle within processTimeoutMs (1000 ms); the batch fails',
+    }
+    assert.deepEqual(await workersAt('/healthz'), [stalled])
+    const [status] = await workersAt('/status')
+    assert.deepEqual({ ...stalled, ...status }, { ...status, ...stalled }, JSON.stringify(status))
+    assert.match(
+      cli.output(),
+      /"worker":0,.*"partition":1,"offsets":\["[^"]*\/1@0\.\.0"\].*"msg":"process\(\) stalled: it did not settle within processTimeoutMs; the batch is not committed"/,
+    )
+    assert.match(
+      cli.output(),
+      /"worker":0,"partitions":\[0,1\].*"msg":"worker failed; restarting after backoff"/,
+    )
+    cli.process.kill('SIGTERM')
+    assert.equal((await cli.exited).code, 0, cli.output())
+  })
+
   test('a worker thread that dies mid-batch is restarted and nothing is missing', async () => {
     const [input, output] = await freshTopics('crashonce', 4, 2)
     assert.ok(input && output)
@@ -246,7 +326,10 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     ])
     const { code } = await cli.exited
     assert.equal(code, 2, cli.output())
-    assert.match(cli.output(), new RegExp(`kasper: processor.inputTopics: unknown topic: ${missing}`))
+    assert.match(
+      cli.output(),
+      new RegExp(`kasper: .*/kasper.yaml: processor.inputTopics: unknown topic: ${missing}`),
+    )
     assert.doesNotMatch(cli.output(), /\n\s+at /)
   })
 })

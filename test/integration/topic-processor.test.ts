@@ -3,6 +3,8 @@ import { after, describe, test } from 'node:test'
 import { deleteCommittedOffsets, deleteRecordsBefore } from '../../src/kafka/index.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import type { KafkaClient } from '../../src/kafka/types.ts'
+import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
+import { ProcessTimeoutError } from '../../src/processor/deadline.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import { consumerGroupId, type TopicProcessorConfig } from '../../src/processor/options.ts'
 import { OverlapError } from '../../src/processor/overlap-guard.ts'
@@ -304,6 +306,52 @@ for (const kind of clientKinds) {
       await waitFor(async () => (await committed(0)) === 6n, 10_000, 'partition 0 to be processed on')
       await tp.close()
       await loop
+    })
+
+    test('a process() that never settles fails its batch within processTimeoutMs; the batch is not committed', async () => {
+      const [input] = await freshTopics('stall', 1)
+      assert.ok(input)
+      await client.produce(['a', 'b', 'c', 'd', 'e', 'f'].map((value) => ({ topic: input, value })))
+      const name = uniqueName('stall')
+      const logger = captureLogger()
+      const metrics = new PrometheusMetrics()
+      let stalledAtMs = 0
+      const processor: MessageProcessor = {
+        process(messages) {
+          if (messages[0]!.offset === 0n) return
+          stalledAtMs = performance.now()
+          return new Promise<void>(() => {})
+        },
+      }
+      const processTimeoutMs = 1000
+      const loop = new TopicProcessor(
+        config({ name, inputTopics: [input], logger, metrics, processTimeoutMs }),
+        () => processor,
+      ).runLoop()
+      const stopped = await howItStops(loop)
+      const detectedAfterMs = performance.now() - stalledAtMs
+      assert.ok(stopped instanceof ProcessTimeoutError, String(stopped))
+      assert.match(
+        stopped.message,
+        /process\(\) of partition 0 did not settle within processTimeoutMs \(1000 ms\)/,
+      )
+      assert.ok(
+        // The limit runs from the batch's start, a moment before process() is called; timers may be late.
+        detectedAfterMs >= processTimeoutMs - 50 && detectedAfterMs < processTimeoutMs + 2000,
+        `detected after ${detectedAfterMs} ms`,
+      )
+      const [committed] = await client.committedOffsets(consumerGroupId(name), [
+        { topic: input, partition: 0 },
+      ])
+      assert.equal(committed?.offset, 3n, 'the first batch is committed, the stalled one is not')
+      const stall = logger.lines.find((l) => l.level === 'error')!
+      assert.match(stall.message, /process\(\) stalled/)
+      assert.equal(stall.fields.partition, 0)
+      assert.deepEqual(stall.fields.offsets, [`${input}/0@3..5`])
+      assert.match(
+        await metrics.registry.metrics(),
+        new RegExp(`kasper_batch_timeouts_total\\{processor="${name}"\\} 1`),
+      )
     })
 
     test('bad configuration is one clear error before anything is consumed', async () => {

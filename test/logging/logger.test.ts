@@ -26,7 +26,7 @@ test('jsonLogger writes one JSON object per line carrying bindings, child bindin
   assert.equal(line.worker, 1)
   assert.equal(line.offset, '42')
   assert.equal(line.count, 3)
-  assert.equal(line.level, 30)
+  assert.equal(line.level, 'info')
 })
 
 test('textLogger writes readable lines with the level, message and processor', () => {
@@ -63,4 +63,53 @@ test('createLogger picks the format', (t) => {
   t.mock.method(console, 'log', (line: string) => out.push(line))
   createLogger({ format: 'basic', level: 'info', processor: 'x' }).info('hello')
   assert.deepEqual(out, ['(KASPER) INFO hello processor=x'])
+})
+
+test('jsonLogger never writes a key twice: rebinding or repeating a bound key keeps the latest value once', () => {
+  const { stream, lines } = sink()
+  const logger = jsonLogger({ bindings: { processor: 'enricher' }, destination: stream })
+    .child({ worker: 1 })
+    .child({ processor: 'enricher', partition: 2 })
+  logger.info('rebound')
+  logger.warn('repeated', { partition: 3, worker: 1 })
+  assert.equal(lines.length, 2)
+  for (const raw of lines) {
+    for (const key of ['processor', 'worker', 'partition', 'level', 'time', 'msg']) {
+      assert.equal(raw.split(`"${key}":`).length - 1, 1, `${key} once in ${raw}`)
+    }
+  }
+  assert.deepEqual(
+    lines.map((raw) => JSON.parse(raw)),
+    [
+      {
+        level: 'info',
+        time: JSON.parse(lines[0]!).time,
+        processor: 'enricher',
+        worker: 1,
+        partition: 2,
+        msg: 'rebound',
+      },
+      {
+        level: 'warn',
+        time: JSON.parse(lines[1]!).time,
+        processor: 'enricher',
+        worker: 1,
+        partition: 3,
+        msg: 'repeated',
+      },
+    ],
+  )
+})
+
+test('jsonLogger writes levels as names', () => {
+  const { stream, lines } = sink()
+  const logger = jsonLogger({ level: 'debug', destination: stream })
+  logger.debug('d')
+  logger.info('i')
+  logger.warn('w')
+  logger.error('e')
+  assert.deepEqual(
+    lines.map((raw) => JSON.parse(raw).level),
+    ['debug', 'info', 'warn', 'error'],
+  )
 })

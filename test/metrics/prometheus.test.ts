@@ -19,6 +19,17 @@ test('core metrics use Kasper names and {processor, topic, partition} labels', a
   assert.match(text, /kasper_batch_size_messages_count\{processor="enricher"\} 1/)
 })
 
+test('error and per-partition series exist at 0 from the start; lag in seconds beside lag in records', async () => {
+  const metrics = new PrometheusMetrics()
+  const core = createCoreMetrics(metrics, 'enricher')
+  assert.match(await metrics.registry.metrics(), /kasper_processing_errors_total\{processor="enricher"\} 0/)
+  core.assigned('events', 3)
+  core.lagSeconds('events', 3, 12.5)
+  const text = await metrics.registry.metrics()
+  assert.match(text, /kasper_incoming_messages_total\{processor="enricher",topic="events",partition="3"\} 0/)
+  assert.match(text, /kasper_lag_seconds\{processor="enricher",topic="events",partition="3"\} 12.5/)
+})
+
 test('asking twice for the same metric returns the same one; another type is an error', async () => {
   const metrics = new PrometheusMetrics()
   metrics.counter('c_total', 'c', ['a']).inc({ a: 'x' })

@@ -1,14 +1,15 @@
 // The Helm chart, rendered with `helm template` and checked: ordinal → instance index wiring, probes,
 // ports, secrets as env, grace period, batch-job mode; the rendered ConfigMap plus the container's env (the
-// downward API simulated) must pass Kasper's own config validation with the pod's index and count.
+// downward API simulated) must pass Kasper's own config validation with the pod's index and count. Also:
+// the schema is strict at every level, and the chart README's values table matches values.yaml.
 // Needs helm (test/packaging/helm.sh installs it into .tools/bin; CI sets KASPER_REQUIRE_HELM=1); without
 // it, and without KASPER_REQUIRE_HELM, the tests are skipped with a message.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 import { parseConfig } from '../../src/config/index.ts'
 
 const chart = fileURLToPath(new URL('../../helm/kasper', import.meta.url))
@@ -26,7 +27,7 @@ type Field = any
 
 type Manifest = {
   kind: string
-  metadata: { name: string }
+  metadata: { name: string; labels?: Record<string, string> }
   spec: Record<string, Field>
   data?: Record<string, string>
 }
@@ -36,8 +37,20 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+// Chart.yaml's kubeVersion is above the version `helm template` assumes without a cluster (1.20).
+const kubeVersion = '1.30.0'
+
+/** `helm template` with any arguments (value files, --set). */
+function template(args: string[]) {
+  return run(['template', 'demo', chart, '--kube-version', kubeVersion, ...args])
+}
+
 function render(...valueFiles: string[]): Manifest[] {
-  const result = run(['template', 'demo', chart, ...valueFiles.flatMap((file) => ['-f', values(file)])])
+  return renderWith(valueFiles.flatMap((file) => ['-f', values(file)]))
+}
+
+function renderWith(args: string[]): Manifest[] {
+  const result = template(args)
   assert.equal(result.status, 0, result.stderr)
   return parseAllDocuments(result.stdout)
     .map((doc) => doc.toJS() as Manifest)
@@ -85,6 +98,7 @@ describe('Helm chart', { skip }, () => {
       ['-f', values('sasl-and-stores.yaml')],
       ['-f', values('job.yaml')],
       ['-f', values('monitoring.yaml')],
+      ['-f', values('podmonitor.yaml')],
       ['-f', values('pod-index-label.yaml')],
     ]) {
       const result = run(['lint', '--strict', chart, ...args])
@@ -215,25 +229,166 @@ describe('Helm chart', { skip }, () => {
     assert.equal(job.spec.template.spec.restartPolicy, 'OnFailure')
   })
 
-  test('monitoring on renders a ServiceMonitor and a PodMonitor scraping /metrics', () => {
+  test("job mode: the Job's name changes with its spec, so helm upgrade replaces it instead of patching it", () => {
+    const jobName = (...args: string[]) =>
+      find(renderWith(['-f', values('job.yaml'), ...args]), 'Job')!.metadata.name
+    const name = jobName()
+    assert.match(name, /^demo-kasper-[0-9a-f]{8}$/)
+    assert.equal(jobName(), name, 'the same values: the same Job, not run again')
+    assert.equal(jobName('--set', 'serviceMonitor.enabled=true'), name, 'a change outside the Job keeps it')
+    const changed = [
+      ['--set', 'config.processor.batchSize=500'],
+      ['--set', 'image.tag=0.2.0'],
+      ['--set', 'workerThreads=3'],
+      ['--set', 'replicaCount=5'],
+    ]
+    for (const args of changed) assert.notEqual(jobName(...args), name, `${args.join(' ')} renames the Job`)
+    const long = jobName('--set', `fullnameOverride=${'k'.repeat(63)}`)
+    assert.ok(long.length <= 59, `${long}: pod hostnames <job>-<index> must stay within 63 characters`)
+  })
+
+  test('monitoring on renders a ServiceMonitor or a PodMonitor scraping /metrics', () => {
     const manifests = render('monitoring.yaml')
     assert.deepEqual(find(manifests, 'ServiceMonitor')?.spec.endpoints[0], {
       port: 'admin',
       path: '/metrics',
       interval: '30s',
     })
-    assert.equal(find(manifests, 'PodMonitor')?.spec.podMetricsEndpoints[0].path, '/metrics')
+    assert.equal(find(manifests, 'PodMonitor'), undefined)
     assert.equal(container(find(manifests, 'StatefulSet')!).resources.requests.cpu, '500m')
     assert.equal(find(render(), 'ServiceMonitor'), undefined)
+    const podMonitor = render('podmonitor.yaml')
+    assert.equal(find(podMonitor, 'PodMonitor')?.spec.podMetricsEndpoints[0].path, '/metrics')
+    assert.equal(find(podMonitor, 'ServiceMonitor'), undefined)
+  })
+
+  test('the ServiceMonitor selects one Service only, so each pod is scraped once', () => {
+    for (const args of [
+      ['-f', values('monitoring.yaml')],
+      ['-f', values('monitoring.yaml'), '-f', values('job.yaml')],
+    ]) {
+      const manifests = renderWith(args)
+      const selector: Record<string, string> = find(manifests, 'ServiceMonitor')!.spec.selector.matchLabels
+      const services = manifests.filter((m) => m.kind === 'Service')
+      const selected = services.filter((service) =>
+        Object.entries(selector).every(([label, value]) => service.metadata.labels?.[label] === value),
+      )
+      assert.deepEqual(
+        selected.map((s) => s.metadata.name),
+        ['demo-kasper'],
+        `${args.join(' ')}: of ${services.map((s) => s.metadata.name).join(', ')}`,
+      )
+    }
+    const both = template(['-f', values('monitoring.yaml'), '-f', values('podmonitor.yaml')])
+    assert.notEqual(both.status, 0, 'a ServiceMonitor and a PodMonitor would scrape every pod twice')
+    assert.match(both.stderr, /serviceMonitor\.enabled and podMonitor\.enabled/)
+  })
+
+  test('nameOverride and fullnameOverride name every resource', () => {
+    const named = renderWith(['--set', 'nameOverride=enricher'])
+    const statefulSet = find(named, 'StatefulSet')!
+    assert.equal(statefulSet.metadata.name, 'demo-enricher')
+    assert.equal(statefulSet.metadata.labels?.['app.kubernetes.io/name'], 'enricher')
+    assert.equal(statefulSet.spec.selector.matchLabels['app.kubernetes.io/name'], 'enricher')
+    assert.equal(statefulSet.spec.serviceName, 'demo-enricher-headless')
+    const full = renderWith(['--set', 'fullnameOverride=orders', '--set', 'serviceMonitor.enabled=true'])
+    const names = full.map((m) => `${m.kind}/${m.metadata.name}`).sort()
+    assert.deepEqual(names, [
+      'ConfigMap/orders',
+      'PodDisruptionBudget/orders',
+      'Service/orders',
+      'Service/orders-headless',
+      'ServiceAccount/orders',
+      'ServiceMonitor/orders',
+      'StatefulSet/orders',
+    ])
+    const pod = find(full, 'StatefulSet')!.spec.template.spec
+    assert.equal(pod.serviceAccountName, 'orders')
+    assert.equal(pod.volumes.find((v: Field) => v.name === 'config').configMap.name, 'orders')
+    const long = renderWith(['--set', `fullnameOverride=${'k'.repeat(63)}`])
+    const headless = long.find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-headless'))!
+    assert.ok(headless.metadata.name.length <= 63, `${headless.metadata.name} is a valid Service name`)
+    assert.equal(find(long, 'StatefulSet')!.spec.serviceName, headless.metadata.name)
   })
 
   test('values.schema.json rejects bad values with the field named', () => {
-    const result = run(['template', 'demo', chart, '-f', values('invalid.yaml')])
+    const result = template(['-f', values('invalid.yaml')])
     assert.notEqual(result.status, 0)
     assert.match(result.stderr, /replicaCount/)
     assert.match(result.stderr, /brokers/)
-    const typo = run(['template', 'demo', chart, '-f', values('typo.yaml')])
+    const typo = template(['-f', values('typo.yaml')])
     assert.notEqual(typo.status, 0, 'an unknown top-level value is rejected')
     assert.match(typo.stderr, /replicas/)
+    const nested = template(['-f', values('nested-typo.yaml')])
+    assert.notEqual(nested.status, 0, 'an unknown nested value is rejected')
+    assert.match(nested.stderr, /serviceMonitor.*'enable'/)
+  })
+
+  test('values.schema.json: every object is strict except the free-form ones', () => {
+    // Kubernetes objects passed through, and the Kasper configuration (Kasper checks it when it starts).
+    const freeForm = new Set([
+      'config',
+      'resources',
+      'affinity',
+      'podSecurityContext',
+      'securityContext',
+      'global',
+      'env[]',
+      'extraVolumes[]',
+      'extraVolumeMounts[]',
+      'tolerations[]',
+    ])
+    const schema = JSON.parse(readFileSync(`${chart}/values.schema.json`, 'utf8'))
+    const loose: string[] = []
+    const visit = (node: Field, path: string) => {
+      if (node.$ref) return visit(schema.definitions[node.$ref.replace('#/definitions/', '')], path)
+      for (const branch of node.anyOf ?? []) visit(branch, path)
+      if (freeForm.has(path)) return
+      const isObject = node.type === 'object' || node.properties !== undefined
+      if (isObject && node.additionalProperties === undefined && node.maxProperties !== 0)
+        loose.push(path || '(root)')
+      for (const [key, child] of Object.entries(node.properties ?? {}))
+        visit(child, path ? `${path}.${key}` : key)
+      if (typeof node.additionalProperties === 'object') visit(node.additionalProperties, `${path}.*`)
+      if (node.items) visit(node.items, `${path}[]`)
+    }
+    visit(schema, '')
+    assert.deepEqual(
+      loose,
+      [],
+      'objects accepting any key: add additionalProperties or list them as free-form',
+    )
+  })
+
+  test('the README values table lists every key of values.yaml with its default', () => {
+    const defaults = parse(readFileSync(`${chart}/values.yaml`, 'utf8'))
+    const leaves = new Map<string, unknown>()
+    const walk = (node: Record<string, unknown>, prefix: string) => {
+      for (const [key, value] of Object.entries(node)) {
+        const path = prefix + key
+        const nested = value !== null && typeof value === 'object' && !Array.isArray(value)
+        if (nested && Object.keys(value).length > 0) walk(value as Record<string, unknown>, `${path}.`)
+        else leaves.set(path, value)
+      }
+    }
+    walk(defaults, '')
+    const table = new Map<string, string>()
+    for (const [, key, cell] of readFileSync(`${chart}/README.md`, 'utf8').matchAll(
+      /^\| `([^`]+)` \| `([^`]*)` \|/gm,
+    ))
+      table.set(key!, cell!)
+    for (const [key, value] of leaves) {
+      assert.ok(table.has(key), `${key} is missing from the values table of helm/kasper/README.md`)
+      assert.deepEqual(
+        parse(table.get(key)!),
+        value,
+        `${key}: the README's default is not the one in values.yaml`,
+      )
+    }
+    assert.deepEqual(
+      [...table.keys()].filter((key) => !leaves.has(key)),
+      [],
+      'keys in the README table that values.yaml does not have',
+    )
   })
 })

@@ -3,7 +3,8 @@
 #  1. a stand-in for its base image node:24-bookworm-slim (Debian bookworm rootfs from debootstrap, the
 #     node binary of the same major from the npm registry, npm, user node uid 1000), tagged with that name
 #     and kept in buildah's storage for the next run;
-#  2. buildah bud --isolation chroot --pull-never of the unchanged Dockerfile; image settings checked;
+#  2. buildah bud --isolation chroot --pull-never of the unchanged Dockerfile (VERSION from package.json);
+#     image settings and OCI labels checked;
 #  3. in the image as uid 1000 with the host network: --version, validate-config, then
 #     `kasper run --exit-when-drained` on hello-world (exit 0, /healthz answered while it runs, every greeting
 #     on the output topic), then `kasper run` stopped by SIGTERM (exit 0, nothing processed twice);
@@ -15,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 base=docker.io/library/node:24-bookworm-slim
-version=$(./kasperw node -p "require('./package.json').version")
+package_field() { ./kasperw node -p "require('./package.json').$1"; }
+version=$(package_field version)
 image=localhost/kasper-node:test
 user_image=localhost/kasper-enricher:test
 work=$root/.tools/image
@@ -63,17 +65,24 @@ fi
 echo "base: $base ($(buildah inspect --type image --format '{{.FromImageID}}' "$base" | cut -c1-12))"
 
 step "buildah bud of the Dockerfile, unchanged"
-buildah bud --isolation chroot --pull-never --quiet -t "$image" -t "localhost/kasper-node:$version" . \
+buildah bud --isolation chroot --pull-never --quiet --build-arg VERSION="$version" \
+  -t "$image" -t "localhost/kasper-node:$version" . \
   > "$work/build.log" 2>&1 || { tail -30 "$work/build.log"; fail "build"; }
 
 step "image settings"
 setting() { buildah inspect --type image --format "{{.OCIv1.Config.$1}}" "$image"; }
 echo "user: $(setting User); entrypoint: $(setting Entrypoint); cmd: $(setting Cmd); ports: $(setting ExposedPorts); stop signal: $(setting StopSignal)"
-[ "$(setting User)" = node ] || fail "the image does not run as the node user"
+[ "$(setting User)" = 1000:1000 ] || fail "the image does not run as 1000:1000 (numeric, for runAsNonRoot)"
 [ "$(setting Entrypoint)" = "[node /app/dist/src/cli/main.js]" ] || fail "unexpected entrypoint (exec form, node as PID 1)"
 [ "$(setting Cmd)" = "[run --config /etc/kasper/kasper.yaml]" ] || fail "unexpected command"
 [[ "$(setting ExposedPorts)" == *9464/tcp* ]] || fail "the admin port is not exposed"
 [ "$(setting StopSignal)" = SIGTERM ] || fail "stop signal is not SIGTERM"
+label() { buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"org.opencontainers.image.$1\"}}" "$image"; }
+for pair in title:name description:description licenses:license version:version; do
+  [ "$(label "${pair%%:*}")" = "$(package_field "${pair#*:}")" ] || fail "label ${pair%%:*} is not package.json's ${pair#*:}"
+done
+[ -n "$(label source)" ] || fail "no source label"
+echo "labels: $(label title) $(label version), $(label licenses), source $(label source)"
 
 # The node process buildah runs for PID (buildah run does not forward signals; Kubernetes signals PID 1).
 node_pid_under() {

@@ -196,6 +196,41 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
     assert.match(exposed, /kasper_batch_retries_total\{processor="test"\} 2/)
   })
 
+  test('a stalled process() goes through the policy: the record that never settles is skipped', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1 })
+    kafka.append('in', 0, ['a', 'stall', 'b'])
+    const logger = captureLogger()
+    const tp = new TopicProcessor(
+      {
+        name: 'test',
+        client: kafka,
+        inputTopics: ['in'],
+        inputPartitions: [0],
+        batchSize: 3,
+        batchWaitMs: 10,
+        processTimeoutMs: 50,
+        logger,
+        errorPolicy: { onFailure: 'skip' },
+      },
+      () => ({
+        async process(messages, sender) {
+          if (text(messages).includes('stall')) await new Promise(() => {})
+          for (const value of text(messages)) sender.send({ topic: 'out', value })
+        },
+      }),
+    )
+    const loop = tp.runLoop()
+    const deadline = Date.now() + 3000
+    while (kafka.committed(group, 'in', 0) !== 3n && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5))
+    await tp.close()
+    await loop
+    assert.deepEqual(text(kafka.messages('out', 0)), ['a', 'b'])
+    const skipped = logger.lines.find((l) => l.message === 'record skipped')
+    assert.equal(skipped?.fields.offset, '1')
+    assert.match(String(skipped?.fields.err), /ProcessTimeoutError|did not settle within processTimeoutMs/)
+  })
+
   test('close() while a failed batch waits for its retry stops cleanly without committing', async () => {
     const kafka = new FakeKafka({ in: 1 })
     kafka.append('in', 0, ['x'])

@@ -83,6 +83,34 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     assert.deepEqual(batches, [['first'], ['second'], ['third']])
   })
 
+  test('progress carries the timestamp of the next record to process until it is committed', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.append('in', 0, ['a', 'b'])
+    const seen: Array<{ value: string; timestamp: number }> = []
+    let release: () => void = () => {}
+    const processor: MessageProcessor = {
+      async process(messages) {
+        seen.push(...messages.map((m) => ({ value: m.value!.toString(), timestamp: m.timestamp })))
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
+      },
+    }
+    const tp = new TopicProcessor(config(kafka, { batchSize: 1 }), () => processor)
+    const loop = tp.runLoop()
+    await until(() => seen.length === 1)
+    assert.equal(tp.progress()[0]?.nextTimestampMs, seen[0]?.timestamp, 'a is being processed')
+    release()
+    await until(() => seen.length === 2)
+    assert.equal(tp.progress()[0]?.next, 1n)
+    assert.equal(tp.progress()[0]?.nextTimestampMs, seen[1]?.timestamp, 'b is next')
+    release()
+    await until(() => kafka.committed(group, 'in', 0) === 2n)
+    assert.equal(tp.progress()[0]?.nextTimestampMs, undefined, 'nothing fetched is left to process')
+    await tp.close()
+    await loop
+  })
+
   test('an empty batch never reaches process()', async () => {
     const kafka = new FakeKafka({ in: 1 })
     const { batches, processor } = recorder()
@@ -175,6 +203,11 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     const failure = logger.lines.find((l) => l.level === 'error')!
     assert.match(failure.message, /not committed/)
     assert.deepEqual(failure.fields.offsets, ['in/0@3..5'])
+    assert.equal(
+      failure.fields.error,
+      'poison record',
+      'the message only: the stack is logged once, by the catcher',
+    )
     await tp.close()
   })
 
@@ -305,6 +338,12 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     const kafka = new FakeKafka({ a: 2, b: 3 })
     const cases: Array<[string, Partial<TopicProcessorConfig>, RegExp]> = [
       ['batchSize < 1', { batchSize: 0 }, /^batchSize: must be an integer ≥ 1/],
+      ['no time for process()', { processTimeoutMs: 0 }, /^processTimeoutMs: must be an integer ≥ 1/],
+      [
+        'a duration longer than Node can wait',
+        { batchWaitMs: 2 ** 31 },
+        /^batchWaitMs: must be ≤ 2147483647 ms/,
+      ],
       [
         'partition listed twice',
         { inputPartitions: [0, 1, 0] },

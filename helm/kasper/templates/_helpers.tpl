@@ -1,12 +1,18 @@
 {{- define "kasper.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* <release>-<name>, or the release name alone when it already contains the name; fullnameOverride wins. */}}
 {{- define "kasper.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -20,6 +26,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ include "kasper.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/*
+Only the normal Service carries this label, not the headless one (same pods): the ServiceMonitor selects it,
+so each pod is scraped once.
+*/}}
+{{- define "kasper.scrapedServiceLabel" -}}
+app.kubernetes.io/component: admin
+{{- end -}}
+
+{{/* Gives each StatefulSet pod a DNS name; shortened so the name stays a valid Service name (63 characters). */}}
+{{- define "kasper.headlessServiceName" -}}
+{{- printf "%s-headless" (include "kasper.fullname" . | trunc 54 | trimSuffix "-") -}}
 {{- end -}}
 
 {{- define "kasper.serviceAccountName" -}}
@@ -163,4 +182,43 @@ affinity:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+
+{{/* The batch Job's spec; its checksum is part of the Job's name (kasper.jobName). */}}
+{{- define "kasper.jobSpec" -}}
+# One completion per instance; the completion index is the instance index.
+completionMode: Indexed
+completions: {{ .Values.replicaCount }}
+parallelism: {{ .Values.replicaCount }}
+backoffLimit: {{ .Values.job.backoffLimit }}
+{{- with .Values.job.activeDeadlineSeconds }}
+activeDeadlineSeconds: {{ . }}
+{{- end }}
+ttlSecondsAfterFinished: {{ .Values.job.ttlSecondsAfterFinished }}
+template:
+  metadata:
+    labels:
+      {{- include "kasper.selectorLabels" . | nindent 6 }}
+      {{- with .Values.podLabels }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    annotations:
+      checksum/config: {{ toYaml .Values.config | sha256sum }}
+      {{- with .Values.podAnnotations }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+  spec:
+    restartPolicy: OnFailure
+    {{- include "kasper.podSpec" . | nindent 4 }}
+{{- end -}}
+
+{{/*
+A Job's pod template is immutable, so `helm upgrade` could not patch it: the name ends with a checksum of the
+spec (configuration, image, env, resources...), and an upgrade that changes any of it makes Helm delete the old
+Job and create a new one; an upgrade that changes none of it keeps the Job. At most 59 characters, so the
+Indexed Job's pod hostnames (<job>-<index>) stay within 63.
+*/}}
+{{- define "kasper.jobName" -}}
+{{- printf "%s-%s" (include "kasper.fullname" . | trunc 50 | trimSuffix "-") (include "kasper.jobSpec" . | sha256sum | trunc 8) -}}
 {{- end -}}

@@ -4,9 +4,13 @@ import {
   instancePartitions,
   loadConfig,
   redactConfig,
+  toConnectionOptions,
   workerThreadCount,
 } from '../config/index.ts'
+import { createKafkaClient } from '../kafka/index.ts'
+import { resolveErrorPolicy } from '../processor/error-policy.ts'
 import { ConfigurationError } from '../processor/errors.ts'
+import { ReplayError, replayDeadLetters } from '../processor/replay-dead-letters.ts'
 import { runKasper, StartupError, type StopSignals } from '../runtime/index.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
@@ -48,13 +52,33 @@ async function validateConfig(file: string, io: Io): Promise<number> {
   return exitCodes.ok
 }
 
+async function replay(file: string, options: { to?: string; from?: string }, io: Io): Promise<number> {
+  const config = loadConfig(file)
+  const { name, errorPolicy } = config.processor
+  const deadLetterTopic = options.from ?? resolveErrorPolicy(name, errorPolicy).deadLetterTopic
+  const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+  try {
+    const copied = await replayDeadLetters({
+      client,
+      deadLetterTopic,
+      ...(options.to ? { to: options.to } : {}),
+    })
+    io.out(
+      `copied ${copied} record(s) from ${deadLetterTopic} to ${options.to ?? 'their origin topics and partitions'}`,
+    )
+    return exitCodes.ok
+  } finally {
+    await client.close()
+  }
+}
+
 /** Maps an error to the line a user reads and the exit code; unexpected errors keep their stack. */
 export function reportError(error: unknown, io: Io): number {
   if (error instanceof ConfigurationError || error instanceof ProcessorModuleError) {
     io.err(`kasper: ${error.message}`)
     return exitCodes.badConfiguration
   }
-  if (error instanceof StartupError) {
+  if (error instanceof StartupError || error instanceof ReplayError) {
     io.err(`kasper: ${error.message}`)
     return exitCodes.failure
   }
@@ -101,6 +125,18 @@ export async function runCli(argv: string[], io: Io, signals?: StopSignals): Pro
     .argument('<file>', 'configuration file')
     .action(async (file: string) => {
       exitCode = await validateConfig(file, io)
+    })
+
+  program
+    .command('replay-dead-letters')
+    .description(
+      'copy the dead-letter topic, up to its end at start, back to each record origin (or --to); a rerun copies only what is new',
+    )
+    .requiredOption('-c, --config <file>', 'configuration file: Kafka connection and processor.errorPolicy')
+    .option('--from <topic>', 'dead-letter topic to read (default processor.errorPolicy.deadLetterTopic)')
+    .option('--to <topic>', 'copy every record to this topic, partitioned by key, instead of its origin')
+    .action(async (options: { config: string; to?: string; from?: string }) => {
+      exitCode = await replay(options.config, options, io)
     })
 
   try {

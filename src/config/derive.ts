@@ -50,6 +50,7 @@ export function toProcessorOptions(
     progressLogIntervalMs: config.logging.progressIntervalMs,
     processTimeoutMs: processor.processTimeoutMs,
     fetch: processor.fetch,
+    errorPolicy: processor.errorPolicy,
     ...worker,
   }
   return options

@@ -1,5 +1,11 @@
 import * as z from 'zod'
 import { defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
+import {
+  errorPolicyDefaults,
+  errorPolicyMinimums,
+  failureActions,
+  topicNamePattern,
+} from '../processor/error-policy.ts'
 import { defaults, durationTooLong, initialOffsets, maxDurationMs, minimums } from '../processor/options.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
@@ -39,6 +45,20 @@ const kafka = z.strictObject({
   isolationLevel: z.enum(isolationLevels).default(defaultIsolationLevel),
 })
 
+const errorPolicyInteger = (option: keyof typeof errorPolicyMinimums) =>
+  (option.endsWith('Ms') ? duration : positiveInt)(errorPolicyMinimums[option]).default(
+    errorPolicyDefaults[option],
+  )
+
+const errorPolicy = z.strictObject({
+  retries: errorPolicyInteger('retries'),
+  retryInitialBackoffMs: errorPolicyInteger('retryInitialBackoffMs'),
+  retryMaxBackoffMs: errorPolicyInteger('retryMaxBackoffMs'),
+  onFailure: z.enum(failureActions).default(errorPolicyDefaults.onFailure),
+  /** Default `<processor.name>.dlq`. */
+  deadLetterTopic: z.string().regex(topicNamePattern, 'must be a Kafka topic name').optional(),
+})
+
 const processor = z.strictObject({
   name: z
     .string()
@@ -64,6 +84,7 @@ const processor = z.strictObject({
       maxBytesPerPartition: positiveInt().optional(),
     })
     .optional(),
+  errorPolicy: errorPolicy.prefault({}),
   options: z.record(z.string(), z.unknown()).default({}),
 })
 

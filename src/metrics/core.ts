@@ -16,6 +16,9 @@ export interface CoreMetrics {
   produceSeconds(seconds: number): void
   commitSeconds(seconds: number): void
   error(): void
+  deadLettered(topic: string, partition: number): void
+  skipped(topic: string, partition: number): void
+  batchRetry(): void
   /** A batch failed because process() did not settle within processTimeoutMs. */
   timeout(): void
 }
@@ -59,6 +62,19 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   const errors = provider.counter('kasper_processing_errors_total', 'Errors that stopped the loop', [
     'processor',
   ])
+  const deadLettered = provider.counter(
+    'kasper_dead_lettered_messages_total',
+    'Records that failed process() on their own and were written to the dead-letter topic',
+    partitionLabels,
+  )
+  const skipped = provider.counter(
+    'kasper_skipped_messages_total',
+    'Records that failed process() on their own and were skipped',
+    partitionLabels,
+  )
+  const retries = provider.counter('kasper_batch_retries_total', 'Failed process() calls retried in place', [
+    'processor',
+  ])
   const timeouts = provider.counter(
     'kasper_batch_timeouts_total',
     'Batches failed because process() did not settle within processTimeoutMs',
@@ -66,8 +82,11 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   )
   const only = { processor }
   errors.inc(only, 0)
+  retries.inc(only, 0)
   return {
-    assigned: (topic, partition) => incoming.inc({ processor, topic, partition }, 0),
+    assigned: (topic, partition) => {
+      for (const counter of [incoming, deadLettered, skipped]) counter.inc({ processor, topic, partition }, 0)
+    },
     incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),
     outgoing: (topic, partition, count) => outgoing.inc({ processor, topic, partition }, count),
     lag: (topic, partition, behind) => lag.set({ processor, topic, partition }, behind),
@@ -77,6 +96,9 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     produceSeconds: (seconds) => produce.observe(only, seconds),
     commitSeconds: (seconds) => commit.observe(only, seconds),
     error: () => errors.inc(only),
+    deadLettered: (topic, partition) => deadLettered.inc({ processor, topic, partition }),
+    skipped: (topic, partition) => skipped.inc({ processor, topic, partition }),
+    batchRetry: () => retries.inc(only),
     timeout: () => timeouts.inc(only),
   }
 }

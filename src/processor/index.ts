@@ -1,5 +1,11 @@
 export type { IncomingHeaders, IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
+export { DeadLetterError, deadLetterHeaders } from './dead-letter.ts'
 export { ProcessTimeoutError } from './deadline.ts'
+export {
+  type ErrorPolicyOptions,
+  errorPolicyDefaults,
+  type FailureAction,
+} from './error-policy.ts'
 export { ConfigurationError } from './errors.ts'
 export {
   consumerGroupId,
@@ -9,5 +15,6 @@ export {
   type TopicProcessorConfig,
 } from './options.ts'
 export { OverlapError } from './overlap-guard.ts'
+export { ReplayError, type ReplayOptions, replayDeadLetters, replayGroupId } from './replay-dead-letters.ts'
 export { type DrainStatus, type PartitionProgress, TopicProcessor } from './topic-processor.ts'
 export type { MessageProcessor, Sender } from './types.ts'

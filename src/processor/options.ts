@@ -1,6 +1,7 @@
 import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
+import { type ErrorPolicyOptions, type ResolvedErrorPolicy, resolveErrorPolicy } from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
 import type { MessageProcessor } from './types.ts'
 
@@ -38,6 +39,8 @@ export interface TopicProcessorConfig {
   progressLogIntervalMs?: number
   /** Fetch tuning; defaults follow the Java consumer's. */
   fetch?: Partial<FetchOptions>
+  /** What happens when process() throws; by default the loop stops. */
+  errorPolicy?: ErrorPolicyOptions
   /**
    * Longest time a batch's process() calls may take together; then the batch fails with a
    * ProcessTimeoutError, as if process() had thrown it (a stalled batch no longer goes unnoticed).
@@ -48,9 +51,11 @@ export interface TopicProcessorConfig {
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
 
-export interface ResolvedConfig extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch'>> {
+export interface ResolvedConfig
+  extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy'>> {
   groupId: string
   fetch: FetchOptions
+  errorPolicy: ResolvedErrorPolicy
 }
 
 /** The options' only defaults: the configuration file schema (src/config) takes them from here. */
@@ -129,6 +134,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
+    errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
   }
   for (const option of Object.keys(minimums) as Array<keyof typeof minimums>)
     requireInteger(option, resolved[option], minimums[option])

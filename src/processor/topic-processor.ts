@@ -1,5 +1,5 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
-import type { OutgoingMessage } from '../kafka/messages.ts'
+import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import { basicLogger } from '../logging/basic.ts'
@@ -7,7 +7,15 @@ import type { Logger } from '../logging/types.ts'
 import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer, type BatchOffsets } from './batch.ts'
+import { DeadLetterError, deadLetterRecord } from './dead-letter.ts'
 import { BatchDeadline, ProcessTimeoutError } from './deadline.ts'
+import {
+  ErrorPolicyRunner,
+  type FailedRecord,
+  OutputFailure,
+  type PolicyOutcome,
+  RetryInterrupted,
+} from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
 import { inputPartitionCount } from './input-topics.ts'
 import {
@@ -51,6 +59,8 @@ export class TopicProcessor {
   readonly #fetchPositions = new Map<string, bigint>()
   readonly #progress = new Map<string, PartitionProgress>()
   readonly #overlapGuard: OverlapGuard
+  readonly #errorPolicy: ErrorPolicyRunner
+  readonly #stopRetries = new AbortController()
   #inflightFetch: Promise<FetchOutcome> | undefined
   #closeRequested = false
   #wakeOnClose: (() => void) | undefined
@@ -72,6 +82,19 @@ export class TopicProcessor {
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
     const { client, groupId, overlapCheckIntervalMs } = this.#config
     this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
+    this.#errorPolicy = new ErrorPolicyRunner(
+      this.#config.errorPolicy,
+      (error, retry, delayMs, size) => {
+        this.#metrics.batchRetry()
+        this.#logger.warn('process() failed; retrying in place', {
+          retry,
+          delayMs,
+          messages: size,
+          err: error,
+        })
+      },
+      this.#stopRetries.signal,
+    )
   }
 
   get name(): string {
@@ -125,6 +148,7 @@ export class TopicProcessor {
   async #close(): Promise<void> {
     this.#closeRequested = true
     this.#wakeOnClose?.()
+    this.#stopRetries.abort()
     if (this.#loop) await this.#loop.catch(() => {})
   }
 
@@ -134,6 +158,10 @@ export class TopicProcessor {
       while (!this.#closeRequested) await this.#step()
       this.#logger.info('topic processor stopped')
     } catch (error) {
+      if (error instanceof RetryInterrupted) {
+        this.#logger.info('topic processor stopped while a failed batch waited for its retry')
+        return
+      }
       this.#metrics.error()
       throw error
     } finally {
@@ -247,30 +275,30 @@ export class TopicProcessor {
     const processStarted = performance.now()
     const deadline = new BatchDeadline(this.#config.processTimeoutMs)
     for (const [partition, messages] of batch.byPartition) {
-      const sender = new BatchSender((flushed) => this.#produce(flushed, partition))
-      let rest: OutgoingMessage[]
+      let outcome: PolicyOutcome
       try {
-        await deadline.race(
-          this.#processors.get(partition)!.process(messages, sender),
-          `process() of partition ${partition}`,
-        )
+        // The first call of each partition shares the batch's deadline; each retry or bisection call has its own.
+        let limit: BatchDeadline | undefined = deadline
+        outcome = await this.#errorPolicy.run(messages, (part) => {
+          const callDeadline = limit ?? new BatchDeadline(this.#config.processTimeoutMs)
+          limit = undefined
+          return this.#attempt(part, partition, callDeadline)
+        })
+        await this.#giveUp(outcome.failed)
       } catch (error) {
-        const timedOut = error instanceof ProcessTimeoutError
-        if (timedOut) this.#metrics.timeout()
-        this.#logBatchFailure(
-          timedOut
-            ? 'process() stalled: it did not settle within processTimeoutMs; the batch is not committed'
-            : 'process() failed; the batch is not committed',
-          batch,
-          partition,
-          error,
-        )
+        if (!(error instanceof RetryInterrupted)) {
+          const what =
+            error instanceof DeadLetterError
+              ? 'dead-lettering failed'
+              : error instanceof ProcessTimeoutError
+                ? 'process() stalled: it did not settle within processTimeoutMs'
+                : 'process() failed'
+          this.#logBatchFailure(`${what}; the batch is not committed`, batch, partition, error)
+        }
         throw error
-      } finally {
-        rest = sender.seal()
       }
-      for (const message of rest) outgoing.push(message)
-      this.#countOutgoing(rest, partition)
+      for (const message of outcome.outgoing) outgoing.push(message)
+      this.#countOutgoing(outcome.outgoing, partition)
     }
     this.#metrics.processSeconds((performance.now() - processStarted) / 1000)
 
@@ -337,6 +365,65 @@ export class TopicProcessor {
       if (offset !== undefined) advanced.push({ ...tp, offset })
     }
     return advanced
+  }
+
+  /** One process() call with its own Sender; resolves with what was sent but not flushed. */
+  async #attempt(
+    messages: IncomingMessage[],
+    partition: number,
+    deadline: BatchDeadline,
+  ): Promise<OutgoingMessage[]> {
+    let flushError: unknown
+    const sender = new BatchSender(async (flushed) => {
+      try {
+        await this.#produce(flushed, partition)
+      } catch (error) {
+        flushError ??= error
+        throw error
+      }
+    })
+    try {
+      await deadline.race(
+        this.#processors.get(partition)!.process(messages, sender),
+        `process() of partition ${partition}`,
+      )
+      return sender.seal()
+    } catch (error) {
+      sender.seal()
+      if (error instanceof ProcessTimeoutError) this.#metrics.timeout()
+      if (flushError === undefined) throw error
+      throw new OutputFailure('producing what process() flushed failed', { cause: flushError })
+    }
+  }
+
+  /** Dead-letters (acks = all, before the batch is committed) or skips the records that failed on their own. */
+  async #giveUp(failed: FailedRecord[]): Promise<void> {
+    if (failed.length === 0) return
+    const { name, errorPolicy } = this.#config
+    const { onFailure, deadLetterTopic } = errorPolicy
+    if (onFailure === 'dead-letter') {
+      try {
+        await this.#config.client.produce(failed.map((f) => deadLetterRecord(f, name, deadLetterTopic)))
+      } catch (error) {
+        throw new DeadLetterError(
+          `writing ${failed.length} failed record(s) to the dead-letter topic ${deadLetterTopic} failed`,
+          { cause: error },
+        )
+      }
+    }
+    for (const { message, error, attempts } of failed) {
+      const { topic, partition, offset } = message
+      if (onFailure === 'dead-letter') this.#metrics.deadLettered(topic, partition)
+      else this.#metrics.skipped(topic, partition)
+      this.#logger.warn(onFailure === 'dead-letter' ? 'record dead-lettered' : 'record skipped', {
+        topic,
+        partition,
+        offset: String(offset),
+        attempts,
+        ...(onFailure === 'dead-letter' ? { deadLetterTopic } : {}),
+        err: error,
+      })
+    }
   }
 
   /**

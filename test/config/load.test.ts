@@ -252,3 +252,30 @@ test('config/example.yaml shows every store type, and its commented stores are v
   const parsed = configSchema.safeParse({ ...parseYaml(example), stores })
   assert.ok(parsed.success, parsed.error?.message)
 })
+
+test('the error policy defaults to stop and is checked', () => {
+  assert.deepEqual(parse(minimal).processor.errorPolicy, {
+    retries: 0,
+    retryInitialBackoffMs: 1000,
+    retryMaxBackoffMs: 30000,
+    onFailure: 'stop',
+  })
+  const config = parse({
+    ...minimal,
+    processor: { ...minimal.processor, errorPolicy: { retries: 3, onFailure: 'dead-letter' } },
+  })
+  assert.equal(config.processor.errorPolicy.onFailure, 'dead-letter')
+  assert.equal(config.processor.errorPolicy.deadLetterTopic, undefined)
+  const problems = problemsOf({
+    ...minimal,
+    processor: {
+      ...minimal.processor,
+      errorPolicy: { retries: -1, onFailure: 'ignore', deadLetterTopic: 'a b' },
+    },
+  })
+  assert.deepEqual(problems.sort(), [
+    'processor.errorPolicy.deadLetterTopic: must be a Kafka topic name',
+    'processor.errorPolicy.onFailure: must be one of "stop", "dead-letter", "skip", got "ignore"',
+    'processor.errorPolicy.retries: must be ≥ 0',
+  ])
+})

@@ -49,3 +49,22 @@ export function renderWith(args: string[]): Manifest[] {
     .map((doc) => doc.toJS() as Manifest)
     .filter(Boolean)
 }
+
+/** A PrometheusRule's spec: what Prometheus reads from a rules file. */
+export type RuleGroups = {
+  groups: { name: string; rules: { alert?: string; record?: string; expr: string }[] }[]
+}
+
+/**
+ * The Grafana dashboard and the PrometheusRule's groups as the chart renders them with
+ * test/packaging/values/dashboard-and-alerts.yaml and any further arguments.
+ */
+export function renderDashboardAndRules(args: string[] = []): { dashboard: Field; rules: RuleGroups } {
+  const valuesFile = fileURLToPath(new URL('../packaging/values/dashboard-and-alerts.yaml', import.meta.url))
+  const manifests = renderWith(['-f', valuesFile, ...args])
+  const configMap = manifests.find((m) => m.metadata.labels?.grafana_dashboard === '1')
+  const rule = manifests.find((m) => m.kind === 'PrometheusRule')
+  assert.ok(configMap?.data && rule, 'the values enable the dashboard and the rules')
+  const [json] = Object.values(configMap.data)
+  return { dashboard: JSON.parse(json!), rules: rule.spec as RuleGroups }
+}

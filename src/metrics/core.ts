@@ -66,6 +66,7 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   )
   const only = { processor }
   errors.inc(only, 0)
+  timeouts.inc(only, 0)
   return {
     assigned: (topic, partition) => incoming.inc({ processor, topic, partition }, 0),
     incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),

@@ -11,19 +11,16 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
-import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { type Field, helmSkip, renderDashboardAndRules } from '../helpers/helm.ts'
 import { freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
 import { prometheusSkip } from '../helpers/prometheus.ts'
-import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+import { uniqueName } from '../helpers/services.ts'
 
 // Metrics the failure-policy work adds: until they are exported, the expressions about them return nothing.
 // Once `kasper_dead_lettered_messages_total` and `kasper_skipped_messages_total` are exported, empty this set.
 const notExportedYet = new Set(['kasper_dead_lettered_messages_total', 'kasper_skipped_messages_total'])
-
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 
 /** The dashboard's queries, its variables' metrics included, with the variables as Grafana would fill them. */
 function dashboardExpressions(dashboard: Field, processor: string): Map<string, string> {
@@ -69,21 +66,7 @@ test('every dashboard and alert expression returns series from a Prometheus scra
     Array.from({ length: 20 }, (_, i) => ({ topic: input, partition: i % 2, value: `r${i}` })),
   )
   await client.close()
-  const cli = startCli([
-    'run',
-    '--config',
-    await writeConfig({
-      kafka: { brokers: kafkaBrokers() },
-      processor: {
-        name: processor,
-        module: helloWorld,
-        inputTopics: [input],
-        options: { outputTopic: output },
-      },
-      workers: { threads: 2 },
-      admin: { host: '127.0.0.1', port: 0 },
-    }),
-  ])
+  const cli = startCli(['run', '--config', await writeConfig(kasperConfig(processor, input, output))])
   const kasper = new URL(await cli.adminUrl)
   await waitFor(async () => (await fetch(new URL('/drained', kasper))).status === 200, 30_000, 'drained')
 

@@ -83,6 +83,7 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   const only = { processor }
   errors.inc(only, 0)
   retries.inc(only, 0)
+  timeouts.inc(only, 0)
   return {
     assigned: (topic, partition) => {
       for (const counter of [incoming, deadLettered, skipped]) counter.inc({ processor, topic, partition }, 0)

@@ -5,8 +5,35 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
+import { kafkaBrokers } from './services.ts'
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+
+/** A configuration running the hello-world example from `input` to `output` over two threads. */
+export function kasperConfig(
+  name: string,
+  input: string,
+  output: string,
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    kafka: { brokers: kafkaBrokers() },
+    processor: {
+      name,
+      module: helloWorld,
+      inputTopics: [input],
+      batchSize: 50,
+      batchWaitMs: 200,
+      options: { outputTopic: output },
+    },
+    workers: { threads: 2 },
+    logging: { format: 'json', level: 'info' },
+    admin: { host: '127.0.0.1', port: 0 },
+    shutdown: { timeoutMs: 10_000 },
+    ...overrides,
+  }
+}
 
 export async function writeConfig(config: Record<string, unknown>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kasper-run-'))

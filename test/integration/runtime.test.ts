@@ -6,11 +6,10 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { consumerGroupId } from '../../src/processor/options.ts'
-import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
-import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+import { uniqueName } from '../helpers/services.ts'
 
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
 const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', import.meta.url))
 const stalling = fileURLToPath(new URL('./fixtures/stalling-processor.ts', import.meta.url))
@@ -59,25 +58,6 @@ function promtoolCheck(text: string): string | undefined {
   }
   assert.equal(result.status, 0, `promtool check metrics: ${result.stdout}${result.stderr}`)
   return undefined
-}
-
-function kasperConfig(name: string, input: string, output: string, overrides: Record<string, unknown> = {}) {
-  return {
-    kafka: { brokers: kafkaBrokers() },
-    processor: {
-      name,
-      module: helloWorld,
-      inputTopics: [input],
-      batchSize: 50,
-      batchWaitMs: 200,
-      options: { outputTopic: output },
-    },
-    workers: { threads: 2 },
-    logging: { format: 'json', level: 'info' },
-    admin: { host: '127.0.0.1', port: 0 },
-    shutdown: { timeoutMs: 10_000 },
-    ...overrides,
-  }
 }
 
 /** Written by a preload once the child runs TypeScript: Node's own start-up (before it) cannot catch a signal. */

@@ -22,7 +22,9 @@ test('core metrics use Kasper names and {processor, topic, partition} labels', a
 test('error and per-partition series exist at 0 from the start; lag in seconds beside lag in records', async () => {
   const metrics = new PrometheusMetrics()
   const core = createCoreMetrics(metrics, 'enricher')
-  assert.match(await metrics.registry.metrics(), /kasper_processing_errors_total\{processor="enricher"\} 0/)
+  const initial = await metrics.registry.metrics()
+  assert.match(initial, /kasper_processing_errors_total\{processor="enricher"\} 0/)
+  assert.match(initial, /kasper_batch_timeouts_total\{processor="enricher"\} 0/)
   core.assigned('events', 3)
   core.lagSeconds('events', 3, 12.5)
   const text = await metrics.registry.metrics()

@@ -2,59 +2,19 @@
 // ports, secrets as env, grace period, batch-job mode; the rendered ConfigMap plus the container's env (the
 // downward API simulated) must pass Kasper's own config validation with the pod's index and count. Also:
 // the schema is strict at every level, and the chart README's values table matches values.yaml.
-// Needs helm (test/packaging/helm.sh installs it into .tools/bin; CI sets KASPER_REQUIRE_HELM=1); without
-// it, and without KASPER_REQUIRE_HELM, the tests are skipped with a message.
+// Needs helm: see test/helpers/helm.ts.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parse, parseAllDocuments } from 'yaml'
 import { parseConfig } from '../../src/config/index.ts'
+import { chart, type Field, helmSkip, type Manifest, renderWith, runHelm, template } from '../helpers/helm.ts'
 
-const chart = fileURLToPath(new URL('../../helm/kasper', import.meta.url))
 const values = (name: string) => fileURLToPath(new URL(`./values/${name}`, import.meta.url))
-const localHelm = fileURLToPath(new URL('../../.tools/bin/helm', import.meta.url))
-const helm = process.env.KASPER_HELM ?? (existsSync(localHelm) ? localHelm : 'helm')
-const available = spawnSync(helm, ['version', '--short']).status === 0
-if (!available && process.env.KASPER_REQUIRE_HELM)
-  throw new Error(`helm not found (${helm}) and KASPER_REQUIRE_HELM is set`)
-const skip = available ? false : 'helm is not installed: run test/packaging/helm.sh to install it (CI does)'
-
-// Rendered manifests are plain data checked field by field.
-// biome-ignore lint/suspicious/noExplicitAny: any nested manifest field
-type Field = any
-
-type Manifest = {
-  kind: string
-  metadata: { name: string; labels?: Record<string, string> }
-  spec: Record<string, Field>
-  data?: Record<string, string>
-}
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(helm, args, { encoding: 'utf8' })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-// Chart.yaml's kubeVersion is above the version `helm template` assumes without a cluster (1.20).
-const kubeVersion = '1.30.0'
-
-/** `helm template` with any arguments (value files, --set). */
-function template(args: string[]) {
-  return run(['template', 'demo', chart, '--kube-version', kubeVersion, ...args])
-}
 
 function render(...valueFiles: string[]): Manifest[] {
   return renderWith(valueFiles.flatMap((file) => ['-f', values(file)]))
-}
-
-function renderWith(args: string[]): Manifest[] {
-  const result = template(args)
-  assert.equal(result.status, 0, result.stderr)
-  return parseAllDocuments(result.stdout)
-    .map((doc) => doc.toJS() as Manifest)
-    .filter(Boolean)
 }
 
 const find = (manifests: Manifest[], kind: string) => manifests.find((m) => m.kind === kind)
@@ -91,7 +51,7 @@ function configInPod(
   return parseConfig(raw, { source: 'rendered ConfigMap', baseDir: '/', env })
 }
 
-describe('Helm chart', { skip }, () => {
+describe('Helm chart', { skip: helmSkip }, () => {
   test('lints strictly with default and non-default values', () => {
     for (const args of [
       [],
@@ -100,8 +60,9 @@ describe('Helm chart', { skip }, () => {
       ['-f', values('monitoring.yaml')],
       ['-f', values('podmonitor.yaml')],
       ['-f', values('pod-index-label.yaml')],
+      ['-f', values('dashboard-and-alerts.yaml')],
     ]) {
-      const result = run(['lint', '--strict', chart, ...args])
+      const result = runHelm(['lint', '--strict', chart, ...args])
       assert.equal(result.status, 0, `${args.join(' ')}\n${result.stdout}${result.stderr}`)
     }
   })
@@ -260,6 +221,51 @@ describe('Helm chart', { skip }, () => {
     const podMonitor = render('podmonitor.yaml')
     assert.equal(find(podMonitor, 'PodMonitor')?.spec.podMetricsEndpoints[0].path, '/metrics')
     assert.equal(find(podMonitor, 'ServiceMonitor'), undefined)
+  })
+
+  test('the Grafana dashboard ConfigMap and the PrometheusRule render only when enabled', () => {
+    const defaults = render()
+    assert.equal(find(defaults, 'PrometheusRule'), undefined)
+    assert.deepEqual(
+      defaults.filter((m) => m.kind === 'ConfigMap').map((m) => m.metadata.name),
+      ['demo-kasper'],
+    )
+    const manifests = render('dashboard-and-alerts.yaml')
+    const dashboard = manifests.find((m) => m.metadata.name === 'demo-kasper-dashboard')
+    assert.equal(dashboard?.kind, 'ConfigMap')
+    assert.equal(dashboard.metadata.labels?.grafana_dashboard, '1', "the label Grafana's sidecar loads")
+    assert.equal(dashboard.metadata.labels?.team, 'data')
+    assert.deepEqual(
+      JSON.parse(dashboard.data!['kasper.json']!),
+      JSON.parse(readFileSync(`${chart}/dashboards/kasper.json`, 'utf8')),
+    )
+    const rule = find(manifests, 'PrometheusRule')
+    assert.equal(rule?.metadata.name, 'demo-kasper')
+    assert.equal(rule.metadata.labels?.release, 'prometheus')
+    const rules: Field[] = rule.spec.groups.flatMap((group: Field) => group.rules)
+    assert.deepEqual(
+      rules.map((r) => r.alert),
+      [
+        'KasperLagHigh',
+        'KasperLagGrowing',
+        'KasperWorkerRestarting',
+        'KasperNotReady',
+        'KasperProcessingErrors',
+        'KasperDeadLettered',
+        'KasperRecordsSkipped',
+      ],
+    )
+    assert.match(rules[0].expr, /kasper_lag_seconds\{processor="enricher"\}\) > 120$/)
+    for (const r of rules)
+      assert.match(r.expr, /\{processor="enricher"\}/, `${r.alert} is about this processor`)
+  })
+
+  test('the runbook has a section for every alert', () => {
+    const rule = find(render('dashboard-and-alerts.yaml'), 'PrometheusRule')!
+    const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8')
+    for (const group of rule.spec.groups)
+      for (const { alert } of group.rules)
+        assert.match(runbook, new RegExp(`\\*\\*[^*]*\\b${alert}\\b`), alert)
   })
 
   test('the ServiceMonitor selects one Service only, so each pod is scraped once', () => {

@@ -1,0 +1,70 @@
+// Helm for the chart tests: .tools/bin/helm (test/packaging/helm.sh installs it), KASPER_HELM, or helm on
+// the PATH. Without it, and without KASPER_REQUIRE_HELM (CI sets it), the tests using it are skipped.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseAllDocuments } from 'yaml'
+
+export const chart = fileURLToPath(new URL('../../helm/kasper', import.meta.url))
+const localHelm = fileURLToPath(new URL('../../.tools/bin/helm', import.meta.url))
+const helm = process.env.KASPER_HELM ?? (existsSync(localHelm) ? localHelm : 'helm')
+const available = spawnSync(helm, ['version', '--short']).status === 0
+if (!available && process.env.KASPER_REQUIRE_HELM)
+  throw new Error(`helm not found (${helm}) and KASPER_REQUIRE_HELM is set`)
+/** A node:test skip reason when helm is missing. */
+export const helmSkip = available
+  ? false
+  : 'helm is not installed: run test/packaging/helm.sh to install it (CI does)'
+
+// Rendered manifests are plain data checked field by field.
+// biome-ignore lint/suspicious/noExplicitAny: any nested manifest field
+export type Field = any
+
+export type Manifest = {
+  kind: string
+  metadata: { name: string; labels?: Record<string, string> }
+  spec: Record<string, Field>
+  data?: Record<string, string>
+}
+
+export function runHelm(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(helm, args, { encoding: 'utf8' })
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+// Chart.yaml's kubeVersion is above the version `helm template` assumes without a cluster (1.20).
+const kubeVersion = '1.30.0'
+
+/** `helm template` of the chart as release `demo`, with any arguments (value files, --set). */
+export function template(args: string[]) {
+  return runHelm(['template', 'demo', chart, '--kube-version', kubeVersion, ...args])
+}
+
+/** The manifests `helm template` renders with these arguments; fails the test when it fails. */
+export function renderWith(args: string[]): Manifest[] {
+  const result = template(args)
+  assert.equal(result.status, 0, result.stderr)
+  return parseAllDocuments(result.stdout)
+    .map((doc) => doc.toJS() as Manifest)
+    .filter(Boolean)
+}
+
+/** A PrometheusRule's spec: what Prometheus reads from a rules file. */
+export type RuleGroups = {
+  groups: { name: string; rules: { alert?: string; record?: string; expr: string }[] }[]
+}
+
+/**
+ * The Grafana dashboard and the PrometheusRule's groups as the chart renders them with
+ * test/packaging/values/dashboard-and-alerts.yaml and any further arguments.
+ */
+export function renderDashboardAndRules(args: string[] = []): { dashboard: Field; rules: RuleGroups } {
+  const valuesFile = fileURLToPath(new URL('../packaging/values/dashboard-and-alerts.yaml', import.meta.url))
+  const manifests = renderWith(['-f', valuesFile, ...args])
+  const configMap = manifests.find((m) => m.metadata.labels?.grafana_dashboard === '1')
+  const rule = manifests.find((m) => m.kind === 'PrometheusRule')
+  assert.ok(configMap?.data && rule, 'the values enable the dashboard and the rules')
+  const [json] = Object.values(configMap.data)
+  return { dashboard: JSON.parse(json!), rules: rule.spec as RuleGroups }
+}

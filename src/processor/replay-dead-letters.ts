@@ -72,9 +72,11 @@ export async function replayDeadLetters({ client, deadLetterTopic, to }: ReplayO
       if (fetched?.kind !== 'records')
         throw new ReplayError(`${topicPartitionKey(tp.topic, tp.partition)}@${next} is out of range`)
       const messages = fetched.messages.filter((m) => m.offset < end)
-      if (messages.length === 0) break
-      await client.produce(messages.map((m) => replayRecord(m, to)))
-      next = messages.at(-1)!.offset + 1n
+      if (messages.length > 0) await client.produce(messages.map((m) => replayRecord(m, to)))
+      // nextOffset moves past transaction markers and aborted records too, which a fetch may hold alone.
+      const moved = fetched.nextOffset < end ? fetched.nextOffset : end
+      if (moved <= next) break
+      next = moved
       await client.commitOffsets(group, [{ ...tp, offset: next }])
       copied += messages.length
     }

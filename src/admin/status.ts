@@ -39,6 +39,7 @@ export function statusReport(
   describe: () => Record<string, unknown>,
   nowMs = Date.now(),
 ): StatusReport {
+  const ready = source.isReady()
   const workers = source.workers().map(
     (w): WorkerStatus => ({
       ...w,
@@ -51,8 +52,8 @@ export function statusReport(
     ...describe(),
     uptimeSeconds: Math.round((nowMs - source.startedAtMs) / 1000),
     live: source.isLive(),
-    ready: source.isReady(),
-    drained: source.isReady() && partitions.length > 0 && partitions.every((p) => p.lag === 0),
+    ready,
+    drained: ready && partitions.length > 0 && partitions.every((p) => p.lag === 0),
     restarts: workers.reduce((sum, w) => sum + w.restarts, 0),
     recordsPerSecond: rates.some((r) => r === undefined)
       ? undefined

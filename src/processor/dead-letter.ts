@@ -14,7 +14,7 @@ export const deadLetterHeaders = {
 } as const
 
 /** Longest error message written to a header, in characters. */
-export const errorMessageLimit = 500
+const errorMessageLimit = 500
 
 /** The error's class and message, without stack, URL credentials or more than errorMessageLimit characters. */
 export function describeFailure(error: unknown): { errorClass: string; errorMessage: string } {

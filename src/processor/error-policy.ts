@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import { ConfigurationError } from './errors.ts'
-import { durationTooLong, maxDurationMs } from './options.ts'
+import { requireInteger } from './options.ts'
 
 export const failureActions = ['stop', 'dead-letter', 'skip'] as const
 export type FailureAction = (typeof failureActions)[number]
@@ -39,7 +39,7 @@ export const errorPolicyMinimums = { retries: 0, retryInitialBackoffMs: 1, retry
 /** A legal Kafka topic name. */
 export const topicNamePattern = /^[A-Za-z0-9._-]{1,249}$/
 
-export const defaultDeadLetterTopic = (processorName: string): string => `${processorName}.dlq`
+const defaultDeadLetterTopic = (processorName: string): string => `${processorName}.dlq`
 
 export function resolveErrorPolicy(
   processorName: string,
@@ -51,13 +51,7 @@ export function resolveErrorPolicy(
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
   }
   for (const option of Object.keys(errorPolicyMinimums) as Array<keyof typeof errorPolicyMinimums>) {
-    const value = policy[option]
-    if (!Number.isInteger(value) || value < errorPolicyMinimums[option])
-      throw new ConfigurationError(
-        `errorPolicy.${option}: must be an integer ≥ ${errorPolicyMinimums[option]} (got ${String(value)})`,
-      )
-    if (option.endsWith('Ms') && value > maxDurationMs)
-      throw new ConfigurationError(`errorPolicy.${option}: ${durationTooLong} (got ${String(value)})`)
+    requireInteger(`errorPolicy.${option}`, policy[option], errorPolicyMinimums[option])
   }
   if (!failureActions.includes(policy.onFailure))
     throw new ConfigurationError(

@@ -90,7 +90,8 @@ export const durationTooLong = `must be ≤ ${maxDurationMs} ms (about 24.8 days
 
 export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
 
-function requireInteger(field: string, value: unknown, minimum: number): void {
+/** Checks an integer option against its least value and, for a duration (`…Ms`), against maxDurationMs. */
+export function requireInteger(field: string, value: unknown, minimum: number): void {
   if (!Number.isInteger(value) || (value as number) < minimum)
     throw new ConfigurationError(`${field}: must be an integer ≥ ${minimum} (got ${String(value)})`)
   if (field.endsWith('Ms') && (value as number) > maxDurationMs)

@@ -1,7 +1,5 @@
 import type { Logger } from '../logging/types.ts'
-import { lagRecords, lagSeconds, type PartitionProgress } from './progress.ts'
-
-const sumOfNext = (progress: PartitionProgress[]): bigint => progress.reduce((sum, p) => sum + p.next, 0n)
+import { lagRecords, lagSeconds, type PartitionProgress, sumOfNext } from './progress.ts'
 
 /**
  * The periodic info line that tells a healthy processor from a stuck one without metrics: records processed

@@ -9,6 +9,10 @@ export interface PartitionProgress extends TopicPartition {
   nextTimestampMs: number | undefined
 }
 
+/** Offsets processed across partitions, summed: what advances when records are processed. */
+export const sumOfNext = (progress: readonly PartitionProgress[]): bigint =>
+  progress.reduce((sum, p) => sum + p.next, 0n)
+
 /** Records between the next offset to process and the log end (0 when caught up or unknown). */
 export const lagRecords = (p: PartitionProgress): bigint =>
   p.logEnd !== undefined && p.logEnd > p.next ? p.logEnd - p.next : 0n

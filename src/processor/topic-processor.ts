@@ -467,7 +467,7 @@ export class TopicProcessor {
   #updateLagMetrics(now: number): void {
     this.#nextMetricsUpdateMs = now + this.#config.metricsUpdateIntervalMs
     for (const p of this.#progress.values()) {
-      if (p.logEnd !== undefined) this.#metrics.lag(p.topic, p.partition, Number(p.logEnd - p.next))
+      if (p.logEnd !== undefined) this.#metrics.lag(p.topic, p.partition, Number(lagRecords(p)))
       const seconds = lagSeconds(p, now)
       if (seconds !== undefined) this.#metrics.lagSeconds(p.topic, p.partition, seconds)
     }

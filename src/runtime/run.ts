@@ -120,18 +120,20 @@ async function runUntilStopped(
   }
   const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
   const supervisor = new Supervisor(config, sets, logger, metrics)
+  // What /status and the page show about the instance; none of it changes while the process runs.
+  const facts = {
+    processor: config.processor.name,
+    instance: config.instance,
+    partitions,
+    config: redactConfig(config),
+  }
   const admin = config.admin.enabled
     ? await startAdminServer({
         host: config.admin.host,
         port: config.admin.port,
         registry: metrics.registry,
         source: supervisor,
-        describe: () => ({
-          processor: config.processor.name,
-          instance: config.instance,
-          partitions,
-          config: redactConfig(config),
-        }),
+        describe: () => facts,
       }).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error)
         throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)

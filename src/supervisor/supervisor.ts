@@ -6,6 +6,7 @@ import type { Logger } from '../logging/types.ts'
 import { RetiredWorkerMetrics, type WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
+import { sumOfNext } from '../processor/progress.ts'
 import type { PartitionProgress } from '../processor/topic-processor.ts'
 import type {
   Collect,
@@ -320,11 +321,7 @@ export class Supervisor {
     slot.progress = message.progress
     slot.heapUsedBytes = message.heapUsedBytes
     this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
-    if (message.ready)
-      slot.throughput.record(
-        slot.lastHeartbeatMs,
-        message.progress.reduce((sum, p) => sum + p.next, 0n),
-      )
+    if (message.ready) slot.throughput.record(slot.lastHeartbeatMs, sumOfNext(message.progress))
     if (!message.ready) return
     if (!slot.progressAtStart) {
       slot.progressAtStart = new Map(
@@ -346,6 +343,9 @@ export class Supervisor {
     slot.abort = undefined
     slot.ready = false
     this.#workerUp.set({ worker: slot.id }, 0)
+    // A stopped thread has no heap: show none rather than its last size.
+    slot.heapUsedBytes = undefined
+    this.#heapUsed.set({ worker: slot.id }, 0)
     this.#retired.add(result.metrics ?? slot.lastMetrics ?? [])
     slot.lastMetrics = undefined
     if (result.outcome === 'closed') {

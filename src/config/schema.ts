@@ -90,6 +90,7 @@ const processor = z.strictObject({
 
 const instance = z
   .strictObject({
+    assignment: z.enum(['static', 'group']).default('static'),
     index: positiveInt(0).default(0),
     count: positiveInt().default(1),
   })

@@ -22,6 +22,7 @@ export const helmSkip = available
 export type Field = any
 
 export type Manifest = {
+  apiVersion: string
   kind: string
   metadata: { name: string; labels?: Record<string, string> }
   spec: Record<string, Field>

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parse, parseAllDocuments } from 'yaml'
 import { parseConfig } from '../../src/config/index.ts'
+import { consumerGroupId } from '../../src/processor/options.ts'
 import { chart, type Field, helmSkip, type Manifest, renderWith, runHelm, template } from '../helpers/helm.ts'
 
 const values = (name: string) => fileURLToPath(new URL(`./values/${name}`, import.meta.url))
@@ -61,6 +62,8 @@ describe('Helm chart', { skip: helmSkip }, () => {
       ['-f', values('podmonitor.yaml')],
       ['-f', values('pod-index-label.yaml')],
       ['-f', values('dashboard-and-alerts.yaml')],
+      ['-f', values('group-hpa.yaml')],
+      ['-f', values('group-keda.yaml')],
     ]) {
       const result = runHelm(['lint', '--strict', chart, ...args])
       assert.equal(result.status, 0, `${args.join(' ')}\n${result.stdout}${result.stderr}`)
@@ -81,7 +84,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
     assert.equal(find(manifests, 'Job'), undefined)
     for (const ordinal of [0, 1]) {
       const config = configInPod(manifests, statefulSet, { name: `demo-kasper-${ordinal}` })
-      assert.deepEqual(config.instance, { index: ordinal, count: 2 })
+      assert.deepEqual(config.instance, { assignment: 'static', index: ordinal, count: 2 })
       assert.equal(config.workers.threads, 2)
       assert.equal(config.admin.port, 9464)
       assert.equal(config.admin.host, '0.0.0.0')
@@ -99,7 +102,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       name: 'renamed-pod',
       labels: { 'apps.kubernetes.io/pod-index': '1' },
     })
-    assert.deepEqual(config.instance, { index: 1, count: 2 })
+    assert.deepEqual(config.instance, { assignment: 'static', index: 1, count: 2 })
     const template = statefulSet.spec.template
     assert.equal(template.metadata.labels.team, 'data')
     assert.equal(template.metadata.annotations['example.com/owner'], 'data-team')
@@ -157,7 +160,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
     assert.equal(statefulSet.spec.template.spec.terminationGracePeriodSeconds, 75, 'shutdown 60 s + 15 s')
     assert.equal(container(statefulSet).resources.requests.cpu, '4')
     const config = configInPod(manifests, statefulSet, { name: 'demo-kasper-2' })
-    assert.deepEqual(config.instance, { index: 2, count: 3 })
+    assert.deepEqual(config.instance, { assignment: 'static', index: 2, count: 3 })
     assert.equal(config.kafka.sasl?.password, 'secret-from-kafka-credentials')
     assert.equal((config.stores.users as { password?: string }).password, 'secret-from-redis-credentials')
     assert.ok(
@@ -186,7 +189,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       name: 'demo-kasper-3-24579',
       annotations: { 'batch.kubernetes.io/job-completion-index': '3' },
     })
-    assert.deepEqual(config.instance, { index: 3, count: 4 })
+    assert.deepEqual(config.instance, { assignment: 'static', index: 3, count: 4 })
     assert.equal(job.spec.template.spec.restartPolicy, 'OnFailure')
   })
 
@@ -293,7 +296,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
   test('nameOverride and fullnameOverride name every resource', () => {
     const named = renderWith(['--set', 'nameOverride=enricher'])
     const statefulSet = find(named, 'StatefulSet')!
-    assert.equal(statefulSet.metadata.name, 'demo-enricher')
+    assert.equal(statefulSet.metadata.name, 'demo-enricher-of2')
     assert.equal(statefulSet.metadata.labels?.['app.kubernetes.io/name'], 'enricher')
     assert.equal(statefulSet.spec.selector.matchLabels['app.kubernetes.io/name'], 'enricher')
     assert.equal(statefulSet.spec.serviceName, 'demo-enricher-headless')
@@ -306,7 +309,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       'Service/orders-headless',
       'ServiceAccount/orders',
       'ServiceMonitor/orders',
-      'StatefulSet/orders',
+      'StatefulSet/orders-of2',
     ])
     const pod = find(full, 'StatefulSet')!.spec.template.spec
     assert.equal(pod.serviceAccountName, 'orders')
@@ -315,6 +318,86 @@ describe('Helm chart', { skip: helmSkip }, () => {
     const headless = long.find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-headless'))!
     assert.ok(headless.metadata.name.length <= 63, `${headless.metadata.name} is a valid Service name`)
     assert.equal(find(long, 'StatefulSet')!.spec.serviceName, headless.metadata.name)
+  })
+
+  test("static mode: the StatefulSet's name carries the count, so a count change replaces every pod at once", () => {
+    const statefulSetName = (...args: string[]) => find(renderWith(args), 'StatefulSet')!.metadata.name
+    assert.equal(statefulSetName(), 'demo-kasper-of2')
+    assert.equal(statefulSetName('--set', 'workerThreads=4'), 'demo-kasper-of2', 'other changes roll as usual')
+    assert.equal(statefulSetName('--set', 'replicaCount=3'), 'demo-kasper-of3')
+    const long = statefulSetName('--set', `fullnameOverride=${'k'.repeat(63)}`, '--set', 'replicaCount=120')
+    assert.ok(long.length <= 52, `${long}: its controller-revision-hash label <name>-<10 characters> must fit in 63`)
+  })
+
+  test('group mode: a Deployment whose pods join the consumer group, no index, no count, no headless Service', () => {
+    const manifests = render('group-hpa.yaml')
+    assert.equal(find(manifests, 'StatefulSet'), undefined)
+    assert.equal(
+      manifests.find((m) => m.metadata.name.endsWith('-headless')),
+      undefined,
+      'no pod DNS names to give',
+    )
+    const deployment = find(manifests, 'Deployment')!
+    assert.equal(deployment.metadata.name, 'demo-kasper')
+    assert.equal(deployment.spec.replicas, undefined, 'the autoscaler owns the count')
+    const env = envOf(deployment)
+    assert.equal(env.get('KASPER_INSTANCE_ASSIGNMENT')?.value, 'group')
+    for (const name of ['KASPER_POD_NAME', 'KASPER_INSTANCE_INDEX', 'KASPER_INSTANCE_COUNT'])
+      assert.equal(env.has(name), false, `${name} has no meaning in group mode`)
+    const config = configInPod(manifests, deployment, { name: 'demo-kasper-5d8f7c9b4-x2x7q' })
+    assert.equal(config.instance.assignment, 'group')
+    assert.ok(find(manifests, 'PodDisruptionBudget'))
+    assert.equal(find(render('group-keda.yaml'), 'Deployment')!.spec.replicas, undefined)
+    const fixed = find(renderWith(['--set', 'assignment=group', '--set', 'replicaCount=4']), 'Deployment')!
+    assert.equal(fixed.spec.replicas, 4)
+  })
+
+  test('group mode: a HorizontalPodAutoscaler on CPU scaling the Deployment', () => {
+    const hpa = find(render('group-hpa.yaml'), 'HorizontalPodAutoscaler')!
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'demo-kasper' })
+    assert.equal(hpa.spec.minReplicas, 2)
+    assert.equal(hpa.spec.maxReplicas, 12)
+    assert.deepEqual(hpa.spec.metrics, [
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+    ])
+    assert.equal(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds, 600)
+    assert.equal(find(render(), 'HorizontalPodAutoscaler'), undefined)
+  })
+
+  test("group mode: a KEDA ScaledObject on the lag of Kasper's consumer group, one trigger per input topic", () => {
+    const manifests = render('group-keda.yaml')
+    const scaled = find(manifests, 'ScaledObject')!
+    assert.equal(scaled.apiVersion, 'keda.sh/v1alpha1')
+    assert.deepEqual(scaled.spec.scaleTargetRef, { name: find(manifests, 'Deployment')!.metadata.name })
+    assert.equal(scaled.spec.maxReplicaCount, 12)
+    assert.deepEqual(
+      scaled.spec.triggers.map((t: Field) => [t.type, t.metadata.topic, t.authenticationRef?.name]),
+      [
+        ['kafka', 'orders', 'kafka-sasl'],
+        ['kafka', 'payments', 'kafka-sasl'],
+      ],
+    )
+    for (const { metadata } of scaled.spec.triggers) {
+      assert.equal(metadata.consumerGroup, consumerGroupId('joiner'), 'the group Kasper commits to')
+      assert.equal(metadata.bootstrapServers, 'kafka-0:9092,kafka-1:9092')
+      assert.equal(metadata.lagThreshold, '5000')
+      assert.equal(metadata.offsetResetPolicy, 'latest', 'as processor.initialOffset')
+    }
+    assert.equal(find(manifests, 'HorizontalPodAutoscaler'), undefined, 'KEDA makes its own')
+  })
+
+  test('autoscaling needs group mode; KEDA and the HPA exclude each other; a batch Job needs static mode', () => {
+    for (const [args, message] of [
+      [['--set', 'autoscaling.enabled=true'], /autoscaling.enabled needs assignment: group/],
+      [['--set', 'keda.enabled=true'], /keda.enabled needs assignment: group/],
+      [['-f', values('group-hpa.yaml'), '--set', 'keda.enabled=true'], /enable one of them/],
+      [['--set', 'assignment=group', '--set', 'job.enabled=true'], /job.enabled needs assignment: static/],
+      [['--set', 'assignment=dynamic'], /assignment/],
+    ] as const) {
+      const result = template([...args])
+      assert.notEqual(result.status, 0, args.join(' '))
+      assert.match(result.stderr, message)
+    }
   })
 
   test('values.schema.json rejects bad values with the field named', () => {
@@ -343,6 +426,8 @@ describe('Helm chart', { skip: helmSkip }, () => {
       'extraVolumes[]',
       'extraVolumeMounts[]',
       'tolerations[]',
+      'deploymentStrategy',
+      'autoscaling.behavior',
     ])
     const schema = JSON.parse(readFileSync(`${chart}/values.schema.json`, 'utf8'))
     const loose: string[] = []

@@ -41,6 +41,22 @@ app.kubernetes.io/component: admin
 {{- printf "%s-headless" (include "kasper.fullname" . | trunc 54 | trimSuffix "-") -}}
 {{- end -}}
 
+{{/*
+The StatefulSet's name carries the instance count (<fullname>-of<replicaCount>): a count change is a new
+StatefulSet, so Helm creates the new pods and deletes the old ones in the same upgrade, instead of rolling one
+pod at a time with pods of both counts reading the same partitions for the whole rollout. Kasper then holds a
+new pod back until the pods of the old count stopped committing (README "Changing the instance count").
+At most 52 characters: the controller-revision-hash label (<name>-<10 characters>) must fit in 63.
+*/}}
+{{- define "kasper.statefulSetName" -}}
+{{- $suffix := printf "-of%d" (int .Values.replicaCount) -}}
+{{- printf "%s%s" (include "kasper.fullname" . | trunc (int (sub 52 (len $suffix))) | trimSuffix "-") $suffix -}}
+{{- end -}}
+
+{{- define "kasper.groupMode" -}}
+{{- if eq .Values.assignment "group" -}}true{{- end -}}
+{{- end -}}
+
 {{- define "kasper.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "kasper.fullname" .) .Values.serviceAccount.name -}}
@@ -82,6 +98,11 @@ containers:
       - --exit-when-drained
       {{- end }}
     env:
+      {{- if include "kasper.groupMode" . }}
+      # Each pod joins the consumer group; Kafka's group protocol decides its partitions.
+      - name: KASPER_INSTANCE_ASSIGNMENT
+        value: group
+      {{- else }}
       # A StatefulSet pod is <name>-<ordinal>: Kasper takes the ordinal as its instance index.
       - name: KASPER_POD_NAME
         valueFrom:
@@ -102,6 +123,7 @@ containers:
       {{- end }}
       - name: KASPER_INSTANCE_COUNT
         value: {{ .Values.replicaCount | quote }}
+      {{- end }}
       - name: KASPER_WORKER_THREADS
         value: {{ .Values.workerThreads | quote }}
       - name: KASPER_ADMIN_HOST

@@ -51,6 +51,10 @@ export function toProcessorOptions(
     processTimeoutMs: processor.processTimeoutMs,
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
+    instance:
+      config.instance.assignment === 'static'
+        ? { index: config.instance.index, count: config.instance.count }
+        : undefined,
     ...worker,
   }
   return options

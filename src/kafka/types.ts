@@ -9,6 +9,11 @@ export interface TopicPartitionOffset extends TopicPartition {
   offset: bigint
 }
 
+/** A consumer group's offset of a partition, with the metadata string committed beside it (if any). */
+export interface CommittedOffset extends TopicPartitionOffset {
+  metadata?: string
+}
+
 export interface FetchOptions {
   /** How long the broker may wait for `minBytes` to accumulate. */
   maxWaitMs: number
@@ -95,9 +100,9 @@ export interface KafkaClient {
   /** One Fetch request per partition leader, merged; partitions in the result follow the request order. */
   fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]>
   /** OffsetCommit without joining the group: generation -1, empty member id ("simple consumer group"). */
-  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>
-  /** Committed offset per partition; partitions the group never committed are absent. */
-  committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]>
+  commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
+  /** Committed offset (and metadata) per partition; partitions the group never committed are absent. */
+  committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]>
   /**
    * Log-start ('earliest') or log-end ('latest': the last stable offset under read_committed, the high
    * watermark under read_uncommitted) offset of each partition, fresh from the leaders.

@@ -1,6 +1,7 @@
 import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
+import type { StaticInstance } from './count-handover.ts'
 import { type ErrorPolicyOptions, type ResolvedErrorPolicy, resolveErrorPolicy } from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
 import type { MessageProcessor } from './types.ts'
@@ -47,13 +48,20 @@ export interface TopicProcessorConfig {
    * Default 300000 ms (5 minutes).
    */
   processTimeoutMs?: number
+  /**
+   * This process's place among static instances (p % count == index). Commits then name it in their
+   * metadata, and before processing the loop waits while an instance of another count commits these
+   * partitions (for overlapCheckIntervalMs; not when that is 0).
+   */
+  instance?: StaticInstance
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
 
 export interface ResolvedConfig
-  extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy'>> {
+  extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance'>> {
   groupId: string
+  instance: StaticInstance | undefined
   fetch: FetchOptions
   errorPolicy: ResolvedErrorPolicy
 }
@@ -136,6 +144,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
+    instance: config.instance,
   }
   for (const option of Object.keys(minimums) as Array<keyof typeof minimums>)
     requireInteger(option, resolved[option], minimums[option])

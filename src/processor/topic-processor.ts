@@ -1,12 +1,18 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
-import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
+import type {
+  CommittedOffset,
+  FetchedPartition,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import { basicLogger } from '../logging/basic.ts'
 import type { Logger } from '../logging/types.ts'
 import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
 import { type Batch, BatchBuffer, type BatchOffsets } from './batch.ts'
+import { awaitOtherCounts, instanceMetadata } from './count-handover.ts'
 import { DeadLetterError, deadLetterRecord } from './dead-letter.ts'
 import { BatchDeadline, ProcessTimeoutError } from './deadline.ts'
 import {
@@ -60,7 +66,8 @@ export class TopicProcessor {
   readonly #progress = new Map<string, PartitionProgress>()
   readonly #overlapGuard: OverlapGuard
   readonly #errorPolicy: ErrorPolicyRunner
-  readonly #stopRetries = new AbortController()
+  /** Aborted by close(): ends a retry backoff or a wait for other instances early. */
+  readonly #interruptWaits = new AbortController()
   #inflightFetch: Promise<FetchOutcome> | undefined
   #closeRequested = false
   #wakeOnClose: (() => void) | undefined
@@ -93,7 +100,7 @@ export class TopicProcessor {
           err: error,
         })
       },
-      this.#stopRetries.signal,
+      this.#interruptWaits.signal,
     )
   }
 
@@ -148,7 +155,7 @@ export class TopicProcessor {
   async #close(): Promise<void> {
     this.#closeRequested = true
     this.#wakeOnClose?.()
-    this.#stopRetries.abort()
+    this.#interruptWaits.abort()
     if (this.#loop) await this.#loop.catch(() => {})
   }
 
@@ -182,7 +189,15 @@ export class TopicProcessor {
         `inputPartitions: partition ${missing.join(', ')} does not exist (the input topics have partitions 0..${partitionCount - 1})`,
       )
     }
+    const takenOver = await this.#awaitOtherCounts()
+    if (this.#closeRequested) return
     const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
+    if (takenOver.length > 0) {
+      const taken = new Set(takenOver.map((o) => topicPartitionKey(o.topic, o.partition)))
+      await this.#commitOffsets(
+        start.committed.filter((o) => taken.has(topicPartitionKey(o.topic, o.partition))),
+      )
+    }
     this.#overlapGuard.start(start.committed)
     for (const tp of this.#assigned) {
       const key = topicPartitionKey(tp.topic, tp.partition)
@@ -330,6 +345,29 @@ export class TopicProcessor {
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
   }
 
+  /** Commits in this instance's name (commit metadata), when it is a static instance. */
+  async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+    const { client, groupId, instance } = this.#config
+    const metadata = instance && instanceMetadata(instance)
+    const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
+    await client.commitOffsets(groupId, commits)
+  }
+
+  /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */
+  async #awaitOtherCounts(): Promise<CommittedOffset[]> {
+    const { client, groupId, instance, overlapCheckIntervalMs } = this.#config
+    if (!instance || overlapCheckIntervalMs === 0) return []
+    return awaitOtherCounts({
+      client,
+      groupId,
+      partitions: this.#assigned,
+      instance,
+      quietMs: overlapCheckIntervalMs,
+      logger: this.#logger,
+      signal: this.#interruptWaits.signal,
+    })
+  }
+
   /** Commits the `advanced` positions and the `expired` offsets of the other partitions. */
   async #commit(advanced: TopicPartitionOffset[], expired: TopicPartitionOffset[]): Promise<void> {
     const moved = new Set(advanced.map((o) => topicPartitionKey(o.topic, o.partition)))
@@ -337,7 +375,7 @@ export class TopicProcessor {
       ...advanced,
       ...expired.filter((o) => !moved.has(topicPartitionKey(o.topic, o.partition))),
     ]
-    await this.#config.client.commitOffsets(this.#config.groupId, commits)
+    await this.#commitOffsets(commits)
     this.#overlapGuard.committed(commits)
     for (const o of advanced) {
       const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!

@@ -44,7 +44,7 @@ test('a minimal file gets every default', () => {
   assert.equal(config.processor.initialOffset, 'earliest')
   assert.equal(config.processor.partitions, 'all')
   assert.equal(config.processor.module, join(dir, 'processor.js'))
-  assert.deepEqual(config.instance, { index: 0, count: 1 })
+  assert.deepEqual(config.instance, { assignment: 'static', index: 0, count: 1 })
   assert.equal(config.workers.threads, 'auto')
   assert.equal(config.admin.port, 9464)
   assert.equal(config.logging.format, 'json')
@@ -75,7 +75,7 @@ test('environment overrides win over the file and are validated the same way', (
   assert.deepEqual(config.kafka.brokers, ['a:1', 'b:2'])
   assert.equal(config.processor.batchSize, 50)
   assert.equal(config.workers.threads, 3)
-  assert.deepEqual(config.instance, { index: 2, count: 4 })
+  assert.deepEqual(config.instance, { assignment: 'static', index: 2, count: 4 })
   assert.equal(
     parse(minimal, { KASPER_KAFKA_ISOLATION_LEVEL: 'read_uncommitted' }).kafka.isolationLevel,
     'read_uncommitted',

@@ -323,10 +323,17 @@ describe('Helm chart', { skip: helmSkip }, () => {
   test("static mode: the StatefulSet's name carries the count, so a count change replaces every pod at once", () => {
     const statefulSetName = (...args: string[]) => find(renderWith(args), 'StatefulSet')!.metadata.name
     assert.equal(statefulSetName(), 'demo-kasper-of2')
-    assert.equal(statefulSetName('--set', 'workerThreads=4'), 'demo-kasper-of2', 'other changes roll as usual')
+    assert.equal(
+      statefulSetName('--set', 'workerThreads=4'),
+      'demo-kasper-of2',
+      'other changes roll as usual',
+    )
     assert.equal(statefulSetName('--set', 'replicaCount=3'), 'demo-kasper-of3')
     const long = statefulSetName('--set', `fullnameOverride=${'k'.repeat(63)}`, '--set', 'replicaCount=120')
-    assert.ok(long.length <= 52, `${long}: its controller-revision-hash label <name>-<10 characters> must fit in 63`)
+    assert.ok(
+      long.length <= 52,
+      `${long}: its controller-revision-hash label <name>-<10 characters> must fit in 63`,
+    )
   })
 
   test('group mode: a Deployment whose pods join the consumer group, no index, no count, no headless Service', () => {
@@ -354,11 +361,18 @@ describe('Helm chart', { skip: helmSkip }, () => {
 
   test('group mode: a HorizontalPodAutoscaler on CPU scaling the Deployment', () => {
     const hpa = find(render('group-hpa.yaml'), 'HorizontalPodAutoscaler')!
-    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'demo-kasper' })
+    assert.deepEqual(hpa.spec.scaleTargetRef, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'demo-kasper',
+    })
     assert.equal(hpa.spec.minReplicas, 2)
     assert.equal(hpa.spec.maxReplicas, 12)
     assert.deepEqual(hpa.spec.metrics, [
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
     ])
     assert.equal(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds, 600)
     assert.equal(find(render(), 'HorizontalPodAutoscaler'), undefined)

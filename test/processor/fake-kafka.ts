@@ -1,6 +1,7 @@
 import { UnknownTopicError } from '../../src/kafka/errors.ts'
 import type { IncomingMessage, OutgoingMessage } from '../../src/kafka/messages.ts'
 import type {
+  CommittedOffset,
   FetchedPartition,
   FetchOptions,
   KafkaClient,
@@ -21,6 +22,8 @@ const toBuffer = (v: Buffer | string | null | undefined): Buffer | null =>
 export class FakeKafka implements KafkaClient {
   readonly calls: string[] = []
   readonly commits = new Map<string, Map<string, bigint>>()
+  /** Commit metadata by group, then topic/partition. */
+  readonly commitMetadata = new Map<string, Map<string, string>>()
   failNextProduce: Error | undefined
   failNextCommit: Error | undefined
   readonly #logs = new Map<string, Log>()
@@ -89,10 +92,14 @@ export class FakeKafka implements KafkaClient {
     return this.#log(topic, partition).messages
   }
 
-  setCommitted(groupId: string, topic: string, partition: number, offset: bigint): void {
+  setCommitted(groupId: string, topic: string, partition: number, offset: bigint, metadata?: string): void {
     const group = this.commits.get(groupId) ?? new Map<string, bigint>()
     group.set(topicPartitionKey(topic, partition), offset)
     this.commits.set(groupId, group)
+    const metadataOfGroup = this.commitMetadata.get(groupId) ?? new Map<string, string>()
+    if (metadata === undefined) metadataOfGroup.delete(topicPartitionKey(topic, partition))
+    else metadataOfGroup.set(topicPartitionKey(topic, partition), metadata)
+    this.commitMetadata.set(groupId, metadataOfGroup)
   }
 
   committed(groupId: string, topic: string, partition: number): bigint | undefined {
@@ -142,7 +149,7 @@ export class FakeKafka implements KafkaClient {
     return result
   }
 
-  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
     this.calls.push(
       `commit ${offsets.map((o) => `${topicPartitionKey(o.topic, o.partition)}=${o.offset}`).join(' ')}`,
     )
@@ -151,13 +158,15 @@ export class FakeKafka implements KafkaClient {
       this.failNextCommit = undefined
       throw error
     }
-    for (const o of offsets) this.setCommitted(groupId, o.topic, o.partition, o.offset)
+    for (const o of offsets) this.setCommitted(groupId, o.topic, o.partition, o.offset, o.metadata)
   }
 
-  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
     return partitions.flatMap(({ topic, partition }) => {
       const offset = this.committed(groupId, topic, partition)
-      return offset === undefined ? [] : [{ topic, partition, offset }]
+      const metadata = this.commitMetadata.get(groupId)?.get(topicPartitionKey(topic, partition))
+      if (offset === undefined) return []
+      return [metadata === undefined ? { topic, partition, offset } : { topic, partition, offset, metadata }]
     })
   }
 

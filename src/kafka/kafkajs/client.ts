@@ -5,6 +5,7 @@ import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
+  CommittedOffset,
   FetchedPartition,
   FetchOptions,
   IsolationLevel,
@@ -135,11 +136,15 @@ export class KafkaJsClient implements KafkaClient {
     })
   }
 
-  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
     if (offsets.length === 0) return
     const topics = [...groupBy(offsets, (o) => o.topic)].map(([topic, list]) => ({
       topic,
-      partitions: list.map((p) => ({ partition: p.partition, offset: p.offset.toString() })),
+      partitions: list.map((p) => ({
+        partition: p.partition,
+        offset: p.offset.toString(),
+        metadata: p.metadata ?? null,
+      })),
     }))
     await withRoutingRetry(async () => {
       // kafkajs 2.2.4 Cluster.findGroupCoordinator sends FindCoordinator each time (no cache).
@@ -148,7 +153,7 @@ export class KafkaJsClient implements KafkaClient {
     }, this.#refresh)
   }
 
-  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
     if (partitions.length === 0) return []
     const topics = [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({
       topic,
@@ -159,10 +164,20 @@ export class KafkaJsClient implements KafkaClient {
       const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
       return coordinator.offsetFetch({ groupId, topics })
     }, this.#refresh)
-    return responses.flatMap(({ topic, partitions: list }) =>
+    // kafkajs' typings leave out the metadata OffsetFetch returns.
+    return responses.flatMap(({ topic, partitions }) =>
       // -1: the group has no offset for this partition.
-      list.flatMap((p) =>
-        BigInt(p.offset) >= 0n ? [{ topic, partition: p.partition, offset: BigInt(p.offset) }] : [],
+      (partitions as Array<(typeof partitions)[number] & { metadata?: string | null }>).flatMap((p) =>
+        BigInt(p.offset) >= 0n
+          ? [
+              {
+                topic,
+                partition: p.partition,
+                offset: BigInt(p.offset),
+                ...(p.metadata ? { metadata: p.metadata } : {}),
+              },
+            ]
+          : [],
       ),
     )
   }

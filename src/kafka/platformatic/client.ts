@@ -16,6 +16,7 @@ import type { OutgoingMessage } from '../messages.ts'
 import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
+  CommittedOffset,
   FetchedPartition,
   FetchOptions,
   KafkaClient,
@@ -93,7 +94,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
     }
   }
 
-  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
     if (offsets.length === 0) return
     const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
       name,
@@ -101,7 +102,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
         partitionIndex: p.partition,
         committedOffset: p.offset,
         committedLeaderEpoch: -1,
-        committedMetadata: null,
+        committedMetadata: p.metadata ?? null,
       })),
     }))
     // OffsetCommit with generation -1 and an empty member id: the group is never joined. The coordinator is
@@ -136,7 +137,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
     return callback<Connection>((done) => this.#admin[kGetConnection](broker, done))
   }
 
-  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
     if (partitions.length === 0) return []
     const topics = [...groupBy(partitions, (p) => p.topic)].map(([name, list]) => ({
       name,
@@ -145,12 +146,18 @@ export class PlatformaticKafkaClient implements KafkaClient {
     const [group] = await withRoutingRetry(() =>
       this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }] }),
     )
-    const committed: TopicPartitionOffset[] = []
+    const committed: CommittedOffset[] = []
     for (const topic of group?.topics ?? []) {
       for (const p of topic.partitions) {
         // -1: the group has no offset for this partition.
         if (p.committedOffset >= 0n) {
-          committed.push({ topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset })
+          const offset: CommittedOffset = {
+            topic: topic.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+          }
+          if (p.metadata) offset.metadata = p.metadata
+          committed.push(offset)
         }
       }
     }

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { awaitOtherCounts, instanceCountOf, instanceMetadata } from '../../src/processor/count-handover.ts'
+import { consumerGroupId } from '../../src/processor/options.ts'
+import { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import { captureLogger } from '../helpers/capture-logger.ts'
+import { FakeKafka } from './fake-kafka.ts'
+
+const group = 'g'
+const partitions = [
+  { topic: 't', partition: 0 },
+  { topic: 't', partition: 3 },
+]
+
+describe('count handover', () => {
+  test('commit metadata names the instance; anything else names none', () => {
+    assert.equal(instanceMetadata({ index: 1, count: 3 }), 'kasper instance 1/3')
+    assert.equal(instanceCountOf('kasper instance 1/3'), 3)
+    for (const other of [undefined, '', 'kasper instance 1', 'consumer-1'])
+      assert.equal(instanceCountOf(other), undefined, String(other))
+  })
+
+  test('no wait when every commit is of this count, of no instance, or absent', async () => {
+    const kafka = new FakeKafka({ t: 4 })
+    kafka.setCommitted(group, 't', 0, 5n, 'kasper instance 0/3')
+    kafka.setCommitted(group, 't', 3, 7n, 'written by kafka-consumer-groups')
+    const logger = captureLogger()
+    const started = Date.now()
+    const taken = await awaitOtherCounts({
+      client: kafka,
+      groupId: group,
+      partitions,
+      instance: { index: 0, count: 3 },
+      quietMs: 60_000,
+      logger,
+      signal: new AbortController().signal,
+    })
+    assert.deepEqual(taken, [])
+    assert.ok(Date.now() - started < 1000)
+    assert.deepEqual(logger.lines, [])
+  })
+
+  test('waits while an instance of another count commits, until its commits stay still for quietMs', async () => {
+    const kafka = new FakeKafka({ t: 4 })
+    kafka.setCommitted(group, 't', 0, 10n, 'kasper instance 0/2')
+    let offset = 10n
+    const moving = setInterval(() => {
+      offset += 1n
+      kafka.setCommitted(group, 't', 0, offset, 'kasper instance 0/2')
+    }, 20)
+    setTimeout(() => clearInterval(moving), 300)
+    const logger = captureLogger()
+    const started = Date.now()
+    const taken = await awaitOtherCounts({
+      client: kafka,
+      groupId: group,
+      partitions,
+      instance: { index: 0, count: 3 },
+      quietMs: 200,
+      pollMs: 10,
+      logger,
+      signal: new AbortController().signal,
+    })
+    const waited = Date.now() - started
+    assert.ok(
+      waited >= 450,
+      `waited ${waited} ms: the other instance committed for 300 ms, then 200 ms of quiet`,
+    )
+    assert.deepEqual(taken, [{ topic: 't', partition: 0, offset, metadata: 'kasper instance 0/2' }])
+    assert.deepEqual(
+      logger.lines.map((l) => [l.level, l.message, l.fields.partitions, l.fields.counts]),
+      [
+        ['warn', 'waiting for instances of another count to stop committing these partitions', ['t/0'], [2]],
+        [
+          'info',
+          'no instance of another count committed these partitions lately; taking them over',
+          ['t/0'],
+          [2],
+        ],
+      ],
+    )
+  })
+
+  test('close() ends the wait, and the loop stops without processing', async () => {
+    const kafka = new FakeKafka({ t: 4 })
+    kafka.setCommitted(consumerGroupId('handover'), 't', 0, 0n, 'kasper instance 0/2')
+    kafka.append('t', 0, ['a'])
+    let processed = 0
+    const tp = new TopicProcessor(
+      {
+        name: 'handover',
+        client: kafka,
+        inputTopics: ['t'],
+        inputPartitions: [0, 3],
+        batchWaitMs: 10,
+        instance: { index: 0, count: 3 },
+        overlapCheckIntervalMs: 60_000,
+        logger: captureLogger(),
+      },
+      () => ({
+        process(messages) {
+          processed += messages.length
+        },
+      }),
+    )
+    const loop = tp.runLoop()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.deepEqual(tp.progress(), [], 'not started while waiting')
+    await tp.close()
+    await loop
+    assert.equal(processed, 0)
+  })
+
+  test('the loop takes the partitions over in its own name, then commits with its metadata', async () => {
+    const kafka = new FakeKafka({ t: 4 })
+    const groupId = consumerGroupId('handover')
+    kafka.setCommitted(groupId, 't', 0, 0n, 'kasper instance 0/2')
+    kafka.append('t', 0, ['a'])
+    kafka.append('t', 3, ['b'])
+    const tp = new TopicProcessor(
+      {
+        name: 'handover',
+        client: kafka,
+        inputTopics: ['t'],
+        inputPartitions: [0, 3],
+        batchWaitMs: 10,
+        instance: { index: 0, count: 3 },
+        overlapCheckIntervalMs: 50,
+        logger: captureLogger(),
+      },
+      () => ({ process() {} }),
+    )
+    const loop = tp.runLoop()
+    const committedBoth = async () =>
+      kafka.committed(groupId, 't', 0) === 1n && kafka.committed(groupId, 't', 3) === 1n
+    while (!(await committedBoth())) await new Promise((resolve) => setTimeout(resolve, 10))
+    await tp.close()
+    await loop
+    assert.equal(kafka.calls.filter((c) => c.startsWith('commit'))[0], 'commit t/0=0', 'the takeover commit')
+    assert.deepEqual(
+      [...kafka.commitMetadata.get(groupId)!.values()],
+      ['kasper instance 0/3', 'kasper instance 0/3'],
+    )
+  })
+})

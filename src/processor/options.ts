@@ -1,4 +1,9 @@
-import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
+import {
+  type CompressionCodec,
+  compressionCodecs,
+  type FetchOptions,
+  type KafkaClient,
+} from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
 import { type ErrorPolicyOptions, type ResolvedErrorPolicy, resolveErrorPolicy } from './error-policy.ts'
@@ -47,6 +52,11 @@ export interface TopicProcessorConfig {
    * Default 300000 ms (5 minutes).
    */
   processTimeoutMs?: number
+  /**
+   * How the record batches the processor writes (outputs, dead letters) are compressed. Default 'none', as
+   * the Java producer's compression.type.
+   */
+  compression?: CompressionCodec
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
@@ -67,6 +77,7 @@ export const defaults = {
   overlapCheckIntervalMs: 10_000,
   progressLogIntervalMs: 60_000,
   processTimeoutMs: 300_000,
+  compression: 'none',
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -133,6 +144,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
     progressLogIntervalMs: config.progressLogIntervalMs ?? defaults.progressLogIntervalMs,
     processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
+    compression: config.compression ?? defaults.compression,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
@@ -142,6 +154,11 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
   if (!initialOffsets.includes(resolved.initialOffset)) {
     throw new ConfigurationError(
       `initialOffset: must be ${initialOffsets.map((offset) => `"${offset}"`).join(' or ')} (got ${String(resolved.initialOffset)})`,
+    )
+  }
+  if (!compressionCodecs.includes(resolved.compression)) {
+    throw new ConfigurationError(
+      `compression: must be one of ${compressionCodecs.join(', ')} (got ${String(resolved.compression)})`,
     )
   }
   return resolved

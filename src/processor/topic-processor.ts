@@ -1,6 +1,11 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
-import type { FetchedPartition, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
+import type {
+  FetchedPartition,
+  ProduceOptions,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import { basicLogger } from '../logging/basic.ts'
 import type { Logger } from '../logging/types.ts'
@@ -68,9 +73,12 @@ export class TopicProcessor {
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
   readonly #progressLog: ProgressLog
+  /** For every produce: outputs and dead letters alike. */
+  readonly #produceOptions: ProduceOptions
 
   constructor(config: TopicProcessorConfig, processors: MessageProcessors) {
     this.#config = resolveConfig(config)
+    this.#produceOptions = { compression: this.#config.compression }
     this.#processors = resolveProcessors(this.#config.inputPartitions, processors)
     this.#logger = (config.logger ?? basicLogger()).child({
       processor: this.#config.name,
@@ -305,7 +313,7 @@ export class TopicProcessor {
     if (outgoing.length > 0) {
       const produceStarted = performance.now()
       try {
-        await client.produce(outgoing)
+        await client.produce(outgoing, this.#produceOptions)
       } catch (error) {
         this.#logBatchFailure(
           'producing the batch output failed; the batch is not committed',
@@ -403,7 +411,10 @@ export class TopicProcessor {
     const { onFailure, deadLetterTopic } = errorPolicy
     if (onFailure === 'dead-letter') {
       try {
-        await this.#config.client.produce(failed.map((f) => deadLetterRecord(f, name, deadLetterTopic)))
+        await this.#config.client.produce(
+          failed.map((f) => deadLetterRecord(f, name, deadLetterTopic)),
+          this.#produceOptions,
+        )
       } catch (error) {
         throw new DeadLetterError(
           `writing ${failed.length} failed record(s) to the dead-letter topic ${deadLetterTopic} failed`,
@@ -444,7 +455,7 @@ export class TopicProcessor {
 
   async #produce(messages: OutgoingMessage[], inputPartition: number): Promise<void> {
     const started = performance.now()
-    await this.#config.client.produce(messages)
+    await this.#config.client.produce(messages, this.#produceOptions)
     this.#metrics.produceSeconds((performance.now() - started) / 1000)
     this.#countOutgoing(messages, inputPartition)
   }

@@ -374,6 +374,11 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       ],
       ['no input topics', { inputTopics: [] }, /^inputTopics: at least one topic/],
       ['bad initialOffset', { initialOffset: 'newest' as 'latest' }, /^initialOffset: must be/],
+      [
+        'unknown compression',
+        { compression: 'brotli' as 'lz4' },
+        /^compression: must be one of none, gzip, snappy, lz4, zstd \(got brotli\)/,
+      ],
     ]
     for (const [what, overrides, message] of cases) {
       test(what, () => {

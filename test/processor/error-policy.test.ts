@@ -201,35 +201,6 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
     assert.match(exposed, /kasper_batch_retries_total\{processor="test"\} 2/)
   })
 
-  test('dead letters are compressed as the outputs are, with processor compression', async () => {
-    const kafka = new FakeKafka({ in: 1, out: 1, 'test.dlq': 1 })
-    kafka.append('in', 0, ['a', 'x', 'b'])
-    const tp = new TopicProcessor(
-      {
-        name: 'test',
-        client: kafka,
-        inputTopics: ['in'],
-        inputPartitions: [0],
-        batchSize: 3,
-        batchWaitMs: 10,
-        logger: captureLogger(),
-        compression: 'zstd',
-        errorPolicy: { onFailure: 'dead-letter' },
-      },
-      () => ({
-        process(messages, sender) {
-          if (text(messages).includes('x')) throw new Error('bad x')
-          for (const value of text(messages)) sender.send({ topic: 'out', value })
-        },
-      }),
-    )
-    await runUntilCommitted(kafka, tp, 3n)
-    assert.deepEqual(text(kafka.messages('out', 0)), ['a', 'b'])
-    assert.deepEqual(text(kafka.messages('test.dlq', 0)), ['x'])
-    assert.ok(kafka.compressions.length >= 2)
-    assert.deepEqual(new Set(kafka.compressions), new Set(['zstd']))
-  })
-
   test('a stalled process() goes through the policy: the record that never settles is skipped', async () => {
     const kafka = new FakeKafka({ in: 1, out: 1 })
     kafka.append('in', 0, ['a', 'stall', 'b'])

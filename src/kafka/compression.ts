@@ -1,6 +1,6 @@
 // The record batch compression codecs of both clients, by codec id (see compressionCodecs): gzip and zstd
 // from node:zlib, snappy and lz4 (frame format) from @platformatic/wasm-utils, the WebAssembly codecs
-// @platformatic/kafka itself uses. Each codec's default level, as the Java producer's.
+// @platformatic/kafka itself uses. Each codec compresses at its library's default level.
 
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { lz4Compress, lz4Decompress, snappyCompress, snappyDecompress } from '@platformatic/wasm-utils'

@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs'
 
-// Node finds kafkajs' other exports by name, not these: its module.exports is built in a way it cannot read.
+// Node's import finds Kafka and the other classes by name in kafkajs' CommonJS exports, but not these two.
 const { CompressionCodecs, CompressionTypes } = kafkajs
 
 type Compression = typeof import('../compression.ts')

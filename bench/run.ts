@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { up } from '../scripts/services/index.ts'
 import { kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.ts'
 import { stateDir } from '../scripts/services/paths.ts'
-import { createTopics, deleteTopics } from '../src/kafka/index.ts'
+import { type CompressionCodec, createTopics, deleteTopics } from '../src/kafka/index.ts'
 import { ensureDataset, partitions } from './dataset.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
@@ -107,13 +107,17 @@ function kasperRuntime(
   client: 'platformatic' | 'kafkajs',
   workers: number,
   batchSize: number,
-  resourceLimits?: typeof cappedHeap,
+  {
+    resourceLimits,
+    compression,
+  }: { resourceLimits?: typeof cappedHeap; compression?: CompressionCodec } = {},
 ): Contender {
   const capped = resourceLimits
     ? `, heap ≤ ${resourceLimits.maxOldGenerationSizeMb} + ${resourceLimits.maxYoungGenerationSizeMb} MB`
     : ''
+  const compressed = compression ? `, ${compression} outputs` : ''
   return {
-    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}`,
+    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}${compressed}`,
     workers,
     batchSize,
     async run(input, output, group) {
@@ -125,6 +129,7 @@ function kasperRuntime(
           inputTopics: [input],
           batchSize,
           batchWaitMs: 1000,
+          ...(compression ? { compression } : {}),
           options: { outputTopic: output },
         },
         workers: { threads: workers, ...(resourceLimits ? { resourceLimits } : {}) },
@@ -280,7 +285,10 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
     for (const client of ['platformatic', 'kafkajs'] as const) {
       for (const workers of [1, 2]) contenders.push(kasperRuntime(client, workers, batchSize))
     }
-    contenders.push(kasperRuntime('platformatic', 2, batchSize, cappedHeap))
+    contenders.push(
+      kasperRuntime('platformatic', 2, batchSize, { resourceLimits: cappedHeap }),
+      kasperRuntime('platformatic', 2, batchSize, { compression: 'lz4' }),
+    )
   }
   contenders.push(kafkajsEachBatch)
   // Repeats go round all contenders in turn, so that a slow spell of the machine does not hit one only.

@@ -54,13 +54,14 @@ async function validateConfig(file: string, io: Io): Promise<number> {
 
 async function replay(file: string, options: { to?: string; from?: string }, io: Io): Promise<number> {
   const config = loadConfig(file)
-  const { name, errorPolicy } = config.processor
+  const { name, errorPolicy, compression } = config.processor
   const deadLetterTopic = options.from ?? resolveErrorPolicy(name, errorPolicy).deadLetterTopic
   const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
   try {
     const copied = await replayDeadLetters({
       client,
       deadLetterTopic,
+      compression,
       ...(options.to ? { to: options.to } : {}),
     })
     io.out(

@@ -49,6 +49,7 @@ export function toProcessorOptions(
     overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
     progressLogIntervalMs: config.logging.progressIntervalMs,
     processTimeoutMs: processor.processTimeoutMs,
+    compression: processor.compression,
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
     instance:

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
+import { compressionCodecs, defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
 import {
   errorPolicyDefaults,
   errorPolicyMinimums,
@@ -75,6 +75,8 @@ const processor = z.strictObject({
   metricsUpdateIntervalMs: processorInteger('metricsUpdateIntervalMs'),
   overlapCheckIntervalMs: processorInteger('overlapCheckIntervalMs'),
   processTimeoutMs: processorInteger('processTimeoutMs'),
+  /** Compression of every record batch the processor writes: outputs, dead letters, replays. */
+  compression: z.enum(compressionCodecs).default(defaults.compression),
   /** Fetch tuning, as the Java consumer's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
   fetch: z
     .strictObject({

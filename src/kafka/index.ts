@@ -36,14 +36,16 @@ export {
   type TopicSpec,
 } from './platformatic/admin.ts'
 export type {
+  CompressionCodec,
   FetchedPartition,
   FetchOptions,
   KafkaClient,
   KafkaClientKind,
   KafkaConnectionOptions,
+  ProduceOptions,
   SaslOptions,
   TlsOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from './types.ts'
-export { topicPartitionKey } from './types.ts'
+export { compressionCodecs, topicPartitionKey } from './types.ts'

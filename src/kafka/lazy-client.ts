@@ -4,6 +4,7 @@ import type {
   FetchedPartition,
   FetchOptions,
   KafkaClient,
+  ProduceOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from './types.ts'
@@ -48,8 +49,8 @@ export class LazyKafkaClient implements KafkaClient {
     return (await this.#get()).listOffsets(partitions, which)
   }
 
-  async produce(messages: OutgoingMessage[]): Promise<void> {
-    return (await this.#get()).produce(messages)
+  async produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void> {
+    return (await this.#get()).produce(messages, options)
   }
 
   /** Closing a client that was never used loads nothing. */

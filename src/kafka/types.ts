@@ -91,6 +91,19 @@ export type ResolvedConnectionOptions = KafkaConnectionOptions & { isolationLeve
 export type KafkaClientKind = 'platformatic' | 'kafkajs'
 
 /**
+ * Compression codecs of a record batch's records section. A codec's index here is its id in the batch's
+ * attributes (bits 0–2), as Kafka numbers them.
+ */
+export const compressionCodecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+export type CompressionCodec = (typeof compressionCodecs)[number]
+export const compressionCodecId = (codec: CompressionCodec): number => compressionCodecs.indexOf(codec)
+
+export interface ProduceOptions {
+  /** How each record batch is compressed; uncompressed when absent. */
+  compression?: CompressionCodec
+}
+
+/**
  * Everything the TopicProcessor needs from Kafka. Implementations live next to this file;
  * nothing outside src/kafka imports a Kafka client library.
  */
@@ -109,7 +122,7 @@ export interface KafkaClient {
    */
   listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]>
   /** Produces all messages (acks = all, idempotent) and resolves once every one is acknowledged. */
-  produce(messages: OutgoingMessage[]): Promise<void>
+  produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void>
   close(): Promise<void>
 }
 

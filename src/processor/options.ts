@@ -1,4 +1,9 @@
-import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
+import {
+  type CompressionCodec,
+  compressionCodecs,
+  type FetchOptions,
+  type KafkaClient,
+} from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
 import type { StaticInstance } from './count-handover.ts'
@@ -54,6 +59,11 @@ export interface TopicProcessorConfig {
    * partitions (for overlapCheckIntervalMs; not when that is 0).
    */
   instance?: StaticInstance
+  /**
+   * How the record batches the processor writes (outputs, dead letters) are compressed. Default 'none', as
+   * the Java producer's compression.type.
+   */
+  compression?: CompressionCodec
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
@@ -75,6 +85,7 @@ export const defaults = {
   overlapCheckIntervalMs: 10_000,
   progressLogIntervalMs: 60_000,
   processTimeoutMs: 300_000,
+  compression: 'none',
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -141,6 +152,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     overlapCheckIntervalMs: config.overlapCheckIntervalMs ?? defaults.overlapCheckIntervalMs,
     progressLogIntervalMs: config.progressLogIntervalMs ?? defaults.progressLogIntervalMs,
     processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
+    compression: config.compression ?? defaults.compression,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
@@ -151,6 +163,11 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
   if (!initialOffsets.includes(resolved.initialOffset)) {
     throw new ConfigurationError(
       `initialOffset: must be ${initialOffsets.map((offset) => `"${offset}"`).join(' or ')} (got ${String(resolved.initialOffset)})`,
+    )
+  }
+  if (!compressionCodecs.includes(resolved.compression)) {
+    throw new ConfigurationError(
+      `compression: must be one of ${compressionCodecs.join(', ')} (got ${String(resolved.compression)})`,
     )
   }
   return resolved

@@ -1,6 +1,6 @@
 import { UnknownTopicError } from '../kafka/errors.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
-import type { KafkaClient, TopicPartition } from '../kafka/types.ts'
+import type { CompressionCodec, KafkaClient, TopicPartition } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import { deadLetterOrigin, forwardHeaders } from './dead-letter.ts'
 import { defaults } from './options.ts'
@@ -10,6 +10,8 @@ export interface ReplayOptions {
   deadLetterTopic: string
   /** Copy every record to this topic (partition by key); default: back to its origin topic and partition. */
   to?: string
+  /** How the copies are compressed (the processor's compression); uncompressed when absent. */
+  compression?: CompressionCodec
 }
 
 /** A replay that cannot go on; the message says why. Nothing after the last commit was copied. */
@@ -51,7 +53,12 @@ async function partitionsOf(client: KafkaClient, topic: string): Promise<TopicPa
  * up to the log end as it was when the replay started, committing after each acknowledged slice: a rerun
  * copies only what was dead-lettered since. Resolves with the number of records copied.
  */
-export async function replayDeadLetters({ client, deadLetterTopic, to }: ReplayOptions): Promise<number> {
+export async function replayDeadLetters({
+  client,
+  deadLetterTopic,
+  to,
+  compression,
+}: ReplayOptions): Promise<number> {
   const group = replayGroupId(deadLetterTopic)
   const partitions = await partitionsOf(client, deadLetterTopic)
   const [committed, starts, ends] = await Promise.all([
@@ -72,7 +79,11 @@ export async function replayDeadLetters({ client, deadLetterTopic, to }: ReplayO
       if (fetched?.kind !== 'records')
         throw new ReplayError(`${topicPartitionKey(tp.topic, tp.partition)}@${next} is out of range`)
       const messages = fetched.messages.filter((m) => m.offset < end)
-      if (messages.length > 0) await client.produce(messages.map((m) => replayRecord(m, to)))
+      if (messages.length > 0)
+        await client.produce(
+          messages.map((m) => replayRecord(m, to)),
+          { compression },
+        )
       // nextOffset moves past transaction markers and aborted records too, which a fetch may hold alone.
       const moved = fetched.nextOffset < end ? fetched.nextOffset : end
       if (moved <= next) break

@@ -3,6 +3,7 @@ import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type {
   CommittedOffset,
   FetchedPartition,
+  ProduceOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from '../kafka/types.ts'
@@ -75,9 +76,12 @@ export class TopicProcessor {
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
   readonly #progressLog: ProgressLog
+  /** For every produce: outputs and dead letters alike. */
+  readonly #produceOptions: ProduceOptions
 
   constructor(config: TopicProcessorConfig, processors: MessageProcessors) {
     this.#config = resolveConfig(config)
+    this.#produceOptions = { compression: this.#config.compression }
     this.#processors = resolveProcessors(this.#config.inputPartitions, processors)
     this.#logger = (config.logger ?? basicLogger()).child({
       processor: this.#config.name,
@@ -320,7 +324,7 @@ export class TopicProcessor {
     if (outgoing.length > 0) {
       const produceStarted = performance.now()
       try {
-        await client.produce(outgoing)
+        await client.produce(outgoing, this.#produceOptions)
       } catch (error) {
         this.#logBatchFailure(
           'producing the batch output failed; the batch is not committed',
@@ -441,7 +445,10 @@ export class TopicProcessor {
     const { onFailure, deadLetterTopic } = errorPolicy
     if (onFailure === 'dead-letter') {
       try {
-        await this.#config.client.produce(failed.map((f) => deadLetterRecord(f, name, deadLetterTopic)))
+        await this.#config.client.produce(
+          failed.map((f) => deadLetterRecord(f, name, deadLetterTopic)),
+          this.#produceOptions,
+        )
       } catch (error) {
         throw new DeadLetterError(
           `writing ${failed.length} failed record(s) to the dead-letter topic ${deadLetterTopic} failed`,
@@ -482,7 +489,7 @@ export class TopicProcessor {
 
   async #produce(messages: OutgoingMessage[], inputPartition: number): Promise<void> {
     const started = performance.now()
-    await this.#config.client.produce(messages)
+    await this.#config.client.produce(messages, this.#produceOptions)
     this.#metrics.produceSeconds((performance.now() - started) / 1000)
     this.#countOutgoing(messages, inputPartition)
   }

@@ -42,6 +42,7 @@ test('a minimal file gets every default', () => {
   assert.equal(config.processor.batchWaitMs, 5000)
   assert.equal(config.processor.processTimeoutMs, 300_000)
   assert.equal(config.processor.initialOffset, 'earliest')
+  assert.equal(config.processor.compression, 'none')
   assert.equal(config.processor.partitions, 'all')
   assert.equal(config.processor.module, join(dir, 'processor.js'))
   assert.deepEqual(config.instance, { assignment: 'static', index: 0, count: 1 })

@@ -32,6 +32,7 @@ const refused: Array<[file: string, specifier: string, reason: RegExp]> = [
   ['src/supervisor/planted.ts', '../admin/server.ts', /imports point down/],
   ['src/processor/planted.ts', 'kafkajs', /src\/processor may import/],
   ['src/stores/planted.ts', '@platformatic/kafka', /one folder/],
+  ['src/processor/planted.ts', '@platformatic/wasm-utils', /src\/processor may import/],
   ['src/kafka/planted.ts', 'ioredis', /one folder/],
   ['src/admin/planted.ts', 'prom-client', /one folder/],
   ['src/supervisor/planted.ts', 'fastify', /one folder/],
@@ -48,6 +49,7 @@ for (const [file, specifier, reason] of refused) {
 
 const allowed: Array<[file: string, specifier: string]> = [
   ['src/kafka/planted.ts', '@platformatic/kafka'],
+  ['src/kafka/planted.ts', '@platformatic/wasm-utils'],
   ['src/kafka/kafkajs/planted.ts', 'kafkajs'],
   ['src/stores/planted.ts', 'ioredis'],
   ['src/admin/planted.ts', 'fastify'],

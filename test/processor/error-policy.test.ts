@@ -278,4 +278,12 @@ describe('replayDeadLetters (in-memory Kafka)', () => {
     assert.equal(kafka.committed(replayGroupId('p.dlq'), 'p.dlq', 0), 1n)
     assert.equal(await replayDeadLetters({ client: kafka, deadLetterTopic: 'p.dlq', to: 'other' }), 0)
   })
+
+  test('copies are compressed with the given compression', async () => {
+    const kafka = new FakeKafka({ 'p.dlq': 1, other: 1 })
+    kafka.append('p.dlq', 0, ['a', 'b'])
+    const replay = { client: kafka, deadLetterTopic: 'p.dlq', to: 'other', compression: 'gzip' } as const
+    assert.equal(await replayDeadLetters(replay), 2)
+    assert.deepEqual(kafka.compressions, ['gzip'])
+  })
 })

@@ -5,6 +5,7 @@ import type {
   FetchedPartition,
   FetchOptions,
   KafkaClient,
+  ProduceOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from '../../src/kafka/types.ts'
@@ -21,6 +22,8 @@ const toBuffer = (v: Buffer | string | null | undefined): Buffer | null =>
 /** An in-memory stand-in for a broker, for fast unit tests of the processing loop. */
 export class FakeKafka implements KafkaClient {
   readonly calls: string[] = []
+  /** The compression each produce call asked for. */
+  readonly compressions: string[] = []
   readonly commits = new Map<string, Map<string, bigint>>()
   /** Commit metadata by group, then topic/partition. */
   readonly commitMetadata = new Map<string, Map<string, string>>()
@@ -180,8 +183,9 @@ export class FakeKafka implements KafkaClient {
     })
   }
 
-  async produce(messages: OutgoingMessage[]): Promise<void> {
+  async produce(messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
     this.calls.push(`produce ${messages.length}`)
+    this.compressions.push(options.compression ?? 'none')
     if (this.failNextProduce) {
       const error = this.failNextProduce
       this.failNextProduce = undefined

@@ -223,6 +223,35 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     assert.equal(kafka.committed(group, 'in', 0), undefined)
   })
 
+  test('outputs and dead letters are produced with processor compression', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1, 'test.dlq': 1 })
+    kafka.append('in', 0, ['a', 'x', 'b'])
+    const tp = new TopicProcessor(
+      config(kafka, { compression: 'zstd', errorPolicy: { onFailure: 'dead-letter' } }),
+      () => ({
+        process(messages, sender) {
+          const values = messages.map((m) => m.value?.toString() ?? '')
+          if (values.includes('x')) throw new Error('bad x')
+          for (const value of values) sender.send({ topic: 'out', value })
+        },
+      }),
+    )
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 3n)
+    await tp.close()
+    await loop
+    assert.deepEqual(
+      kafka.messages('out', 0).map((m) => m.value?.toString()),
+      ['a', 'b'],
+    )
+    assert.deepEqual(
+      kafka.messages('test.dlq', 0).map((m) => m.value?.toString()),
+      ['x'],
+    )
+    assert.ok(kafka.compressions.length >= 2)
+    assert.deepEqual(new Set(kafka.compressions), new Set(['zstd']))
+  })
+
   test('a committed offset beyond the log end resumes at the log end', async () => {
     const kafka = new FakeKafka({ in: 1 })
     kafka.append('in', 0, ['a', 'b'])
@@ -374,6 +403,11 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       ],
       ['no input topics', { inputTopics: [] }, /^inputTopics: at least one topic/],
       ['bad initialOffset', { initialOffset: 'newest' as 'latest' }, /^initialOffset: must be/],
+      [
+        'unknown compression',
+        { compression: 'brotli' as 'lz4' },
+        /^compression: must be one of none, gzip, snappy, lz4, zstd \(got brotli\)/,
+      ],
     ]
     for (const [what, overrides, message] of cases) {
       test(what, () => {

@@ -1,4 +1,4 @@
-import { type Cluster, Kafka, type Producer } from 'kafkajs'
+import { type Cluster, type CompressionTypes, Kafka, type Producer } from 'kafkajs'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
@@ -10,11 +10,13 @@ import type {
   FetchOptions,
   IsolationLevel,
   KafkaClient,
+  ProduceOptions,
   ResolvedConnectionOptions,
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts'
-import { topicPartitionKey } from '../types.ts'
+import { compressionCodecId, topicPartitionKey } from '../types.ts'
+import { registerCodecs } from './codecs.ts'
 import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 import { toKafkaJsMessage } from './outgoing.ts'
@@ -38,6 +40,7 @@ export class KafkaJsClient implements KafkaClient {
   #closed: Promise<void> | undefined
 
   constructor(options: ResolvedConnectionOptions) {
+    registerCodecs()
     this.#kafka = new Kafka(kafkaConfig(options))
     this.#isolationLevel = options.isolationLevel
     let captured: Cluster | undefined
@@ -204,7 +207,7 @@ export class KafkaJsClient implements KafkaClient {
     )
   }
 
-  async produce(messages: OutgoingMessage[]): Promise<void> {
+  async produce(messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
     if (messages.length === 0) return
     if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     this.#producer ??= this.#kafka.producer({
@@ -219,17 +222,20 @@ export class KafkaJsClient implements KafkaClient {
     try {
       await this.#checkPartitionsExist(messages)
       await this.#producerConnected
+      // kafkajs numbers its CompressionTypes as Kafka does.
+      const compression = compressionCodecId(options.compression ?? 'none') as CompressionTypes
       for (const chunk of chunkForProduce(messages)) {
-        await this.#sendBatch(chunk)
+        await this.#sendBatch(chunk, compression)
       }
     } catch (error) {
       throw produceFailure(messages, error)
     }
   }
 
-  async #sendBatch(messages: OutgoingMessage[]): Promise<void> {
+  async #sendBatch(messages: OutgoingMessage[], compression: CompressionTypes): Promise<void> {
     await this.#producer!.sendBatch({
       acks: -1,
+      compression,
       topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
         topic,
         messages: list.map(toKafkaJsMessage),

@@ -20,6 +20,7 @@ import type {
   FetchedPartition,
   FetchOptions,
   KafkaClient,
+  ProduceOptions,
   ResolvedConnectionOptions,
   TopicPartition,
   TopicPartitionOffset,
@@ -187,7 +188,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
     )
   }
 
-  async produce(messages: OutgoingMessage[]): Promise<void> {
+  async produce(messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
     if (messages.length === 0) return
     if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
     this.#producer ??= new IdempotentProducer(
@@ -195,7 +196,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
       this.#options.requestTimeoutMs ?? defaultRequestTimeoutMs,
     )
     try {
-      await this.#producer.produce(messages)
+      await this.#producer.produce(messages, options.compression)
     } catch (error) {
       throw produceFailure(messages, error)
     }

@@ -4,13 +4,13 @@ import {
   type Base,
   type ClusterMetadata,
   type Connection,
-  compressionsAlgorithmsByBitmask,
   createAPI,
   kGetApi,
   kGetConnection,
   type Reader,
   ResponseError,
 } from '@platformatic/kafka'
+import { decompress } from '../compression.ts'
 import { KafkaClientError, StaleMetadataError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { IncomingMessage } from '../messages.ts'
@@ -194,14 +194,6 @@ function fetchOnce(
     [],
     '',
   )
-}
-
-function decompress(codec: number, compressed: Buffer): Buffer {
-  const algorithm = (
-    compressionsAlgorithmsByBitmask as Record<number, { decompressSync(data: Buffer): Buffer }>
-  )[codec]
-  if (!algorithm) throw new KafkaClientError(`record batch compression codec ${codec} is not supported`)
-  return algorithm.decompressSync(compressed)
 }
 
 function decode(

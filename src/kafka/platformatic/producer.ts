@@ -14,6 +14,7 @@ import {
   type Reader,
   Writer,
 } from '@platformatic/kafka'
+import { compress } from '../compression.ts'
 import { KafkaClientError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
@@ -27,9 +28,9 @@ import {
   produceApiKey,
   produceVersions,
 } from '../protocol/produce-v3-v11.ts'
-import { encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
+import { type BatchCompression, encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
-import { topicPartitionKey } from '../types.ts'
+import { type CompressionCodec, compressionCodecId, topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 import { keyPartitioner } from './partitioner.ts'
 
@@ -123,8 +124,10 @@ export class IdempotentProducer {
   }
 
   /** Resolves once every message is acknowledged by all in-sync replicas. */
-  produce(messages: OutgoingMessage[]): Promise<void> {
-    const run = this.#queue.then(() => this.#produce(messages))
+  produce(messages: OutgoingMessage[], compression: CompressionCodec = 'none'): Promise<void> {
+    const run = this.#queue.then(() =>
+      this.#produce(messages, { codec: compressionCodecId(compression), compress }),
+    )
     this.#queue = run.catch(() => {})
     return run
   }
@@ -133,11 +136,11 @@ export class IdempotentProducer {
     return this.#connections.close()
   }
 
-  async #produce(messages: OutgoingMessage[]): Promise<void> {
+  async #produce(messages: OutgoingMessage[], compression: BatchCompression): Promise<void> {
     const metadata = await this.#metadata(messages)
     const rounds = this.#rounds(messages, metadata)
     try {
-      for (const round of rounds) await this.#send(round, metadata)
+      for (const round of rounds) await this.#send(round, metadata, compression)
     } catch (error) {
       // Batches may have been written without an answer: their sequence numbers must not be used again for
       // other records (the broker would take those for duplicates). A new producer id starts afresh.
@@ -189,7 +192,11 @@ export class IdempotentProducer {
     return rounds
   }
 
-  async #send(batches: PartitionBatch[], initialMetadata: ClusterMetadata): Promise<void> {
+  async #send(
+    batches: PartitionBatch[],
+    initialMetadata: ClusterMetadata,
+    compression: BatchCompression,
+  ): Promise<void> {
     let metadata = initialMetadata
     let pending = batches
     let lastError: unknown
@@ -208,7 +215,8 @@ export class IdempotentProducer {
         if (batch.encoded?.identity === identity) continue
         const key = `${batch.topic}\u0000${batch.partition}`
         const producer: ProducerIdentity = { ...identity, baseSequence: this.#sequences.get(key) ?? 0 }
-        batch.encoded = { identity, bytes: encodeRecordBatch(batch.messages, producer, nowMs, batchCrc32c) }
+        const bytes = encodeRecordBatch(batch.messages, producer, nowMs, batchCrc32c, compression)
+        batch.encoded = { identity, bytes }
       }
       const byLeader = groupBy(
         pending,

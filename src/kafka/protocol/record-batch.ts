@@ -37,6 +37,15 @@ export type Crc32c = (bytes: Buffer) => number
 /** Decompresses a batch's records section for the compression codec in attributes bits 0–2. */
 export type Decompress = (codec: number, compressed: Buffer) => Buffer
 
+/** Compresses a batch's records section with a codec (1 gzip, 2 snappy, 3 lz4, 4 zstd). */
+export type Compress = (codec: number, records: Buffer) => Buffer
+
+/** How the encoder compresses: the codec's id, written to attributes bits 0–2, and its function. */
+export interface BatchCompression {
+  codec: number
+  compress: Compress
+}
+
 const zigZag32 = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0
 
 function unsignedVarIntBytes(value: number): number {
@@ -81,14 +90,16 @@ function writeField(buffer: Buffer, at: number, value: Field): number {
 }
 
 /**
- * One uncompressed record batch holding `messages` (all for the same partition), CreateTime timestamps
- * (`nowMs` for a message without one), ready to go into a Produce request as is.
+ * One record batch holding `messages` (all for the same partition), CreateTime timestamps (`nowMs` for a
+ * message without one), its records section compressed when `compression` names a codec, ready to go into a
+ * Produce request as is.
  */
 export function encodeRecordBatch(
   messages: readonly OutgoingMessage[],
   producer: ProducerIdentity,
   nowMs: number,
   crc32c: Crc32c,
+  compression?: BatchCompression,
 ): Buffer {
   const count = messages.length
   if (count === 0) throw new RangeError('a record batch holds at least one record')
@@ -111,19 +122,7 @@ export function encodeRecordBatch(
     total += varIntBytes(body) + body
   }
 
-  const buffer = Buffer.allocUnsafe(total)
-  buffer.writeBigInt64BE(0n, 0)
-  buffer.writeInt32BE(total - lengthFieldEnd, 8)
-  buffer.writeInt32BE(-1, 12) // partition leader epoch: the broker sets it
-  buffer[magicAt] = currentMagic
-  buffer.writeInt16BE(0, attributesAt) // no compression, CreateTime, not transactional
-  buffer.writeInt32BE(count - 1, 23)
-  buffer.writeBigInt64BE(BigInt(firstTimestamp), 27)
-  buffer.writeBigInt64BE(BigInt(maxTimestamp), 35)
-  buffer.writeBigInt64BE(producer.producerId, 43)
-  buffer.writeInt16BE(producer.producerEpoch, 51)
-  buffer.writeInt32BE(producer.baseSequence, 53)
-  buffer.writeInt32BE(count, 57)
+  let buffer = Buffer.allocUnsafe(total)
   // Pass 2: the records.
   let at = batchHeaderBytes
   for (let i = 0; i < count; i++) {
@@ -145,6 +144,25 @@ export function encodeRecordBatch(
       }
     }
   }
+  const codec = compression?.codec ?? 0
+  if (codec !== 0) {
+    const compressed = compression!.compress(codec, buffer.subarray(batchHeaderBytes))
+    buffer = Buffer.allocUnsafe(batchHeaderBytes + compressed.length)
+    buffer.set(compressed, batchHeaderBytes)
+  }
+  // The header, once the batch's length is known.
+  buffer.writeBigInt64BE(0n, 0)
+  buffer.writeInt32BE(buffer.length - lengthFieldEnd, 8)
+  buffer.writeInt32BE(-1, 12) // partition leader epoch: the broker sets it
+  buffer[magicAt] = currentMagic
+  buffer.writeInt16BE(codec, attributesAt) // the codec, CreateTime, not transactional
+  buffer.writeInt32BE(count - 1, 23)
+  buffer.writeBigInt64BE(BigInt(firstTimestamp), 27)
+  buffer.writeBigInt64BE(BigInt(maxTimestamp), 35)
+  buffer.writeBigInt64BE(producer.producerId, 43)
+  buffer.writeInt16BE(producer.producerEpoch, 51)
+  buffer.writeInt32BE(producer.baseSequence, 53)
+  buffer.writeInt32BE(count, 57)
   buffer.writeUInt32BE(crc32c(buffer.subarray(attributesAt)), crcAt)
   return buffer
 }

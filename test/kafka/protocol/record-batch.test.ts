@@ -1,25 +1,22 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
-  compressionsAlgorithmsByBitmask,
   crc32c,
   createRecordsBatch,
   type MessageRecord,
   Reader,
   readRecordsBatches,
 } from '@platformatic/kafka'
+import { compress, decompress } from '../../../src/kafka/compression.ts'
 import type { IncomingMessage, OutgoingMessage } from '../../../src/kafka/messages.ts'
 import {
   batchHeaderBytes,
   decodeRecordBatches,
   encodeRecordBatch,
 } from '../../../src/kafka/protocol/record-batch.ts'
+import { compressionCodecs } from '../../../src/kafka/types.ts'
 
 const identity = { producerId: 4242n, producerEpoch: 3, baseSequence: 17 }
-const decompress = (codec: number, data: Buffer): Buffer =>
-  (compressionsAlgorithmsByBitmask as Record<number, { decompressSync(d: Buffer): Buffer }>)[
-    codec
-  ]!.decompressSync(data)
 
 function decode(records: Buffer, from = 0n): IncomingMessage[] {
   const into: IncomingMessage[] = []
@@ -123,6 +120,51 @@ for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
     }
   })
 }
+
+describe('compressed batches', () => {
+  const now = 1_700_000_001_000
+  const plain = encodeRecordBatch(messages, identity, now, crc32c)
+  for (const [codec, name] of ([1, 2, 3, 4] as const).map((c) => [c, compressionCodecs[c]] as const)) {
+    const batch = encodeRecordBatch(messages, identity, now, crc32c, { codec, compress })
+
+    test(`${name}: the header of the uncompressed batch with the codec, the length and the CRC-32C`, () => {
+      const attributesAndBeyond = 21
+      assert.deepEqual(batch.subarray(0, 8), plain.subarray(0, 8))
+      assert.equal(batch.readInt32BE(8), batch.length - 12)
+      assert.deepEqual(batch.subarray(12, 17), plain.subarray(12, 17))
+      assert.equal(batch.readUInt32BE(17), crc32c(batch.subarray(attributesAndBeyond)))
+      assert.equal(batch.readInt16BE(21), codec)
+      assert.deepEqual(batch.subarray(23, batchHeaderBytes), plain.subarray(23, batchHeaderBytes))
+    })
+
+    test(`${name}: the records section is the uncompressed one, compressed`, () => {
+      assert.deepEqual(decompress(codec, batch.subarray(batchHeaderBytes)), plain.subarray(batchHeaderBytes))
+      assert.deepEqual(
+        batch.subarray(batchHeaderBytes),
+        compress(codec, plain.subarray(batchHeaderBytes)),
+        'the same bytes as compressing the records section alone',
+      )
+    })
+
+    test(`${name}: decodes to what the uncompressed batch decodes to, by our decoder and the library's`, () => {
+      assert.deepEqual(decode(atOffset(batch, 100n)), decode(atOffset(plain, 100n)))
+      const [parsed] = readRecordsBatches(Reader.from(batch))
+      assert.equal(parsed!.attributes & 0x07, codec)
+      assert.deepEqual(
+        parsed!.records.map((r) => [r.key?.toString('hex'), r.value?.toString(), r.headers.length]),
+        messages.map((m) => [
+          m.key === null || m.key === undefined ? undefined : Buffer.from(m.key).toString('hex'),
+          m.value === null || m.value === undefined ? undefined : m.value.toString(),
+          Object.keys(m.headers ?? {}).length,
+        ]),
+      )
+    })
+  }
+
+  test('codec 0 writes the records uncompressed', () => {
+    assert.deepEqual(encodeRecordBatch(messages, identity, now, crc32c, { codec: 0, compress }), plain)
+  })
+})
 
 test('records before the requested offset are left out, across consecutive batches', () => {
   const first = atOffset(encodeRecordBatch(messages.slice(0, 3), identity, 0, crc32c), 10n)

@@ -219,13 +219,11 @@ func main() {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
 		fail(err)
 	}
-	cpu := time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 	report, err := json.Marshal(struct {
-		Messages   int     `json:"messages"`
-		Seconds    float64 `json:"seconds"`
-		CPUSeconds float64 `json:"cpuSeconds"`
-		MaxRssMb   float64 `json:"maxRssMb"`
-	}{processed, seconds, cpu.Seconds(), float64(usage.Maxrss) / 1024})
+		Messages int     `json:"messages"`
+		Seconds  float64 `json:"seconds"`
+		MaxRssMb float64 `json:"maxRssMb"`
+	}{processed, seconds, float64(usage.Maxrss) / 1024})
 	if err != nil {
 		fail(err)
 	}

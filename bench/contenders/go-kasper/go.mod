@@ -45,3 +45,7 @@ require (
 // Go Kasper's source sits beside this repository (shared/reference/kasper-go); the bench skips this
 // contender when it is absent.
 replace github.com/movio/kasper => ../../../../shared/reference/kasper-go
+
+require kasper-node/bench/contenders/gobench v0.0.0
+
+replace kasper-node/bench/contenders/gobench => ../gobench

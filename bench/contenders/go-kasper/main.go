@@ -2,45 +2,20 @@
 // pass-through MessageProcessor on every input partition, to the same partition of the output topic, acks =
 // all. Its Close() does not return once the loop has drained, so the window runs from RunLoop() to the moment
 // the output topic's end offsets add up to the input's record count (the last batch acknowledged); the
-// program then prints its report and exits without closing. The sarama client is tuned like the sarama-loop
-// contender's (../go-sarama), so that the two Go rows differ by their loop only.
+// program then prints its report and exits without closing. The sarama client is tuned as the sarama-loop
+// contender's (../gobench), except where Go Kasper needs otherwise (below).
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/Shopify/sarama"
 	"github.com/movio/kasper"
+	"kasper-node/bench/contenders/gobench"
 )
-
-const batchWaitDuration = time.Second
-
-func env(name string) string {
-	value, ok := os.LookupEnv(name)
-	if !ok {
-		fail(fmt.Errorf("%s is required", name))
-	}
-	return value
-}
-
-func envInt(name string) int {
-	n, err := strconv.Atoi(env(name))
-	if err != nil {
-		fail(fmt.Errorf("%s: %w", name, err))
-	}
-	return n
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, err)
-	os.Exit(1)
-}
 
 type passThrough struct{ output string }
 
@@ -60,15 +35,21 @@ func newConfig() *sarama.Config {
 	config.ClientID = "kasper-bench-go-kasper"
 	// sarama 1.38.1 speaks to Kafka 4.x from 2.8 on (older request versions were removed from the broker).
 	config.Version = sarama.V2_8_0_0
-	config.Consumer.Fetch.Default = 1024 * 1024
-	config.Consumer.MaxWaitTime = 100 * time.Millisecond
+	config.Consumer.Fetch.Default = gobench.FetchBytes
+	// Kasper's loop stops reading its partition consumers while it produces, so sarama drops their fetches
+	// and the fetch left on the client's one connection per broker parks for MaxWaitTime ahead of every
+	// produce request. At the sarama loop's 100 ms a 100k-record run took 46 s; at 10 ms, 7 s.
+	config.Consumer.MaxWaitTime = 10 * time.Millisecond
 	config.Consumer.Offsets.Initial = sarama.OffsetOldest
+	// Without a retention, sarama 1.38.1 commits offsets with OffsetCommit v1, which Kafka 4.x no longer
+	// accepts: the broker closes the connection and the loop stalls. The broker's default, 7 days, sends v2.
+	config.Consumer.Offsets.Retention = 7 * 24 * time.Hour
 	config.Producer.RequiredAcks = sarama.WaitForAll
 	config.Producer.Idempotent = true
 	config.Producer.Partitioner = sarama.NewManualPartitioner
 	config.Producer.Return.Successes = true
-	config.Producer.Flush.Bytes = 1024 * 1024
-	config.Producer.Flush.Frequency = time.Millisecond
+	config.Producer.Flush.Bytes = gobench.FlushBytes
+	config.Producer.Flush.Frequency = gobench.FlushFrequency
 	config.Net.MaxOpenRequests = 1 // required by the idempotent producer
 	return config
 }
@@ -103,18 +84,18 @@ func outputRecords(client sarama.Client, topic string, partitions int) (int64, e
 }
 
 func main() {
-	input, output, group := env("BENCH_INPUT"), env("BENCH_OUTPUT"), env("BENCH_GROUP")
-	partitions, batchSize, total := envInt("BENCH_PARTITIONS"), envInt("BENCH_BATCH_SIZE"), envInt("BENCH_MESSAGES")
-	brokers := strings.Split(env("BENCH_BROKERS"), ",")
+	input, output, group := gobench.Env("BENCH_INPUT"), gobench.Env("BENCH_OUTPUT"), gobench.Env("BENCH_GROUP")
+	partitions, batchSize, total := gobench.EnvInt("BENCH_PARTITIONS"), gobench.EnvInt("BENCH_BATCH_SIZE"), gobench.EnvInt("BENCH_MESSAGES")
+	brokers := strings.Split(gobench.Env("BENCH_BROKERS"), ",")
 
 	client, err := sarama.NewClient(brokers, newConfig())
 	if err != nil {
-		fail(err)
+		gobench.Fail(err)
 	}
 	// A client of its own to watch the output: the processor's shares one connection per broker.
 	watcher, err := sarama.NewClient(brokers, newConfig())
 	if err != nil {
-		fail(err)
+		gobench.Fail(err)
 	}
 	inputPartitions := make([]int, partitions)
 	processors := make(map[int]kasper.MessageProcessor, partitions)
@@ -128,7 +109,7 @@ func main() {
 		InputTopics:        []string{input},
 		InputPartitions:    inputPartitions,
 		BatchSize:          batchSize,
-		BatchWaitDuration:  batchWaitDuration,
+		BatchWaitDuration:  gobench.BatchWait,
 	}, processors)
 
 	started := time.Now()
@@ -138,26 +119,14 @@ func main() {
 	for acknowledged := int64(0); acknowledged < int64(total); {
 		select {
 		case err := <-loopErrors:
-			fail(fmt.Errorf("RunLoop returned before the output was complete: %v", err))
+			gobench.Fail(fmt.Errorf("RunLoop returned before the output was complete: %v", err))
 		case <-poll.C:
+			// A topic created just now may not be known everywhere yet: look again on the next tick.
 			if acknowledged, err = outputRecords(watcher, output, partitions); err != nil {
-				fail(err)
+				_ = watcher.RefreshMetadata(output)
 			}
 		}
 	}
-	seconds := time.Since(started).Seconds()
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		fail(err)
-	}
-	report, err := json.Marshal(struct {
-		Messages int     `json:"messages"`
-		Seconds  float64 `json:"seconds"`
-		MaxRssMb float64 `json:"maxRssMb"`
-	}{total, seconds, float64(usage.Maxrss) / 1024})
-	if err != nil {
-		fail(err)
-	}
-	fmt.Println(string(report))
+	gobench.Report(total, time.Since(started).Seconds())
 	os.Exit(0) // Close() would wait forever (see above)
 }

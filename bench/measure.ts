@@ -10,14 +10,22 @@ export interface Measurement {
 
 const ticksPerSecond = 100
 
-/** CPU seconds and peak RSS of a live process, from /proc (works for any contender: Node, Go, JVM). */
-function sample(pid: number): { cpuSeconds: number; maxRssMb: number } | undefined {
+/**
+ * User + system CPU seconds of this process's children that have exited and been waited for (cutime +
+ * cstime), their own waited-for children included. The difference across a contender's run is the CPU of
+ * its whole process tree, whatever it runs on (Node, Go, JVM), up to its very exit.
+ */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond
+}
+
+/** Peak RSS of a live process, from /proc (works for any contender: Node, Go, JVM). */
+function peakRssMb(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
     const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return { cpuSeconds, maxRssMb: Number(hwm?.[1] ?? 0) / 1024 }
+    return Number(hwm?.[1] ?? 0) / 1024
   } catch {
     return undefined
   }
@@ -25,7 +33,8 @@ function sample(pid: number): { cpuSeconds: number; maxRssMb: number } | undefin
 
 /**
  * Runs a contender to completion. Its window and message count come from its last stdout line (JSON
- * {messages, seconds}) when it prints one, else from the wall time; CPU and RSS are sampled from /proc.
+ * {messages, seconds, maxRssMb?}) when it prints one, else from the wall time; CPU is its process tree's
+ * (from its start to its exit, start-up included), peak RSS is sampled from /proc unless it reports its own.
  */
 export function runContender(
   command: string,
@@ -34,23 +43,21 @@ export function runContender(
 ): Promise<Measurement & { output: string; exitedAtMs: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
+    const cpuBefore = childrenCpuSeconds()
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
+    let stdout = ''
     child.stdout.on('data', (chunk) => {
       output += chunk
+      stdout += chunk
     })
     child.stderr.on('data', (chunk) => {
       output += chunk
     })
-    let last = { cpuSeconds: 0, maxRssMb: 0 }
+    let maxRssMb = 0
     const timer = setInterval(() => {
-      // Keep the maxima: a sample of the exiting (zombie) process has its CPU time but no memory left.
-      const now = child.pid === undefined ? undefined : sample(child.pid)
-      if (now)
-        last = {
-          cpuSeconds: Math.max(last.cpuSeconds, now.cpuSeconds),
-          maxRssMb: Math.max(last.maxRssMb, now.maxRssMb),
-        }
+      // Keep the maximum: the exiting (zombie) process has no memory left.
+      maxRssMb = Math.max(maxRssMb, (child.pid && peakRssMb(child.pid)) || 0)
     }, 100)
     child.on('error', reject)
     child.on('exit', (code) => {
@@ -60,7 +67,7 @@ export function runContender(
         reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output.slice(-2000)}`))
         return
       }
-      const lastLine = output.trim().split('\n').at(-1) ?? ''
+      const lastLine = stdout.trim().split('\n').at(-1) ?? ''
       let reported: Partial<Measurement> = {}
       try {
         reported = JSON.parse(lastLine)
@@ -68,8 +75,8 @@ export function runContender(
       resolve({
         messages: reported.messages ?? 0,
         seconds: reported.seconds ?? wall,
-        cpuSeconds: reported.cpuSeconds ?? last.cpuSeconds,
-        maxRssMb: reported.maxRssMb ?? last.maxRssMb,
+        cpuSeconds: childrenCpuSeconds() - cpuBefore,
+        maxRssMb: reported.maxRssMb ?? maxRssMb,
         output,
         exitedAtMs: Date.now(),
       })

@@ -2,17 +2,15 @@
 export interface ContenderReport {
   messages: number
   seconds: number
-  cpuSeconds: number
   maxRssMb: number
 }
 
-/** Prints the report: throughput window measured by the contender, CPU and peak RSS of this process. */
+/** Prints the report: throughput window measured by the contender, peak RSS of this process. */
 export function report(messages: number, seconds: number): void {
   const usage = process.resourceUsage()
   const result: ContenderReport = {
     messages,
     seconds,
-    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     maxRssMb: usage.maxRSS / 1024,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)

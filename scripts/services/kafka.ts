@@ -8,6 +8,7 @@ import { launchEnv, requireCommand, runOrFail } from './process.ts'
 import type { ServiceDefinition } from './types.ts'
 
 export const kafkaVersion = process.env.KASPER_KAFKA_VERSION ?? '4.3.1'
+const major = Number(kafkaVersion.split('.')[0])
 const ports = {
   plaintext: servicePort(19092),
   controller: servicePort(19093),
@@ -22,7 +23,7 @@ const tlsDir = join(projectDir, '.services/kafka/run/tls')
 const keystore = join(tlsDir, 'broker.p12')
 const tlsCaFile = join(tlsDir, 'ca.pem')
 
-function serverProperties(dataDir: string, major: number): string {
+function serverProperties(dataDir: string): string {
   const clientListeners = `PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl},SSL://127.0.0.1:${ports.ssl}`
   const lines = [
     'process.roles=broker,controller',
@@ -57,6 +58,16 @@ function serverProperties(dataDir: string, major: number): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The broker's jars (Kafka's JVM tools among them), fetched by Maven into `.services/kafka` once. */
+export async function kafkaLibs(): Promise<string> {
+  const libs = join(stateDir('kafka'), `libs-${kafkaVersion}`)
+  await copyDependencies('kafka', join(scriptsDir, 'kafka/pom.xml'), libs, {
+    'kafka.version': kafkaVersion,
+    ...(major < 4 ? { 'kafka.logging': 'log4j1' } : {}),
+  })
+  return libs
+}
+
 export const kafka: ServiceDefinition = {
   name: 'kafka',
   ports: Object.values(ports),
@@ -79,15 +90,10 @@ export const kafka: ServiceDefinition = {
       'java',
       'install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)',
     )
-    const major = Number(kafkaVersion.split('.')[0])
-    const libs = join(stateDir('kafka'), `libs-${kafkaVersion}`)
-    await copyDependencies('kafka', join(scriptsDir, 'kafka/pom.xml'), libs, {
-      'kafka.version': kafkaVersion,
-      ...(major < 4 ? { 'kafka.logging': 'log4j1' } : {}),
-    })
+    const libs = await kafkaLibs()
     await makeCertificate()
     const properties = join(runDir, 'server.properties')
-    writeFileSync(properties, serverProperties(join(runDir, 'data'), major))
+    writeFileSync(properties, serverProperties(join(runDir, 'data')))
     const classpath = `${libs}/*`
     const clusterId = newClusterId()
     const format = [

@@ -8,39 +8,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/IBM/sarama"
+	"kasper-node/bench/contenders/gobench"
 )
-
-const batchWaitDuration = time.Second
-
-func env(name string) string {
-	value, ok := os.LookupEnv(name)
-	if !ok {
-		fail(fmt.Errorf("%s is required", name))
-	}
-	return value
-}
-
-func envInt(name string) int {
-	n, err := strconv.Atoi(env(name))
-	if err != nil {
-		fail(fmt.Errorf("%s: %w", name, err))
-	}
-	return n
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, err)
-	os.Exit(1)
-}
 
 // sender is Kasper's Sender: messages are collected and sent in bulk once Process returns.
 type sender struct{ messages []*sarama.ProducerMessage }
@@ -68,12 +42,8 @@ func newConfig() *sarama.Config {
 	config := sarama.NewConfig()
 	config.ClientID = "kasper-bench-go"
 	config.Version = sarama.V4_3_1_0
-	config.Consumer.Fetch.Default = 1024 * 1024
-	// The broker serves one request per connection at a time, and Kasper's single client shares one
-	// connection for fetch, produce and commit: a fetch parked on the drained input holds up the last
-	// batch's produce and commit for up to MaxWaitTime. 100 ms, the least sarama recommends, instead of
-	// its 500 ms default.
-	config.Consumer.MaxWaitTime = 100 * time.Millisecond
+	config.Consumer.Fetch.Default = gobench.FetchBytes
+	config.Consumer.MaxWaitTime = gobench.MaxWait
 	config.Consumer.Offsets.Initial = sarama.OffsetOldest
 	config.Consumer.Offsets.AutoCommit.Enable = false
 	config.Consumer.Return.Errors = true
@@ -82,36 +52,34 @@ func newConfig() *sarama.Config {
 	config.Producer.Partitioner = sarama.NewManualPartitioner
 	config.Producer.Compression = sarama.CompressionNone
 	config.Producer.Return.Successes = true
-	// A batch arrives at once through SendMessages: fill produce requests up to 1 MiB, with a short
-	// linger so that the batch's tail (and small batches) go out without waiting on more.
-	config.Producer.Flush.Bytes = 1024 * 1024
-	config.Producer.Flush.Frequency = time.Millisecond
+	config.Producer.Flush.Bytes = gobench.FlushBytes
+	config.Producer.Flush.Frequency = gobench.FlushFrequency
 	config.Net.MaxOpenRequests = 1 // required by the idempotent producer
 	return config
 }
 
 func main() {
-	input, output, group := env("BENCH_INPUT"), env("BENCH_OUTPUT"), env("BENCH_GROUP")
-	partitions, batchSize, total := envInt("BENCH_PARTITIONS"), envInt("BENCH_BATCH_SIZE"), envInt("BENCH_MESSAGES")
+	input, output, group := gobench.Env("BENCH_INPUT"), gobench.Env("BENCH_OUTPUT"), gobench.Env("BENCH_GROUP")
+	partitions, batchSize, total := gobench.EnvInt("BENCH_PARTITIONS"), gobench.EnvInt("BENCH_BATCH_SIZE"), gobench.EnvInt("BENCH_MESSAGES")
 
-	client, err := sarama.NewClient(strings.Split(env("BENCH_BROKERS"), ","), newConfig())
+	client, err := sarama.NewClient(strings.Split(gobench.Env("BENCH_BROKERS"), ","), newConfig())
 	if err != nil {
-		fail(err)
+		gobench.Fail(err)
 	}
 	defer client.Close()
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
-		fail(err)
+		gobench.Fail(err)
 	}
 	defer consumer.Close()
 	producer, err := sarama.NewSyncProducerFromClient(client)
 	if err != nil {
-		fail(err)
+		gobench.Fail(err)
 	}
 	defer producer.Close()
 	offsets, err := sarama.NewOffsetManagerFromClient(group, client)
 	if err != nil {
-		fail(err)
+		gobench.Fail(err)
 	}
 	defer offsets.Close()
 
@@ -123,14 +91,14 @@ func main() {
 	for p := range int32(partitions) {
 		pom, err := offsets.ManagePartition(input, p)
 		if err != nil {
-			fail(err)
+			gobench.Fail(err)
 		}
 		defer pom.AsyncClose() // Close would wait for the offset manager to close first
 		poms[p] = pom
 		next, _ := pom.NextOffset()
 		pc, err := consumer.ConsumePartition(input, p, next)
 		if err != nil {
-			fail(err)
+			gobench.Fail(err)
 		}
 		defer pc.Close()
 		go func() {
@@ -155,7 +123,7 @@ func main() {
 	batch := make(map[int32][]*sarama.ConsumerMessage, partitions)
 	batched, processed := 0, 0
 	var started time.Time
-	ticker := time.NewTicker(batchWaitDuration)
+	ticker := time.NewTicker(gobench.BatchWait)
 	defer ticker.Stop()
 
 	processBatch := func() error {
@@ -210,24 +178,8 @@ func main() {
 		case err = <-consumerErrors:
 		}
 		if err != nil {
-			fail(err)
+			gobench.Fail(err)
 		}
 	}
-	seconds := time.Since(started).Seconds()
-
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		fail(err)
-	}
-	cpu := time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
-	report, err := json.Marshal(struct {
-		Messages   int     `json:"messages"`
-		Seconds    float64 `json:"seconds"`
-		CPUSeconds float64 `json:"cpuSeconds"`
-		MaxRssMb   float64 `json:"maxRssMb"`
-	}{processed, seconds, cpu.Seconds(), float64(usage.Maxrss) / 1024})
-	if err != nil {
-		fail(err)
-	}
-	fmt.Println(string(report))
+	gobench.Report(processed, time.Since(started).Seconds())
 }

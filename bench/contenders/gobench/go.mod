@@ -1,0 +1,3 @@
+module kasper-node/bench/contenders/gobench
+
+go 1.26.0

@@ -49,6 +49,8 @@ export function toProcessorOptions(
     overlapCheckIntervalMs: processor.overlapCheckIntervalMs,
     progressLogIntervalMs: config.logging.progressIntervalMs,
     processTimeoutMs: processor.processTimeoutMs,
+    guarantee: processor.guarantee,
+    transactionTimeoutMs: processor.transactionTimeoutMs,
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
     ...worker,

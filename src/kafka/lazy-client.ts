@@ -6,6 +6,8 @@ import type {
   KafkaClient,
   TopicPartition,
   TopicPartitionOffset,
+  TransactionalProducer,
+  TransactionOptions,
 } from './types.ts'
 
 /** A KafkaClient that creates the real one, and so imports its library, on the first call. */
@@ -50,6 +52,27 @@ export class LazyKafkaClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
     return (await this.#get()).produce(messages)
+  }
+
+  /** Rejects, on first use, when the real client cannot do transactions. */
+  transactionalProducer(transactionalId: string, options: TransactionOptions): TransactionalProducer {
+    let producer: Promise<TransactionalProducer> | undefined
+    const get = () => {
+      producer ??= this.#get().then((client) => {
+        if (!client.transactionalProducer)
+          throw new KafkaClientError(
+            'this Kafka client cannot do transactions (use kafka.client: platformatic)',
+          )
+        return client.transactionalProducer(transactionalId, options)
+      })
+      return producer
+    }
+    return {
+      init: async () => (await get()).init(),
+      produce: async (messages) => (await get()).produce(messages),
+      commit: async (groupId, offsets, member) => (await get()).commit(groupId, offsets, member),
+      abort: async () => (await get()).abort(),
+    }
   }
 
   /** Closing a client that was never used loads nothing. */

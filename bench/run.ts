@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { up } from '../scripts/services/index.ts'
 import { kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.ts'
 import { stateDir } from '../scripts/services/paths.ts'
-import { createTopics, deleteTopics } from '../src/kafka/index.ts'
+import { createKafkaClient, createTopics, deleteTopics } from '../src/kafka/index.ts'
 import { ensureDataset, partitions } from './dataset.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
@@ -103,17 +103,42 @@ function kasperLibrary(client: 'platformatic' | 'kafkajs', batchSize: number): C
 /** The memory-capped variant's worker heap limits (docs/deployment.md, "Memory"). */
 const cappedHeap = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 24 }
 
+/** Records a read_committed reader sees in `topic`, up to its last stable offset. */
+async function committedRecords(topic: string): Promise<number> {
+  const client = createKafkaClient('platformatic', { ...connection, isolationLevel: 'read_committed' })
+  try {
+    const fetchOptions = { maxWaitMs: 100, minBytes: 1, maxBytes: 50 << 20, maxBytesPerPartition: 8 << 20 }
+    const assigned = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))
+    const ends = await client.listOffsets(assigned, 'latest')
+    let count = 0
+    let positions = assigned.map((tp) => ({ ...tp, offset: 0n }))
+    while (positions.length > 0) {
+      const fetched = await client.fetch(positions, fetchOptions)
+      positions = fetched.flatMap((f) => {
+        if (f.kind !== 'records') throw new Error(`${topic}/${f.partition}: offset out of range`)
+        count += f.messages.length
+        const end = ends.find((e) => e.partition === f.partition)!.offset
+        return f.nextOffset < end ? [{ topic, partition: f.partition, offset: f.nextOffset }] : []
+      })
+    }
+    return count
+  } finally {
+    await client.close()
+  }
+}
+
 function kasperRuntime(
   client: 'platformatic' | 'kafkajs',
   workers: number,
   batchSize: number,
-  resourceLimits?: typeof cappedHeap,
+  variant: { resourceLimits?: typeof cappedHeap; exactlyOnce?: boolean } = {},
 ): Contender {
+  const { resourceLimits, exactlyOnce } = variant
   const capped = resourceLimits
     ? `, heap ≤ ${resourceLimits.maxOldGenerationSizeMb} + ${resourceLimits.maxYoungGenerationSizeMb} MB`
     : ''
   return {
-    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}`,
+    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}${exactlyOnce ? ', exactly-once' : ''}`,
     workers,
     batchSize,
     async run(input, output, group) {
@@ -126,6 +151,7 @@ function kasperRuntime(
           batchSize,
           batchWaitMs: 1000,
           options: { outputTopic: output },
+          ...(exactlyOnce ? { guarantee: 'exactly-once' } : {}),
         },
         workers: { threads: workers, ...(resourceLimits ? { resourceLimits } : {}) },
         logging: { format: 'json', level: 'info' },
@@ -145,6 +171,11 @@ function kasperRuntime(
         .filter((line) => line.includes('"topic processor started"'))
         .map((line) => Date.parse((JSON.parse(line) as { time: string }).time))
       const seconds = (measured.exitedAtMs - Math.min(...starts)) / 1000
+      if (exactlyOnce) {
+        const committed = await committedRecords(output)
+        if (committed !== records)
+          throw new Error(`a read_committed reader sees ${committed} output records, not ${records}`)
+      }
       return { ...measured, messages: records, seconds }
     },
   }
@@ -280,7 +311,9 @@ for (const valueBytes of latencyOnly ? [] : valueSizes) {
     for (const client of ['platformatic', 'kafkajs'] as const) {
       for (const workers of [1, 2]) contenders.push(kasperRuntime(client, workers, batchSize))
     }
-    contenders.push(kasperRuntime('platformatic', 2, batchSize, cappedHeap))
+    contenders.push(kasperRuntime('platformatic', 2, batchSize, { resourceLimits: cappedHeap }))
+    // Beside the at-least-once 'kasper run, platformatic, 2 workers' row of the same run.
+    contenders.push(kasperRuntime('platformatic', 2, batchSize, { exactlyOnce: true }))
   }
   contenders.push(kafkajsEachBatch)
   // Repeats go round all contenders in turn, so that a slow spell of the machine does not hit one only.

@@ -10,14 +10,22 @@ import type {
   TransactionOptions,
 } from './types.ts'
 
-/** A KafkaClient that creates the real one, and so imports its library, on the first call. */
+/**
+ * A KafkaClient that creates the real one, and so imports its library, on the first call. It has
+ * transactionalProducer() only when told that the real one has (which is known only once it is loaded).
+ */
 export class LazyKafkaClient implements KafkaClient {
   readonly #create: () => Promise<KafkaClient>
   #client: Promise<KafkaClient> | undefined
   #closed = false
+  readonly transactionalProducer?: (
+    transactionalId: string,
+    options: TransactionOptions,
+  ) => TransactionalProducer
 
-  constructor(create: () => Promise<KafkaClient>) {
+  constructor(create: () => Promise<KafkaClient>, { transactions }: { transactions: boolean }) {
     this.#create = create
+    if (transactions) this.transactionalProducer = (id, options) => this.#transactionalProducer(id, options)
   }
 
   #get(): Promise<KafkaClient> {
@@ -54,15 +62,12 @@ export class LazyKafkaClient implements KafkaClient {
     return (await this.#get()).produce(messages)
   }
 
-  /** Rejects, on first use, when the real client cannot do transactions. */
-  transactionalProducer(transactionalId: string, options: TransactionOptions): TransactionalProducer {
+  #transactionalProducer(transactionalId: string, options: TransactionOptions): TransactionalProducer {
     let producer: Promise<TransactionalProducer> | undefined
     const get = () => {
       producer ??= this.#get().then((client) => {
         if (!client.transactionalProducer)
-          throw new KafkaClientError(
-            'this Kafka client cannot do transactions (use kafka.client: platformatic)',
-          )
+          throw new KafkaClientError('this Kafka client cannot do transactions')
         return client.transactionalProducer(transactionalId, options)
       })
       return producer

@@ -15,6 +15,7 @@ import type {
   TransactionOptions,
 } from '../types.ts'
 import { callback } from './callback.ts'
+import { commitTopics } from './commit-topics.ts'
 import { Coordinators } from './coordinators.ts'
 import { fetchFromLeaders } from './fetch.ts'
 import { baseOptions } from './options.ts'
@@ -89,15 +90,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
 
   async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return
-    const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
-      name,
-      partitions: partitions.map((p) => ({
-        partitionIndex: p.partition,
-        committedOffset: p.offset,
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      })),
-    }))
+    const topics = commitTopics(offsets)
     // OffsetCommit with generation -1 and an empty member id: the group is never joined. The coordinator is
     // looked up once per group (the library's admin asks for it on every commit: a round trip per batch).
     await withRoutingRetry(

@@ -15,6 +15,7 @@ import {
   topicPartitionKey,
 } from '../types.ts'
 import { callback } from './callback.ts'
+import { commitTopics } from './commit-topics.ts'
 import { Coordinators } from './coordinators.ts'
 import { IdempotentProducer, type Identity } from './producer.ts'
 
@@ -188,15 +189,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
       )
       this.#groups.add(groupId)
     }
-    const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, list]) => ({
-      name,
-      partitions: list.map((o) => ({
-        partitionIndex: o.partition,
-        committedOffset: o.offset,
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      })),
-    }))
+    const topics = commitTopics(offsets)
     const api = await this.#api('TxnOffsetCommit')
     if (api.version < firstTxnOffsetCommitWithMember)
       throw new KafkaClientError(

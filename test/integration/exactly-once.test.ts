@@ -73,23 +73,28 @@ describe('exactly-once: Kafka transactions of the platformatic client', () => {
     assert.deepEqual(read(output, 'read_uncommitted'), [...written, 'after-abort'].sort())
   })
 
-  test('a second producer with the same transactional id fences the first and aborts its transaction', async () => {
+  test('a newer producer with the same transactional id fences the older ones and aborts their transactions', async () => {
     const [output, input] = (await freshTopics('eos-fence', partitions, 2)) as [string, string]
     const group = consumerGroupId(uniqueName('eos'))
     const id = uniqueName('eos-fence')
-    const zombie = transactional(id)
-    await zombie.produce([{ topic: output, partition: 0, value: 'zombie' }])
+    const fenced = (error: Error) => error instanceof ProducerFencedError && error.message.includes(id)
+    const first = transactional(id)
+    await first.produce([{ topic: output, partition: 0, value: 'first' }])
+    const second = transactional(id)
+    await second.init()
+    await second.produce([{ topic: output, partition: 1, value: 'second' }])
     const successor = transactional(id)
     await successor.init()
-    await assert.rejects(
-      zombie.commit(group, [{ topic: input, partition: 0, offset: 1n }]),
-      (error: Error) => error instanceof ProducerFencedError && error.message.includes(id),
-    )
-    await zombie.abort().catch(() => {})
+    // A partition already in the transaction: the broker refuses the produce itself.
+    await assert.rejects(first.produce([{ topic: output, partition: 0, value: 'first-late' }]), fenced)
+    // The transaction coordinator refuses adding the offsets.
+    await assert.rejects(second.commit(group, [{ topic: input, partition: 0, offset: 1n }]), fenced)
+    await first.abort().catch(() => {})
+    await second.abort().catch(() => {})
     await successor.produce([{ topic: output, partition: 0, value: 'successor' }])
     await successor.commit(group, [{ topic: input, partition: 0, offset: 1n }])
     assert.deepEqual(read(output, 'read_committed'), ['successor'])
-    assert.deepEqual(read(output, 'read_uncommitted'), ['successor', 'zombie'])
+    assert.deepEqual(read(output, 'read_uncommitted'), ['first', 'second', 'successor'])
   })
 
   test('the TopicProcessor: every input once in the output, offsets committed in the transactions', async () => {

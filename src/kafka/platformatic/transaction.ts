@@ -29,12 +29,16 @@ const coordinatorPauseMs = 20
 /** TxnOffsetCommit v3 (Kafka 2.5) carries the group generation and member id (KIP-447). */
 const firstTxnOffsetCommitWithMember = 3
 
-/** The Kafka error codes in an error from the library (its ResponseError lists ProtocolErrors). */
+/**
+ * The Kafka error codes in an error: the library's ResponseError lists ProtocolErrors (`apiCode`), our
+ * PartitionProduceError has a numeric `code` (the library's own `code`s are strings).
+ */
 function errorCodesIn(error: unknown, depth = 0): number[] {
   if (!error || typeof error !== 'object' || depth > 8) return []
-  const e = error as { apiCode?: unknown; errors?: unknown; cause?: unknown }
+  const e = error as { apiCode?: unknown; code?: unknown; errors?: unknown; cause?: unknown }
   return [
     ...(typeof e.apiCode === 'number' ? [e.apiCode] : []),
+    ...(typeof e.code === 'number' ? [e.code] : []),
     ...(Array.isArray(e.errors) ? e.errors.flatMap((inner) => errorCodesIn(inner, depth + 1)) : []),
     ...errorCodesIn(e.cause, depth + 1),
   ]

@@ -140,20 +140,18 @@ function kasperRuntime(
   client: 'platformatic' | 'kafkajs',
   workers: number,
   batchSize: number,
-  {
-    resourceLimits,
-    compression,
-  }: { resourceLimits?: typeof cappedHeap; compression?: CompressionCodec } = {},
+  variant: { resourceLimits?: typeof cappedHeap; compression?: CompressionCodec; exactlyOnce?: boolean } = {},
 ): Contender {
+  const { resourceLimits, compression, exactlyOnce } = variant
   const capped = resourceLimits
     ? `, heap ≤ ${resourceLimits.maxOldGenerationSizeMb} + ${resourceLimits.maxYoungGenerationSizeMb} MB`
     : ''
   const compressed = compression ? `, ${compression} outputs` : ''
   return {
-    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}${compressed}`,
+    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}${compressed}${exactlyOnce ? ', exactly-once' : ''}`,
     workers,
     batchSize,
-    guarantee: 'at-least-once',
+    guarantee: exactlyOnce ? 'exactly-once' : 'at-least-once',
     async run(input, output, group) {
       const config = {
         kafka: { brokers: connection.brokers, client },
@@ -165,6 +163,7 @@ function kasperRuntime(
           batchWaitMs,
           ...(compression ? { compression } : {}),
           options: { outputTopic: output },
+          ...(exactlyOnce ? { guarantee: 'exactly-once' } : {}),
         },
         workers: { threads: workers, ...(resourceLimits ? { resourceLimits } : {}) },
         logging: { format: 'json', level: 'info' },
@@ -259,6 +258,8 @@ function contendersAt(batchSize: number): Contender[] {
     ),
     kasperRuntime('platformatic', 2, batchSize, { resourceLimits: cappedHeap }),
     kasperRuntime('platformatic', 2, batchSize, { compression: 'lz4' }),
+    // Beside the at-least-once 'kasper run, platformatic, 2 workers' row of the same run.
+    kasperRuntime('platformatic', 2, batchSize, { exactlyOnce: true }),
     // The JVM library at the compared batch size only: 2 threads, as `kasper run`'s 2 workers.
     ...(batchSize === targetBatchSize
       ? [kafkaStreams('at_least_once', 2, batchSize), kafkaStreams('exactly_once_v2', 2, batchSize)]

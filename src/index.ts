@@ -34,6 +34,8 @@ export {
   type ErrorPolicyOptions,
   errorPolicyDefaults,
   type FailureAction,
+  FencedError,
+  type Guarantee,
   type IncomingHeaders,
   type IncomingMessage,
   type InitialOffset,
@@ -50,6 +52,7 @@ export {
   type Sender,
   TopicProcessor,
   type TopicProcessorConfig,
+  transactionalId,
 } from './processor/index.ts'
 export { type RunOptions, runKasper, StartupError, StopSignals } from './runtime/index.ts'
 export * from './stores/index.ts'

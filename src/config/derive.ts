@@ -50,6 +50,8 @@ export function toProcessorOptions(
     progressLogIntervalMs: config.logging.progressIntervalMs,
     processTimeoutMs: processor.processTimeoutMs,
     compression: processor.compression,
+    guarantee: processor.guarantee,
+    transactionTimeoutMs: processor.transactionTimeoutMs,
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
     instance:

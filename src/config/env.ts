@@ -30,6 +30,7 @@ export const environmentOverrides: ReadonlyArray<{ variable: string; path: strin
   { variable: 'KASPER_BATCH_WAIT_MS', path: ['processor', 'batchWaitMs'], parse: integer },
   { variable: 'KASPER_INITIAL_OFFSET', path: ['processor', 'initialOffset'], parse: text },
   { variable: 'KASPER_INSTANCE_ASSIGNMENT', path: ['instance', 'assignment'], parse: text },
+  { variable: 'KASPER_GUARANTEE', path: ['processor', 'guarantee'], parse: text },
   { variable: 'KASPER_INSTANCE_INDEX', path: ['instance', 'index'], parse: integer },
   { variable: 'KASPER_INSTANCE_COUNT', path: ['instance', 'count'], parse: integer },
   { variable: 'KASPER_WORKER_THREADS', path: ['workers', 'threads'], parse: integerOrAuto },

@@ -6,7 +6,14 @@ import {
   failureActions,
   topicNamePattern,
 } from '../processor/error-policy.ts'
-import { defaults, durationTooLong, initialOffsets, maxDurationMs, minimums } from '../processor/options.ts'
+import {
+  defaults,
+  durationTooLong,
+  guarantees,
+  initialOffsets,
+  maxDurationMs,
+  minimums,
+} from '../processor/options.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
 /** Every duration (a key ending in Ms) is one of these: Node cannot wait longer than maxDurationMs. */
@@ -77,6 +84,8 @@ const processor = z.strictObject({
   processTimeoutMs: processorInteger('processTimeoutMs'),
   /** Compression of every record batch the processor writes: outputs, dead letters, replays. */
   compression: z.enum(compressionCodecs).default(defaults.compression),
+  guarantee: z.enum(guarantees).default(defaults.guarantee),
+  transactionTimeoutMs: processorInteger('transactionTimeoutMs'),
   /** Fetch tuning, as the Java consumer's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
   fetch: z
     .strictObject({
@@ -198,19 +207,29 @@ const shutdown = z.strictObject({
   timeoutMs: milliseconds.default(30000),
 })
 
-export const configSchema = z.strictObject({
-  kafka,
-  processor,
-  instance: instance.prefault({}),
-  workers: workers.prefault({}),
-  restart: restart.prefault({}),
-  stores: z
-    .record(z.string().regex(/^[A-Za-z0-9_]+$/, 'store names are letters, digits and "_"'), store)
-    .default({}),
-  logging: logging.prefault({}),
-  admin: admin.prefault({}),
-  shutdown: shutdown.prefault({}),
-})
+export const configSchema = z
+  .strictObject({
+    kafka,
+    processor,
+    instance: instance.prefault({}),
+    workers: workers.prefault({}),
+    restart: restart.prefault({}),
+    stores: z
+      .record(z.string().regex(/^[A-Za-z0-9_]+$/, 'store names are letters, digits and "_"'), store)
+      .default({}),
+    logging: logging.prefault({}),
+    admin: admin.prefault({}),
+    shutdown: shutdown.prefault({}),
+  })
+  .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.client === 'platformatic', {
+    message: 'exactly-once needs kafka.client: platformatic (Kasper does not run kafkajs transactions)',
+    path: ['processor', 'guarantee'],
+  })
+  .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.isolationLevel === 'read_committed', {
+    message:
+      'exactly-once needs kafka.isolationLevel: read_committed (inputs written by transactions must not be read before they commit)',
+    path: ['processor', 'guarantee'],
+  })
 
 export type KasperConfig = z.output<typeof configSchema>
 export type StoreConfig = z.output<typeof store>

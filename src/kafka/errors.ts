@@ -33,3 +33,19 @@ export class StaleMetadataError extends KafkaClientError {
   override name = 'StaleMetadataError'
   readonly retriable = true
 }
+
+/**
+ * A producer with the same transactional id started after this one (or the broker denied the id): this
+ * producer can no longer write or commit.
+ */
+export class ProducerFencedError extends KafkaClientError {
+  override name = 'ProducerFencedError'
+  readonly transactionalId: string
+  constructor(transactionalId: string, options?: ErrorOptions) {
+    super(
+      `the producer with transactional id ${transactionalId} was fenced: another producer with the same id started since`,
+      options,
+    )
+    this.transactionalId = transactionalId
+  }
+}

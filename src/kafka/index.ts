@@ -14,15 +14,21 @@ import {
 export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnectionOptions): KafkaClient {
   const options = { ...connection, isolationLevel: connection.isolationLevel ?? defaultIsolationLevel }
   if (kind === 'platformatic')
-    return new LazyKafkaClient(async () => {
-      const { PlatformaticKafkaClient } = await import('./platformatic/client.ts')
-      return new PlatformaticKafkaClient(options)
-    })
+    return new LazyKafkaClient(
+      async () => {
+        const { PlatformaticKafkaClient } = await import('./platformatic/client.ts')
+        return new PlatformaticKafkaClient(options)
+      },
+      { transactions: true },
+    )
   if (kind === 'kafkajs')
-    return new LazyKafkaClient(async () => {
-      const { KafkaJsClient } = await import('./kafkajs/client.ts')
-      return new KafkaJsClient(options)
-    })
+    return new LazyKafkaClient(
+      async () => {
+        const { KafkaJsClient } = await import('./kafkajs/client.ts')
+        return new KafkaJsClient(options)
+      },
+      { transactions: false },
+    )
   throw new Error(`kafka.client: unknown client ${String(kind)} (platformatic or kafkajs)`)
 }
 

@@ -7,16 +7,26 @@ import type {
   ProduceOptions,
   TopicPartition,
   TopicPartitionOffset,
+  TransactionalProducer,
+  TransactionOptions,
 } from './types.ts'
 
-/** A KafkaClient that creates the real one, and so imports its library, on the first call. */
+/**
+ * A KafkaClient that creates the real one, and so imports its library, on the first call. It has
+ * transactionalProducer() only when told that the real one has (which is known only once it is loaded).
+ */
 export class LazyKafkaClient implements KafkaClient {
   readonly #create: () => Promise<KafkaClient>
   #client: Promise<KafkaClient> | undefined
   #closed = false
+  readonly transactionalProducer?: (
+    transactionalId: string,
+    options: TransactionOptions,
+  ) => TransactionalProducer
 
-  constructor(create: () => Promise<KafkaClient>) {
+  constructor(create: () => Promise<KafkaClient>, { transactions }: { transactions: boolean }) {
     this.#create = create
+    if (transactions) this.transactionalProducer = (id, options) => this.#transactionalProducer(id, options)
   }
 
   #get(): Promise<KafkaClient> {
@@ -51,6 +61,24 @@ export class LazyKafkaClient implements KafkaClient {
 
   async produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void> {
     return (await this.#get()).produce(messages, options)
+  }
+
+  #transactionalProducer(transactionalId: string, options: TransactionOptions): TransactionalProducer {
+    let producer: Promise<TransactionalProducer> | undefined
+    const get = () => {
+      producer ??= this.#get().then((client) => {
+        if (!client.transactionalProducer)
+          throw new KafkaClientError('this Kafka client cannot do transactions')
+        return client.transactionalProducer(transactionalId, options)
+      })
+      return producer
+    }
+    return {
+      init: async () => (await get()).init(),
+      produce: async (messages) => (await get()).produce(messages),
+      commit: async (groupId, offsets, member) => (await get()).commit(groupId, offsets, member),
+      abort: async () => (await get()).abort(),
+    }
   }
 
   /** Closing a client that was never used loads nothing. */

@@ -123,7 +123,48 @@ export interface KafkaClient {
   listOffsets(partitions: TopicPartition[], which: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]>
   /** Produces all messages (acks = all, idempotent) and resolves once every one is acknowledged. */
   produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void>
+  /**
+   * A transactional producer for `transactionalId`, on connections of its own, closed with the client.
+   * Absent when the client cannot do transactions.
+   */
+  transactionalProducer?(transactionalId: string, options: TransactionOptions): TransactionalProducer
   close(): Promise<void>
+}
+
+export interface TransactionOptions {
+  /** transaction.timeout.ms: the coordinator aborts a transaction left open longer. */
+  transactionTimeoutMs: number
+}
+
+/**
+ * Who commits offsets in a consumer group: OffsetCommit and TxnOffsetCommit carry it. Kasper's static
+ * assignment never joins the group: `staticAssignment`.
+ */
+export interface GroupMember {
+  generationId: number
+  memberId: string
+}
+export const staticAssignment: GroupMember = { generationId: -1, memberId: '' }
+
+/**
+ * Kafka transactions of one transactional id, one at a time, as the Java producer runs them (KIP-98):
+ * produce() adds its partitions to the transaction (AddPartitionsToTxn) before writing to them;
+ * commit() adds the offsets (AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator) and ends the
+ * transaction (EndTxn). A fenced producer rejects with a ProducerFencedError.
+ */
+export interface TransactionalProducer {
+  /**
+   * InitProducerId: takes the transactional id over, fencing every older producer with it and aborting its
+   * open transaction. produce() and commit() call it when needed; call it first to fence before reading
+   * committed offsets.
+   */
+  init(): Promise<void>
+  /** Produces in the open transaction (begun by the first produce or commit after init, commit or abort). */
+  produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void>
+  /** Commits the open transaction with `offsets` as the group's committed offsets. */
+  commit(groupId: string, offsets: CommittedOffset[], member?: GroupMember): Promise<void>
+  /** Aborts the open transaction, if any; the next transaction starts with a fresh producer epoch. */
+  abort(): Promise<void>
 }
 
 /**

@@ -7,12 +7,15 @@ export {
   type FailureAction,
 } from './error-policy.ts'
 export { ConfigurationError } from './errors.ts'
+export { FencedError } from './fenced.ts'
 export {
   consumerGroupId,
   defaults as topicProcessorDefaults,
+  type Guarantee,
   type InitialOffset,
   type MessageProcessors,
   type TopicProcessorConfig,
+  transactionalId,
 } from './options.ts'
 export { OverlapError } from './overlap-guard.ts'
 export { ReplayError, type ReplayOptions, replayDeadLetters, replayGroupId } from './replay-dead-letters.ts'

@@ -14,6 +14,10 @@ import type { MessageProcessor } from './types.ts'
 export const initialOffsets = ['earliest', 'latest'] as const
 export type InitialOffset = (typeof initialOffsets)[number]
 
+/** What reaches Kafka per input record (see the README's "Guarantees"). */
+export const guarantees = ['at-least-once', 'exactly-once'] as const
+export type Guarantee = (typeof guarantees)[number]
+
 export interface TopicProcessorConfig {
   /** Used in logs and metrics, and as the consumer group suffix: `kasper-topic-processor-<name>`. */
   name: string
@@ -64,6 +68,17 @@ export interface TopicProcessorConfig {
    * the Java producer's compression.type.
    */
   compression?: CompressionCodec
+  /**
+   * 'at-least-once' (default): outputs are produced, then offsets committed. 'exactly-once': each batch's
+   * outputs, dead-letter records and offsets are committed in one Kafka transaction (needs a client with
+   * transactions, and read_committed inputs).
+   */
+  guarantee?: Guarantee
+  /**
+   * With exactly-once: the transaction timeout (transaction.timeout.ms) the coordinator aborts an open
+   * transaction after. Default 60000 ms, as the Java producer's.
+   */
+  transactionTimeoutMs?: number
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
@@ -86,6 +101,8 @@ export const defaults = {
   progressLogIntervalMs: 60_000,
   processTimeoutMs: 300_000,
   compression: 'none',
+  guarantee: 'at-least-once',
+  transactionTimeoutMs: 60_000,
   fetch: { maxWaitMs: 500, minBytes: 1, maxBytes: 50 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
 } as const satisfies Partial<ResolvedConfig>
 
@@ -99,6 +116,7 @@ export const minimums = {
   /** 0 turns the progress line off. */
   progressLogIntervalMs: 0,
   processTimeoutMs: 1,
+  transactionTimeoutMs: 1,
 } as const
 
 /** Node fires a timer longer than 2^31−1 ms (about 24.8 days) at once: no duration may be longer. */
@@ -108,6 +126,23 @@ export const maxDurationMs = 2 ** 31 - 1
 export const durationTooLong = `must be ≤ ${maxDurationMs} ms (about 24.8 days; Node fires longer timers at once)`
 
 export const consumerGroupId = (name: string): string => `kasper-topic-processor-${name}`
+
+/**
+ * The transactional id of the worker that processes `partitions`: the consumer group and the sorted partition
+ * numbers as ranges (`kasper-topic-processor-orders:0-3,7`), the same after every restart, so that a
+ * restarted worker fences its predecessor.
+ */
+export function transactionalId(name: string, partitions: readonly number[]): string {
+  const sorted = [...new Set(partitions)].sort((a, b) => a - b)
+  const ranges: string[] = []
+  for (let i = 0; i < sorted.length; ) {
+    let j = i
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
+    ranges.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`)
+    i = j + 1
+  }
+  return `${consumerGroupId(name)}:${ranges.join(',')}`
+}
 
 /** Checks an integer option against its least value and, for a duration (`…Ms`), against maxDurationMs. */
 export function requireInteger(field: string, value: unknown, minimum: number): void {
@@ -153,6 +188,8 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     progressLogIntervalMs: config.progressLogIntervalMs ?? defaults.progressLogIntervalMs,
     processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
     compression: config.compression ?? defaults.compression,
+    guarantee: config.guarantee ?? defaults.guarantee,
+    transactionTimeoutMs: config.transactionTimeoutMs ?? defaults.transactionTimeoutMs,
     groupId: consumerGroupId(config.name),
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
@@ -168,6 +205,16 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
   if (!compressionCodecs.includes(resolved.compression)) {
     throw new ConfigurationError(
       `compression: must be one of ${compressionCodecs.join(', ')} (got ${String(resolved.compression)})`,
+    )
+  }
+  if (!guarantees.includes(resolved.guarantee)) {
+    throw new ConfigurationError(
+      `guarantee: must be ${guarantees.map((g) => `"${g}"`).join(' or ')} (got ${String(resolved.guarantee)})`,
+    )
+  }
+  if (resolved.guarantee === 'exactly-once' && !resolved.client.transactionalProducer) {
+    throw new ConfigurationError(
+      'guarantee: exactly-once needs a Kafka client with transactions (platformatic)',
     )
   }
   return resolved

@@ -2,15 +2,16 @@ import type { OutgoingMessage } from '../kafka/messages.ts'
 import type { Sender } from './types.ts'
 
 /**
- * Collects what one process() call sends. `produce` receives every flushed slice;
- * after the call returns the sender is sealed, because Kasper's contract forbids holding it.
+ * Collects what one process() call sends. `produce` receives every flushed slice; without it (exactly-once:
+ * everything is produced in the batch's transaction, after the call succeeded) flush() keeps the messages
+ * for seal(). After the call returns the sender is sealed, because Kasper's contract forbids holding it.
  */
 export class BatchSender implements Sender {
   #pending: OutgoingMessage[] = []
   #sealed = false
-  readonly #produce: (messages: OutgoingMessage[]) => Promise<void>
+  readonly #produce: ((messages: OutgoingMessage[]) => Promise<void>) | undefined
 
-  constructor(produce: (messages: OutgoingMessage[]) => Promise<void>) {
+  constructor(produce?: (messages: OutgoingMessage[]) => Promise<void>) {
     this.#produce = produce
   }
 
@@ -21,7 +22,7 @@ export class BatchSender implements Sender {
   }
 
   async flush(): Promise<void> {
-    if (this.#pending.length === 0) return
+    if (this.#pending.length === 0 || !this.#produce) return
     const messages = this.#pending
     this.#pending = []
     await this.#produce(messages)

@@ -1,4 +1,5 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
+import { ProducerFencedError } from '../kafka/errors.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type {
   CommittedOffset,
@@ -6,6 +7,7 @@ import type {
   ProduceOptions,
   TopicPartition,
   TopicPartitionOffset,
+  TransactionalProducer,
 } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import { basicLogger } from '../logging/basic.ts'
@@ -24,6 +26,7 @@ import {
   RetryInterrupted,
 } from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
+import { FencedError } from './fenced.ts'
 import { inputPartitionCount } from './input-topics.ts'
 import {
   type MessageProcessors,
@@ -31,6 +34,7 @@ import {
   resolveConfig,
   resolveProcessors,
   type TopicProcessorConfig,
+  transactionalId,
 } from './options.ts'
 import { OverlapGuard } from './overlap-guard.ts'
 import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
@@ -53,7 +57,8 @@ export interface DrainStatus {
 /**
  * Kasper's single-threaded processing loop over a set of partitions of one or more topics.
  * Partition p of every input topic goes to the same MessageProcessor, in the same batch.
- * A batch's offsets are committed only after process() returned and everything it sent is acknowledged.
+ * A batch's offsets are committed only after process() returned and everything it sent is acknowledged;
+ * with exactly-once, in the same Kafka transaction as everything it sent.
  */
 export class TopicProcessor {
   readonly #config: ResolvedConfig
@@ -69,6 +74,8 @@ export class TopicProcessor {
   readonly #errorPolicy: ErrorPolicyRunner
   /** Aborted by close(): ends a retry backoff or a wait for other instances early. */
   readonly #interruptWaits = new AbortController()
+  /** Exactly-once only. */
+  readonly #transaction: TransactionalProducer | undefined
   #inflightFetch: Promise<FetchOutcome> | undefined
   #closeRequested = false
   #wakeOnClose: (() => void) | undefined
@@ -91,8 +98,14 @@ export class TopicProcessor {
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
-    const { client, groupId, overlapCheckIntervalMs } = this.#config
+    const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions } = this.#config
     this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
+    this.#transaction =
+      guarantee === 'exactly-once'
+        ? client.transactionalProducer?.(transactionalId(name, inputPartitions), {
+            transactionTimeoutMs: this.#config.transactionTimeoutMs,
+          })
+        : undefined
     this.#errorPolicy = new ErrorPolicyRunner(
       this.#config.errorPolicy,
       (error, retry, delayMs, size) => {
@@ -195,6 +208,8 @@ export class TopicProcessor {
     }
     const takenOver = await this.#awaitOtherCounts()
     if (this.#closeRequested) return
+    // Fences the predecessor and aborts its open transaction, whose offsets would otherwise be read pending.
+    await this.#fenceable(async () => this.#transaction?.init())
     const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
     if (takenOver.length > 0) {
       const taken = new Set(takenOver.map((o) => topicPartitionKey(o.topic, o.partition)))
@@ -215,6 +230,7 @@ export class TopicProcessor {
       group: groupId,
       topics: inputTopics,
       partitions: inputPartitions,
+      guarantee: this.#config.guarantee,
     })
   }
 
@@ -303,7 +319,7 @@ export class TopicProcessor {
           limit = undefined
           return this.#attempt(part, partition, callDeadline)
         })
-        await this.#giveUp(outcome.failed)
+        for (const record of await this.#giveUp(outcome.failed)) outgoing.push(record)
       } catch (error) {
         if (!(error instanceof RetryInterrupted)) {
           const what =
@@ -324,8 +340,13 @@ export class TopicProcessor {
     if (outgoing.length > 0) {
       const produceStarted = performance.now()
       try {
-        await client.produce(outgoing, this.#produceOptions)
+        await this.#fenceable(() =>
+          this.#transaction
+            ? this.#transaction.produce(outgoing, this.#produceOptions)
+            : client.produce(outgoing, this.#produceOptions),
+        )
       } catch (error) {
+        await this.#abort()
         this.#logBatchFailure(
           'producing the batch output failed; the batch is not committed',
           batch,
@@ -341,6 +362,7 @@ export class TopicProcessor {
     try {
       expired = await this.#overlapGuard.check()
     } catch (error) {
+      await this.#abort()
       this.#logBatchFailure('the batch is not committed', batch, undefined, error)
       throw error
     }
@@ -349,12 +371,16 @@ export class TopicProcessor {
     this.#metrics.commitSeconds((performance.now() - commitStarted) / 1000)
   }
 
-  /** Commits in this instance's name (commit metadata), when it is a static instance. */
+  /**
+   * Commits in this instance's name (commit metadata), when it is a static instance; with exactly-once, in
+   * the open transaction.
+   */
   async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
     const { client, groupId, instance } = this.#config
     const metadata = instance && instanceMetadata(instance)
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
-    await client.commitOffsets(groupId, commits)
+    if (this.#transaction) await this.#transaction.commit(groupId, commits)
+    else await client.commitOffsets(groupId, commits)
   }
 
   /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */
@@ -379,7 +405,12 @@ export class TopicProcessor {
       ...advanced,
       ...expired.filter((o) => !moved.has(topicPartitionKey(o.topic, o.partition))),
     ]
-    await this.#commitOffsets(commits)
+    try {
+      await this.#fenceable(() => this.#commitOffsets(commits))
+    } catch (error) {
+      await this.#abort()
+      throw error
+    }
     this.#overlapGuard.committed(commits)
     for (const o of advanced) {
       const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!
@@ -416,14 +447,19 @@ export class TopicProcessor {
     deadline: BatchDeadline,
   ): Promise<OutgoingMessage[]> {
     let flushError: unknown
-    const sender = new BatchSender(async (flushed) => {
-      try {
-        await this.#produce(flushed, partition)
-      } catch (error) {
-        flushError ??= error
-        throw error
-      }
-    })
+    // Exactly-once: what a call flushes waits for the batch's transaction, so a failed call leaves nothing.
+    const sender = new BatchSender(
+      this.#transaction
+        ? undefined
+        : async (flushed) => {
+            try {
+              await this.#produce(flushed, partition)
+            } catch (error) {
+              flushError ??= error
+              throw error
+            }
+          },
+    )
     try {
       await deadline.race(
         this.#processors.get(partition)!.process(messages, sender),
@@ -438,17 +474,20 @@ export class TopicProcessor {
     }
   }
 
-  /** Dead-letters (acks = all, before the batch is committed) or skips the records that failed on their own. */
-  async #giveUp(failed: FailedRecord[]): Promise<void> {
-    if (failed.length === 0) return
+  /**
+   * Dead-letters (acks = all, before the batch is committed) or skips the records that failed on their own.
+   * With exactly-once, resolves with the dead-letter records instead, to be produced in the batch's transaction.
+   */
+  async #giveUp(failed: FailedRecord[]): Promise<OutgoingMessage[]> {
+    if (failed.length === 0) return []
     const { name, errorPolicy } = this.#config
     const { onFailure, deadLetterTopic } = errorPolicy
+    const inTransaction: OutgoingMessage[] = []
     if (onFailure === 'dead-letter') {
+      const records = failed.map((f) => deadLetterRecord(f, name, deadLetterTopic))
       try {
-        await this.#config.client.produce(
-          failed.map((f) => deadLetterRecord(f, name, deadLetterTopic)),
-          this.#produceOptions,
-        )
+        if (this.#transaction) inTransaction.push(...records)
+        else await this.#config.client.produce(records, this.#produceOptions)
       } catch (error) {
         throw new DeadLetterError(
           `writing ${failed.length} failed record(s) to the dead-letter topic ${deadLetterTopic} failed`,
@@ -468,6 +507,30 @@ export class TopicProcessor {
         ...(onFailure === 'dead-letter' ? { deadLetterTopic } : {}),
         err: error,
       })
+    }
+    return inTransaction
+  }
+
+  /** Turns the kafka client's fencing into a FencedError naming this worker's partitions. */
+  async #fenceable<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      if (error instanceof ProducerFencedError)
+        throw new FencedError(this.#config.name, this.#assigned, { cause: error })
+      throw error
+    }
+  }
+
+  /** Exactly-once: aborts the open transaction after a failure (a failed abort is left to the coordinator). */
+  async #abort(): Promise<void> {
+    try {
+      await this.#transaction?.abort()
+    } catch (error) {
+      this.#logger.warn(
+        'aborting the transaction failed; the transaction coordinator aborts it when the next worker starts or after transactionTimeoutMs',
+        { error: describeKafkaError(error) },
+      )
     }
   }
 

@@ -280,3 +280,22 @@ test('the error policy defaults to stop and is checked', () => {
     'processor.errorPolicy.retries: must be ≥ 0',
   ])
 })
+
+test('exactly-once is opt-in, needs the platformatic client and read_committed inputs', () => {
+  const config = parse(minimal)
+  assert.equal(config.processor.guarantee, 'at-least-once')
+  assert.equal(config.processor.transactionTimeoutMs, 60_000)
+  const exactlyOnce = { ...minimal, processor: { ...minimal.processor, guarantee: 'exactly-once' } }
+  assert.equal(parse(exactlyOnce).processor.guarantee, 'exactly-once')
+  assert.equal(parse(minimal, { KASPER_GUARANTEE: 'exactly-once' }).processor.guarantee, 'exactly-once')
+  assert.deepEqual(problemsOf({ ...exactlyOnce, kafka: { ...minimal.kafka, client: 'kafkajs' } }), [
+    'processor.guarantee: exactly-once needs kafka.client: platformatic (Kasper does not run kafkajs transactions)',
+  ])
+  assert.deepEqual(
+    problemsOf({ ...exactlyOnce, kafka: { ...minimal.kafka, isolationLevel: 'read_uncommitted' } }),
+    [
+      'processor.guarantee: exactly-once needs kafka.isolationLevel: read_committed (inputs written by transactions must not be read before they commit)',
+    ],
+  )
+  assert.equal(problemsOf({ ...minimal, processor: { ...minimal.processor, guarantee: 'twice' } }).length, 1)
+})

@@ -7,12 +7,14 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { restartKeepingData } from '../../scripts/services/index.ts'
 import { kafka as kafkaService } from '../../scripts/services/kafka.ts'
+import { createKafkaClient } from '../../src/kafka/index.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { ElasticsearchStore } from '../../src/stores/elasticsearch.ts'
 import { RedisStore } from '../../src/stores/redis.ts'
 import type { Store } from '../../src/stores/types.ts'
 import { killRunningClis, type RunningCli, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
+import { jvmRead, transactionsFixture } from '../helpers/kafka-tools.ts'
 import { elasticsearchUrl, kafkaBrokers, redisUrl, uniqueName } from '../helpers/services.ts'
 import { hostAndPort, TcpProxy } from '../helpers/tcp-proxy.ts'
 
@@ -83,7 +85,7 @@ function config(
   name: string,
   input: string,
   output: string,
-  extra: { stores?: object; options?: object; admin?: object } = {},
+  extra: { stores?: object; options?: object; admin?: object; processor?: object } = {},
 ) {
   return {
     kafka: { brokers: kafkaBrokers() },
@@ -94,6 +96,7 @@ function config(
       batchSize: 500,
       batchWaitMs: 200,
       options: { outputTopic: output, ...extra.options },
+      ...extra.processor,
     },
     workers: { threads: 2 },
     restart: { initialBackoffMs: 500, maxBackoffMs: 4000, maxRestarts: 20 },
@@ -153,6 +156,53 @@ describe('faults: nothing lost', () => {
       lost,
       duplicates,
       seconds: (Date.now() - started) / 1000,
+    })
+  })
+
+  test('exactly-once: kill -9 at random moments 3 times, then drain: a read_committed JVM reader sees every input once', async () => {
+    const started = Date.now()
+    const jvm = transactionsFixture()
+    const [input, output] = await freshTopics('f-eos', partitions, 2)
+    assert.ok(input && output)
+    const ids = await produceIds(input, 8_000)
+    const file = await writeConfig(
+      config(uniqueName('f-eos'), input, output, {
+        options: { delayMs: 50 },
+        processor: { guarantee: 'exactly-once', batchSize: 200 },
+      }),
+    )
+    const killedAfterMs: number[] = []
+    for (let kill = 0; kill < 3; kill++) {
+      const cli = startCli(['run', '--config', file])
+      await waitForOutput(cli, output, await outputCount(output))
+      const delayMs = 100 + Math.floor(Math.random() * 1500)
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      cli.process.kill('SIGKILL')
+      await cli.exited
+      killedAfterMs.push(delayMs)
+    }
+    const last = startCli(['run', '--config', file, '--exit-when-drained'])
+    assert.equal((await last.exited).code, 0, last.output().slice(-3000))
+    const seen = jvmRead(jvm, output, partitions, 'read_committed')
+    const unique = new Set(seen)
+    const lost = ids.filter((id) => !unique.has(id)).length
+    const duplicates = seen.length - unique.size
+    const uncommitted = createKafkaClient('platformatic', {
+      brokers: kafkaBrokers(),
+      clientId: uniqueName('f-eos-reader'),
+      isolationLevel: 'read_uncommitted',
+    })
+    const aborted = (await readAll(uncommitted, output, partitions)).length - seen.length
+    await uncommitted.close()
+    assert.equal(lost, 0, `${lost} ids never reached the committed output`)
+    assert.equal(duplicates, 0, `${duplicates} ids committed more than once`)
+    outcomes.push({
+      scenario: 'exactly-once: kill -9 ×3 at random moments, drain (JVM read_committed)',
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+      note: `killed after ${killedAfterMs.join(', ')} ms of output; ${aborted} aborted records seen by read_uncommitted only`,
     })
   })
 

@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { kafkaBrokers } from './services.ts'
+import { kafkaBrokers, kafkaJarsDir } from './services.ts'
 
 /**
  * The Kafka jars the test harness downloaded: KASPER_TEST_KAFKA_LIBS, else this checkout's
@@ -45,3 +47,31 @@ export async function consoleConsume(libs: string, topic: string, maxMessages: n
   )
   return stdout.split('\n').filter((line) => line !== '')
 }
+
+/**
+ * test/integration/fixtures/TransactionsFixture.java compiled against the harness's Kafka jars: the JVM's
+ * transactional writer and its reader (`read <brokers> <topic> <partitions> <isolation level>`), as an
+ * independent client. Returns a function that runs it and resolves with its output lines.
+ */
+export function transactionsFixture(): (...args: string[]) => string[] {
+  const classes = mkdtempSync(join(tmpdir(), 'kasper-jvm-'))
+  const jars = `${kafkaJarsDir()}/*`
+  const source = fileURLToPath(new URL('../integration/fixtures/TransactionsFixture.java', import.meta.url))
+  execFileSync('javac', ['-cp', jars, '-d', classes, source], { stdio: 'pipe' })
+  return (...args) =>
+    execFileSync('java', ['-cp', `${classes}:${jars}`, 'TransactionsFixture', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    })
+      .split('\n')
+      .filter(Boolean)
+}
+
+/** Every value of `topic` as a JVM consumer reads it with `isolationLevel`, sorted. */
+export const jvmRead = (
+  jvm: (...args: string[]) => string[],
+  topic: string,
+  partitions: number,
+  isolationLevel: 'read_committed' | 'read_uncommitted',
+): string[] => jvm('read', kafkaBrokers().join(','), topic, String(partitions), isolationLevel).sort()

@@ -1,45 +1,28 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { IsolationLevel } from '../../src/kafka/types.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { clientKinds, freshTopics, testClient } from '../helpers/kafka.ts'
-import { kafkaBrokers, kafkaJarsDir, uniqueName } from '../helpers/services.ts'
+import { transactionsFixture } from '../helpers/kafka-tools.ts'
+import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 // Input written by the JVM's transactional producer, an independent writer: Kasper must process exactly
 // the committed and the non-transactional records under read_committed, and drain although every
 // partition ends with a transaction marker.
 
-const fixture = fileURLToPath(new URL('./fixtures/TransactionsFixture.java', import.meta.url))
 const passThrough = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
 const partitions = 3
 
 describe('read_committed inputs from a JVM transactional producer', () => {
   const client = testClient('platformatic')
-  let classpath = ''
+  let jvm: (...args: string[]) => string[]
   let input = ''
   const written = { committed: [] as string[], aborted: [] as string[], plain: [] as string[] }
 
-  /** Runs the fixture's `write` or `read` on the JVM; its output lines. */
-  const jvm = (...args: string[]): string[] =>
-    execFileSync('java', ['-cp', classpath, 'TransactionsFixture', ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    })
-      .split('\n')
-      .filter(Boolean)
-
   before(async () => {
-    const classes = mkdtempSync(join(tmpdir(), 'kasper-jvm-'))
-    const jars = `${kafkaJarsDir()}/*`
-    execFileSync('javac', ['-cp', jars, '-d', classes, fixture], { stdio: 'pipe' })
-    classpath = `${classes}:${jars}`
+    jvm = transactionsFixture()
     ;[input] = (await freshTopics('txn-in', partitions)) as [string]
     for (const line of jvm('write', kafkaBrokers().join(','), input, String(partitions))) {
       const [fate, value] = line.split(' ') as [keyof typeof written, string]

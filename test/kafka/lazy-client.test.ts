@@ -47,3 +47,20 @@ test('a client loads only its own library, on its first call', () => {
 test('the hook sees a library when one is loaded', () => {
   assert.deepEqual(librariesLoadedBy(`await import('kafkajs')`), ['kafkajs'])
 })
+
+test('only the platformatic client offers transactions, before any library is loaded', async () => {
+  const { createKafkaClient } = await import('../../src/kafka/index.ts')
+  const { TopicProcessor } = await import('../../src/processor/topic-processor.ts')
+  const connection = { brokers: ['127.0.0.1:1'], clientId: 'lazy' }
+  assert.equal(typeof createKafkaClient('platformatic', connection).transactionalProducer, 'function')
+  const kafkajs = createKafkaClient('kafkajs', connection)
+  assert.equal(kafkajs.transactionalProducer, undefined)
+  assert.throws(
+    () =>
+      new TopicProcessor(
+        { name: 't', client: kafkajs, inputTopics: ['in'], inputPartitions: [0], guarantee: 'exactly-once' },
+        () => ({ process() {} }),
+      ),
+    /guarantee: exactly-once needs a Kafka client with transactions/,
+  )
+})

@@ -8,6 +8,7 @@ import type {
   ProduceOptions,
   TopicPartition,
   TopicPartitionOffset,
+  TransactionalProducer,
 } from '../../src/kafka/types.ts'
 import { topicPartitionKey } from '../../src/kafka/types.ts'
 
@@ -196,6 +197,52 @@ export class FakeKafka implements KafkaClient {
       this.append(m.topic, m.partition ?? 0, [value ? value.toString() : ''])
     }
   }
+
+  /**
+   * One transaction at a time: produced messages and offsets land on commit, vanish on abort. Calls are
+   * logged in `calls` as `txn …`; failNextProduce and failNextCommit apply, and `fenceNext` rejects the
+   * next call with it.
+   */
+  transactionalProducer(transactionalId: string): TransactionalProducer {
+    this.transactionalIds.push(transactionalId)
+    let pending: OutgoingMessage[] = []
+    const take = (error: Error | undefined): Error | undefined => {
+      const fenced = this.fenceNext
+      this.fenceNext = undefined
+      return fenced ?? error
+    }
+    return {
+      init: async () => {
+        this.calls.push('txn init')
+        pending = []
+      },
+      produce: async (messages) => {
+        this.calls.push(`txn produce ${messages.map((m) => `${m.topic}:${toBuffer(m.value)}`).join(' ')}`)
+        const error = take(this.failNextProduce)
+        this.failNextProduce = undefined
+        if (error) throw error
+        pending.push(...messages)
+      },
+      commit: async (groupId, offsets) => {
+        this.calls.push(
+          `txn commit ${offsets.map((o) => `${topicPartitionKey(o.topic, o.partition)}=${o.offset}`).join(' ')}`,
+        )
+        const error = take(this.failNextCommit)
+        this.failNextCommit = undefined
+        if (error) throw error
+        for (const m of pending) this.append(m.topic, m.partition ?? 0, [toBuffer(m.value)?.toString() ?? ''])
+        pending = []
+        for (const o of offsets) this.setCommitted(groupId, o.topic, o.partition, o.offset)
+      },
+      abort: async () => {
+        this.calls.push('txn abort')
+        pending = []
+      },
+    }
+  }
+
+  readonly transactionalIds: string[] = []
+  fenceNext: Error | undefined
 
   async close(): Promise<void> {}
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { ProducerFencedError } from '../../src/kafka/errors.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
-import type { TopicProcessorConfig } from '../../src/processor/options.ts'
+import { FencedError } from '../../src/processor/fenced.ts'
+import { type TopicProcessorConfig, transactionalId } from '../../src/processor/options.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import type { MessageProcessor, Sender } from '../../src/processor/types.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
@@ -445,5 +447,108 @@ describe('TopicProcessor (in-memory Kafka)', () => {
         assert.equal(kafka.commits.size, 0)
       })
     }
+  })
+})
+
+describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
+  const exactlyOnce = (kafka: FakeKafka, overrides: Partial<TopicProcessorConfig> = {}) =>
+    config(kafka, { guarantee: 'exactly-once', ...overrides })
+  const upper = (flushFirst = false): MessageProcessor => ({
+    async process(messages: IncomingMessage[], sender: Sender) {
+      for (const m of messages) {
+        sender.send({ topic: 'out', value: m.value!.toString().toUpperCase() })
+        if (flushFirst) await sender.flush()
+      }
+    },
+  })
+
+  test('the transactional id names the processor and its sorted partitions as ranges', () => {
+    assert.equal(transactionalId('orders', [7, 2, 0, 1, 3, 9, 8]), 'kasper-topic-processor-orders:0-3,7-9')
+    assert.equal(transactionalId('orders', [4]), 'kasper-topic-processor-orders:4')
+  })
+
+  test('fences first, then produces outputs (flushed ones too) and commits offsets in one transaction per batch', async () => {
+    const kafka = new FakeKafka({ in: 2, out: 1 })
+    kafka.append('in', 1, ['a', 'b'])
+    const tp = new TopicProcessor(exactlyOnce(kafka, { inputPartitions: [1, 0] }), () => upper(true))
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 1) === 2n)
+    await tp.close()
+    await loop
+    assert.deepEqual(kafka.transactionalIds, ['kasper-topic-processor-test:0-1'])
+    assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A out:B', 'txn commit in/1=2'])
+    assert.deepEqual(
+      kafka.messages('out', 0).map((m) => m.value?.toString()),
+      ['A', 'B'],
+    )
+  })
+
+  test('a failed produce aborts the transaction: neither outputs nor offsets land, the loop stops', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1 })
+    kafka.append('in', 0, ['a'])
+    kafka.failNextProduce = new Error('broker says no')
+    const tp = new TopicProcessor(exactlyOnce(kafka), () => upper())
+    await assert.rejects(tp.runLoop(), /broker says no/)
+    assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A', 'txn abort'])
+    assert.equal(kafka.messages('out', 0).length, 0)
+    assert.equal(kafka.committed(group, 'in', 0), undefined)
+  })
+
+  test('a retried call leaves nothing of what it flushed; dead-letter records go in the transaction', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1, 'test.dlq': 1 })
+    kafka.append('in', 0, ['a', 'bad', 'c'])
+    let calls = 0
+    const flaky: MessageProcessor = {
+      async process(messages, sender) {
+        calls++
+        for (const m of messages) {
+          sender.send({ topic: 'out', value: m.value!.toString() })
+          await sender.flush()
+          if (m.value!.toString() === 'bad' || calls === 1) throw new Error(`failed on ${m.value}`)
+        }
+      },
+    }
+    const tp = new TopicProcessor(
+      exactlyOnce(kafka, {
+        errorPolicy: { retries: 1, retryInitialBackoffMs: 1, onFailure: 'dead-letter' },
+      }),
+      () => flaky,
+    )
+    const loop = tp.runLoop()
+    await until(() => kafka.committed(group, 'in', 0) === 3n)
+    await tp.close()
+    await loop
+    assert.deepEqual(
+      kafka.messages('out', 0).map((m) => m.value?.toString()),
+      ['a', 'c'],
+    )
+    assert.equal(kafka.messages('test.dlq', 0).length, 1)
+    assert.deepEqual(
+      kafka.calls.filter((c) => c.startsWith('txn')),
+      ['txn init', 'txn produce test.dlq:bad out:a out:c', 'txn commit in/0=3'],
+    )
+  })
+
+  test('a fenced producer stops the loop with an error naming the partitions', async () => {
+    const kafka = new FakeKafka({ in: 2, out: 1 })
+    kafka.append('in', 0, ['a'])
+    kafka.fenceNext = new ProducerFencedError('kasper-topic-processor-test:0-1')
+    const tp = new TopicProcessor(exactlyOnce(kafka, { inputPartitions: [0, 1] }), () => upper())
+    await assert.rejects(tp.runLoop(), (error: Error) => {
+      assert.ok(error instanceof FencedError)
+      assert.match(error.message, /processor test was fenced on in\/0, in\/1: another producer/)
+      return true
+    })
+    assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A', 'txn abort'])
+  })
+
+  test('exactly-once is refused for a client without transactions', () => {
+    const kafka = new FakeKafka({ in: 1 })
+    Object.defineProperty(kafka, 'transactionalProducer', { value: undefined })
+    assert.throws(
+      () => new TopicProcessor(exactlyOnce(kafka), () => upper()),
+      (error: Error) =>
+        error instanceof ConfigurationError && /exactly-once needs a Kafka client/.test(error.message),
+    )
   })
 })

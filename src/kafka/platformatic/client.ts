@@ -1,14 +1,4 @@
-import {
-  Admin,
-  type API,
-  Base,
-  type ClusterMetadata,
-  type Connection,
-  FindCoordinatorKeyTypes,
-  type FindCoordinatorResult,
-  kGetApi,
-  kGetConnection,
-} from '@platformatic/kafka'
+import { Admin, type API, Base, type ClusterMetadata, kGetApi } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, UnknownTopicError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
@@ -24,11 +14,15 @@ import type {
   ResolvedConnectionOptions,
   TopicPartition,
   TopicPartitionOffset,
+  TransactionOptions,
 } from '../types.ts'
 import { callback } from './callback.ts'
+import { commitTopics } from './commit-topics.ts'
+import { Coordinators } from './coordinators.ts'
 import { fetchFromLeaders } from './fetch.ts'
 import { baseOptions } from './options.ts'
 import { IdempotentProducer } from './producer.ts'
+import { PlatformaticTransactionalProducer } from './transaction.ts'
 
 const earliestTimestamp = -2n
 const latestTimestamp = -1n
@@ -44,9 +38,9 @@ export class PlatformaticKafkaClient implements KafkaClient {
   readonly #admin: Admin
   // Fetches long-poll for up to maxWaitMs; on their own connections they do not hold up commits or metadata.
   readonly #fetcher: Base
-  /** Group coordinator per group id, until it moves (NOT_COORDINATOR) or its connection fails. */
-  readonly #coordinators = new Map<string, FindCoordinatorResult>()
+  readonly #coordinators: Coordinators
   #producer: IdempotentProducer | undefined
+  readonly #transactionalProducers: PlatformaticTransactionalProducer[] = []
   #closed: Promise<void> | undefined
 
   constructor(options: ResolvedConnectionOptions) {
@@ -54,6 +48,7 @@ export class PlatformaticKafkaClient implements KafkaClient {
     const base = baseOptions(options)
     this.#admin = new Admin(base)
     this.#fetcher = new Base(base)
+    this.#coordinators = new Coordinators(this.#admin)
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -97,45 +92,19 @@ export class PlatformaticKafkaClient implements KafkaClient {
 
   async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
     if (offsets.length === 0) return
-    const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
-      name,
-      partitions: partitions.map((p) => ({
-        partitionIndex: p.partition,
-        committedOffset: p.offset,
-        committedLeaderEpoch: -1,
-        committedMetadata: p.metadata ?? null,
-      })),
-    }))
+    const topics = commitTopics(offsets)
     // OffsetCommit with generation -1 and an empty member id: the group is never joined. The coordinator is
     // looked up once per group (the library's admin asks for it on every commit: a round trip per batch).
     await withRoutingRetry(
       async () => {
-        const connection = await this.#coordinatorConnection(groupId)
+        const connection = await this.#coordinators.connection('group', groupId)
         const api = await callback<API<unknown[], unknown>>((done) =>
           this.#admin[kGetApi]('OffsetCommit', done),
         )
         await api.async(connection, groupId, -1, '', null, topics)
       },
-      () => {
-        this.#coordinators.delete(groupId)
-        return undefined
-      },
+      () => this.#coordinators.forget('group', groupId),
     )
-  }
-
-  async #coordinatorConnection(groupId: string): Promise<Connection> {
-    let coordinator = this.#coordinators.get(groupId)
-    if (!coordinator) {
-      const [found] = await this.#admin.findCoordinator({
-        keyType: FindCoordinatorKeyTypes.GROUP,
-        keys: [groupId],
-      })
-      if (!found) throw new KafkaClientError(`no coordinator for consumer group ${groupId}`)
-      coordinator = found
-      this.#coordinators.set(groupId, coordinator)
-    }
-    const broker = coordinator
-    return callback<Connection>((done) => this.#admin[kGetConnection](broker, done))
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
@@ -144,8 +113,13 @@ export class PlatformaticKafkaClient implements KafkaClient {
       name,
       partitionIndexes: list.map((p) => p.partition),
     }))
-    const [group] = await withRoutingRetry(() =>
-      this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }] }),
+    // Under read_committed, offsets a transaction has yet to commit or abort are waited for (KIP-447), as the
+    // Java consumer does.
+    const requireStable = this.#options.isolationLevel === 'read_committed'
+    const [group] = await withRoutingRetry(
+      () => this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }], requireStable }),
+      undefined,
+      20,
     )
     const committed: CommittedOffset[] = []
     for (const topic of group?.topics ?? []) {
@@ -202,11 +176,27 @@ export class PlatformaticKafkaClient implements KafkaClient {
     }
   }
 
+  transactionalProducer(
+    transactionalId: string,
+    options: TransactionOptions,
+  ): PlatformaticTransactionalProducer {
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
+    const producer = new PlatformaticTransactionalProducer(
+      new Admin(baseOptions(this.#options)),
+      transactionalId,
+      options,
+      this.#options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    )
+    this.#transactionalProducers.push(producer)
+    return producer
+  }
+
   close(): Promise<void> {
     this.#closed ??= Promise.allSettled([
       this.#admin.close(),
       this.#fetcher.close(),
       this.#producer?.close(),
+      ...this.#transactionalProducers.map((producer) => producer.close()),
     ]).then(() => undefined)
     return this.#closed
   }

@@ -41,9 +41,18 @@ interface PartitionBatch {
   /** Encoded for `identity` with the partition's sequence; sent again as is on a retry. */
   encoded?: { identity: Identity; bytes: Buffer }
 }
-interface Identity {
+export interface Identity {
   producerId: bigint
   producerEpoch: number
+}
+
+/** What makes the producer transactional (see transaction.ts). */
+export interface TransactionHooks {
+  readonly transactionalId: string
+  /** The producer id and epoch of the transactional id (InitProducerId through its coordinator). */
+  identity(): Promise<Identity>
+  /** Adds the partitions to the open transaction (AddPartitionsToTxn), those not yet in it. */
+  addPartitions(partitions: Array<{ topic: string; partition: number }>): Promise<void>
 }
 type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[][]], ProduceResponse>
 
@@ -82,10 +91,10 @@ export class PartitionProduceError extends KafkaClientError {
 }
 
 /** Our Produce request encoder, its chunks handed to the library's connection as they are. */
-function produceRequest(version: number) {
+function produceRequest(version: number, transactionalId: string | null) {
   return (acks: number, timeoutMs: number, byTopic: PartitionBatch[][]) => {
     const chunks = encodeProduceRequest(version, {
-      transactionalId: null,
+      transactionalId,
       acks,
       timeoutMs,
       topicData: byTopic.map((batches) => ({
@@ -106,21 +115,24 @@ const parseProduceResponse = (_correlationId: number, _apiKey: number, version: 
  * An idempotent producer (acks = all) on @platformatic/kafka's connections and protocol API, encoding each
  * partition's records straight into one record batch. The library's Producer builds every record from
  * small buffers and validates every message against a schema: most of a pass-through's CPU time.
- * Calls are serialized: sequence numbers follow the order of the calls.
+ * Calls are serialized: sequence numbers follow the order of the calls. With `transaction` hooks it writes
+ * in the hooks' transaction, and leaves a lost producer state to the transaction to abort.
  */
 export class IdempotentProducer {
   /** Connections of the producer's own, closed with it. */
   readonly #connections: Base
   readonly #timeoutMs: number
+  readonly #transaction: TransactionHooks | undefined
   readonly #partitionFor = keyPartitioner()
   readonly #sequences = new Map<string, number>()
   #identity: Identity | undefined
   #api: ProduceApi | undefined
   #queue: Promise<unknown> = Promise.resolve()
 
-  constructor(connections: Base, timeoutMs: number) {
+  constructor(connections: Base, timeoutMs: number, transaction?: TransactionHooks) {
     this.#connections = connections
     this.#timeoutMs = timeoutMs
+    this.#transaction = transaction
   }
 
   /** Resolves once every message is acknowledged by all in-sync replicas. */
@@ -144,7 +156,7 @@ export class IdempotentProducer {
     } catch (error) {
       // Batches may have been written without an answer: their sequence numbers must not be used again for
       // other records (the broker would take those for duplicates). A new producer id starts afresh.
-      this.#resetIdentity()
+      this.resetIdentity()
       throw error
     }
   }
@@ -209,12 +221,17 @@ export class IdempotentProducer {
         })
       }
       const identity = await this.#currentIdentity(metadata)
+      await this.#transaction?.addPartitions(pending)
       const api = await this.#produceApi()
       const nowMs = Date.now()
       for (const batch of pending) {
         if (batch.encoded?.identity === identity) continue
         const key = `${batch.topic}\u0000${batch.partition}`
-        const producer: ProducerIdentity = { ...identity, baseSequence: this.#sequences.get(key) ?? 0 }
+        const producer: ProducerIdentity = {
+          ...identity,
+          baseSequence: this.#sequences.get(key) ?? 0,
+          transactional: this.#transaction !== undefined,
+        }
         const bytes = encodeRecordBatch(batch.messages, producer, nowMs, batchCrc32c, compression)
         batch.encoded = { identity, bytes }
       }
@@ -231,7 +248,9 @@ export class IdempotentProducer {
       for (const { batch, error } of outcomes.flatMap((outcome) => outcome.failed)) {
         lastError = error
         const code = error instanceof PartitionProduceError ? error.code : undefined
-        if (code !== undefined && producerStateLost.has(code)) this.#resetIdentity()
+        // In a transaction a lost producer state is not mended here: the transaction is aborted.
+        if (code !== undefined && producerStateLost.has(code) && this.#transaction) throw error
+        if (code !== undefined && producerStateLost.has(code)) this.resetIdentity()
         else if (code !== undefined && !isRetriableCode(code)) throw error
         retry.push(batch)
       }
@@ -305,13 +324,18 @@ export class IdempotentProducer {
     this.#sequences.set(key, next > maxSequence ? next - maxSequence - 1 : next)
   }
 
-  #resetIdentity(): void {
+  /** Forgets the producer id: the next produce takes a new one and starts every sequence at 0. */
+  resetIdentity(): void {
     this.#identity = undefined
     this.#sequences.clear()
   }
 
   async #currentIdentity(metadata: ClusterMetadata): Promise<Identity> {
     if (this.#identity) return this.#identity
+    if (this.#transaction) {
+      this.#identity = await this.#transaction.identity()
+      return this.#identity
+    }
     const api = await callback<API<[string | null, number], Identity>>((done) =>
       this.#connections[kGetApi]('InitProducerId', done),
     )
@@ -343,7 +367,7 @@ export class IdempotentProducer {
     this.#api = createAPI(
       produceApiKey,
       version,
-      produceRequest(version),
+      produceRequest(version, this.#transaction?.transactionalId ?? null),
       parseProduceResponse,
       flexible,
       flexible,

@@ -29,6 +29,8 @@ export interface ProducerIdentity {
   producerEpoch: number
   /** Sequence number of the batch's first record, per partition; -1 for a producer that is not idempotent. */
   baseSequence: number
+  /** The batch belongs to the producer's open transaction. */
+  transactional?: boolean
 }
 
 /** CRC-32C of a byte range; supplied by the Kafka client library (a native or WebAssembly implementation). */
@@ -155,7 +157,8 @@ export function encodeRecordBatch(
   buffer.writeInt32BE(buffer.length - lengthFieldEnd, 8)
   buffer.writeInt32BE(-1, 12) // partition leader epoch: the broker sets it
   buffer[magicAt] = currentMagic
-  buffer.writeInt16BE(codec, attributesAt) // the codec, CreateTime, not transactional
+  // The codec, CreateTime, and whether the batch belongs to a transaction.
+  buffer.writeInt16BE(codec | (producer.transactional ? transactionalBit : 0), attributesAt)
   buffer.writeInt32BE(count - 1, 23)
   buffer.writeBigInt64BE(BigInt(firstTimestamp), 27)
   buffer.writeBigInt64BE(BigInt(maxTimestamp), 35)

@@ -82,6 +82,17 @@ test('the batch header carries the producer identity, the sequence and a valid C
   assert.equal(parsed.records.length, messages.length)
 })
 
+test('a batch of a transaction has the transactional attribute (bit 4), and nothing else changes', () => {
+  const plain = encodeRecordBatch(messages, identity, 5, crc32c)
+  const transactional = encodeRecordBatch(messages, { ...identity, transactional: true }, 5, crc32c)
+  assert.equal(plain.readInt16BE(21), 0)
+  assert.equal(transactional.readInt16BE(21), 0x10)
+  const [parsed] = readRecordsBatches(Reader.from(transactional))
+  assert.equal(parsed!.attributes, 0x10)
+  assert.equal(parsed!.crc, crc32c(transactional.subarray(21)))
+  assert.deepEqual(transactional.subarray(23), plain.subarray(23))
+})
+
 test("the library's reader decodes our records as we meant them", () => {
   const [parsed] = readRecordsBatches(Reader.from(encodeRecordBatch(messages, identity, 5, crc32c)))
   const record = parsed!.records[3]!

@@ -1,3 +1,4 @@
+import type { GroupGeneration } from './group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from './messages.ts'
 
 export interface TopicPartition {
@@ -94,8 +95,11 @@ export interface KafkaClient {
   partitionCounts(topics: string[]): Promise<Map<string, number>>
   /** One Fetch request per partition leader, merged; partitions in the result follow the request order. */
   fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]>
-  /** OffsetCommit without joining the group: generation -1, empty member id ("simple consumer group"). */
-  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>
+  /**
+   * OffsetCommit. Without `generation`, as no member (generation -1, empty member id: a "simple consumer
+   * group"); with it, as that member, and a generation that is over rejects with GroupMembershipLostError.
+   */
+  commitOffsets(groupId: string, offsets: TopicPartitionOffset[], generation?: GroupGeneration): Promise<void>
   /** Committed offset per partition; partitions the group never committed are absent. */
   committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]>
   /**

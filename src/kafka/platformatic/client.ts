@@ -11,6 +11,8 @@ import {
 } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, UnknownTopicError } from '../errors.ts'
+import { commitFailure } from '../group/membership-lost.ts'
+import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
@@ -93,7 +95,11 @@ export class PlatformaticKafkaClient implements KafkaClient {
     }
   }
 
-  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  async commitOffsets(
+    groupId: string,
+    offsets: TopicPartitionOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
     if (offsets.length === 0) return
     const topics = [...groupBy(offsets, (o) => o.topic)].map(([name, partitions]) => ({
       name,
@@ -104,21 +110,25 @@ export class PlatformaticKafkaClient implements KafkaClient {
         committedMetadata: null,
       })),
     }))
-    // OffsetCommit with generation -1 and an empty member id: the group is never joined. The coordinator is
-    // looked up once per group (the library's admin asks for it on every commit: a round trip per batch).
+    // Without a generation, OffsetCommit with generation -1 and an empty member id (the group is never
+    // joined). The coordinator is looked up once per group (the library's admin asks for it on every
+    // commit: a round trip per batch).
+    const { memberId, generationId } = generation ?? simpleCommit
     await withRoutingRetry(
       async () => {
         const connection = await this.#coordinatorConnection(groupId)
         const api = await callback<API<unknown[], unknown>>((done) =>
           this.#admin[kGetApi]('OffsetCommit', done),
         )
-        await api.async(connection, groupId, -1, '', null, topics)
+        await api.async(connection, groupId, generationId, memberId, null, topics)
       },
       () => {
         this.#coordinators.delete(groupId)
         return undefined
       },
-    )
+    ).catch((error: unknown) => {
+      throw commitFailure(error, groupId, generation)
+    })
   }
 
   async #coordinatorConnection(groupId: string): Promise<Connection> {

@@ -29,6 +29,7 @@ export const environmentOverrides: ReadonlyArray<{ variable: string; path: strin
   { variable: 'KASPER_BATCH_SIZE', path: ['processor', 'batchSize'], parse: integer },
   { variable: 'KASPER_BATCH_WAIT_MS', path: ['processor', 'batchWaitMs'], parse: integer },
   { variable: 'KASPER_INITIAL_OFFSET', path: ['processor', 'initialOffset'], parse: text },
+  { variable: 'KASPER_INSTANCE_ASSIGNMENT', path: ['instance', 'assignment'], parse: text },
   { variable: 'KASPER_INSTANCE_INDEX', path: ['instance', 'index'], parse: integer },
   { variable: 'KASPER_INSTANCE_COUNT', path: ['instance', 'count'], parse: integer },
   { variable: 'KASPER_WORKER_THREADS', path: ['workers', 'threads'], parse: integerOrAuto },
@@ -80,7 +81,10 @@ export function applyEnvironment(raw: Tree, env: Env): { config: Tree; origins: 
   }
   const podName = env.KASPER_POD_NAME
   const ordinal = podName ? ordinalOf(podName) : undefined
-  if (ordinal !== undefined && env.KASPER_INSTANCE_INDEX === undefined) {
+  const fileInstance = config.instance as Tree | undefined
+  // In group mode the group assigns partitions: a pod name's ordinal means nothing.
+  const assignment = env.KASPER_INSTANCE_ASSIGNMENT || fileInstance?.assignment
+  if (ordinal !== undefined && env.KASPER_INSTANCE_INDEX === undefined && assignment !== 'group') {
     set(['instance', 'index'], ordinal, {
       variable: 'KASPER_POD_NAME',
       derivation: `${ordinal}, the ordinal of pod ${podName}`,

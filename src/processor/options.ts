@@ -1,3 +1,4 @@
+import type { GroupGeneration } from '../kafka/group/types.ts'
 import type { FetchOptions, KafkaClient } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
@@ -47,13 +48,23 @@ export interface TopicProcessorConfig {
    * Default 300000 ms (5 minutes).
    */
   processTimeoutMs?: number
+  /**
+   * The consumer group member this processor commits as, when a group assigned its partitions (`kasper run`
+   * with instance.assignment group). Commits then carry its member id and generation, so that once the
+   * generation is over they are refused (GroupMembershipLostError) and the batch is left to the partition's
+   * new owner; the overlap check is off, the group keeps members apart. Unset: commits name no member.
+   */
+  groupGeneration?: GroupGeneration
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
 
 export interface ResolvedConfig
-  extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy'>> {
+  extends Required<
+    Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'groupGeneration'>
+  > {
   groupId: string
+  groupGeneration: GroupGeneration | undefined
   fetch: FetchOptions
   errorPolicy: ResolvedErrorPolicy
 }
@@ -134,6 +145,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     progressLogIntervalMs: config.progressLogIntervalMs ?? defaults.progressLogIntervalMs,
     processTimeoutMs: config.processTimeoutMs ?? defaults.processTimeoutMs,
     groupId: consumerGroupId(config.name),
+    groupGeneration: config.groupGeneration,
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
   }

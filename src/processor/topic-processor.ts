@@ -80,8 +80,8 @@ export class TopicProcessor {
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
-    const { client, groupId, overlapCheckIntervalMs } = this.#config
-    this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
+    const { client, groupId, overlapCheckIntervalMs, groupGeneration } = this.#config
+    this.#overlapGuard = new OverlapGuard(client, groupId, groupGeneration ? 0 : overlapCheckIntervalMs)
     this.#errorPolicy = new ErrorPolicyRunner(
       this.#config.errorPolicy,
       (error, retry, delayMs, size) => {
@@ -337,7 +337,7 @@ export class TopicProcessor {
       ...advanced,
       ...expired.filter((o) => !moved.has(topicPartitionKey(o.topic, o.partition))),
     ]
-    await this.#config.client.commitOffsets(this.#config.groupId, commits)
+    await this.#config.client.commitOffsets(this.#config.groupId, commits, this.#config.groupGeneration)
     this.#overlapGuard.committed(commits)
     for (const o of advanced) {
       const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!

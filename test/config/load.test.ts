@@ -279,3 +279,28 @@ test('the error policy defaults to stop and is checked', () => {
     'processor.errorPolicy.retries: must be ≥ 0',
   ])
 })
+
+test('instance.assignment group: the Java consumer timing defaults, no index or count, no pod ordinal', () => {
+  const group = { ...minimal, instance: { assignment: 'group' } }
+  assert.deepEqual(parse(group).instance, {
+    assignment: 'group',
+    group: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 300_000 },
+  })
+  // A Deployment's pod name can end in digits: it picks no index in group mode.
+  assert.equal(parse(group, { KASPER_POD_NAME: 'kasper-enricher-5d8f9-27482' }).instance.assignment, 'group')
+  assert.equal(parse(minimal, { KASPER_INSTANCE_ASSIGNMENT: 'group' }).instance.assignment, 'group')
+  assert.deepEqual(problemsOf({ ...minimal, instance: { assignment: 'group', index: 1, count: 3 } }), [
+    'instance.index: must not be set with assignment group: the consumer group assigns the partitions',
+    'instance.count: must not be set with assignment group: the consumer group assigns the partitions',
+  ])
+  assert.deepEqual(
+    problemsOf({
+      ...minimal,
+      instance: { assignment: 'group', group: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 } },
+    }),
+    ['instance.group.heartbeatIntervalMs: must be < sessionTimeoutMs'],
+  )
+  assert.deepEqual(problemsOf({ ...minimal, instance: { assignment: 'elastic' } }), [
+    'instance.assignment: must be one of "static", "group", got "elastic"',
+  ])
+})

@@ -45,3 +45,10 @@ export interface GroupMember {
 
 /** How a commit names no member: the group is only used to store offsets. */
 export const simpleCommit: GroupGeneration = { memberId: '', generationId: -1 }
+
+/** The Java consumer's defaults (session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms). */
+export const groupTimingDefaults = {
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 3_000,
+  rebalanceTimeoutMs: 300_000,
+} as const

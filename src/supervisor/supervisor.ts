@@ -156,18 +156,23 @@ export class Supervisor {
       this.#reportMembershipLost = resolve
     })
     this.#slots = partitionSets.map(newSlot)
-    this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, partitionSets.length)
-    this.#pool =
-      partitionSets.length === 0
-        ? undefined
-        : new Piscina({
-            filename: workerFile.href,
-            minThreads: partitionSets.length,
-            maxThreads: partitionSets.length,
-            idleTimeout: Number.POSITIVE_INFINITY,
-            concurrentTasksPerWorker: 1,
-            resourceLimits: this.#resourceLimits,
-          })
+    // After a rebalance the threads of the previous generation are reused when as many are needed: they
+    // have the processor module and the Kafka client library loaded already.
+    if (this.#pool?.options.maxThreads !== partitionSets.length) {
+      void this.#pool?.destroy()
+      this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, partitionSets.length)
+      this.#pool =
+        partitionSets.length === 0
+          ? undefined
+          : new Piscina({
+              filename: workerFile.href,
+              minThreads: partitionSets.length,
+              maxThreads: partitionSets.length,
+              idleTimeout: Number.POSITIVE_INFINITY,
+              concurrentTasksPerWorker: 1,
+              resourceLimits: this.#resourceLimits,
+            })
+    }
     this.#assigned = true
     for (const slot of this.#slots) {
       this.#restartsTotal.inc({ worker: slot.id }, 0)
@@ -293,11 +298,14 @@ export class Supervisor {
         `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`,
       ),
     )
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.destroy()
     this.#resolveDone(this.#exitCode)
     return this.done
   }
 
-  /** Asks every worker to finish its batch and stop; `onTimeout` after shutdown.timeoutMs; then ends the pool. */
+  /** Asks every worker to finish its batch and stop; `onTimeout` after shutdown.timeoutMs. */
   async #stopWorkers(onTimeout: () => void): Promise<void> {
     const slots = this.#slots
     for (const slot of slots) {
@@ -316,9 +324,6 @@ export class Supervisor {
     clearTimeout(timer)
     if (timedOut) onTimeout()
     await Promise.all(tasks)
-    const pool = this.#pool
-    this.#pool = undefined
-    await pool?.destroy()
   }
 
   /** Terminates every worker thread at once. Uncommitted batches are consumed again on the next start. */

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { kasperConfig, killRunningClis, type RunningCli, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
-import { kafkaLibs } from '../helpers/kafka-tools.ts'
-import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+import { describeGroupMembers, kafkaLibs } from '../helpers/kafka-tools.ts'
+import { uniqueName } from '../helpers/services.ts'
 
 const witness = fileURLToPath(new URL('./fixtures/join-witness-processor.ts', import.meta.url))
 const partitions = 6
@@ -133,24 +131,9 @@ describe('group mode (instance.assignment group)', () => {
     const libs = kafkaLibs()
     if (libs) {
       // An independent client sees two members of the group, each with 3 partitions of each input topic.
-      const { stdout } = await promisify(execFile)(
-        'java',
-        [
-          '-cp',
-          `${libs}/*`,
-          'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-          '--bootstrap-server',
-          kafkaBrokers().join(','),
-          '--describe',
-          '--members',
-          '--group',
-          consumerGroupId(name),
-        ],
-        { timeout: 60_000 },
-      )
-      const members = stdout.split('\n').filter((line) => line.includes(consumerGroupId(name)))
-      assert.equal(members.length, 2, stdout)
-      for (const line of members) assert.match(line, /\s6\s*$/, stdout)
+      const members = await describeGroupMembers(libs, consumerGroupId(name))
+      assert.equal(members.length, 2, members.join('\n'))
+      for (const line of members) assert.match(line, /\s6\s*$/, members.join('\n'))
     }
 
     await new Promise((resolve) => setTimeout(resolve, 2000))

@@ -182,4 +182,61 @@ describe('group mode (instance.assignment group)', () => {
       `group mode: ${inputs} records, ${duplicates} duplicates, ${joined} of ${calls.size} process() calls got partition p of both topics, takeover after ${takeoverMs} ms`,
     )
   })
+
+  test('/readyz is 503 during a rebalance; a member with no partitions is ready and drained', async () => {
+    const [input, output] = await freshTopics('group-idle', 1, 2)
+    assert.ok(input && output)
+    const name = uniqueName('group-idle')
+    const file = await writeConfig(
+      kasperConfig(name, input, output, {
+        instance: {
+          assignment: 'group',
+          group: { sessionTimeoutMs, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 30_000 },
+        },
+        workers: { threads: 1 },
+      }),
+    )
+    const first = startCli(['run', '--config', file])
+    await settledOn(first, 1)
+    const readiness: number[] = []
+    let watching = true
+    const watch = (async () => {
+      while (watching) {
+        readiness.push((await fetch(`${await first.adminUrl}/readyz`)).status)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    })()
+    const second = startCli(['run', '--config', file])
+    const idle = await settledOn(second, 0)
+    await settledOn(first, 1)
+    watching = false
+    await watch
+    assert.ok(
+      readiness.includes(503),
+      `the first member was not ready during the rebalance: ${runs(readiness)}`,
+    )
+    assert.equal(readiness.at(-1), 200)
+    assert.deepEqual(idle.group.partitions, [])
+    const drained = await fetch(`${await second.adminUrl}/drained`)
+    assert.equal(drained.status, 200)
+    assert.deepEqual(await drained.json(), { drained: true, partitions: [] })
+    for (const cli of [first, second]) cli.process.kill('SIGTERM')
+    assert.deepEqual([(await first.exited).code, (await second.exited).code], [0, 0])
+  })
 })
+
+/** Waits until `member` is ready with `count` partitions; its status. */
+async function settledOn(member: RunningCli, count: number): Promise<MemberStatus> {
+  let last: MemberStatus | undefined
+  await waitFor(
+    async () => {
+      last = await status(member)
+      return last.ready && last.group.state === 'assigned' && last.group.partitions.length === count
+    },
+    60_000,
+    `a member ready with ${count} partition(s)`,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(last)}\n${member.output().slice(-3000)}`)
+  })
+  return last!
+}

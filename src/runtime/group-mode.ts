@@ -9,6 +9,7 @@ import {
 } from '../kafka/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { consumerGroupId } from '../processor/options.ts'
+import { exitCodes } from '../supervisor/exit-codes.ts'
 import { type Supervisor, splitPartitions } from '../supervisor/index.ts'
 
 type GroupTiming = Pick<GroupMemberOptions, 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs'>
@@ -78,6 +79,9 @@ export async function runGroupMember(
           : 'this member is no longer in the group',
       )
     }
+  } catch (error) {
+    void supervisor.stop('group membership failed', exitCodes.failure)
+    throw error
   } finally {
     await supervisor.done
     await member.leave().catch(() => {})

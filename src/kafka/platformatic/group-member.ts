@@ -87,10 +87,15 @@ export class PlatformaticGroupMember implements GroupMember {
     this.#generationEnded = new Promise((resolve) => {
       this.#endGeneration = resolve
     })
+    // JoinGroup can wait up to the rebalance timeout for the other members: a stop does not wait for it.
+    const aborted = new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+    )
+    aborted.catch(() => {})
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted()
       try {
-        return await this.#joinOnce(signal)
+        return await Promise.race([this.#joinOnce(signal), aborted])
       } catch (error) {
         signal.throwIfAborted()
         const codes = kafkaErrorCodes(error)
@@ -172,6 +177,7 @@ export class PlatformaticGroupMember implements GroupMember {
         ? []
         : decodeConsumerProtocolAssignment(synced.assignment).assignedPartitions
     const partitions = [...new Set(assigned.flatMap((a) => a.partitions))].sort((a, b) => a - b)
+    signal.throwIfAborted()
     this.#owned = partitions
     this.#startHeartbeats()
     return { memberId: joined.memberId, generationId: joined.generationId, partitions, leader }

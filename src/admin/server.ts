@@ -32,6 +32,8 @@ export interface WorkerCollection {
 export interface AdminSource {
   isLive(): boolean
   isReady(): boolean
+  /** False while a group member waits for its partitions (before the first assignment, during a rebalance). */
+  isAssigned(): boolean
   workers(): WorkerView[]
   collect(what: Collect): Promise<WorkerCollection[]>
   /** Every worker's metrics for /metrics, counting what stopped workers had counted. */
@@ -93,9 +95,16 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
       (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p })),
     )
     const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
-    const drained = errors.length === 0 && collected.every((c) => c.drain?.drained === true)
+    // A group member with no partitions is drained (nothing is left for it); one waiting for partitions is not.
+    const rebalancing = !source.isAssigned()
+    const drained = !rebalancing && errors.length === 0 && collected.every((c) => c.drain?.drained === true)
     reply.code(drained ? 200 : 503)
-    return jsonSafe({ drained, partitions, ...(errors.length > 0 ? { errors } : {}) })
+    return jsonSafe({
+      drained,
+      partitions,
+      ...(rebalancing ? { rebalancing } : {}),
+      ...(errors.length > 0 ? { errors } : {}),
+    })
   })
 
   const report = () => statusReport(source, options.describe)

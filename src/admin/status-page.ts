@@ -68,6 +68,12 @@ footer { margin-top: 1.5rem; color: #57606a; }
 export function renderStatusPage(report: StatusReport): string {
   const processor = String(report.processor ?? '')
   const instance = report.instance as { index?: number; count?: number } | undefined
+  const group = report.group as
+    | { groupId?: string; state?: string; memberId?: string; generationId?: number; leader?: boolean }
+    | undefined
+  const assignment = group
+    ? `member ${group.memberId ?? unknown} of group ${group.groupId ?? unknown}, ${group.state === 'assigned' ? `generation ${group.generationId}${group.leader ? ', leader' : ''}` : 'joining (rebalance)'}`
+    : `instance ${instance?.index ?? unknown} of ${instance?.count ?? unknown}`
   const partitionRows = report.workers.flatMap((w) => w.progress.map((p) => partitionRow(w.id, p)))
   return `<!doctype html>
 <html lang="en">
@@ -80,7 +86,7 @@ export function renderStatusPage(report: StatusReport): string {
 </head>
 <body>
 <h1 data-field="processor">${escapeHtml(processor)}</h1>
-<div class="facts">instance <span data-field="instance">${escapeHtml(`${instance?.index ?? unknown} of ${instance?.count ?? unknown}`)}</span>
+<div class="facts"><span data-field="instance">${escapeHtml(assignment)}</span>
 · up <span data-field="uptimeSeconds">${escapeHtml(report.uptimeSeconds)}</span> s
 · <span data-field="recordsPerSecond">${escapeHtml(decimal(report.recordsPerSecond, 1))}</span> records/s
 · <span data-field="restarts">${escapeHtml(report.restarts)}</span> restarts</div>

@@ -53,7 +53,8 @@ export function statusReport(
     uptimeSeconds: Math.round((nowMs - source.startedAtMs) / 1000),
     live: source.isLive(),
     ready,
-    drained: ready && partitions.length > 0 && partitions.every((p) => p.lag === 0),
+    // Ready means every worker reported its partitions; a group member with none is drained.
+    drained: ready && partitions.every((p) => p.lag === 0),
     restarts: workers.reduce((sum, w) => sum + w.restarts, 0),
     recordsPerSecond: rates.some((r) => r === undefined)
       ? undefined

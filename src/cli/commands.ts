@@ -10,6 +10,7 @@ import {
 import { createKafkaClient } from '../kafka/index.ts'
 import { resolveErrorPolicy } from '../processor/error-policy.ts'
 import { ConfigurationError } from '../processor/errors.ts'
+import { consumerGroupId } from '../processor/options.ts'
 import { ReplayError, replayDeadLetters } from '../processor/replay-dead-letters.ts'
 import { runKasper, StartupError, type StopSignals } from '../runtime/index.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
@@ -44,9 +45,11 @@ async function validateConfig(file: string, io: Io): Promise<number> {
   io.out(
     `  processor ${processor.name} reads ${processor.inputTopics.join(', ')}; module ${processor.module}`,
   )
-  io.out(
-    `  instance ${instance.index} of ${instance.count}; partitions ${partitions}; ${workerThreadCount(config)} worker thread(s)`,
-  )
+  const assignment =
+    instance.assignment === 'group'
+      ? `consumer group ${consumerGroupId(processor.name)} assigns the partitions of`
+      : `instance ${instance.index} of ${instance.count};`
+  io.out(`  ${assignment} partitions ${partitions}; ${workerThreadCount(config)} worker thread(s)`)
   io.out(`  stores: ${Object.keys(config.stores).join(', ') || 'none'}`)
   io.out(JSON.stringify(redactConfig(config), null, 2))
   return exitCodes.ok

@@ -36,7 +36,9 @@ type EveryOption<T> = { [K in keyof Required<T>]: T[K] }
 /** The TopicProcessor options `processor:` configures; the worker adds what only it has. */
 export function toProcessorOptions(
   config: KasperConfig,
-  worker: Pick<Required<TopicProcessorConfig>, 'client' | 'inputPartitions' | 'logger' | 'metrics'>,
+  worker: EveryOption<
+    Pick<TopicProcessorConfig, 'client' | 'inputPartitions' | 'logger' | 'metrics' | 'groupGeneration'>
+  >,
 ): TopicProcessorConfig {
   const { processor } = config
   const options: EveryOption<TopicProcessorConfig> = {
@@ -55,9 +57,9 @@ export function toProcessorOptions(
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
     instance:
-      config.instance.assignment === 'static'
-        ? { index: config.instance.index, count: config.instance.count }
-        : undefined,
+      config.instance.assignment === 'group'
+        ? undefined
+        : { index: config.instance.index, count: config.instance.count },
     ...worker,
   }
   return options
@@ -65,7 +67,8 @@ export function toProcessorOptions(
 
 /**
  * The partitions this instance (pod) processes: the configured ones (or all), keeping those with
- * `partition % instance.count == instance.index`, so pods of a StatefulSet never overlap.
+ * `partition % instance.count == instance.index`, so pods of a StatefulSet never overlap. In group mode,
+ * the partitions the group's leader deals out to the members.
  */
 export function instancePartitions(config: KasperConfig, partitionCount: number): number[] {
   const { partitions } = config.processor
@@ -81,7 +84,7 @@ export function instancePartitions(config: KasperConfig, partitionCount: number)
       throw new ConfigurationError(`processor.partitions: partition ${partition} is listed twice`)
     seen.add(partition)
   }
-  const { index, count } = config.instance
+  const { index, count } = config.instance.assignment !== 'group' ? config.instance : { index: 0, count: 1 }
   return candidates.filter((partition) => partition % count === index).sort((a, b) => a - b)
 }
 

@@ -82,7 +82,10 @@ export function applyEnvironment(raw: Tree, env: Env): { config: Tree; origins: 
   }
   const podName = env.KASPER_POD_NAME
   const ordinal = podName ? ordinalOf(podName) : undefined
-  if (ordinal !== undefined && env.KASPER_INSTANCE_INDEX === undefined) {
+  const fileInstance = config.instance as Tree | undefined
+  // In group mode the group assigns partitions: a pod name's ordinal means nothing.
+  const assignment = env.KASPER_INSTANCE_ASSIGNMENT || fileInstance?.assignment
+  if (ordinal !== undefined && env.KASPER_INSTANCE_INDEX === undefined && assignment !== 'group') {
     set(['instance', 'index'], ordinal, {
       variable: 'KASPER_POD_NAME',
       derivation: `${ordinal}, the ordinal of pod ${podName}`,

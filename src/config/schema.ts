@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { groupTimingDefaults } from '../kafka/group/types.ts'
 import { compressionCodecs, defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
 import {
   errorPolicyDefaults,
@@ -99,13 +100,61 @@ const processor = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
 })
 
+export const assignments = ['static', 'group'] as const
+
+const groupTiming = z
+  .strictObject({
+    sessionTimeoutMs: milliseconds.default(groupTimingDefaults.sessionTimeoutMs),
+    heartbeatIntervalMs: milliseconds.default(groupTimingDefaults.heartbeatIntervalMs),
+    rebalanceTimeoutMs: milliseconds.default(groupTimingDefaults.rebalanceTimeoutMs),
+  })
+  .refine((g) => g.heartbeatIntervalMs < g.sessionTimeoutMs, {
+    message: 'must be < sessionTimeoutMs',
+    path: ['heartbeatIntervalMs'],
+  })
+
+/**
+ * static: this instance processes the partitions p with p % count == index (a StatefulSet, as Go Kasper).
+ * group: the consumer group assigns partitions to the running instances (a Deployment; scale freely).
+ */
 const instance = z
   .strictObject({
-    assignment: z.enum(['static', 'group']).default('static'),
-    index: positiveInt(0).default(0),
-    count: positiveInt().default(1),
+    assignment: z.enum(assignments).default('static'),
+    index: positiveInt(0).optional(),
+    count: positiveInt().optional(),
+    group: groupTiming.prefault({}),
   })
-  .refine((i) => i.index < i.count, { message: 'index must be < count', path: ['index'] })
+  .superRefine((i, context) => {
+    if (i.assignment === 'group') {
+      for (const key of ['index', 'count'] as const) {
+        if (i[key] !== undefined)
+          context.addIssue({
+            code: 'custom',
+            message: 'must not be set with assignment group: the consumer group assigns the partitions',
+            path: [key],
+          })
+      }
+    } else if ((i.index ?? 0) >= (i.count ?? 1)) {
+      context.addIssue({ code: 'custom', message: 'index must be < count', path: ['index'] })
+    }
+  })
+  // Static mode keeps its shape of old ({ index, count }); group mode has only its own settings.
+  .transform((i): StaticInstance | GroupInstance =>
+    i.assignment === 'group'
+      ? { assignment: 'group', group: i.group }
+      : { index: i.index ?? 0, count: i.count ?? 1 },
+  )
+
+interface StaticInstance {
+  assignment?: 'static'
+  index: number
+  count: number
+}
+
+interface GroupInstance {
+  assignment: 'group'
+  group: z.output<typeof groupTiming>
+}
 
 const workers = z.strictObject({
   threads: z.union([z.literal('auto'), positiveInt()]).default('auto'),

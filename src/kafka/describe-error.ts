@@ -7,6 +7,19 @@ import { topicPartitionKey } from './types.ts'
  * certificate" under "Connection to … failed") and the broker's error codes (e.g. MESSAGE_TOO_LARGE).
  */
 export function describeKafkaError(error: unknown): string {
+  const { codes, causes } = inspect(error)
+  const message = error instanceof Error ? error.message : String(error)
+  const unsaid = [...causes].filter((cause) => cause && !message.includes(cause))
+  const because = unsaid.length > 0 ? `: ${unsaid.join('; ')}` : ''
+  const newCodes = [...codes].filter((code) => !message.includes(code))
+  const withCodes = newCodes.length > 0 ? ` (${newCodes.join(', ')})` : ''
+  return `${because ? message.replace(/\.$/, '') : message}${because}${withCodes}`
+}
+
+/** The broker's error codes (e.g. REBALANCE_IN_PROGRESS) anywhere in a client error. */
+export const kafkaErrorCodes = (error: unknown): Set<string> => inspect(error).codes
+
+function inspect(error: unknown): { codes: Set<string>; causes: Set<string> } {
   const codes = new Set<string>()
   const causes = new Set<string>()
   const visit = (value: unknown, depth: number) => {
@@ -28,12 +41,7 @@ export function describeKafkaError(error: unknown): string {
     for (const nested of inner) visit(nested, depth + 1)
   }
   visit(error, 0)
-  const message = error instanceof Error ? error.message : String(error)
-  const unsaid = [...causes].filter((cause) => cause && !message.includes(cause))
-  const because = unsaid.length > 0 ? `: ${unsaid.join('; ')}` : ''
-  const newCodes = [...codes].filter((code) => !message.includes(code))
-  const withCodes = newCodes.length > 0 ? ` (${newCodes.join(', ')})` : ''
-  return `${because ? message.replace(/\.$/, '') : message}${because}${withCodes}`
+  return { codes, causes }
 }
 
 /** One error for a failed produce, naming the topic-partitions involved and the broker's error codes. */

@@ -1,3 +1,4 @@
+import type { GroupMember, GroupMemberOptions } from './group/types.ts'
 import { LazyKafkaClient } from './lazy-client.ts'
 import {
   defaultIsolationLevel,
@@ -32,8 +33,32 @@ export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnec
   throw new Error(`kafka.client: unknown client ${String(kind)} (platformatic or kafkajs)`)
 }
 
+/**
+ * A consumer group member (the classic protocol, assigned by the leader so that partition p of every topic
+ * goes to one member). Always on @platformatic/kafka, whatever client the workers use: it runs in the main
+ * thread, which loads no other Kafka library.
+ */
+export async function createGroupMember(
+  connection: KafkaConnectionOptions,
+  options: GroupMemberOptions,
+): Promise<GroupMember> {
+  const { PlatformaticGroupMember } = await import('./platformatic/group-member.ts')
+  return new PlatformaticGroupMember(
+    { ...connection, isolationLevel: connection.isolationLevel ?? defaultIsolationLevel },
+    options,
+  )
+}
+
 export { describeKafkaError } from './describe-error.ts'
 export { KafkaClientError, ProduceError, UnknownTopicError } from './errors.ts'
+export { GroupMembershipLostError } from './group/membership-lost.ts'
+export type {
+  GroupAssignment,
+  GroupGeneration,
+  GroupMember,
+  GroupMemberOptions,
+  RejoinReason,
+} from './group/types.ts'
 export {
   createTopics,
   deleteCommittedOffsets,

@@ -1,4 +1,5 @@
 import { KafkaClientError } from './errors.ts'
+import type { GroupGeneration } from './group/types.ts'
 import type { OutgoingMessage } from './messages.ts'
 import type {
   FetchedPartition,
@@ -44,8 +45,12 @@ export class LazyKafkaClient implements KafkaClient {
     return (await this.#get()).fetch(positions, options)
   }
 
-  async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
-    return (await this.#get()).commitOffsets(groupId, offsets)
+  async commitOffsets(
+    groupId: string,
+    offsets: TopicPartitionOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
+    return (await this.#get()).commitOffsets(groupId, offsets, generation)
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {

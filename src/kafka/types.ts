@@ -1,3 +1,4 @@
+import type { GroupGeneration } from './group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from './messages.ts'
 
 export interface TopicPartition {
@@ -112,8 +113,11 @@ export interface KafkaClient {
   partitionCounts(topics: string[]): Promise<Map<string, number>>
   /** One Fetch request per partition leader, merged; partitions in the result follow the request order. */
   fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]>
-  /** OffsetCommit without joining the group: generation -1, empty member id ("simple consumer group"). */
-  commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
+  /**
+   * OffsetCommit. Without `generation`, as no member (generation -1, empty member id: a "simple consumer
+   * group"); with it, as that member, and a generation that is over rejects with GroupMembershipLostError.
+   */
+  commitOffsets(groupId: string, offsets: CommittedOffset[], generation?: GroupGeneration): Promise<void>
   /** Committed offset (and metadata) per partition; partitions the group never committed are absent. */
   committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]>
   /**
@@ -137,16 +141,6 @@ export interface TransactionOptions {
 }
 
 /**
- * Who commits offsets in a consumer group: OffsetCommit and TxnOffsetCommit carry it. Kasper's static
- * assignment never joins the group: `staticAssignment`.
- */
-export interface GroupMember {
-  generationId: number
-  memberId: string
-}
-export const staticAssignment: GroupMember = { generationId: -1, memberId: '' }
-
-/**
  * Kafka transactions of one transactional id, one at a time, as the Java producer runs them (KIP-98):
  * produce() adds its partitions to the transaction (AddPartitionsToTxn) before writing to them;
  * commit() adds the offsets (AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator) and ends the
@@ -162,7 +156,7 @@ export interface TransactionalProducer {
   /** Produces in the open transaction (begun by the first produce or commit after init, commit or abort). */
   produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void>
   /** Commits the open transaction with `offsets` as the group's committed offsets. */
-  commit(groupId: string, offsets: CommittedOffset[], member?: GroupMember): Promise<void>
+  commit(groupId: string, offsets: CommittedOffset[], generation?: GroupGeneration): Promise<void>
   /** Aborts the open transaction, if any; the next transaction starts with a fresh producer epoch. */
   abort(): Promise<void>
 }

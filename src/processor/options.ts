@@ -1,3 +1,4 @@
+import type { GroupGeneration } from '../kafka/group/types.ts'
 import {
   type CompressionCodec,
   compressionCodecs,
@@ -79,14 +80,27 @@ export interface TopicProcessorConfig {
    * transaction after. Default 60000 ms, as the Java producer's.
    */
   transactionTimeoutMs?: number
+  /**
+   * The consumer group member this processor commits as, when a group assigned its partitions (`kasper run`
+   * with instance.assignment group). Commits then carry its member id and generation, so that once the
+   * generation is over they are refused (GroupMembershipLostError) and the batch is left to the partition's
+   * new owner; the overlap check is off, the group keeps members apart. Unset: commits name no member.
+   */
+  groupGeneration?: GroupGeneration
 }
 
 export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
 
 export interface ResolvedConfig
-  extends Required<Omit<TopicProcessorConfig, 'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance'>> {
+  extends Required<
+    Omit<
+      TopicProcessorConfig,
+      'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance' | 'groupGeneration'
+    >
+  > {
   groupId: string
   instance: StaticInstance | undefined
+  groupGeneration: GroupGeneration | undefined
   fetch: FetchOptions
   errorPolicy: ResolvedErrorPolicy
 }
@@ -191,6 +205,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     guarantee: config.guarantee ?? defaults.guarantee,
     transactionTimeoutMs: config.transactionTimeoutMs ?? defaults.transactionTimeoutMs,
     groupId: consumerGroupId(config.name),
+    groupGeneration: config.groupGeneration,
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
     instance: config.instance,

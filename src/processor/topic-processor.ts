@@ -98,8 +98,9 @@ export class TopicProcessor {
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
-    const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions } = this.#config
-    this.#overlapGuard = new OverlapGuard(client, groupId, overlapCheckIntervalMs)
+    const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions, groupGeneration } =
+      this.#config
+    this.#overlapGuard = new OverlapGuard(client, groupId, groupGeneration ? 0 : overlapCheckIntervalMs)
     this.#transaction =
       guarantee === 'exactly-once'
         ? client.transactionalProducer?.(transactionalId(name, inputPartitions), {
@@ -372,15 +373,15 @@ export class TopicProcessor {
   }
 
   /**
-   * Commits in this instance's name (commit metadata), when it is a static instance; with exactly-once, in
-   * the open transaction.
+   * Commits in this instance's name (commit metadata) when it is a static instance, as the group member
+   * when a group assigned the partitions; with exactly-once, in the open transaction.
    */
   async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
-    const { client, groupId, instance } = this.#config
+    const { client, groupId, instance, groupGeneration } = this.#config
     const metadata = instance && instanceMetadata(instance)
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
-    if (this.#transaction) await this.#transaction.commit(groupId, commits)
-    else await client.commitOffsets(groupId, commits)
+    if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
+    else await client.commitOffsets(groupId, commits, groupGeneration)
   }
 
   /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */

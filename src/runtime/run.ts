@@ -8,9 +8,11 @@ import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount } from '../processor/input-topics.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
+import { workerResourceLimits } from '../supervisor/heap-limits.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
+import { newGroupView, runGroupMember } from './group-mode.ts'
 import { StopSignals } from './signals.ts'
 
 export interface RunOptions {
@@ -111,29 +113,34 @@ async function runUntilStopped(
     await signalledBeforeStart()
     return exitCodes.ok
   }
-  const partitions = instancePartitions(config, count)
+  const { instance } = config
+  // Static: this instance's partitions, fixed for the life of the process. Group: the group assigns them.
+  const partitions = instance.assignment !== 'group' ? instancePartitions(config, count) : []
   const sets = splitPartitions(partitions, workerThreadCount(config))
-  if (partitions.length === 0) {
+  if (instance.assignment !== 'group' && partitions.length === 0) {
     throw new ConfigurationError(
-      `instance: instance ${config.instance.index} of ${config.instance.count} has no partitions to process (fewer partitions than instances)`,
+      `instance: instance ${instance.index} of ${instance.count} has no partitions to process (fewer partitions than instances)`,
     )
   }
   const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
-  const supervisor = new Supervisor(config, sets, logger, metrics)
-  // What /status and the page show about the instance; none of it changes while the process runs.
-  const facts = {
+  const supervisor = new Supervisor(config, logger, metrics)
+  const group = instance.assignment === 'group' ? newGroupView(config) : undefined
+  const redacted = redactConfig(config)
+  // What /status and the page show about the instance; in group mode the partitions follow the assignment.
+  const facts = () => ({
     processor: config.processor.name,
-    instance: config.instance,
-    partitions,
-    config: redactConfig(config),
-  }
+    instance,
+    partitions: group ? group.partitions : partitions,
+    ...(group ? { group } : {}),
+    config: redacted,
+  })
   const admin = config.admin.enabled
     ? await startAdminServer({
         host: config.admin.host,
         port: config.admin.port,
         registry: metrics.registry,
         source: supervisor,
-        describe: () => facts,
+        describe: facts,
       }).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error)
         throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)
@@ -144,24 +151,49 @@ async function runUntilStopped(
     const port = typeof address === 'object' && address ? address.port : config.admin.port
     logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
   }
+  let membership: Promise<void> = Promise.resolve()
+  let membershipError: unknown
   if (signals.count > 0) {
     await signalledBeforeStart()
     void supervisor.stop(await signals.first)
+  } else if (group && instance.assignment === 'group') {
+    logger.info('joining the consumer group; it assigns the partitions', {
+      group: group.groupId,
+      ...instance.group,
+    })
+    membership = runGroupMember(
+      config,
+      instance.group,
+      supervisor,
+      () => partitionCount(config),
+      group,
+      logger,
+    ).catch((error: unknown) => {
+      membershipError = error
+      void supervisor.stop('group membership failed', exitCodes.failure)
+    })
   } else {
     logger.info('starting workers', {
-      instance: config.instance,
+      instance,
       partitions,
       workers: sets,
-      resourceLimits: supervisor.resourceLimits ?? 'V8 defaults',
+      resourceLimits: workerResourceLimits(config.workers.resourceLimits, sets.length) ?? 'V8 defaults',
     })
-    supervisor.start()
+    supervisor.start(sets)
   }
   watchSignals(signals, supervisor, logger)
   const stopWatchingDrain = options.exitWhenDrained ? watchDrain(supervisor, logger) : () => {}
   const code = await supervisor.done
   stopWatchingDrain()
+  await membership
   await admin?.close()
   logger.info('stopped', { exitCode: code })
   if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
+  if (membershipError !== undefined) {
+    if (membershipError instanceof ConfigurationError) throw membershipError
+    throw new StartupError(
+      `instance.assignment group: cannot stay in consumer group ${group?.groupId}: ${describeKafkaError(membershipError)}`,
+    )
+  }
   return code
 }

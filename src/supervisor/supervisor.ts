@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { KasperConfig } from '../config/types.ts'
-import { topicPartitionKey } from '../kafka/index.ts'
+import { type GroupGeneration, topicPartitionKey } from '../kafka/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { RetiredWorkerMetrics, type WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -52,17 +52,44 @@ const workerFile = new URL(
 )
 const collectTimeoutMs = 5000
 
+const newSlot = (partitions: number[], id: number): WorkerSlot => ({
+  id,
+  partitions,
+  status: 'starting',
+  ready: false,
+  restarts: 0,
+  consecutiveFailures: 0,
+  lastHeartbeatMs: undefined,
+  lastError: undefined,
+  progress: [],
+  progressAtStart: undefined,
+  throughput: new Throughput(),
+  heapUsedBytes: undefined,
+  launches: 0,
+  lastMetrics: undefined,
+  port: undefined,
+  abort: undefined,
+  task: undefined,
+  restartTimer: undefined,
+})
+
 /**
  * Runs one TopicProcessor loop per partition set on piscina's worker threads, restarts a set whose
- * worker failed (exponential backoff), and ends the process when a failure persists.
+ * worker failed (exponential backoff), and ends the process when a failure persists. In group mode the
+ * partition sets change at each rebalance: revoke() stops the workers gracefully, start() runs the next ones.
  */
 export class Supervisor {
   readonly #config: KasperConfig
   readonly #logger: Logger
-  readonly #slots: WorkerSlot[]
-  readonly #pool: Piscina
-  /** What each worker thread's V8 heap is limited to (undefined: V8's defaults). */
-  readonly resourceLimits: ResourceLimits | undefined
+  /** Resolved when the group refuses a worker's commit in the current generation. */
+  #membershipLost: Promise<void> = new Promise(() => {})
+  #reportMembershipLost: () => void = () => {}
+  #slots: WorkerSlot[] = []
+  #pool: Piscina | undefined
+  #resourceLimits: ResourceLimits | undefined
+  /** False until start(), and from revoke() to the next start(): the member waits for its partitions. */
+  #assigned = false
+  #groupGeneration: GroupGeneration | undefined
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge
@@ -81,38 +108,9 @@ export class Supervisor {
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
 
-  constructor(config: KasperConfig, partitionSets: number[][], logger: Logger, metrics: PrometheusMetrics) {
+  constructor(config: KasperConfig, logger: Logger, metrics: PrometheusMetrics) {
     this.#config = config
     this.#logger = logger
-    this.#slots = partitionSets.map((partitions, id) => ({
-      id,
-      partitions,
-      status: 'starting',
-      ready: false,
-      restarts: 0,
-      consecutiveFailures: 0,
-      lastHeartbeatMs: undefined,
-      lastError: undefined,
-      progress: [],
-      progressAtStart: undefined,
-      throughput: new Throughput(),
-      heapUsedBytes: undefined,
-      launches: 0,
-      lastMetrics: undefined,
-      port: undefined,
-      abort: undefined,
-      task: undefined,
-      restartTimer: undefined,
-    }))
-    this.resourceLimits = workerResourceLimits(config.workers.resourceLimits, partitionSets.length)
-    this.#pool = new Piscina({
-      filename: workerFile.href,
-      minThreads: partitionSets.length,
-      maxThreads: partitionSets.length,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: 1,
-      resourceLimits: this.resourceLimits,
-    })
     this.#restartsTotal = metrics.counter(
       'kasper_worker_restarts_total',
       'Worker threads restarted after a failure',
@@ -124,7 +122,6 @@ export class Supervisor {
       "V8 heap used by the worker thread's isolate, as of its latest heartbeat",
       ['worker'],
     )
-    for (const slot of this.#slots) this.#restartsTotal.inc({ worker: slot.id }, 0)
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve
     })
@@ -143,13 +140,66 @@ export class Supervisor {
     return this.#fatalError
   }
 
-  start(): void {
-    for (const slot of this.#slots) this.#launch(slot)
+  /** What each worker thread's V8 heap is limited to (undefined: V8's defaults). */
+  get resourceLimits(): ResourceLimits | undefined {
+    return this.#resourceLimits
+  }
+
+  /**
+   * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
+   * their commits carry `groupGeneration`.
+   */
+  start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
+    if (this.#stopping) return
+    this.#groupGeneration = groupGeneration
+    this.#membershipLost = new Promise((resolve) => {
+      this.#reportMembershipLost = resolve
+    })
+    this.#slots = partitionSets.map(newSlot)
+    // After a rebalance the threads of the previous generation are reused when as many are needed: they
+    // have the processor module and the Kafka client library loaded already.
+    if (this.#pool?.options.maxThreads !== partitionSets.length) {
+      void this.#pool?.destroy()
+      this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, partitionSets.length)
+      this.#pool =
+        partitionSets.length === 0
+          ? undefined
+          : new Piscina({
+              filename: workerFile.href,
+              minThreads: partitionSets.length,
+              maxThreads: partitionSets.length,
+              idleTimeout: Number.POSITIVE_INFINITY,
+              concurrentTasksPerWorker: 1,
+              resourceLimits: this.#resourceLimits,
+            })
+    }
+    this.#assigned = true
+    for (const slot of this.#slots) {
+      this.#restartsTotal.inc({ worker: slot.id }, 0)
+      this.#launch(slot)
+    }
     const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#config.workers
-    this.#watchdog = setInterval(
+    this.#watchdog ??= setInterval(
       () => this.#checkHeartbeats(heartbeatTimeoutMs),
       Math.min(1000, heartbeatIntervalMs),
     )
+  }
+
+  /**
+   * Group mode, when the partitions are taken away (a rebalance): each worker finishes its batch, produces
+   * and commits, then stops; forced after shutdown.timeoutMs (the next owner processes those batches again).
+   * The supervisor then waits, not ready, for the next start().
+   */
+  async revoke(reason: string): Promise<void> {
+    if (!this.#assigned) return
+    this.#assigned = false
+    this.#logger.info('partitions revoked; workers finish their batches, then stop', { reason })
+    await this.#stopWorkers(() =>
+      this.#abortWorkers(
+        `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms) of a rebalance; their batches will be processed again by the partitions' next owners`,
+      ),
+    )
+    this.#slots = []
   }
 
   workers() {
@@ -179,8 +229,19 @@ export class Supervisor {
     )
   }
 
+  /** Ready: assigned (group mode: not rebalancing) and every worker runs its loop; a member with no partitions is ready. */
   isReady(): boolean {
-    return !this.#stopping && this.#slots.every((s) => s.status === 'running' && s.ready)
+    return !this.#stopping && this.#assigned && this.#slots.every((s) => s.status === 'running' && s.ready)
+  }
+
+  /** Group mode: resolves when the group refuses a commit of the current generation (the member must rejoin). */
+  membershipLost(): Promise<void> {
+    return this.#membershipLost
+  }
+
+  /** False while a group member waits for partitions (before its first assignment, during a rebalance). */
+  isAssigned(): boolean {
+    return this.#assigned
   }
 
   /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
@@ -215,11 +276,12 @@ export class Supervisor {
    * dropped: its final snapshot is already among the retired ones.
    */
   async metrics(): Promise<WorkerMetricsSnapshot[]> {
-    const launches = this.#slots.map((slot) => slot.launches)
+    const slots = this.#slots
+    const launches = slots.map((slot) => slot.launches)
     const collected = await this.collect('metrics')
     const live = collected.flatMap(({ worker, metrics }) => {
-      const slot = this.#slots[worker]!
-      return metrics && slot.status === 'running' && slot.launches === launches[worker] ? [metrics] : []
+      const slot = slots[worker]
+      return metrics && slot?.status === 'running' && slot.launches === launches[worker] ? [metrics] : []
     })
     return [this.#retired.snapshot(), ...live]
   }
@@ -231,12 +293,27 @@ export class Supervisor {
     this.#exitCode = exitCode
     clearInterval(this.#watchdog)
     this.#logger.info('stopping workers', { reason })
-    for (const slot of this.#slots) {
+    await this.#stopWorkers(() =>
+      this.forceStop(
+        `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`,
+      ),
+    )
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.destroy()
+    this.#resolveDone(this.#exitCode)
+    return this.done
+  }
+
+  /** Asks every worker to finish its batch and stop; `onTimeout` after shutdown.timeoutMs. */
+  async #stopWorkers(onTimeout: () => void): Promise<void> {
+    const slots = this.#slots
+    for (const slot of slots) {
       clearTimeout(slot.restartTimer)
       if (slot.status === 'backoff') slot.status = 'stopped'
       this.#post(slot, { type: 'close' })
     }
-    const tasks = this.#slots.flatMap((s) => (s.task ? [s.task] : []))
+    const tasks = slots.flatMap((s) => (s.task ? [s.task] : []))
     let timer: NodeJS.Timeout | undefined
     const timedOut = await Promise.race([
       Promise.all(tasks).then(() => false),
@@ -245,12 +322,8 @@ export class Supervisor {
       }),
     ])
     clearTimeout(timer)
-    if (timedOut)
-      this.forceStop(`workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`)
+    if (timedOut) onTimeout()
     await Promise.all(tasks)
-    await this.#pool.destroy()
-    this.#resolveDone(this.#exitCode)
-    return this.done
   }
 
   /** Terminates every worker thread at once. Uncommitted batches are consumed again on the next start. */
@@ -260,6 +333,11 @@ export class Supervisor {
     })
     this.#exitCode = exitCodes.failure
     this.#stopping = true
+    for (const slot of this.#slots) slot.abort?.abort()
+  }
+
+  #abortWorkers(reason: string): void {
+    this.#logger.error('terminating workers', { reason })
     for (const slot of this.#slots) slot.abort?.abort()
   }
 
@@ -288,11 +366,12 @@ export class Supervisor {
       workerId: slot.id,
       partitions: slot.partitions,
       config: this.#config,
+      ...(this.#groupGeneration ? { groupGeneration: this.#groupGeneration } : {}),
       port: port2,
     }
     this.#logger.info('worker starting', { worker: slot.id, partitions: slot.partitions })
     slot.task = (
-      this.#pool.run(task, { transferList: [port2], signal: abort.signal }) as Promise<WorkerResult>
+      this.#pool!.run(task, { transferList: [port2], signal: abort.signal }) as Promise<WorkerResult>
     ).then(
       (result) => this.#settled(slot, result),
       (error: unknown) =>
@@ -351,11 +430,17 @@ export class Supervisor {
     if (result.outcome === 'closed') {
       slot.status = 'stopped'
       this.#logger.info('worker stopped', { worker: slot.id })
-      if (!this.#stopping) void this.stop('a worker stopped unexpectedly', exitCodes.failure)
+      if (!this.#stopping && this.#assigned)
+        void this.stop('a worker stopped unexpectedly', exitCodes.failure)
       return
     }
     slot.lastError = `${result.error.name}: ${result.error.message}`
-    if (this.#stopping) {
+    if (result.outcome === 'membership lost') {
+      slot.status = 'stopped'
+      this.#reportMembershipLost()
+      return
+    }
+    if (this.#stopping || !this.#assigned) {
       slot.status = 'stopped'
       return
     }
@@ -397,7 +482,7 @@ export class Supervisor {
     })
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined
-      if (this.#stopping) return
+      if (this.#stopping || !this.#slots.includes(slot)) return
       slot.restarts++
       this.#restartsTotal.inc({ worker: slot.id })
       this.#launch(slot)

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { KasperConfig } from '../config/types.ts'
+import type { GroupGeneration } from '../kafka/index.ts'
 import type { WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
 
@@ -8,6 +9,8 @@ export interface WorkerTask {
   workerId: number
   partitions: number[]
   config: KasperConfig
+  /** The group member the partitions were assigned to (instance.assignment group). */
+  groupGeneration?: GroupGeneration
   /** Control (supervisor → worker) and telemetry (worker → supervisor). */
   port: MessagePort
 }
@@ -18,10 +21,14 @@ export interface SerializedError {
   stack?: string
 }
 
-/** How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried. */
+/**
+ * How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried;
+ * 'membership lost': the group refused a commit, the partitions may be another member's now.
+ */
 export type WorkerOutcome =
   | { outcome: 'closed' }
   | { outcome: 'failed'; fatal: boolean; error: SerializedError }
+  | { outcome: 'membership lost'; error: SerializedError }
 
 /** The outcome and the worker's final metrics, which the supervisor keeps once the thread is gone. */
 export type WorkerResult = WorkerOutcome & { metrics?: WorkerMetrics }

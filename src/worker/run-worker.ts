@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8'
 import { toConnectionOptions, toProcessorOptions } from '../config/index.ts'
-import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
+import { createKafkaClient, describeKafkaError, GroupMembershipLostError } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -28,7 +28,7 @@ const isFatal = (error: unknown): boolean =>
 
 /** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
-  const { config, partitions, workerId, port } = task
+  const { config, partitions, workerId, port, groupGeneration } = task
   const logger = createLogger({
     format: config.logging.format,
     level: config.logging.level,
@@ -89,18 +89,29 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       stores: stores!,
     }))
     processor = new TopicProcessor(
-      toProcessorOptions(config, { client: kafka, inputPartitions: partitions, logger, metrics }),
+      toProcessorOptions(config, {
+        client: kafka,
+        inputPartitions: partitions,
+        logger,
+        metrics,
+        groupGeneration,
+      }),
       processors,
     )
     if (closeRequested) void processor.close()
     await processor.runLoop()
     outcome = { outcome: 'closed' }
   } catch (error) {
-    const fatal = isFatal(error)
-    const { message, stack } = serialize(error)
-    // A configuration or module problem is the user's to fix: the message says what; a stack would be noise.
-    logger.error('worker stopped by an error', { error: message, partitions, ...(fatal ? {} : { stack }) })
-    outcome = { outcome: 'failed', fatal, error: serialize(error) }
+    if (error instanceof GroupMembershipLostError) {
+      logger.warn('the group refused the commit; stopping without committing', { error: error.message })
+      outcome = { outcome: 'membership lost', error: serialize(error) }
+    } else {
+      const fatal = isFatal(error)
+      const { message, stack } = serialize(error)
+      // A configuration or module problem is the user's to fix: the message says what; a stack would be noise.
+      logger.error('worker stopped by an error', { error: message, partitions, ...(fatal ? {} : { stack }) })
+      outcome = { outcome: 'failed', fatal, error: serialize(error) }
+    }
   } finally {
     clearInterval(heartbeat)
     heartbeat = undefined

@@ -30,6 +30,7 @@ const source: AdminSource = {
   startedAtMs: Date.now(),
   isLive: () => state.live,
   isReady: () => state.ready,
+  isAssigned: () => true,
   workers: () => [view],
   collect: async (what): Promise<WorkerCollection[]> => [
     {

@@ -45,7 +45,7 @@ test('a minimal file gets every default', () => {
   assert.equal(config.processor.compression, 'none')
   assert.equal(config.processor.partitions, 'all')
   assert.equal(config.processor.module, join(dir, 'processor.js'))
-  assert.deepEqual(config.instance, { assignment: 'static', index: 0, count: 1 })
+  assert.deepEqual(config.instance, { index: 0, count: 1 })
   assert.equal(config.workers.threads, 'auto')
   assert.equal(config.admin.port, 9464)
   assert.equal(config.logging.format, 'json')
@@ -76,7 +76,7 @@ test('environment overrides win over the file and are validated the same way', (
   assert.deepEqual(config.kafka.brokers, ['a:1', 'b:2'])
   assert.equal(config.processor.batchSize, 50)
   assert.equal(config.workers.threads, 3)
-  assert.deepEqual(config.instance, { assignment: 'static', index: 2, count: 4 })
+  assert.deepEqual(config.instance, { index: 2, count: 4 })
   assert.equal(
     parse(minimal, { KASPER_KAFKA_ISOLATION_LEVEL: 'read_uncommitted' }).kafka.isolationLevel,
     'read_uncommitted',
@@ -298,4 +298,29 @@ test('exactly-once is opt-in, needs the platformatic client and read_committed i
     ],
   )
   assert.equal(problemsOf({ ...minimal, processor: { ...minimal.processor, guarantee: 'twice' } }).length, 1)
+})
+
+test('instance.assignment group: the Java consumer timing defaults, no index or count, no pod ordinal', () => {
+  const group = { ...minimal, instance: { assignment: 'group' } }
+  assert.deepEqual(parse(group).instance, {
+    assignment: 'group',
+    group: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 300_000 },
+  })
+  // A Deployment's pod name can end in digits: it picks no index in group mode.
+  assert.equal(parse(group, { KASPER_POD_NAME: 'kasper-enricher-5d8f9-27482' }).instance.assignment, 'group')
+  assert.equal(parse(minimal, { KASPER_INSTANCE_ASSIGNMENT: 'group' }).instance.assignment, 'group')
+  assert.deepEqual(problemsOf({ ...minimal, instance: { assignment: 'group', index: 1, count: 3 } }), [
+    'instance.index: must not be set with assignment group: the consumer group assigns the partitions',
+    'instance.count: must not be set with assignment group: the consumer group assigns the partitions',
+  ])
+  assert.deepEqual(
+    problemsOf({
+      ...minimal,
+      instance: { assignment: 'group', group: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 } },
+    }),
+    ['instance.group.heartbeatIntervalMs: must be < sessionTimeoutMs'],
+  )
+  assert.deepEqual(problemsOf({ ...minimal, instance: { assignment: 'elastic' } }), [
+    'instance.assignment: must be one of "static", "group", got "elastic"',
+  ])
 })

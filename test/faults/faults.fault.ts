@@ -356,6 +356,55 @@ describe('faults: nothing lost', () => {
     })
   })
 
+  test('rebalance under load (group mode): 1 → 3 members, a graceful leave, a kill -9', async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-group', partitions, 2)
+    assert.ok(input && output)
+    const ids = await produceIds(input, 30_000)
+    const sessionTimeoutMs = 6000
+    const file = await writeConfig({
+      ...config(uniqueName('f-group'), input, output, { options: { delayMs: 50 } }),
+      instance: {
+        assignment: 'group',
+        group: { sessionTimeoutMs, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 30_000 },
+      },
+    })
+    const members = [startCli(['run', '--config', file])]
+    await waitForOutput(members[0]!, output, 2000)
+    members.push(startCli(['run', '--config', file]), startCli(['run', '--config', file]))
+    await waitForOutput(members[0]!, output, 8000)
+    members[0]!.process.kill('SIGTERM')
+    assert.equal((await members[0]!.exited).code, 0, members[0]!.output().slice(-3000))
+    await waitForOutput(members[1]!, output, 14_000)
+    members[1]!.process.kill('SIGKILL')
+    const survivor = members[2]!
+    const base = await survivor.adminUrl
+    // /drained speaks for the survivor's partitions: wait until it holds all 12 (after the session timeout).
+    await waitFor(
+      async () =>
+        ((await (await fetch(`${base}/status`)).json()) as { partitions: number[] }).partitions.length ===
+        partitions,
+      sessionTimeoutMs + 60_000,
+      'the survivor to take every partition over',
+    )
+    await drainedThenStop(survivor, 180_000)
+    const { lost, duplicates } = await check(ids, output)
+    const batchesInFlight = 2 * 500
+    assert.ok(
+      duplicates <= batchesInFlight,
+      `duplicates ${duplicates} ≤ the killed member's batches in flight`,
+    )
+    const rebalances = (survivor.output().match(/consumer group assigned partitions/g) ?? []).length
+    outcomes.push({
+      scenario: 'group mode: 1 → 3 members, SIGTERM one, kill -9 one',
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+      note: `${rebalances} assignments seen by the survivor; duplicates ≤ ${batchesInFlight}`,
+    })
+  })
+
   // Longer than the runner's default per-test timeout when the soak is long (CI runs 600 s).
   test(`soak: ${soakSeconds} s at a steady rate, memory and handles flat`, {
     timeout: (soakSeconds + 240) * 1000,

@@ -18,33 +18,34 @@ export function kafkaLibs(): string | undefined {
   return libs ? join(state, libs) : undefined
 }
 
+/** Runs one of Kafka's command-line tools (its main class) from the jars; resolves with its stdout. */
+async function kafkaTool(libs: string, mainClass: string, args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    'java',
+    ['-cp', `${libs}/*`, mainClass, '--bootstrap-server', kafkaBrokers().join(','), ...args],
+    { timeout: 60_000 },
+  )
+  return stdout
+}
+
 /**
  * Reads `topic` from the beginning with Kafka's own console consumer (an independent client), one line per
  * record: `header:value,header:value<TAB>key<TAB>value`.
  */
 export async function consoleConsume(libs: string, topic: string, maxMessages: number): Promise<string[]> {
-  const { stdout } = await promisify(execFile)(
-    'java',
-    [
-      '-cp',
-      `${libs}/*`,
-      'org.apache.kafka.tools.consumer.ConsoleConsumer',
-      '--bootstrap-server',
-      kafkaBrokers().join(','),
-      '--topic',
-      topic,
-      '--from-beginning',
-      '--max-messages',
-      String(maxMessages),
-      '--timeout-ms',
-      '20000',
-      '--formatter-property',
-      'print.headers=true',
-      '--formatter-property',
-      'print.key=true',
-    ],
-    { timeout: 60_000 },
-  )
+  const stdout = await kafkaTool(libs, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
+    '--topic',
+    topic,
+    '--from-beginning',
+    '--max-messages',
+    String(maxMessages),
+    '--timeout-ms',
+    '20000',
+    '--formatter-property',
+    'print.headers=true',
+    '--formatter-property',
+    'print.key=true',
+  ])
   return stdout.split('\n').filter((line) => line !== '')
 }
 
@@ -75,3 +76,14 @@ export const jvmRead = (
   partitions: number,
   isolationLevel: 'read_committed' | 'read_uncommitted',
 ): string[] => jvm('read', kafkaBrokers().join(','), topic, String(partitions), isolationLevel).sort()
+
+/** kafka-consumer-groups.sh --describe --members: one line per member of `groupId`. */
+export async function describeGroupMembers(libs: string, groupId: string): Promise<string[]> {
+  const stdout = await kafkaTool(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
+    '--describe',
+    '--members',
+    '--group',
+    groupId,
+  ])
+  return stdout.split('\n').filter((line) => line.startsWith(`${groupId} `))
+}

@@ -84,7 +84,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
     assert.equal(find(manifests, 'Job'), undefined)
     for (const ordinal of [0, 1]) {
       const config = configInPod(manifests, statefulSet, { name: `demo-kasper-${ordinal}` })
-      assert.deepEqual(config.instance, { assignment: 'static', index: ordinal, count: 2 })
+      assert.deepEqual(config.instance, { index: ordinal, count: 2 })
       assert.equal(config.workers.threads, 2)
       assert.equal(config.admin.port, 9464)
       assert.equal(config.admin.host, '0.0.0.0')
@@ -102,7 +102,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       name: 'renamed-pod',
       labels: { 'apps.kubernetes.io/pod-index': '1' },
     })
-    assert.deepEqual(config.instance, { assignment: 'static', index: 1, count: 2 })
+    assert.deepEqual(config.instance, { index: 1, count: 2 })
     const template = statefulSet.spec.template
     assert.equal(template.metadata.labels.team, 'data')
     assert.equal(template.metadata.annotations['example.com/owner'], 'data-team')
@@ -160,7 +160,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
     assert.equal(statefulSet.spec.template.spec.terminationGracePeriodSeconds, 75, 'shutdown 60 s + 15 s')
     assert.equal(container(statefulSet).resources.requests.cpu, '4')
     const config = configInPod(manifests, statefulSet, { name: 'demo-kasper-2' })
-    assert.deepEqual(config.instance, { assignment: 'static', index: 2, count: 3 })
+    assert.deepEqual(config.instance, { index: 2, count: 3 })
     assert.equal(config.kafka.sasl?.password, 'secret-from-kafka-credentials')
     assert.equal((config.stores.users as { password?: string }).password, 'secret-from-redis-credentials')
     assert.ok(
@@ -189,7 +189,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       name: 'demo-kasper-3-24579',
       annotations: { 'batch.kubernetes.io/job-completion-index': '3' },
     })
-    assert.deepEqual(config.instance, { assignment: 'static', index: 3, count: 4 })
+    assert.deepEqual(config.instance, { index: 3, count: 4 })
     assert.equal(job.spec.template.spec.restartPolicy, 'OnFailure')
   })
 
@@ -353,6 +353,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       assert.equal(env.has(name), false, `${name} has no meaning in group mode`)
     const config = configInPod(manifests, deployment, { name: 'demo-kasper-5d8f7c9b4-x2x7q' })
     assert.equal(config.instance.assignment, 'group')
+    assert.equal(config.instance.assignment === 'group' && config.instance.group.sessionTimeoutMs, 20_000)
     assert.ok(find(manifests, 'PodDisruptionBudget'))
     assert.equal(find(render('group-keda.yaml'), 'Deployment')!.spec.replicas, undefined)
     const fixed = find(renderWith(['--set', 'assignment=group', '--set', 'replicaCount=4']), 'Deployment')!

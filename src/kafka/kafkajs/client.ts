@@ -1,6 +1,8 @@
 import { type Cluster, type CompressionTypes, Kafka, type Producer } from 'kafkajs'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
+import { commitFailure } from '../group/membership-lost.ts'
+import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
@@ -139,7 +141,11 @@ export class KafkaJsClient implements KafkaClient {
     })
   }
 
-  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+  async commitOffsets(
+    groupId: string,
+    offsets: CommittedOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
     if (offsets.length === 0) return
     const topics = [...groupBy(offsets, (o) => o.topic)].map(([topic, list]) => ({
       topic,
@@ -149,11 +155,14 @@ export class KafkaJsClient implements KafkaClient {
         metadata: p.metadata ?? null,
       })),
     }))
+    const { memberId, generationId } = generation ?? simpleCommit
     await withRoutingRetry(async () => {
       // kafkajs 2.2.4 Cluster.findGroupCoordinator sends FindCoordinator each time (no cache).
       const coordinator = await (await this.#ready()).findGroupCoordinator({ groupId })
-      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics })
-    }, this.#refresh)
+      await coordinator.offsetCommit({ groupId, groupGenerationId: generationId, memberId, topics })
+    }, this.#refresh).catch((error: unknown) => {
+      throw commitFailure(error, groupId, generation)
+    })
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {

@@ -1,6 +1,8 @@
 import { Admin, type API, Base, type ClusterMetadata, kGetApi } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, UnknownTopicError } from '../errors.ts'
+import { commitFailure } from '../group/membership-lost.ts'
+import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
@@ -90,21 +92,29 @@ export class PlatformaticKafkaClient implements KafkaClient {
     }
   }
 
-  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+  async commitOffsets(
+    groupId: string,
+    offsets: CommittedOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
     if (offsets.length === 0) return
     const topics = commitTopics(offsets)
-    // OffsetCommit with generation -1 and an empty member id: the group is never joined. The coordinator is
-    // looked up once per group (the library's admin asks for it on every commit: a round trip per batch).
+    // Without a generation, OffsetCommit with generation -1 and an empty member id (the group is never
+    // joined). The coordinator is looked up once per group (the library's admin asks for it on every
+    // commit: a round trip per batch).
+    const { memberId, generationId } = generation ?? simpleCommit
     await withRoutingRetry(
       async () => {
         const connection = await this.#coordinators.connection('group', groupId)
         const api = await callback<API<unknown[], unknown>>((done) =>
           this.#admin[kGetApi]('OffsetCommit', done),
         )
-        await api.async(connection, groupId, -1, '', null, topics)
+        await api.async(connection, groupId, generationId, memberId, null, topics)
       },
       () => this.#coordinators.forget('group', groupId),
-    )
+    ).catch((error: unknown) => {
+      throw commitFailure(error, groupId, generation)
+    })
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {

@@ -1,17 +1,15 @@
 import { type Admin, type API, addPartitionsToTxnV3, type Connection, kGetApi } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, ProducerFencedError } from '../errors.ts'
+import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { errorCodes } from '../protocol/error-codes.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import {
   type CommittedOffset,
-  type GroupMember,
   type ProduceOptions,
-  staticAssignment,
   type TopicPartition,
-  type TopicPartitionOffset,
   type TransactionalProducer,
   type TransactionOptions,
   topicPartitionKey,
@@ -95,11 +93,11 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   async commit(
     groupId: string,
     offsets: CommittedOffset[],
-    member: GroupMember = staticAssignment,
+    generation: GroupGeneration = simpleCommit,
   ): Promise<void> {
     this.#requireUsable()
     await this.#step(async () => {
-      if (offsets.length > 0) await this.#addOffsets(groupId, offsets, member)
+      if (offsets.length > 0) await this.#addOffsets(groupId, offsets, generation)
       if (this.#partitions.size === 0 && this.#groups.size === 0) return
       await this.#endTransaction(true)
       this.#partitions.clear()
@@ -187,7 +185,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   }
 
   /** AddOffsetsToTxn (the group's offsets partition joins the transaction), then TxnOffsetCommit. */
-  async #addOffsets(groupId: string, offsets: TopicPartitionOffset[], member: GroupMember): Promise<void> {
+  async #addOffsets(groupId: string, offsets: CommittedOffset[], generation: GroupGeneration): Promise<void> {
     const { producerId, producerEpoch } = await this.#currentIdentity()
     if (!this.#groups.has(groupId)) {
       await this.#toTransactionCoordinator('AddOffsetsToTxn', (api, connection) =>
@@ -208,8 +206,8 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
         groupId,
         producerId,
         producerEpoch,
-        member.generationId,
-        member.memberId,
+        generation.generationId,
+        generation.memberId,
         null,
         topics,
       ),

@@ -1,0 +1,29 @@
+import { kafkaErrorCodes } from '../describe-error.ts'
+import { KafkaClientError } from '../errors.ts'
+import type { GroupGeneration } from './types.ts'
+
+/** The broker's answers meaning that a generation is over for this member. */
+export const generationEndedCodes = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']
+
+/**
+ * A commit refused because the member's generation is over: its partitions may belong to another member
+ * now, so the batch must not be committed (the new owner processes it again).
+ */
+export class GroupMembershipLostError extends KafkaClientError {
+  override name = 'GroupMembershipLostError'
+}
+
+/** `error`, or a GroupMembershipLostError when the broker refused a commit of a generation that is over. */
+export function commitFailure(
+  error: unknown,
+  groupId: string,
+  generation: GroupGeneration | undefined,
+): unknown {
+  if (!generation) return error
+  const codes = [...kafkaErrorCodes(error)].filter((code) => generationEndedCodes.includes(code))
+  if (codes.length === 0) return error
+  return new GroupMembershipLostError(
+    `consumer group ${groupId} refused the commit of member ${generation.memberId} (generation ${generation.generationId}): ${codes.join(', ')}; its partitions may belong to another member now`,
+    { cause: error },
+  )
+}

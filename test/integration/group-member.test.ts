@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import {
+  createGroupMember,
+  type GroupMember,
+  GroupMembershipLostError,
+  type KafkaClientKind,
+} from '../../src/kafka/index.ts'
+import { clientKinds, freshTopics, testClient } from '../helpers/kafka.ts'
+import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+
+const members: GroupMember[] = []
+after(() => Promise.all(members.map((m) => m.leave().catch(() => {}))))
+
+async function member(groupId: string, topics: string[], partitions: number[]): Promise<GroupMember> {
+  const created = await createGroupMember(
+    { brokers: kafkaBrokers(), clientId: uniqueName('member') },
+    {
+      groupId,
+      topics,
+      partitions: async () => partitions,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 300,
+      rebalanceTimeoutMs: 10_000,
+      onRetry: () => {},
+    },
+  )
+  members.push(created)
+  return created
+}
+
+describe('group member (classic protocol, co-partitioned assignment)', () => {
+  test('a second member takes half the partition numbers; a member with none when members outnumber them', async () => {
+    const [a, b] = await freshTopics('member', 2, 2)
+    assert.ok(a && b)
+    const groupId = uniqueName('member-group')
+    const abort = new AbortController()
+    const first = await member(groupId, [a, b], [0, 1])
+    assert.deepEqual((await first.join(abort.signal)).partitions, [0, 1])
+    const second = await member(groupId, [a, b], [0, 1])
+    const joining = second.join(abort.signal)
+    assert.equal(await first.rejoinNeeded(), 'rebalance')
+    const [one, two] = await Promise.all([first.join(abort.signal), joining])
+    assert.equal(one.generationId, two.generationId)
+    assert.deepEqual([one.partitions, two.partitions], [[0], [1]], 'sticky and balanced')
+    const third = await member(groupId, [a, b], [0, 1])
+    const joiningThird = third.join(abort.signal)
+    await Promise.all([first.rejoinNeeded(), second.rejoinNeeded()])
+    const after = await Promise.all([first.join(abort.signal), second.join(abort.signal), joiningThird])
+    assert.deepEqual(
+      after.map((x) => x.partitions),
+      [[0], [1], []],
+    )
+  })
+
+  for (const kind of clientKinds) {
+    test(`commits as a member; a generation that is over is refused with GroupMembershipLostError (${kind})`, async () => {
+      const [topic] = await freshTopics('member-commit', 2)
+      assert.ok(topic)
+      const groupId = uniqueName('member-commit')
+      const client = testClient(kind as KafkaClientKind)
+      try {
+        const abort = new AbortController()
+        const first = await member(groupId, [topic], [0, 1])
+        const old = await first.join(abort.signal)
+        await client.commitOffsets(groupId, [{ topic, partition: 0, offset: 5n }], old)
+        const second = await member(groupId, [topic], [0, 1])
+        const joining = second.join(abort.signal)
+        await first.rejoinNeeded()
+        const current = await first.join(abort.signal)
+        await joining
+        assert.ok(current.generationId > old.generationId)
+        await assert.rejects(
+          client.commitOffsets(groupId, [{ topic, partition: 0, offset: 9n }], old),
+          (error: Error) =>
+            error instanceof GroupMembershipLostError && /ILLEGAL_GENERATION/.test(error.message),
+        )
+        await assert.rejects(
+          client.commitOffsets(groupId, [{ topic, partition: 0, offset: 9n }], {
+            memberId: 'a-zombie',
+            generationId: current.generationId,
+          }),
+          (error: Error) =>
+            error instanceof GroupMembershipLostError && /UNKNOWN_MEMBER_ID/.test(error.message),
+        )
+        // Without a generation (as static mode commits) a group with members refuses too.
+        await assert.rejects(client.commitOffsets(groupId, [{ topic, partition: 0, offset: 9n }]))
+        assert.deepEqual(await client.committedOffsets(groupId, [{ topic, partition: 0 }]), [
+          { topic, partition: 0, offset: 5n },
+        ])
+        await client.commitOffsets(groupId, [{ topic, partition: 0, offset: 7n }], current)
+        assert.deepEqual(await client.committedOffsets(groupId, [{ topic, partition: 0 }]), [
+          { topic, partition: 0, offset: 7n },
+        ])
+      } finally {
+        await client.close()
+      }
+    })
+  }
+})

@@ -93,7 +93,8 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
       (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p })),
     )
     const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
-    const drained = errors.length === 0 && collected.every((c) => c.drain?.drained === true)
+    const drained =
+      collected.length > 0 && errors.length === 0 && collected.every((c) => c.drain?.drained === true)
     reply.code(drained ? 200 : 503)
     return jsonSafe({ drained, partitions, ...(errors.length > 0 ? { errors } : {}) })
   })

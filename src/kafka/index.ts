@@ -27,7 +27,13 @@ export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnec
 }
 
 export { describeKafkaError } from './describe-error.ts'
-export { KafkaClientError, ProduceError, UnknownTopicError } from './errors.ts'
+export {
+  isTransient,
+  KafkaClientError,
+  ProduceError,
+  type Transient,
+  UnknownTopicError,
+} from './errors.ts'
 export {
   createTopics,
   deleteCommittedOffsets,

@@ -1,5 +1,6 @@
 import { KafkaClientError } from './errors.ts'
 import type { OutgoingMessage } from './messages.ts'
+import { rethrowMarkingOutage } from './outage.ts'
 import type {
   FetchedPartition,
   FetchOptions,
@@ -8,7 +9,10 @@ import type {
   TopicPartitionOffset,
 } from './types.ts'
 
-/** A KafkaClient that creates the real one, and so imports its library, on the first call. */
+/**
+ * A KafkaClient that creates the real one, and so imports its library, on the first call. Every call of
+ * either library passes here, so this is where an outage's error is marked transient.
+ */
 export class LazyKafkaClient implements KafkaClient {
   readonly #create: () => Promise<KafkaClient>
   #client: Promise<KafkaClient> | undefined
@@ -26,30 +30,30 @@ export class LazyKafkaClient implements KafkaClient {
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
-    return (await this.#get()).partitionCounts(topics)
+    return (await this.#get()).partitionCounts(topics).catch(rethrowMarkingOutage)
   }
 
   async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
-    return (await this.#get()).fetch(positions, options)
+    return (await this.#get()).fetch(positions, options).catch(rethrowMarkingOutage)
   }
 
   async commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
-    return (await this.#get()).commitOffsets(groupId, offsets)
+    return (await this.#get()).commitOffsets(groupId, offsets).catch(rethrowMarkingOutage)
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.#get()).committedOffsets(groupId, partitions)
+    return (await this.#get()).committedOffsets(groupId, partitions).catch(rethrowMarkingOutage)
   }
 
   async listOffsets(
     partitions: TopicPartition[],
     which: 'earliest' | 'latest',
   ): Promise<TopicPartitionOffset[]> {
-    return (await this.#get()).listOffsets(partitions, which)
+    return (await this.#get()).listOffsets(partitions, which).catch(rethrowMarkingOutage)
   }
 
   async produce(messages: OutgoingMessage[]): Promise<void> {
-    return (await this.#get()).produce(messages)
+    return (await this.#get()).produce(messages).catch(rethrowMarkingOutage)
   }
 
   /** Closing a client that was never used loads nothing. */

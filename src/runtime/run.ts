@@ -1,7 +1,8 @@
-import { startAdminServer } from '../admin/server.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type AdminSource, startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
-import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
+import { createKafkaClient, describeKafkaError, isTransient } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -9,6 +10,8 @@ import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount } from '../processor/input-topics.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
+import { OutageWatch } from '../supervisor/outage.ts'
+import { backoffMs } from '../supervisor/restart.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
 import { StopSignals } from './signals.ts'
@@ -36,18 +39,47 @@ const rethrowable = (error: SerializedError): Error =>
     ? new ProcessorModuleError(error.message)
     : new ConfigurationError(error.message)
 
-async function partitionCount(config: KasperConfig): Promise<number> {
-  const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
-  try {
-    return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
-  } catch (error) {
-    if (error instanceof ConfigurationError) throw error
-    throw new StartupError(
-      `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${describeKafkaError(error)}`,
-    )
-  } finally {
-    await client.close().catch(() => {})
+/**
+ * The input topics' partition count. While Kafka is unreachable (an outage: refused, reset, timed out, a name
+ * that does not resolve yet) it waits with the restart backoff, logging once per interval what it cannot
+ * reach; what a retry cannot fix (TLS, authentication) is a StartupError. Resolves undefined once `stop` aborts.
+ */
+async function partitionCount(
+  config: KasperConfig,
+  logger: Logger,
+  stop: AbortSignal,
+): Promise<number | undefined> {
+  const outage = new OutageWatch()
+  const brokers = config.kafka.brokers.join(', ')
+  while (!stop.aborted) {
+    const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+    try {
+      return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
+    } catch (error) {
+      if (error instanceof ConfigurationError) throw error
+      const reason = `cannot read topic metadata from kafka.brokers (${brokers}): ${describeKafkaError(error)}`
+      if (!isTransient(error)) throw new StartupError(reason)
+      const { failures, downForMs, log } = outage.failed(Date.now())
+      const { initialBackoffMs, maxBackoffMs } = config.restart
+      const delayMs = backoffMs(failures, initialBackoffMs, maxBackoffMs)
+      if (log)
+        logger.warn('outage at start: waiting for Kafka; not ready', {
+          unreachable: `Kafka (kafka.brokers ${brokers})`,
+          downForSeconds: Math.round(downForMs / 1000),
+          attempts: failures,
+          delayMs,
+          error: reason,
+        })
+      await sleep(delayMs, undefined, { signal: stop }).catch(() => {})
+    } finally {
+      await client.close().catch(() => {})
+    }
   }
+  return undefined
+}
+
+async function signalledBeforeStart(signals: StopSignals, logger: Logger): Promise<void> {
+  logger.info('signal received before the workers started; stopping', { signal: await signals.first })
 }
 
 function watchSignals(signals: StopSignals, supervisor: Supervisor, logger: Logger): void {
@@ -102,50 +134,80 @@ async function runUntilStopped(
     level: config.logging.level,
     processor: config.processor.name,
   }).child({ role: 'supervisor' })
-  const signalledBeforeStart = async () =>
-    logger.info('signal received before the workers started; stopping', { signal: await signals.first })
-  const counting = partitionCount(config)
-  const count = await Promise.race([counting, signals.first.then(() => undefined)])
-  if (count === undefined) {
-    counting.catch(() => {})
-    await signalledBeforeStart()
-    return exitCodes.ok
-  }
-  const partitions = instancePartitions(config, count)
-  const sets = splitPartitions(partitions, workerThreadCount(config))
-  if (partitions.length === 0) {
-    throw new ConfigurationError(
-      `instance: instance ${config.instance.index} of ${config.instance.count} has no partitions to process (fewer partitions than instances)`,
-    )
-  }
   const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
-  const supervisor = new Supervisor(config, sets, logger, metrics)
-  // What /status and the page show about the instance; none of it changes while the process runs.
-  const facts = {
+  const startedAtMs = Date.now()
+  let supervisor: Supervisor | undefined
+  let partitions: number[] | undefined
+  // Up before Kafka is asked anything, so that a probe sees a process waiting for Kafka as alive, not ready.
+  const source: AdminSource = {
+    isLive: () => supervisor?.isLive() ?? true,
+    isReady: () => supervisor?.isReady() ?? false,
+    workers: () => supervisor?.workers() ?? [],
+    collect: async (what) => (supervisor ? supervisor.collect(what) : []),
+    metrics: async () => (supervisor ? supervisor.metrics() : []),
+    startedAtMs,
+  }
+  // What /status and the page show about the instance; none of it changes once the partitions are known.
+  const describe = () => ({
     processor: config.processor.name,
     instance: config.instance,
-    partitions,
+    partitions: partitions ?? [],
     config: redactConfig(config),
-  }
+  })
   const admin = config.admin.enabled
     ? await startAdminServer({
         host: config.admin.host,
         port: config.admin.port,
         registry: metrics.registry,
-        source: supervisor,
-        describe: () => facts,
+        source,
+        describe,
       }).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error)
         throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)
       })
     : undefined
-  if (admin) {
-    const address = admin.server.address()
-    const port = typeof address === 'object' && address ? address.port : config.admin.port
-    logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
+  try {
+    if (admin) {
+      const address = admin.server.address()
+      const port = typeof address === 'object' && address ? address.port : config.admin.port
+      logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
+    }
+    const stopWaiting = new AbortController()
+    void signals.first.then(() => stopWaiting.abort())
+    const count = await partitionCount(config, logger, stopWaiting.signal)
+    if (count === undefined) {
+      await signalledBeforeStart(signals, logger)
+      return exitCodes.ok
+    }
+    partitions = instancePartitions(config, count)
+    const sets = splitPartitions(partitions, workerThreadCount(config))
+    if (partitions.length === 0) {
+      throw new ConfigurationError(
+        `instance: instance ${config.instance.index} of ${config.instance.count} has no partitions to process (fewer partitions than instances)`,
+      )
+    }
+    supervisor = new Supervisor(config, sets, logger, metrics)
+    return await supervise(supervisor, { config, options, signals, logger, sets, partitions })
+  } finally {
+    await admin?.close()
   }
+}
+
+/** Starts the workers, and resolves with the exit code once they have stopped. */
+async function supervise(
+  supervisor: Supervisor,
+  run: {
+    config: KasperConfig
+    options: RunOptions
+    signals: StopSignals
+    logger: Logger
+    sets: number[][]
+    partitions: number[]
+  },
+): Promise<number> {
+  const { config, options, signals, logger, sets, partitions } = run
   if (signals.count > 0) {
-    await signalledBeforeStart()
+    await signalledBeforeStart(signals, logger)
     void supervisor.stop(await signals.first)
   } else {
     logger.info('starting workers', {
@@ -160,7 +222,6 @@ async function runUntilStopped(
   const stopWatchingDrain = options.exitWhenDrained ? watchDrain(supervisor, logger) : () => {}
   const code = await supervisor.done
   stopWatchingDrain()
-  await admin?.close()
   logger.info('stopped', { exitCode: code })
   if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
   return code

@@ -18,10 +18,13 @@ export interface SerializedError {
   stack?: string
 }
 
-/** How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried. */
+/**
+ * How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried; a
+ * transient one (an outage) is waited out, `unreachable` naming what was (Kafka's brokers or a store).
+ */
 export type WorkerOutcome =
   | { outcome: 'closed' }
-  | { outcome: 'failed'; fatal: boolean; error: SerializedError }
+  | { outcome: 'failed'; fatal: boolean; transient?: { unreachable: string }; error: SerializedError }
 
 /** The outcome and the worker's final metrics, which the supervisor keeps once the thread is gone. */
 export type WorkerResult = WorkerOutcome & { metrics?: WorkerMetrics }

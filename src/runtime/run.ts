@@ -184,6 +184,7 @@ async function runUntilStopped(
     if (partitions.length === 0) {
       throw new ConfigurationError(
         `instance: instance ${config.instance.index} of ${config.instance.count} has no partitions to process (fewer partitions than instances)`,
+        { keys: ['instance.index', 'instance.count'] },
       )
     }
     supervisor = new Supervisor(config, sets, logger, metrics)

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse as parseYaml } from 'yaml'
 import {
+  blameLoaded,
   ConfigFileError,
   configSchema,
   instancePartitions,
@@ -12,6 +13,7 @@ import {
   parseConfig,
   redactConfig,
 } from '../../src/config/index.ts'
+import { ConfigurationError } from '../../src/processor/errors.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'kasper-config-'))
 writeFileSync(join(dir, 'processor.js'), 'export default () => ({ process() {} })\n')
@@ -278,4 +280,40 @@ test('the error policy defaults to stop and is checked', () => {
     'processor.errorPolicy.onFailure: must be one of "stop", "dead-letter", "skip", got "ignore"',
     'processor.errorPolicy.retries: must be ≥ 0',
   ])
+})
+
+test('a problem found after loading names the KASPER_* variable that set the value, else the file', () => {
+  const unknownTopic = (topics: string) =>
+    new ConfigurationError(`processor.inputTopics: unknown topic: ${topics}`, {
+      keys: ['processor.inputTopics'],
+    })
+  const fromVariable = parse(minimal, { KASPER_INPUT_TOPICS: 'evnets' })
+  assert.equal(
+    blameLoaded(fromVariable, 'k.yaml', unknownTopic('evnets')).message,
+    'KASPER_INPUT_TOPICS (processor.inputTopics): unknown topic: evnets',
+  )
+  assert.equal(
+    blameLoaded(parse(minimal), 'k.yaml', unknownTopic('events')).message,
+    'k.yaml: processor.inputTopics: unknown topic: events',
+  )
+  const noPartitions = (config: ReturnType<typeof parse>) =>
+    new ConfigurationError(
+      `instance: instance ${config.instance.index} of ${config.instance.count} has no partitions to process`,
+      { keys: ['instance.index', 'instance.count'] },
+    )
+  const pod = parse({ ...minimal, instance: { count: 8 } }, { KASPER_POD_NAME: 'kasper-7' })
+  assert.equal(
+    blameLoaded(pod, 'k.yaml', noPartitions(pod)).message,
+    'KASPER_POD_NAME (instance.index = 7, the ordinal of pod kasper-7): instance 7 of 8 has no partitions to process',
+  )
+  const count = parse({ ...minimal, instance: { index: 3, count: 4 } }, { KASPER_INSTANCE_COUNT: '4' })
+  assert.match(
+    blameLoaded(count, 'k.yaml', noPartitions(count)).message,
+    /^KASPER_INSTANCE_COUNT \(instance.count\): /,
+  )
+  // An error without keys (from a worker, say) stays the file's.
+  assert.equal(
+    blameLoaded(fromVariable, 'k.yaml', new ConfigurationError('stores.x: bad')).message,
+    'k.yaml: stores.x: bad',
+  )
 })

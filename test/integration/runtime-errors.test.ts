@@ -55,6 +55,19 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
     )
   })
 
+  test('an unknown input topic set by KASPER_INPUT_TOPICS names the variable, not the file (exit 2)', async () => {
+    const missing = uniqueName('missing')
+    const cli = startCli(['run', '--config', await writeConfig(config('in-the-file'))], {
+      KASPER_INPUT_TOPICS: missing,
+    })
+    const { code } = await cli.exited
+    assert.equal(code, 2, cli.output())
+    assert.match(
+      cli.stderr(),
+      new RegExp(`^kasper: KASPER_INPUT_TOPICS \\(processor.inputTopics\\): unknown topic: ${missing}$`, 'm'),
+    )
+  })
+
   test('a partition out of range (exit 2)', async () => {
     const [topic] = await freshTopics('range', 2)
     assert.ok(topic)

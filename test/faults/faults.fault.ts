@@ -413,6 +413,18 @@ describe('faults: error policy, stalled batches, outages', () => {
     return produced
   }
 
+  function givenUpOutcome(onFailure: string, good: string[], produced: string[], started: number, note = '') {
+    const unique = new Set(produced)
+    outcomes.push({
+      scenario: `poison in a 1,000-record batch, ${onFailure}`,
+      records: batch,
+      lost: good.length - unique.size,
+      duplicates: produced.length - unique.size,
+      seconds: (Date.now() - started) / 1000,
+      note: `1 record given up ${note}, committed ${batch}`,
+    })
+  }
+
   test('a poison record in the middle of a 1,000-record batch, dead-letter: alone in the dead-letter topic with its origin', async () => {
     const started = Date.now()
     const [deadLetterTopic] = await freshTopics('f-dlq', 1)
@@ -443,28 +455,20 @@ describe('faults: error policy, stalled batches, outages', () => {
     }
     assert.match(header(deadLetterHeaders.timestamp) ?? '', /^\d{13}$/)
     assert.ok(Number(header(deadLetterHeaders.attempts)) > 2, header(deadLetterHeaders.attempts))
-    outcomes.push({
-      scenario: 'poison in a 1,000-record batch, dead-letter',
-      records: batch,
-      lost: run.good.length - new Set(produced).size,
-      duplicates: produced.length - new Set(produced).size,
-      seconds: (Date.now() - started) / 1000,
-      note: `1 record dead-lettered with ${header(deadLetterHeaders.attempts)} attempts, committed ${batch}`,
-    })
+    givenUpOutcome(
+      'dead-letter',
+      run.good,
+      produced,
+      started,
+      `${header(deadLetterHeaders.attempts)} attempts`,
+    )
   })
 
   test('the same with skip: no dead-letter record, a warning, the rest processed', async () => {
     const started = Date.now()
     const run = await poisonBatch('f-skip', { onFailure: 'skip' })
     const produced = await assertGivenUp(run, 'record skipped')
-    outcomes.push({
-      scenario: 'poison in a 1,000-record batch, skip',
-      records: batch,
-      lost: run.good.length - new Set(produced).size,
-      duplicates: produced.length - new Set(produced).size,
-      seconds: (Date.now() - started) / 1000,
-      note: `1 record skipped, committed ${batch}`,
-    })
+    givenUpOutcome('skip', run.good, produced, started)
   })
 
   test('an unwritable dead-letter topic stops the loop: no record skipped, nothing committed, exit 1 after the restarts', async () => {

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander'
 import {
+  blameLoaded,
   ConfigFileError,
   instancePartitions,
+  type KasperConfig,
   loadConfig,
   redactConfig,
   toConnectionOptions,
@@ -22,13 +24,20 @@ export interface Io {
   err: (line: string) => void
 }
 
-/** A configuration problem found after loading (e.g. against Kafka's metadata) is still the file's: say which. */
-async function blamingFile<T>(file: string, action: () => T | Promise<T>): Promise<T> {
+/**
+ * A configuration problem found after loading (e.g. against Kafka's metadata) is still the configuration's:
+ * say which variable set the value at fault, or else which file.
+ */
+async function blamingSource<T>(
+  config: KasperConfig,
+  file: string,
+  action: () => T | Promise<T>,
+): Promise<T> {
   try {
     return await action()
   } catch (error) {
     if (error instanceof ConfigurationError && !(error instanceof ConfigFileError))
-      throw new ConfigFileError(file, [error.message])
+      throw blameLoaded(config, file, error)
     throw error
   }
 }
@@ -40,7 +49,9 @@ async function validateConfig(file: string, io: Io): Promise<number> {
   const partitions =
     listed === 'all'
       ? 'all (read from Kafka at start)'
-      : (await blamingFile(file, () => instancePartitions(config, Math.max(...listed) + 1))).join(', ')
+      : (await blamingSource(config, file, () => instancePartitions(config, Math.max(...listed) + 1))).join(
+          ', ',
+        )
   io.out(`${file}: valid`)
   io.out(
     `  processor ${processor.name} reads ${processor.inputTopics.join(', ')}; module ${processor.module}`,
@@ -118,7 +129,7 @@ export async function runCli(argv: string[], io: Io, signals?: StopSignals): Pro
     .option('--exit-when-drained', 'exit 0 once every assigned partition is processed to its log end', false)
     .action(async (options: { config: string; exitWhenDrained: boolean }) => {
       const config = loadConfig(options.config)
-      exitCode = await blamingFile(options.config, () =>
+      exitCode = await blamingSource(config, options.config, () =>
         runKasper(config, { exitWhenDrained: options.exitWhenDrained, ...(signals ? { signals } : {}) }),
       )
     })

@@ -78,10 +78,13 @@ export function instancePartitions(config: KasperConfig, partitionCount: number)
     if (partition >= partitionCount) {
       throw new ConfigurationError(
         `processor.partitions: partition ${partition} does not exist (the input topics have ${partitionCount} partitions)`,
+        { keys: ['processor.partitions'] },
       )
     }
     if (seen.has(partition))
-      throw new ConfigurationError(`processor.partitions: partition ${partition} is listed twice`)
+      throw new ConfigurationError(`processor.partitions: partition ${partition} is listed twice`, {
+        keys: ['processor.partitions'],
+      })
     seen.add(partition)
   }
   const { index, count } = config.instance.assignment !== 'group' ? config.instance : { index: 0, count: 1 }

@@ -7,6 +7,6 @@ export {
 } from './derive.ts'
 export { environmentOverrides } from './env.ts'
 export { ConfigFileError } from './errors.ts'
-export { loadConfig, parseConfig } from './load.ts'
+export { blameLoaded, loadConfig, parseConfig } from './load.ts'
 export type { ElasticsearchStoreConfig, KasperConfig, RedisStoreConfig, StoreConfig } from './schema.ts'
 export { configSchema } from './schema.ts'

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type * as z from 'zod'
+import type { ConfigurationError } from '../processor/errors.ts'
 import { applyEnvironment, type Origin } from './env.ts'
 import { ConfigFileError } from './errors.ts'
 import { configSchema, type KasperConfig } from './schema.ts'
@@ -48,6 +49,27 @@ const formatPath = (path: readonly PropertyKey[]): string =>
       typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
     '',
   )
+
+/** `KASPER_BATCH_SIZE (processor.batchSize): reason`, or with a derived value `… (instance.index = 7, …)`. */
+const blamingVariable = (path: string, origin: Origin, reason: string): string =>
+  `${origin.variable} (${origin.derivation ? `${path} = ${origin.derivation}` : path}): ${reason}`
+
+/** Where each loaded configuration's values came from, for problems found after loading. */
+const loadedOrigins = new WeakMap<KasperConfig, ReadonlyMap<string, Origin>>()
+
+/**
+ * A configuration problem found after loading (against Kafka's metadata, for example), blamed like the
+ * loader's own: on the KASPER_* variable that set one of its `keys`, else on `file`.
+ */
+export function blameLoaded(config: KasperConfig, file: string, error: ConfigurationError): ConfigFileError {
+  const origins = loadedOrigins.get(config) ?? new Map<string, Origin>()
+  for (const key of error.keys) {
+    const origin = originOf(key.split('.'), origins)
+    const reason = error.message.replace(/^[\w.[\]]+: /, '')
+    if (origin) return new ConfigFileError(undefined, [blamingVariable(key, origin, reason)])
+  }
+  return new ConfigFileError(file, [error.message])
+}
 
 /** The variable that set `path` or a key above it (a list item's problem is its list's variable's). */
 function originOf(path: readonly PropertyKey[], origins: ReadonlyMap<string, Origin>): Origin | undefined {
@@ -122,8 +144,7 @@ export function parseConfig(
       const path = formatPath(issue.path) || '(top level)'
       const origin = originOf(issue.path, origins)
       if (!origin) return { fromFile: true, text: `${path}: ${issue.message}` }
-      const where = origin.derivation ? `${path} = ${origin.derivation}` : path
-      return { fromFile: false, text: `${origin.variable} (${where}): ${issue.message}` }
+      return { fromFile: false, text: blamingVariable(path, origin, issue.message) }
     })
     throw new ConfigFileError(
       problems.some((p) => p.fromFile) ? options.source : undefined,
@@ -132,6 +153,7 @@ export function parseConfig(
   }
   const problems = resolveFiles(result.data, options.baseDir)
   if (problems.length > 0) throw new ConfigFileError(options.source, problems)
+  loadedOrigins.set(result.data, origins)
   return result.data
 }
 

@@ -49,3 +49,32 @@ export class ProducerFencedError extends KafkaClientError {
     this.transactionalId = transactionalId
   }
 }
+
+/**
+ * The marker of an outage: the server an operation needs (a broker, a store) is unreachable or does not
+ * answer, so the same operation can succeed once it is back. The error policy never isolates, dead-letters or
+ * skips records over such an error, and the runtime waits it out without counting it as a failure. Kafka
+ * errors are marked by the KafkaClient, store errors by the store; an error counts as transient when it or
+ * one of its causes carries the marker.
+ */
+export interface Transient {
+  readonly transient: true
+}
+
+const causeDepthLimit = 8
+
+export function isTransient(error: unknown): boolean {
+  let current = error
+  for (let depth = 0; depth < causeDepthLimit && current && typeof current === 'object'; depth++) {
+    if ((current as Partial<Transient>).transient === true) return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** Marks `error` as an outage (see Transient), in place, and returns it. */
+export function markTransient<E>(error: E): E {
+  if (error && typeof error === 'object' && !Object.isFrozen(error))
+    Object.defineProperty(error, 'transient', { value: true, enumerable: false, configurable: true })
+  return error
+}

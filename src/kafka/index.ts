@@ -50,7 +50,13 @@ export async function createGroupMember(
 }
 
 export { describeKafkaError } from './describe-error.ts'
-export { KafkaClientError, ProduceError, UnknownTopicError } from './errors.ts'
+export {
+  isTransient,
+  KafkaClientError,
+  ProduceError,
+  type Transient,
+  UnknownTopicError,
+} from './errors.ts'
 export { GroupMembershipLostError } from './group/membership-lost.ts'
 export type {
   GroupAssignment,

@@ -1,7 +1,9 @@
 import { KafkaClientError } from './errors.ts'
 import type { GroupGeneration } from './group/types.ts'
 import type { OutgoingMessage } from './messages.ts'
+import { rethrowMarkingOutage } from './outage.ts'
 import type {
+  CommittedOffset,
   FetchedPartition,
   FetchOptions,
   KafkaClient,
@@ -13,7 +15,8 @@ import type {
 } from './types.ts'
 
 /**
- * A KafkaClient that creates the real one, and so imports its library, on the first call. It has
+ * A KafkaClient that creates the real one, and so imports its library, on the first call. Every call of
+ * either library passes here, so this is where an outage's error is marked transient. It has
  * transactionalProducer() only when told that the real one has (which is known only once it is loaded).
  */
 export class LazyKafkaClient implements KafkaClient {
@@ -38,34 +41,34 @@ export class LazyKafkaClient implements KafkaClient {
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
-    return (await this.#get()).partitionCounts(topics)
+    return (await this.#get()).partitionCounts(topics).catch(rethrowMarkingOutage)
   }
 
   async fetch(positions: TopicPartitionOffset[], options: FetchOptions): Promise<FetchedPartition[]> {
-    return (await this.#get()).fetch(positions, options)
+    return (await this.#get()).fetch(positions, options).catch(rethrowMarkingOutage)
   }
 
   async commitOffsets(
     groupId: string,
-    offsets: TopicPartitionOffset[],
+    offsets: CommittedOffset[],
     generation?: GroupGeneration,
   ): Promise<void> {
-    return (await this.#get()).commitOffsets(groupId, offsets, generation)
+    return (await this.#get()).commitOffsets(groupId, offsets, generation).catch(rethrowMarkingOutage)
   }
 
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.#get()).committedOffsets(groupId, partitions)
+    return (await this.#get()).committedOffsets(groupId, partitions).catch(rethrowMarkingOutage)
   }
 
   async listOffsets(
     partitions: TopicPartition[],
     which: 'earliest' | 'latest',
   ): Promise<TopicPartitionOffset[]> {
-    return (await this.#get()).listOffsets(partitions, which)
+    return (await this.#get()).listOffsets(partitions, which).catch(rethrowMarkingOutage)
   }
 
   async produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void> {
-    return (await this.#get()).produce(messages, options)
+    return (await this.#get()).produce(messages, options).catch(rethrowMarkingOutage)
   }
 
   #transactionalProducer(transactionalId: string, options: TransactionOptions): TransactionalProducer {
@@ -79,10 +82,12 @@ export class LazyKafkaClient implements KafkaClient {
       return producer
     }
     return {
-      init: async () => (await get()).init(),
-      produce: async (messages) => (await get()).produce(messages),
-      commit: async (groupId, offsets, member) => (await get()).commit(groupId, offsets, member),
-      abort: async () => (await get()).abort(),
+      init: async () => (await get()).init().catch(rethrowMarkingOutage),
+      produce: async (messages, produceOptions) =>
+        (await get()).produce(messages, produceOptions).catch(rethrowMarkingOutage),
+      commit: async (groupId, offsets, generation) =>
+        (await get()).commit(groupId, offsets, generation).catch(rethrowMarkingOutage),
+      abort: async () => (await get()).abort().catch(rethrowMarkingOutage),
     }
   }
 

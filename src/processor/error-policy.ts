@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isTransient } from '../kafka/errors.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import { ConfigurationError } from './errors.ts'
 import { requireInteger } from './options.ts'
@@ -100,7 +101,8 @@ type CallResult = { ok: true; outgoing: OutgoingMessage[] } | { ok: false; error
 /**
  * Runs one partition's batch through process() under the policy: retries in place, then, for 'dead-letter'
  * and 'skip', bisects the batch (halves in offset order, recursively, with the same processor) until the
- * records that fail alone are found. Throws the error that stops the loop.
+ * records that fail alone are found. Throws the error that stops the loop, and a transient one (an outage)
+ * after the retries whatever onFailure says.
  */
 export class ErrorPolicyRunner {
   readonly #policy: ResolvedErrorPolicy
@@ -136,7 +138,8 @@ export class ErrorPolicyRunner {
       return
     }
     const { error } = result
-    if (this.#policy.onFailure === 'stop' || error instanceof OutputFailure)
+    // An outage (a store or Kafka unreachable) is no record's fault: waited out, never isolated.
+    if (this.#policy.onFailure === 'stop' || error instanceof OutputFailure || isTransient(error))
       throw error instanceof OutputFailure ? error.cause : error
     if (messages.length === 1) {
       const message = messages[0]!

@@ -15,12 +15,16 @@ export async function inputPartitionCount(
   try {
     counts = await client.partitionCounts(inputTopics)
   } catch (error) {
-    if (error instanceof UnknownTopicError) throw new ConfigurationError(`${field}: ${error.message}`)
+    if (error instanceof UnknownTopicError)
+      throw new ConfigurationError(`${field}: ${error.message}`, { keys: [field] })
     throw error
   }
   if (new Set(counts.values()).size > 1) {
     const listing = inputTopics.map((topic) => `${topic}=${counts.get(topic)}`).join(', ')
-    throw new ConfigurationError(`${field}: all input topics must have the same partition count (${listing})`)
+    throw new ConfigurationError(
+      `${field}: all input topics must have the same partition count (${listing})`,
+      { keys: [field] },
+    )
   }
   return counts.get(inputTopics[0]!)!
 }

@@ -1,15 +1,19 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
-import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
+import { createKafkaClient, describeKafkaError, isTransient } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount } from '../processor/input-topics.ts'
+import { consumerGroupId } from '../processor/options.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { workerResourceLimits } from '../supervisor/heap-limits.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
+import { OutageWatch } from '../supervisor/outage.ts'
+import { backoffMs } from '../supervisor/restart.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
 import { newGroupView, runGroupMember } from './group-mode.ts'
@@ -38,18 +42,47 @@ const rethrowable = (error: SerializedError): Error =>
     ? new ProcessorModuleError(error.message)
     : new ConfigurationError(error.message)
 
-async function partitionCount(config: KasperConfig): Promise<number> {
-  const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
-  try {
-    return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
-  } catch (error) {
-    if (error instanceof ConfigurationError) throw error
-    throw new StartupError(
-      `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${describeKafkaError(error)}`,
-    )
-  } finally {
-    await client.close().catch(() => {})
+/**
+ * The input topics' partition count. While Kafka is unreachable (an outage: refused, reset, timed out, a name
+ * that does not resolve yet) it waits with the restart backoff, logging once per interval what it cannot
+ * reach; what a retry cannot fix (TLS, authentication) is a StartupError. Resolves undefined once `stop` aborts.
+ */
+async function partitionCount(
+  config: KasperConfig,
+  logger: Logger,
+  stop: AbortSignal,
+): Promise<number | undefined> {
+  const outage = new OutageWatch()
+  const brokers = config.kafka.brokers.join(', ')
+  while (!stop.aborted) {
+    const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+    try {
+      return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
+    } catch (error) {
+      if (error instanceof ConfigurationError) throw error
+      const reason = `cannot read topic metadata from kafka.brokers (${brokers}): ${describeKafkaError(error)}`
+      if (!isTransient(error)) throw new StartupError(reason)
+      const { failures, downForMs, log } = outage.failed(Date.now())
+      const { initialBackoffMs, maxBackoffMs } = config.restart
+      const delayMs = backoffMs(failures, initialBackoffMs, maxBackoffMs)
+      if (log)
+        logger.warn('outage at start: waiting for Kafka; not ready', {
+          unreachable: `Kafka (kafka.brokers ${brokers})`,
+          downForSeconds: Math.round(downForMs / 1000),
+          attempts: failures,
+          delayMs,
+          error: reason,
+        })
+      await sleep(delayMs, undefined, { signal: stop }).catch(() => {})
+    } finally {
+      await client.close().catch(() => {})
+    }
   }
+  return undefined
+}
+
+async function signalledBeforeStart(signals: StopSignals, logger: Logger): Promise<void> {
+  logger.info('signal received before the workers started; stopping', { signal: await signals.first })
 }
 
 function watchSignals(signals: StopSignals, supervisor: Supervisor, logger: Logger): void {
@@ -104,29 +137,13 @@ async function runUntilStopped(
     level: config.logging.level,
     processor: config.processor.name,
   }).child({ role: 'supervisor' })
-  const signalledBeforeStart = async () =>
-    logger.info('signal received before the workers started; stopping', { signal: await signals.first })
-  const counting = partitionCount(config)
-  const count = await Promise.race([counting, signals.first.then(() => undefined)])
-  if (count === undefined) {
-    counting.catch(() => {})
-    await signalledBeforeStart()
-    return exitCodes.ok
-  }
-  const { instance } = config
-  // Static: this instance's partitions, fixed for the life of the process. Group: the group assigns them.
-  const partitions = instance.assignment !== 'group' ? instancePartitions(config, count) : []
-  const sets = splitPartitions(partitions, workerThreadCount(config))
-  if (instance.assignment !== 'group' && partitions.length === 0) {
-    throw new ConfigurationError(
-      `instance: instance ${instance.index} of ${instance.count} has no partitions to process (fewer partitions than instances)`,
-    )
-  }
   const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
   const supervisor = new Supervisor(config, logger, metrics)
+  const { instance } = config
   const group = instance.assignment === 'group' ? newGroupView(config) : undefined
   const redacted = redactConfig(config)
-  // What /status and the page show about the instance; in group mode the partitions follow the assignment.
+  // Static: this instance's partitions, known once Kafka has answered. Group: the group assigns them.
+  let partitions: number[] = []
   const facts = () => ({
     processor: config.processor.name,
     instance,
@@ -134,6 +151,7 @@ async function runUntilStopped(
     ...(group ? { group } : {}),
     config: redacted,
   })
+  // Up before Kafka is asked anything, so that a probe sees a process waiting for Kafka as alive, not ready.
   const admin = config.admin.enabled
     ? await startAdminServer({
         host: config.admin.host,
@@ -146,53 +164,100 @@ async function runUntilStopped(
         throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)
       })
     : undefined
-  if (admin) {
-    const address = admin.server.address()
-    const port = typeof address === 'object' && address ? address.port : config.admin.port
-    logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
+  try {
+    if (admin) {
+      const address = admin.server.address()
+      const port = typeof address === 'object' && address ? address.port : config.admin.port
+      logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
+    }
+    const stopWaiting = new AbortController()
+    void signals.first.then(() => stopWaiting.abort())
+    const countPartitions = () => partitionCount(config, logger, stopWaiting.signal)
+    const count = await countPartitions()
+    if (count === undefined) {
+      await signalledBeforeStart(signals, logger)
+      return exitCodes.ok
+    }
+    if (instance.assignment === 'group') {
+      const view = group!
+      const membership = () =>
+        runGroupMember(
+          config,
+          instance.group,
+          supervisor,
+          async () => (await countPartitions()) ?? count,
+          view,
+          logger,
+        )
+      return await supervise(supervisor, { config, options, signals, logger, membership })
+    }
+    partitions = instancePartitions(config, count)
+    if (partitions.length === 0) {
+      throw new ConfigurationError(
+        `instance: instance ${instance.index} of ${instance.count} has no partitions to process (fewer partitions than instances)`,
+        { keys: ['instance.index', 'instance.count'] },
+      )
+    }
+    const sets = splitPartitions(partitions, workerThreadCount(config))
+    const start = () => {
+      logger.info('starting workers', {
+        instance,
+        partitions,
+        workers: sets,
+        resourceLimits: workerResourceLimits(config.workers.resourceLimits, sets.length) ?? 'V8 defaults',
+      })
+      supervisor.start(sets)
+    }
+    return await supervise(supervisor, { config, options, signals, logger, start })
+  } finally {
+    await admin?.close()
   }
-  let membership: Promise<void> = Promise.resolve()
+}
+
+/**
+ * Starts the workers (static: `start`; group: `membership`, which starts them at each assignment and resolves
+ * once the supervisor stopped), and resolves with the exit code once they have stopped.
+ */
+async function supervise(
+  supervisor: Supervisor,
+  run: {
+    config: KasperConfig
+    options: RunOptions
+    signals: StopSignals
+    logger: Logger
+    start?: () => void
+    membership?: () => Promise<void>
+  },
+): Promise<number> {
+  const { config, options, signals, logger, start, membership } = run
+  let member: Promise<void> = Promise.resolve()
   let membershipError: unknown
   if (signals.count > 0) {
-    await signalledBeforeStart()
+    await signalledBeforeStart(signals, logger)
     void supervisor.stop(await signals.first)
-  } else if (group && instance.assignment === 'group') {
+  } else if (membership && config.instance.assignment === 'group') {
     logger.info('joining the consumer group; it assigns the partitions', {
-      group: group.groupId,
-      ...instance.group,
+      group: consumerGroupId(config.processor.name),
+      ...config.instance.group,
     })
-    membership = runGroupMember(
-      config,
-      instance.group,
-      supervisor,
-      () => partitionCount(config),
-      group,
-      logger,
-    ).catch((error: unknown) => {
+    member = membership().catch((error: unknown) => {
       membershipError = error
       void supervisor.stop('group membership failed', exitCodes.failure)
     })
   } else {
-    logger.info('starting workers', {
-      instance,
-      partitions,
-      workers: sets,
-      resourceLimits: workerResourceLimits(config.workers.resourceLimits, sets.length) ?? 'V8 defaults',
-    })
-    supervisor.start(sets)
+    start?.()
   }
   watchSignals(signals, supervisor, logger)
   const stopWatchingDrain = options.exitWhenDrained ? watchDrain(supervisor, logger) : () => {}
   const code = await supervisor.done
   stopWatchingDrain()
-  await membership
-  await admin?.close()
+  await member
   logger.info('stopped', { exitCode: code })
   if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
   if (membershipError !== undefined) {
     if (membershipError instanceof ConfigurationError) throw membershipError
     throw new StartupError(
-      `instance.assignment group: cannot stay in consumer group ${group?.groupId}: ${describeKafkaError(membershipError)}`,
+      `instance.assignment group: cannot stay in consumer group ${consumerGroupId(config.processor.name)}: ${describeKafkaError(membershipError)}`,
     )
   }
   return code

@@ -63,6 +63,17 @@ function responseReason(error: unknown): string | undefined {
   return `${error.statusCode} ${describe(cause)}${inner}`
 }
 
+/** HTTP statuses of a cluster that is overloaded or not ready: a retry can succeed. */
+const notNowStatuses = new Set([429, 502, 503, 504])
+
+/** An outage: no connection, no answer in time, or a "not now" status; not a TLS certificate refusal. */
+function isElasticsearchOutage(error: unknown, timedOut: boolean): boolean {
+  if (timedOut || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError)
+    return true
+  if (error instanceof errors.ConnectionError) return !/certificate|self.signed/i.test(error.message)
+  return error instanceof errors.ResponseError && notNowStatuses.has(error.statusCode ?? 0)
+}
+
 function instrumentation(
   kind: string,
   defaultName: string,
@@ -74,6 +85,7 @@ function instrumentation(
     label: name,
     options,
     reason: responseReason,
+    outage: isElasticsearchOutage,
   })
 }
 

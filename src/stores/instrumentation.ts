@@ -32,10 +32,20 @@ export interface InstrumentationSettings {
   deadline?: boolean
   /** The reason of a client's error when its message is not the best one; else the message is used. */
   reason?: (error: unknown) => string | undefined
+  /**
+   * True when a failure is the server's outage (unreachable, not ready, not answering): the StoreError is then
+   * marked transient. `timedOut`: the server did not answer within operationTimeoutMs. Default: timeouts only.
+   */
+  outage?: (error: unknown, timedOut: boolean) => boolean
 }
 
 export const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message || error.name : String(error)
+
+/** The server did not answer an operation within operationTimeoutMs: an outage. */
+class NoAnswer extends Error {
+  override name = 'NoAnswer'
+}
 
 /** Runs store operations with metrics, a deadline and errors that name the store and the operation. */
 export class StoreInstrumentation {
@@ -43,16 +53,18 @@ export class StoreInstrumentation {
   readonly #labels: { processor: string; store: string }
   readonly #timeoutMs: number | undefined
   readonly #reason: (error: unknown) => string | undefined
+  readonly #outage: (error: unknown, timedOut: boolean) => boolean
   readonly #operations
   readonly #errors
   readonly #duration
   readonly #keys
 
-  constructor({ store, label, options, deadline = true, reason }: InstrumentationSettings) {
+  constructor({ store, label, options, deadline = true, reason, outage }: InstrumentationSettings) {
     this.store = store
     this.#labels = { processor: options.processor ?? '', store: label }
     this.#timeoutMs = deadline ? (options.operationTimeoutMs ?? defaultOperationTimeoutMs) : undefined
     this.#reason = reason ?? (() => undefined)
+    this.#outage = outage ?? ((_, timedOut) => timedOut)
     const metrics = options.metrics ?? new NoopMetrics()
     this.#operations = metrics.counter('kasper_store_operations_total', 'Store operations', labelNames)
     this.#errors = metrics.counter(
@@ -97,14 +109,17 @@ export class StoreInstrumentation {
       const timeoutMs = this.#timeoutMs
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          reject(new Error(`no answer within ${timeoutMs} ms`))
+          reject(new NoAnswer(`no answer within ${timeoutMs} ms`))
           controller.abort()
         }, timeoutMs)
       })
       return await Promise.race([work(controller.signal), deadline])
     } catch (error) {
       this.#errors.inc(labels)
-      throw new StoreError(this.store, operation, this.#reason(error) ?? messageOf(error), { cause: error })
+      throw new StoreError(this.store, operation, this.#reason(error) ?? messageOf(error), {
+        cause: error,
+        transient: this.#outage(error, error instanceof NoAnswer),
+      })
     } finally {
       clearTimeout(timer)
       this.#duration.observe(labels, (performance.now() - started) / 1000)

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Redis, ReplyError } from 'ioredis'
 import {
   defaultOperationTimeoutMs,
   messageOf,
@@ -73,6 +73,24 @@ export function redisFailure(connection: Pick<Connection, 'redis' | 'lastError'>
   return `${message} (connection ${status}${last && last !== message ? `, last error: ${last}` : ''})`
 }
 
+/** Redis answers that mean "not now": loading its data set, busy with a script, failing over, a slot moving. */
+const notNowReplies = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/
+
+/**
+ * An outage: the connection is down or the operation timed out, unless the server refused us (a wrong
+ * password, a missing permission: its reply is the failure or the connection's last error), or Redis said
+ * "not now". A retry cannot fix a refusal; it can fix an outage.
+ */
+export function isRedisOutage(
+  connection: Pick<Connection, 'redis' | 'lastError'>,
+  error: unknown,
+  timedOut: boolean,
+): boolean {
+  const reply = [error, connection.lastError].find((e): e is Error => e instanceof ReplyError)
+  if (reply) return notNowReplies.test(reply.message)
+  return timedOut || connection.redis.status !== 'ready'
+}
+
 function instrumentation(kind: string, options: RedisStoreOptions, connection: Connection) {
   const name = options.name ?? options.keyPrefix
   return new StoreInstrumentation({
@@ -80,6 +98,7 @@ function instrumentation(kind: string, options: RedisStoreOptions, connection: C
     label: name,
     options,
     reason: (error) => redisFailure(connection, error),
+    outage: (error, timedOut) => isRedisOutage(connection, error, timedOut),
   })
 }
 

@@ -2,7 +2,7 @@
 export const exitCodes = {
   /** Stopped by a signal after a clean shutdown, or drained with --exit-when-drained. */
   ok: 0,
-  /** A runtime failure: restart limit reached, Kafka unreachable at start, forced shutdown. */
+  /** A runtime failure: restart limit reached, Kafka refusing us at start, admin port taken, forced shutdown. */
   failure: 1,
   /** The configuration, the command line or the processor module is wrong; nothing was consumed. */
   badConfiguration: 2,

@@ -18,6 +18,7 @@ import type {
 } from '../worker/protocol.ts'
 import { exitCodes } from './exit-codes.ts'
 import { workerResourceLimits } from './heap-limits.ts'
+import { OutageWatch, outageLogIntervalMs } from './outage.ts'
 import { restartDecision } from './restart.ts'
 import { Throughput } from './throughput.ts'
 
@@ -34,6 +35,12 @@ interface WorkerSlot {
   lastError: string | undefined
   progress: PartitionProgress[]
   progressAtStart: Map<string, bigint> | undefined
+  /** When the running worker first reported ready. */
+  readyAtMs: number | undefined
+  /** The outage the worker is waiting out (Kafka or a store unreachable), if any. */
+  outage: OutageWatch
+  /** What the outage made unreachable, as its last failure named it. */
+  unreachable: string | undefined
   throughput: Throughput
   heapUsedBytes: number | undefined
   /** Counts the slot's launches, so that an answer from a worker that has since been replaced is dropped. */
@@ -63,6 +70,9 @@ const newSlot = (partitions: number[], id: number): WorkerSlot => ({
   lastError: undefined,
   progress: [],
   progressAtStart: undefined,
+  readyAtMs: undefined,
+  outage: new OutageWatch(),
+  unreachable: undefined,
   throughput: new Throughput(),
   heapUsedBytes: undefined,
   launches: 0,
@@ -358,6 +368,7 @@ export class Supervisor {
     slot.abort = abort
     slot.lastHeartbeatMs = Date.now()
     slot.progressAtStart = undefined
+    slot.readyAtMs = undefined
     slot.launches++
     slot.lastMetrics = undefined
     port1.on('message', (message: FromWorker) => this.#onMessage(slot, message))
@@ -403,17 +414,35 @@ export class Supervisor {
     if (message.ready) slot.throughput.record(slot.lastHeartbeatMs, sumOfNext(message.progress))
     if (!message.ready) return
     if (!slot.progressAtStart) {
+      slot.readyAtMs = slot.lastHeartbeatMs
       slot.progressAtStart = new Map(
         message.progress.map((p) => [topicPartitionKey(p.topic, p.partition), p.next]),
       )
-    } else if (
-      slot.consecutiveFailures > 0 &&
-      message.progress.some(
-        (p) => p.next > (slot.progressAtStart!.get(topicPartitionKey(p.topic, p.partition)) ?? p.next),
-      )
-    ) {
-      slot.consecutiveFailures = 0
+      return
     }
+    const advanced = message.progress.some(
+      (p) => p.next > (slot.progressAtStart!.get(topicPartitionKey(p.topic, p.partition)) ?? p.next),
+    )
+    if (advanced) slot.consecutiveFailures = 0
+    this.#endOutage(slot, advanced)
+  }
+
+  /**
+   * The outage is over once the relaunched worker makes progress, or has run without failing for a log
+   * interval (an idle partition makes none).
+   */
+  #endOutage(slot: WorkerSlot, advanced: boolean): void {
+    if (!slot.outage.active) return
+    const now = Date.now()
+    if (!advanced && now - (slot.readyAtMs ?? now) < outageLogIntervalMs) return
+    const lastedMs = slot.outage.ended(now)
+    this.#logger.info('outage over; processing again', {
+      worker: slot.id,
+      partitions: slot.partitions,
+      unreachable: slot.unreachable,
+      downForSeconds: Math.round((lastedMs ?? 0) / 1000),
+    })
+    slot.unreachable = undefined
   }
 
   #settled(slot: WorkerSlot, result: WorkerResult): void {
@@ -444,9 +473,15 @@ export class Supervisor {
       slot.status = 'stopped'
       return
     }
-    slot.consecutiveFailures++
+    const now = Date.now()
+    const outage = result.transient ? slot.outage.failed(now) : undefined
+    if (!outage) slot.consecutiveFailures++
     const decision = restartDecision(
-      { fatal: result.fatal, failures: slot.consecutiveFailures },
+      {
+        fatal: result.fatal,
+        transient: outage !== undefined,
+        failures: outage?.failures ?? slot.consecutiveFailures,
+      },
       this.#config.restart,
     )
     if (decision.action === 'stop') {
@@ -473,13 +508,31 @@ export class Supervisor {
     }
     const { delayMs } = decision
     slot.status = 'backoff'
-    this.#logger.warn('worker failed; restarting after backoff', {
-      worker: slot.id,
-      partitions: slot.partitions,
-      attempt: slot.consecutiveFailures,
-      delayMs,
-      error: slot.lastError,
-    })
+    if (outage && result.transient) {
+      slot.unreachable = result.transient.unreachable
+      // One line per interval, not one per attempt: an outage can last hours.
+      if (outage.log)
+        this.#logger.warn(
+          'outage: waiting for it to end; not ready, not counted against restart.maxRestarts',
+          {
+            worker: slot.id,
+            partitions: slot.partitions,
+            unreachable: slot.unreachable,
+            downForSeconds: Math.round(outage.downForMs / 1000),
+            attempts: outage.failures,
+            delayMs,
+            error: slot.lastError,
+          },
+        )
+    } else {
+      this.#logger.warn('worker failed; restarting after backoff', {
+        worker: slot.id,
+        partitions: slot.partitions,
+        attempt: slot.consecutiveFailures,
+        delayMs,
+        error: slot.lastError,
+      })
+    }
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined
       if (this.#stopping || !this.#slots.includes(slot)) return

@@ -22,12 +22,13 @@ export interface SerializedError {
 }
 
 /**
- * How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried;
+ * How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried; a
+ * transient one (an outage) is waited out, `unreachable` naming what was (Kafka's brokers or a store);
  * 'membership lost': the group refused a commit, the partitions may be another member's now.
  */
 export type WorkerOutcome =
   | { outcome: 'closed' }
-  | { outcome: 'failed'; fatal: boolean; error: SerializedError }
+  | { outcome: 'failed'; fatal: boolean; transient?: { unreachable: string }; error: SerializedError }
   | { outcome: 'membership lost'; error: SerializedError }
 
 /** The outcome and the worker's final metrics, which the supervisor keeps once the thread is gone. */

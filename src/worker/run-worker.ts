@@ -1,11 +1,17 @@
 import { getHeapStatistics } from 'node:v8'
 import { toConnectionOptions, toProcessorOptions } from '../config/index.ts'
-import { createKafkaClient, describeKafkaError, GroupMembershipLostError } from '../kafka/index.ts'
+import {
+  createKafkaClient,
+  describeKafkaError,
+  GroupMembershipLostError,
+  isTransient,
+} from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
+import { StoreError } from '../stores/errors.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
 import type { MultiStore, Store } from '../stores/types.ts'
 import { buildProcessors, loadProcessorFactory, ProcessorModuleError } from './processor-module.ts'
@@ -25,6 +31,13 @@ const serialize = (error: unknown): SerializedError =>
 
 const isFatal = (error: unknown): boolean =>
   error instanceof ConfigurationError || error instanceof ProcessorModuleError
+
+/** What an outage made unreachable: the store its error (or one of its causes) names, else Kafka's brokers. */
+function unreachable(error: unknown, brokers: string[]): string {
+  for (let cause = error; cause instanceof Error; cause = cause.cause)
+    if (cause instanceof StoreError) return cause.store
+  return `Kafka (kafka.brokers ${brokers.join(', ')})`
+}
 
 /** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
@@ -107,10 +120,22 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       outcome = { outcome: 'membership lost', error: serialize(error) }
     } else {
       const fatal = isFatal(error)
+      const transient = !fatal && isTransient(error)
       const { message, stack } = serialize(error)
       // A configuration or module problem is the user's to fix: the message says what; a stack would be noise.
-      logger.error('worker stopped by an error', { error: message, partitions, ...(fatal ? {} : { stack }) })
-      outcome = { outcome: 'failed', fatal, error: serialize(error) }
+      // An outage is the supervisor's to report, once per interval rather than once per attempt.
+      if (!transient)
+        logger.error('worker stopped by an error', {
+          error: message,
+          partitions,
+          ...(fatal ? {} : { stack }),
+        })
+      outcome = {
+        outcome: 'failed',
+        fatal,
+        ...(transient ? { transient: { unreachable: unreachable(error, config.kafka.brokers) } } : {}),
+        error: serialize(error),
+      }
     }
   } finally {
     clearInterval(heartbeat)

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse as parseYaml } from 'yaml'
 import {
+  blameLoaded,
   ConfigFileError,
   configSchema,
   instancePartitions,
@@ -12,6 +13,7 @@ import {
   parseConfig,
   redactConfig,
 } from '../../src/config/index.ts'
+import { ConfigurationError } from '../../src/processor/errors.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'kasper-config-'))
 writeFileSync(join(dir, 'processor.js'), 'export default () => ({ process() {} })\n')
@@ -323,4 +325,40 @@ test('instance.assignment group: the Java consumer timing defaults, no index or 
   assert.deepEqual(problemsOf({ ...minimal, instance: { assignment: 'elastic' } }), [
     'instance.assignment: must be one of "static", "group", got "elastic"',
   ])
+})
+
+test('a problem found after loading names the KASPER_* variable that set the value, else the file', () => {
+  const unknownTopic = (topics: string) =>
+    new ConfigurationError(`processor.inputTopics: unknown topic: ${topics}`, {
+      keys: ['processor.inputTopics'],
+    })
+  const fromVariable = parse(minimal, { KASPER_INPUT_TOPICS: 'evnets' })
+  assert.equal(
+    blameLoaded(fromVariable, 'k.yaml', unknownTopic('evnets')).message,
+    'KASPER_INPUT_TOPICS (processor.inputTopics): unknown topic: evnets',
+  )
+  assert.equal(
+    blameLoaded(parse(minimal), 'k.yaml', unknownTopic('events')).message,
+    'k.yaml: processor.inputTopics: unknown topic: events',
+  )
+  const noPartitions = ({ instance }: ReturnType<typeof parse>) =>
+    new ConfigurationError(
+      `instance: instance ${instance.assignment !== 'group' && instance.index} of ${instance.assignment !== 'group' && instance.count} has no partitions to process`,
+      { keys: ['instance.index', 'instance.count'] },
+    )
+  const pod = parse({ ...minimal, instance: { count: 8 } }, { KASPER_POD_NAME: 'kasper-7' })
+  assert.equal(
+    blameLoaded(pod, 'k.yaml', noPartitions(pod)).message,
+    'KASPER_POD_NAME (instance.index = 7, the ordinal of pod kasper-7): instance 7 of 8 has no partitions to process',
+  )
+  const count = parse({ ...minimal, instance: { index: 3, count: 4 } }, { KASPER_INSTANCE_COUNT: '4' })
+  assert.match(
+    blameLoaded(count, 'k.yaml', noPartitions(count)).message,
+    /^KASPER_INSTANCE_COUNT \(instance.count\): /,
+  )
+  // An error without keys (from a worker, say) stays the file's.
+  assert.equal(
+    blameLoaded(fromVariable, 'k.yaml', new ConfigurationError('stores.x: bad')).message,
+    'k.yaml: stores.x: bad',
+  )
 })

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { restartKeepingData } from '../../scripts/services/index.ts'
 import { kafka as kafkaService } from '../../scripts/services/kafka.ts'
 import { createKafkaClient } from '../../src/kafka/index.ts'
+import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { ElasticsearchStore } from '../../src/stores/elasticsearch.ts'
 import { RedisStore } from '../../src/stores/redis.ts'
@@ -22,6 +23,8 @@ const idProcessor = fileURLToPath(new URL('./fixtures/id-processor.ts', import.m
 const partitions = 12
 const outageSeconds = Number(process.env.KASPER_FAULT_OUTAGE_SECONDS ?? 30)
 const soakSeconds = Number(process.env.KASPER_SOAK_SECONDS ?? 60)
+/** Longer than the old restart budget of the scenario (about 2 s), shorter than CI's patience. */
+const brokerOutageSeconds = 40
 
 interface Outcome {
   scenario: string
@@ -107,13 +110,14 @@ function config(
   }
 }
 
-const outputCount = async (output: string) =>
+const outputCountOf = async (output: string, partitionCount: number) =>
   (
     await client.listOffsets(
-      Array.from({ length: partitions }, (_, partition) => ({ topic: output, partition })),
+      Array.from({ length: partitionCount }, (_, partition) => ({ topic: output, partition })),
       'latest',
     )
   ).reduce((sum, o) => sum + Number(o.offset), 0)
+const outputCount = (output: string) => outputCountOf(output, partitions)
 
 /** Waits for output, failing with the CLI's last lines so a stuck run explains itself. */
 async function waitForOutput(cli: RunningCli, output: string, atLeast: number): Promise<void> {
@@ -454,6 +458,238 @@ describe('faults: nothing lost', () => {
       duplicates,
       seconds: (Date.now() - started) / 1000,
       note: `RSS ${firstRss.toFixed(0)} → ${lastRss.toFixed(0)} MB, handles ${settled[0]?.handles} → ${settled.at(-1)?.handles}`,
+    })
+  })
+})
+
+const committedOffset = async (name: string, topic: string, partition = 0) =>
+  (await client.committedOffsets(consumerGroupId(name), [{ topic, partition }]))[0]?.offset
+
+describe('faults: error policy, stalled batches, outages', () => {
+  const batch = 1000
+  const poisonOffset = 500
+
+  /** One batch of 1,000 records on one partition with a poison record at offset 500, under `errorPolicy`. */
+  async function poisonBatch(prefix: string, errorPolicy: object) {
+    const [input, output] = await freshTopics(prefix, 1, 2)
+    assert.ok(input && output)
+    const values = Array.from({ length: batch }, (_, i) => (i === poisonOffset ? 'poison' : `${prefix}-${i}`))
+    await client.produce(values.map((value) => ({ topic: input, partition: 0, value })))
+    const name = uniqueName(prefix)
+    const configuration = config(name, input, output, {
+      options: { poison: 'poison' },
+      processor: { batchSize: batch, batchWaitMs: 3000, errorPolicy },
+    })
+    configuration.workers.threads = 1
+    configuration.restart = { initialBackoffMs: 100, maxBackoffMs: 200, maxRestarts: 2 }
+    const cli = startCli(['run', '--config', await writeConfig(configuration)])
+    const good = values.filter((value) => value !== 'poison')
+    return { input, output, name, cli, good }
+  }
+
+  /** The batch is committed past the poison record, every other record is in the output, the process runs on. */
+  async function assertGivenUp(run: Awaited<ReturnType<typeof poisonBatch>>, logMessage: string) {
+    await waitFor(
+      async () => (await committedOffset(run.name, run.input)) === BigInt(batch),
+      60_000,
+      'commit',
+    )
+    const produced = (await readAll(client, run.output, 1)).map((m) => m.value?.toString() ?? '')
+    assert.deepEqual(produced, run.good)
+    const base = await run.cli.adminUrl
+    assert.equal(run.cli.process.exitCode, null, 'still running')
+    assert.equal((await fetch(`${base}/healthz`)).status, 200)
+    assert.equal((await fetch(`${base}/readyz`)).status, 200)
+    const warned = run.cli
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(`"msg":"${logMessage}"`))
+    assert.equal(warned.length, 1, run.cli.output().slice(-3000))
+    assert.match(warned[0]!, new RegExp(`"topic":"${run.input}","partition":0,"offset":"${poisonOffset}"`))
+    run.cli.process.kill('SIGTERM')
+    assert.equal((await run.cli.exited).code, 0, run.cli.output().slice(-3000))
+    return produced
+  }
+
+  function givenUpOutcome(onFailure: string, good: string[], produced: string[], started: number, note = '') {
+    const unique = new Set(produced)
+    outcomes.push({
+      scenario: `poison in a 1,000-record batch, ${onFailure}`,
+      records: batch,
+      lost: good.length - unique.size,
+      duplicates: produced.length - unique.size,
+      seconds: (Date.now() - started) / 1000,
+      note: `1 record given up ${note}, committed ${batch}`,
+    })
+  }
+
+  test('a poison record in the middle of a 1,000-record batch, dead-letter: alone in the dead-letter topic with its origin', async () => {
+    const started = Date.now()
+    const [deadLetterTopic] = await freshTopics('f-dlq', 1)
+    assert.ok(deadLetterTopic)
+    const run = await poisonBatch('f-dead', {
+      onFailure: 'dead-letter',
+      deadLetterTopic,
+      retries: 1,
+      retryInitialBackoffMs: 10,
+    })
+    const produced = await assertGivenUp(run, 'record dead-lettered')
+    const dead = await readAll(client, deadLetterTopic, 1)
+    assert.deepEqual(
+      dead.map((m) => m.value?.toString()),
+      ['poison'],
+    )
+    const headers = dead[0]!.headers
+    const header = (key: string) => headers[key]?.toString()
+    for (const [key, value] of [
+      [deadLetterHeaders.topic, run.input],
+      [deadLetterHeaders.partition, '0'],
+      [deadLetterHeaders.offset, String(poisonOffset)],
+      [deadLetterHeaders.processor, run.name],
+      [deadLetterHeaders.errorClass, 'Error'],
+      [deadLetterHeaders.errorMessage, 'cannot process the record poison'],
+    ] as const) {
+      assert.equal(header(key), value, key)
+    }
+    assert.match(header(deadLetterHeaders.timestamp) ?? '', /^\d{13}$/)
+    assert.ok(Number(header(deadLetterHeaders.attempts)) > 2, header(deadLetterHeaders.attempts))
+    givenUpOutcome(
+      'dead-letter',
+      run.good,
+      produced,
+      started,
+      `${header(deadLetterHeaders.attempts)} attempts`,
+    )
+  })
+
+  test('the same with skip: no dead-letter record, a warning, the rest processed', async () => {
+    const started = Date.now()
+    const run = await poisonBatch('f-skip', { onFailure: 'skip' })
+    const produced = await assertGivenUp(run, 'record skipped')
+    givenUpOutcome('skip', run.good, produced, started)
+  })
+
+  test('an unwritable dead-letter topic stops the loop: no record skipped, nothing committed, exit 1 after the restarts', async () => {
+    const started = Date.now()
+    const run = await poisonBatch('f-nodlq', {
+      onFailure: 'dead-letter',
+      deadLetterTopic: uniqueName('f-missing'),
+    })
+    assert.equal((await run.cli.exited).code, 1, run.cli.output().slice(-3000))
+    assert.match(run.cli.output(), /dead-lettering failed; the batch is not committed/)
+    assert.match(run.cli.output(), /restart limit reached/)
+    assert.doesNotMatch(run.cli.output(), /record dead-lettered|record skipped/)
+    assert.equal(await committedOffset(run.name, run.input), undefined)
+    assert.equal(await outputCountOf(run.output, 1), 0)
+    outcomes.push({
+      scenario: 'unwritable dead-letter topic',
+      records: batch,
+      lost: 0,
+      duplicates: 0,
+      seconds: (Date.now() - started) / 1000,
+      note: 'loop stopped, nothing committed or skipped, exit 1',
+    })
+  })
+
+  test('a process() that never settles is detected within processTimeoutMs, naming the worker and its partitions', async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-stall', 2, 2)
+    assert.ok(input && output)
+    await client.produce([{ topic: input, partition: 1, value: 'stall' }])
+    const processTimeoutMs = 2000
+    const configuration = config(uniqueName('f-stall'), input, output, {
+      options: { stall: 'stall' },
+      processor: { processTimeoutMs },
+    })
+    configuration.workers.threads = 1
+    configuration.restart = { initialBackoffMs: 60_000, maxBackoffMs: 60_000, maxRestarts: 3 }
+    const cli = startCli(['run', '--config', await writeConfig(configuration)])
+    const base = await cli.adminUrl
+    type Worker = { id: number; status: string; partitions: number[]; lastError?: string }
+    const workersAt = async (path: string) =>
+      ((await (await fetch(`${base}${path}`)).json()) as { workers: Worker[] }).workers
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 30_000, 'ready')
+    const ready = Date.now()
+    await waitFor(async () => (await workersAt('/healthz'))[0]?.status === 'backoff', 20_000, 'detection')
+    const detectedMs = Date.now() - ready
+    assert.ok(detectedMs < processTimeoutMs + 3000, `detected after ${detectedMs} ms`)
+    for (const path of ['/healthz', '/status']) {
+      const [worker] = await workersAt(path)
+      assert.deepEqual(worker?.partitions, [0, 1], path)
+      assert.match(
+        worker?.lastError ?? '',
+        /ProcessTimeoutError: process\(\) of partition 1 did not settle/,
+        path,
+      )
+    }
+    assert.match(
+      cli.output(),
+      /"worker":0,.*"msg":"process\(\) stalled: it did not settle within processTimeoutMs/,
+    )
+    assert.match(
+      cli.output(),
+      /"worker":0,"partitions":\[0,1\].*"msg":"worker failed; restarting after backoff"/,
+    )
+    cli.process.kill('SIGTERM')
+    assert.equal((await cli.exited).code, 0, cli.output().slice(-3000))
+    outcomes.push({
+      scenario: 'never-settling process()',
+      records: 1,
+      lost: 0,
+      duplicates: 0,
+      seconds: (Date.now() - started) / 1000,
+      note: `detected ${detectedMs} ms after ready (limit ${processTimeoutMs} ms)`,
+    })
+  })
+
+  test(`the broker down ${brokerOutageSeconds} s, far longer than the restart budget: the process stays up, not ready, then loses nothing`, async () => {
+    const started = Date.now()
+    const [input, output] = await freshTopics('f-outage', partitions, 2)
+    assert.ok(input && output)
+    const ids = await produceIds(input, 10_000)
+    const configuration = config(uniqueName('f-outage'), input, output, { options: { delayMs: 50 } })
+    // The old behaviour gave up after about 2 s of these: 3 failures, 200 + 400 ms apart.
+    configuration.restart = { initialBackoffMs: 200, maxBackoffMs: 1000, maxRestarts: 2 }
+    const cli = startCli(['run', '--config', await writeConfig(configuration)])
+    const base = await cli.adminUrl
+    await waitForOutput(cli, output, 1000)
+    const seen = { healthz: new Set<number>(), readyz: new Set<number>() }
+    let brokerBack = false
+    const down = Date.now()
+    const restart = restartKeepingData(kafkaService, brokerOutageSeconds * 1000).finally(() => {
+      brokerBack = true
+    })
+    while (!brokerBack) {
+      for (const path of ['healthz', 'readyz'] as const)
+        seen[path].add((await fetch(`${base}/${path}`)).status)
+      assert.equal(cli.process.exitCode, null, `exited during the outage: ${cli.output().slice(-3000)}`)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    await restart
+    // Down for the pause plus the broker's own stop and start.
+    const outageMs = Date.now() - down
+    assert.deepEqual([...seen.healthz], [200], 'alive throughout')
+    assert.ok(seen.readyz.has(503), 'not ready during the outage')
+    await drainedThenStop(cli, 180_000)
+    const { lost, duplicates } = await check(ids, output)
+    const waiting = (cli.output().match(/outage: waiting for it to end/g) ?? []).length
+    assert.ok(waiting >= 1, 'the outage is logged')
+    // One line per worker per 30 s, not one per attempt (there are dozens).
+    const perWorker = Math.ceil(outageMs / 30_000) + 1
+    assert.ok(
+      waiting <= 2 * perWorker,
+      `${waiting} outage lines in ${outageMs} ms: ${cli.output().slice(-5000)}`,
+    )
+    assert.match(cli.output(), /"unreachable":"Kafka \(kafka.brokers /)
+    assert.match(cli.output(), /outage over; processing again/)
+    assert.doesNotMatch(cli.output(), /restart limit reached/)
+    outcomes.push({
+      scenario: `broker down ${brokerOutageSeconds} s, restart budget about 2 s`,
+      records: ids.length,
+      lost,
+      duplicates,
+      seconds: (Date.now() - started) / 1000,
+      note: `down ${(outageMs / 1000).toFixed(0)} s; ${waiting} outage log lines; /readyz ${[...seen.readyz].join('/')}, /healthz 200`,
     })
   })
 })

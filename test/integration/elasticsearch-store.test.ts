@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { Client } from '@elastic/elasticsearch'
+import { isTransient } from '../../src/kafka/errors.ts'
 import { ElasticsearchStore, MultiElasticsearchStore } from '../../src/stores/elasticsearch.ts'
 import { StoreError } from '../../src/stores/errors.ts'
 import { elasticsearchUrl, uniqueName } from '../helpers/services.ts'
@@ -325,10 +326,11 @@ describe('ElasticsearchStore specifics', () => {
     await store.put('k', '{"v":1}')
     await proxy.cut()
     const started = Date.now()
-    await assert.rejects(
-      store.get('k'),
-      new RegExp(`^StoreError: elasticsearch store "${name}" get failed: `),
-    )
+    await assert.rejects(store.get('k'), (error: Error) => {
+      assert.match(String(error), new RegExp(`^StoreError: elasticsearch store "${name}" get failed: `))
+      assert.ok(isTransient(error), 'an outage, to be waited out')
+      return true
+    })
     assert.ok(Date.now() - started < 5000)
     await proxy.start()
     assert.deepEqual(JSON.parse((await store.get('k'))!.toString()), { v: 1 })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { isTransient } from '../../src/kafka/errors.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import type { KafkaClient } from '../../src/kafka/types.ts'
 import { DeadLetterError, deadLetterHeaders } from '../../src/processor/dead-letter.ts'
@@ -8,11 +9,14 @@ import type { ErrorPolicyOptions } from '../../src/processor/error-policy.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { replayDeadLetters } from '../../src/processor/replay-dead-letters.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import { StoreError } from '../../src/stores/errors.ts'
+import { RedisStore } from '../../src/stores/redis.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { clientKinds, freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { consoleConsume, kafkaLibs } from '../helpers/kafka-tools.ts'
-import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
+import { kafkaBrokers, redisUrl, uniqueName } from '../helpers/services.ts'
+import { hostAndPort, TcpProxy } from '../helpers/tcp-proxy.ts'
 
 const text = (m: IncomingMessage) => m.value?.toString() ?? ''
 const header = (m: IncomingMessage, key: string) => {
@@ -176,12 +180,81 @@ for (const kind of clientKinds) {
 
     test('an unwritable dead-letter topic stops the loop, and nothing is committed or produced', async () => {
       const run = await poisonScenario({ onFailure: 'dead-letter' }, uniqueName('missing-dlq'))
-      await assert.rejects(run.loop, DeadLetterError)
+      await assert.rejects(run.loop, (error) => error instanceof DeadLetterError && !isTransient(error))
       assert.equal(await run.committed(), undefined)
       assert.deepEqual(await readAll(client, run.output, 1), [])
     })
   })
 }
+
+describe('a store outage under dead-letter (real Redis through a proxy)', () => {
+  const client = testClient(clientKinds[0]!)
+  after(() => client.close())
+
+  test('longer than the retries: no good record is dead-lettered or committed; once Redis is back, every record is processed', async () => {
+    const [input, output, deadLetterTopic] = await freshTopics('store-outage', 1, 3)
+    assert.ok(input && output && deadLetterTopic)
+    const sent = Array.from({ length: 50 }, (_, i) => `s${i}`)
+    await client.produce(sent.map((value) => ({ topic: input, partition: 0, value })))
+    const proxy = new TcpProxy(hostAndPort(redisUrl()))
+    const port = await proxy.start()
+    await proxy.cut()
+    const name = uniqueName('store-outage')
+    const store = new RedisStore({
+      redis: `redis://127.0.0.1:${port}`,
+      keyPrefix: name,
+      operationTimeoutMs: 300,
+    })
+    const logger = captureLogger()
+    const processor = () =>
+      new TopicProcessor(
+        {
+          name,
+          client,
+          inputTopics: [input],
+          inputPartitions: [0],
+          batchSize: 100,
+          batchWaitMs: 200,
+          logger,
+          errorPolicy: { retries: 2, retryInitialBackoffMs: 50, onFailure: 'dead-letter', deadLetterTopic },
+        },
+        () => ({
+          async process(messages, sender) {
+            for (const m of messages) {
+              await store.put(text(m), '{"seen":true}')
+              sender.send({ topic: output, partition: 0, value: text(m) })
+            }
+          },
+        }),
+      )
+    const committed = async () =>
+      (await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition: 0 }]))[0]?.offset
+    const endOf = async (topic: string) =>
+      (await client.listOffsets([{ topic, partition: 0 }], 'latest'))[0]?.offset
+    try {
+      await assert.rejects(
+        processor().runLoop(),
+        (error) => error instanceof StoreError && isTransient(error),
+        'the loop stops with the outage, to be waited out',
+      )
+      assert.equal(await endOf(deadLetterTopic), 0n, 'nothing dead-lettered')
+      assert.equal(await committed(), undefined, 'nothing committed')
+      assert.equal(logger.lines.filter((l) => /dead-lettered|skipped/.test(l.message)).length, 0)
+      assert.equal(logger.lines.filter((l) => l.message === 'process() failed; retrying in place').length, 2)
+      await proxy.start()
+      const again = processor()
+      const loop = again.runLoop()
+      await waitFor(async () => (await committed()) === BigInt(sent.length), 20_000, 'the commit')
+      await again.close()
+      await loop
+      assert.deepEqual((await readAll(client, output, 1)).map(text), sent)
+      assert.equal(await endOf(deadLetterTopic), 0n)
+    } finally {
+      await store.close()
+      await proxy.cut()
+    }
+  })
+})
 
 describe('kasper run with processor.errorPolicy', () => {
   const client = testClient(clientKinds[0]!)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { ProduceError, UnknownTopicError } from '../../src/kafka/errors.ts'
+import { isTransient, ProduceError, UnknownTopicError } from '../../src/kafka/errors.ts'
 import { createKafkaClient, deleteRecordsBefore } from '../../src/kafka/index.ts'
 import type {
   FetchedPartition,
@@ -350,7 +350,7 @@ for (const kind of clientKinds) {
         connectTimeoutMs: 3000,
       })
       try {
-        await assert.rejects(wrong.partitionCounts([topic]))
+        await assert.rejects(wrong.partitionCounts([topic]), (error) => !isTransient(error))
       } finally {
         await wrong.close()
       }
@@ -369,7 +369,11 @@ for (const kind of clientKinds) {
         requestTimeoutMs: 1000,
       })
       try {
-        await assert.rejects(late.partitionCounts([topic]))
+        // Refused connections are an outage: marked transient, to be waited out.
+        await assert.rejects(late.partitionCounts([topic]), (error) => isTransient(error))
+        await assert.rejects(late.produce([{ topic, partition: 0, value: 'x' }]), (error) =>
+          isTransient(error),
+        )
         await proxy.start()
         assert.deepEqual(await late.partitionCounts([topic]), new Map([[topic, 1]]))
       } finally {

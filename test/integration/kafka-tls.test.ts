@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parseConfig, toConnectionOptions } from '../../src/config/index.ts'
-import { createKafkaClient, describeKafkaError } from '../../src/kafka/index.ts'
+import { createKafkaClient, describeKafkaError, isTransient } from '../../src/kafka/index.ts'
 import { clientKinds, freshTopics, readAll } from '../helpers/kafka.ts'
 import { kafkaTlsBrokers, uniqueName } from '../helpers/services.ts'
 
@@ -46,6 +46,11 @@ for (const kind of clientKinds) {
           (error: unknown) => error,
         )
         assert.match(describeKafkaError(refused), /self-signed certificate/)
+        assert.equal(
+          isTransient(refused),
+          false,
+          'a refused certificate is not an outage: a retry cannot fix it',
+        )
       } finally {
         await client.close()
       }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { redisServerCommand } from '../../scripts/services/redis.ts'
+import { isTransient } from '../../src/kafka/errors.ts'
 import { RedisStore } from '../../src/stores/redis.ts'
 
 // A private redis-server with a password (the harness's Redis has none), the binary the harness runs.
@@ -46,6 +47,7 @@ test('a Redis password reaches ioredis; a wrong one fails with an error naming t
   await assert.rejects(bad.get('k'), (error: Error) => {
     assert.match(error.message, /^redis store "auth" get failed: /)
     assert.ok(!error.message.includes('not-the-password'))
+    assert.equal(isTransient(error), false, 'a refused password is not an outage: a retry cannot fix it')
     return true
   })
   await bad.close()

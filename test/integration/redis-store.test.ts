@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
+import { isTransient } from '../../src/kafka/errors.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 import { StoreError } from '../../src/stores/errors.ts'
 import { MultiRedisStore, RedisStore } from '../../src/stores/redis.ts'
@@ -230,6 +231,7 @@ describe('RedisStore specifics', () => {
     await assert.rejects(store.getAll(['k']), (error: Error) => {
       assert.ok(error instanceof StoreError)
       assert.match(error.message, new RegExp(`^redis store "${prefix}" getAll failed: `))
+      assert.ok(isTransient(error), 'an outage, to be waited out')
       return true
     })
     assert.ok(Date.now() - started < 3000, 'rejected within the bound')

@@ -52,6 +52,7 @@ const allowed: Array<[file: string, specifier: string]> = [
   ['src/kafka/planted.ts', '@platformatic/wasm-utils'],
   ['src/kafka/kafkajs/planted.ts', 'kafkajs'],
   ['src/stores/planted.ts', 'ioredis'],
+  ['src/stores/planted.ts', '../kafka/errors.ts'],
   ['src/admin/planted.ts', 'fastify'],
   ['src/supervisor/planted.ts', 'piscina'],
   ['src/processor/planted.ts', '../kafka/types.ts'],

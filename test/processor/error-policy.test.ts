@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { isTransient } from '../../src/kafka/errors.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 import { deadLetterHeaders, deadLetterRecord, describeFailure } from '../../src/processor/dead-letter.ts'
@@ -14,6 +15,7 @@ import {
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import { ReplayError, replayDeadLetters, replayGroupId } from '../../src/processor/replay-dead-letters.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import { StoreError } from '../../src/stores/errors.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
 import { FakeKafka } from './fake-kafka.ts'
 
@@ -104,6 +106,44 @@ describe('error policy', () => {
       (error) => error === produceError,
     )
     assert.deepEqual(retries, [1, 2])
+  })
+
+  for (const onFailure of ['dead-letter', 'skip'] as const) {
+    test(`an outage (a transient error, even wrapped) is never isolated nor given up with ${onFailure}: it stops after the retries`, async () => {
+      const { runner: r, retries } = runner({ onFailure, retries: 2 })
+      const outage = new StoreError('redis store "ids"', 'get', 'connect ECONNREFUSED', { transient: true })
+      const calls: string[][] = []
+      await assert.rejects(
+        r.run(records(['a', 'b', 'c', 'd']), async (messages) => {
+          calls.push(text(messages))
+          throw new Error('lookup failed', { cause: outage })
+        }),
+        (error: Error) => error.cause === outage,
+      )
+      assert.deepEqual(retries, [1, 2])
+      assert.deepEqual(
+        calls,
+        [
+          ['a', 'b', 'c', 'd'],
+          ['a', 'b', 'c', 'd'],
+          ['a', 'b', 'c', 'd'],
+        ],
+        'no bisection',
+      )
+    })
+  }
+
+  test('a store outage in the middle of a bisection stops it; nothing is given up', async () => {
+    const { runner: r } = runner({ onFailure: 'dead-letter' })
+    let storeDown = false
+    await assert.rejects(
+      r.run(records(['a', 'x', 'c', 'd']), async () => {
+        if (storeDown) throw new StoreError('redis store "ids"', 'get', 'no answer', { transient: true })
+        storeDown = true
+        throw new TypeError('cannot parse x')
+      }),
+      (error) => isTransient(error),
+    )
   })
 
   test('close() during a retry wait interrupts it', async () => {

@@ -1,9 +1,10 @@
 // One outage suite for the stores that talk to a server: every operation must reject within the configured
-// time, with a StoreError naming the store and the operation, whether the server refuses connections or
-// accepts them and never answers.
+// time, with a StoreError naming the store and the operation and marked transient (an outage the runtime
+// waits out), whether the server refuses connections or accepts them and never answers.
 import assert from 'node:assert/strict'
 import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
+import { isTransient } from '../../src/kafka/errors.ts'
 import { StoreError } from '../../src/stores/errors.ts'
 import type { MultiStore, Store } from '../../src/stores/types.ts'
 
@@ -76,6 +77,7 @@ async function expectBoundedRejections<S>(
           `${operation}: ${error.message}`,
         )
         assert.equal(String(error).split(':')[0], 'StoreError')
+        assert.ok(isTransient(error), `${operation}: an outage, marked transient`)
         return true
       })
       const elapsed = performance.now() - started

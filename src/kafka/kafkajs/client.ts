@@ -224,12 +224,14 @@ export class KafkaJsClient implements KafkaClient {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     })
-    this.#producerConnected ??= this.#producer.connect().catch((error: unknown) => {
-      this.#producerConnected = undefined
-      throw error
-    })
     try {
+      // Checked before the producer connects: a connect started first would reject unhandled (and end the
+      // worker thread) when the check fails, as it does while the brokers are unreachable.
       await this.#checkPartitionsExist(messages)
+      this.#producerConnected ??= this.#producer.connect().catch((error: unknown) => {
+        this.#producerConnected = undefined
+        throw error
+      })
       await this.#producerConnected
       // kafkajs numbers its CompressionTypes as Kafka does.
       const compression = compressionCodecId(options.compression ?? 'none') as CompressionTypes

@@ -1,6 +1,7 @@
 import { type Admin, type API, addPartitionsToTxnV3, type Connection, kGetApi } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, ProducerFencedError } from '../errors.ts'
+import { commitFailure } from '../group/membership-lost.ts'
 import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
@@ -97,7 +98,11 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   ): Promise<void> {
     this.#requireUsable()
     await this.#step(async () => {
-      if (offsets.length > 0) await this.#addOffsets(groupId, offsets, generation)
+      if (offsets.length > 0)
+        await this.#addOffsets(groupId, offsets, generation).catch((error: unknown) => {
+          // As a group member whose generation is over: the partitions may be another member's now.
+          throw commitFailure(error, groupId, generation === simpleCommit ? undefined : generation)
+        })
       if (this.#partitions.size === 0 && this.#groups.size === 0) return
       await this.#endTransaction(true)
       this.#partitions.clear()

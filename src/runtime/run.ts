@@ -152,7 +152,7 @@ async function runUntilStopped(
       instance: config.instance,
       partitions,
       workers: sets,
-      resourceLimits: supervisor.resourceLimits ?? 'V8 defaults',
+      resourceLimits: supervisor.resourceLimits,
     })
     supervisor.start()
   }

@@ -62,7 +62,7 @@ export class Supervisor {
   readonly #slots: WorkerSlot[]
   readonly #pool: Piscina
   /** What each worker thread's V8 heap is limited to (undefined: V8's defaults). */
-  readonly resourceLimits: ResourceLimits | undefined
+  readonly resourceLimits: ResourceLimits
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge

@@ -1,16 +1,16 @@
 import { startAdminServer } from '../admin/server.ts'
-import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
+import { instancePartitions, redactConfig, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
-import { createKafkaClient, describeKafkaError } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
-import { inputPartitionCount } from '../processor/input-topics.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
+import { StartupError } from './errors.ts'
+import { partitionCountInThread } from './partition-count.ts'
 import { StopSignals } from './signals.ts'
 
 export interface RunOptions {
@@ -23,11 +23,6 @@ export interface RunOptions {
   signals?: StopSignals
 }
 
-/** A failure to start that the user can fix; the message says what to fix. */
-export class StartupError extends Error {
-  override name = 'StartupError'
-}
-
 const drainPollMs = 250
 
 /** A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the user's to fix). */
@@ -35,20 +30,6 @@ const rethrowable = (error: SerializedError): Error =>
   error.name === 'ProcessorModuleError'
     ? new ProcessorModuleError(error.message)
     : new ConfigurationError(error.message)
-
-async function partitionCount(config: KasperConfig): Promise<number> {
-  const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
-  try {
-    return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
-  } catch (error) {
-    if (error instanceof ConfigurationError) throw error
-    throw new StartupError(
-      `cannot read topic metadata from kafka.brokers (${config.kafka.brokers.join(', ')}): ${describeKafkaError(error)}`,
-    )
-  } finally {
-    await client.close().catch(() => {})
-  }
-}
 
 function watchSignals(signals: StopSignals, supervisor: Supervisor, logger: Logger): void {
   signals.handle((signal, count) => {
@@ -104,7 +85,7 @@ async function runUntilStopped(
   }).child({ role: 'supervisor' })
   const signalledBeforeStart = async () =>
     logger.info('signal received before the workers started; stopping', { signal: await signals.first })
-  const counting = partitionCount(config)
+  const counting = partitionCountInThread(config)
   const count = await Promise.race([counting, signals.first.then(() => undefined)])
   if (count === undefined) {
     counting.catch(() => {})

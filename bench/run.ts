@@ -10,6 +10,7 @@ import { kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.t
 import { stateDir } from '../scripts/services/paths.ts'
 import { createTopics, deleteTopics } from '../src/kafka/index.ts'
 import { ensureDataset, partitions } from './dataset.ts'
+import { type IdleResult, measureIdleRss } from './idle.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
 import { kasperCli, passThroughModule } from './runtime.ts'
@@ -268,9 +269,15 @@ if (started) console.log(`kafka started in ${seconds.toFixed(1)} s`)
 const rows: Row[] = []
 const failures: string[] = []
 const latencyOnly = options.only === 'latency'
+const idleOnly = options.only === 'idle'
+let idle: IdleResult | undefined
+if (!options.only || idleOnly) {
+  idle = await measureIdleRss(connection)
+  console.log(`idle: kasper run, ${idle.workers} workers: ${idle.rssMb.toFixed(0)} MB RSS`)
+}
 const selected = (name: string) => !options.only || name.includes(options.only)
-const goBinary = !latencyOnly && selected(goSaramaName) ? buildGoSarama() : undefined
-for (const valueBytes of latencyOnly ? [] : valueSizes) {
+const goBinary = !latencyOnly && !idleOnly && selected(goSaramaName) ? buildGoSarama() : undefined
+for (const valueBytes of latencyOnly || idleOnly ? [] : valueSizes) {
   console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
   const input = await ensureDataset(connection, records, valueBytes)
   const contenders: Contender[] = []
@@ -384,6 +391,11 @@ function targetsTable(): string {
       `| ≤ 80 MB RSS per worker | ${where} | ${fmt(perWorker)} MB | ${mark(perWorker <= 80)} |`,
     )
   }
+  if (idle) {
+    lines.push(
+      `| ≤ 150 MB RSS idle | – | kasper run, ${idle.workers} workers | ${fmt(idle.rssMb)} MB | ${mark(idle.rssMb <= 150)} |`,
+    )
+  }
   if (latency) {
     const limit = latency.batchWaitMs + 50
     lines.push(
@@ -422,7 +434,7 @@ if (rows.length > 0) {
   writeFileSync(join(benchDir, `results/${name}.md`), markdown)
   writeFileSync(
     join(benchDir, `results/${name}.json`),
-    `${JSON.stringify({ date, records, partitions, repeats, machine, rows: rated, failures }, null, 2)}\n`,
+    `${JSON.stringify({ date, records, partitions, repeats, machine, idle, rows: rated, failures }, null, 2)}\n`,
   )
   console.log(`\n${table}\n\nwritten to bench/results/${name}.md and ${name}.json`)
 }

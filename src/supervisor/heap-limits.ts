@@ -9,10 +9,10 @@ const workersShareOfLimit = 0.5
 const minimumOldGenerationMb = 64
 /**
  * Young generation of each worker unless configured. V8 otherwise grows it to 64–128 MB under Kasper's
- * allocation-heavy load (decoded records, produce buffers), most of a busy worker's RSS; at 16 MB the
+ * allocation-heavy load (decoded records, produce buffers), most of a busy worker's RSS; at 8 MB the
  * scavenges are more frequent but short, and throughput is unchanged (docs/deployment.md, "Memory").
  */
-export const defaultYoungGenerationMb = 16
+export const defaultYoungGenerationMb = 8
 
 /**
  * Heap limits of each worker thread. Configured limits win. The young generation defaults to

@@ -22,7 +22,7 @@ export interface LatencyResult {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
 
-async function waitForStatus(url: string, status: number, timeoutMs: number): Promise<void> {
+export async function waitForStatus(url: string, status: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if ((await fetch(url).catch(() => undefined))?.status === status) return

@@ -10,6 +10,7 @@ import { stateDir } from '../scripts/services/paths.ts'
 import { type CompressionCodec, createTopics, deleteTopics } from '../src/kafka/index.ts'
 import { type Build, buildGo, buildGoKasper, buildKafkaStreams, buildOutputCount } from './builds.ts'
 import { ensureDataset, partitions } from './dataset.ts'
+import { type IdleResult, measureIdleRss } from './idle.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
 import { kasperCli, passThroughModule } from './runtime.ts'
@@ -345,11 +346,17 @@ const rows: Row[] = []
 const failures: string[] = []
 const skipped = new Map<string, string>()
 const latencyOnly = options.only === 'latency'
+const idleOnly = options.only === 'idle'
+let idle: IdleResult | undefined
+if (!options.only || idleOnly) {
+  idle = await measureIdleRss(connection)
+  console.log(`idle: kasper run, ${idle.workers} workers: ${idle.rssMb.toFixed(0)} MB RSS`)
+}
 // --only: comma-separated parts of contender names; a contender runs when its name contains one of them.
 const wanted = options.only?.split(',').map((part) => part.trim()) ?? []
 const selected = (name: string) => wanted.length === 0 || wanted.some((part) => name.includes(part))
 const outputCountBuild = once(buildOutputCount)
-for (const valueBytes of latencyOnly ? [] : valueSizes) {
+for (const valueBytes of latencyOnly || idleOnly ? [] : valueSizes) {
   console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
   const input = await ensureDataset(connection, records, valueBytes)
   const contenders: Contender[] = []
@@ -483,6 +490,11 @@ function targetsTable(): string {
       `| ≤ 80 MB RSS per worker | ${where} | ${fmt(perWorker)} MB | ${mark(perWorker <= 80)} |`,
     )
   }
+  if (idle) {
+    lines.push(
+      `| ≤ 150 MB RSS idle | – | kasper run, ${idle.workers} workers | ${fmt(idle.rssMb)} MB | ${mark(idle.rssMb <= 150)} |`,
+    )
+  }
   if (latency) {
     const limit = latency.batchWaitMs + 50
     lines.push(
@@ -526,7 +538,7 @@ if (rows.length > 0) {
   writeFileSync(join(benchDir, `results/${name}.md`), markdown)
   writeFileSync(
     join(benchDir, `results/${name}.json`),
-    `${JSON.stringify({ date, records, partitions, repeats, machine, rows: rated, failures, skipped: Object.fromEntries(skipped) }, null, 2)}\n`,
+    `${JSON.stringify({ date, records, partitions, repeats, machine, idle, rows: rated, failures, skipped: Object.fromEntries(skipped) }, null, 2)}\n`,
   )
   console.log(`\n${table}\n\nwritten to bench/results/${name}.md and ${name}.json`)
 }

@@ -160,7 +160,7 @@ const workers = z.strictObject({
   threads: z.union([z.literal('auto'), positiveInt()]).default('auto'),
   heartbeatIntervalMs: milliseconds.default(1000),
   heartbeatTimeoutMs: milliseconds.default(30000),
-  /** V8 heap limits of each worker thread (Node's Worker resourceLimits); unset means V8's defaults. */
+  /** V8 heap limits of each worker thread (Node's Worker resourceLimits); src/supervisor/heap-limits.ts fills in defaults. */
   resourceLimits: z
     .strictObject({
       maxOldGenerationSizeMb: positiveInt(16).optional(),

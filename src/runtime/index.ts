@@ -1,2 +1,3 @@
-export { type RunOptions, runKasper, StartupError } from './run.ts'
+export { StartupError } from './errors.ts'
+export { type RunOptions, runKasper } from './run.ts'
 export { StopSignals } from './signals.ts'

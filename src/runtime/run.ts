@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startAdminServer } from '../admin/server.ts'
-import { instancePartitions, redactConfig, toConnectionOptions, workerThreadCount } from '../config/index.ts'
+import { instancePartitions, redactConfig, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
-import { createKafkaClient, describeKafkaError, isTransient } from '../kafka/index.ts'
+import { describeKafkaError, isTransient } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
-import { inputPartitionCount } from '../processor/input-topics.ts'
 import { consumerGroupId } from '../processor/options.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { workerResourceLimits } from '../supervisor/heap-limits.ts'
@@ -16,7 +15,9 @@ import { OutageWatch } from '../supervisor/outage.ts'
 import { backoffMs } from '../supervisor/restart.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
+import { StartupError } from './errors.ts'
 import { newGroupView, runGroupMember } from './group-mode.ts'
+import { partitionCountInThread } from './partition-count.ts'
 import { StopSignals } from './signals.ts'
 
 export interface RunOptions {
@@ -29,11 +30,6 @@ export interface RunOptions {
   signals?: StopSignals
 }
 
-/** A failure to start that the user can fix; the message says what to fix. */
-export class StartupError extends Error {
-  override name = 'StartupError'
-}
-
 const drainPollMs = 250
 
 /** A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the user's to fix). */
@@ -43,9 +39,10 @@ const rethrowable = (error: SerializedError): Error =>
     : new ConfigurationError(error.message)
 
 /**
- * The input topics' partition count. While Kafka is unreachable (an outage: refused, reset, timed out, a name
- * that does not resolve yet) it waits with the restart backoff, logging once per interval what it cannot
- * reach; what a retry cannot fix (TLS, authentication) is a StartupError. Resolves undefined once `stop` aborts.
+ * The input topics' partition count, read on a short-lived thread (partitionCountInThread). While Kafka is
+ * unreachable (an outage: refused, reset, timed out, a name that does not resolve yet) it waits with the
+ * restart backoff, logging once per interval what it cannot reach; what a retry cannot fix (TLS,
+ * authentication) is a StartupError. Resolves undefined once `stop` aborts.
  */
 async function partitionCount(
   config: KasperConfig,
@@ -55,13 +52,10 @@ async function partitionCount(
   const outage = new OutageWatch()
   const brokers = config.kafka.brokers.join(', ')
   while (!stop.aborted) {
-    const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
     try {
-      return await inputPartitionCount(client, config.processor.inputTopics, 'processor.inputTopics')
+      return await partitionCountInThread(config)
     } catch (error) {
-      if (error instanceof ConfigurationError) throw error
-      const reason = `cannot read topic metadata from kafka.brokers (${brokers}): ${describeKafkaError(error)}`
-      if (!isTransient(error)) throw new StartupError(reason)
+      if (!isTransient(error)) throw error
       const { failures, downForMs, log } = outage.failed(Date.now())
       const { initialBackoffMs, maxBackoffMs } = config.restart
       const delayMs = backoffMs(failures, initialBackoffMs, maxBackoffMs)
@@ -71,11 +65,9 @@ async function partitionCount(
           downForSeconds: Math.round(downForMs / 1000),
           attempts: failures,
           delayMs,
-          error: reason,
+          error: (error as Error).message,
         })
       await sleep(delayMs, undefined, { signal: stop }).catch(() => {})
-    } finally {
-      await client.close().catch(() => {})
     }
   }
   return undefined
@@ -204,7 +196,7 @@ async function runUntilStopped(
         instance,
         partitions,
         workers: sets,
-        resourceLimits: workerResourceLimits(config.workers.resourceLimits, sets.length) ?? 'V8 defaults',
+        resourceLimits: workerResourceLimits(config.workers.resourceLimits, sets.length),
       })
       supervisor.start(sets)
     }

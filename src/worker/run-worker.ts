@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8'
-import { toConnectionOptions, toProcessorOptions } from '../config/index.ts'
+import { toConnectionOptions, toProcessorOptions } from '../config/derive.ts'
 import {
   createKafkaClient,
   describeKafkaError,

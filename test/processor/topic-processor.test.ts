@@ -44,6 +44,16 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30
   }
 }
 
+/** Runs `tp` until partition 0 of 'in' is committed up to `offset`, then closes it. */
+async function runUntilCommitted(tp: TopicProcessor, kafka: FakeKafka, offset: bigint): Promise<void> {
+  const loop = tp.runLoop()
+  await until(() => kafka.committed(group, 'in', 0) === offset)
+  await tp.close()
+  await loop
+}
+
+const valuesOf = (kafka: FakeKafka, topic: string) => kafka.messages(topic, 0).map((m) => m.value?.toString())
+
 describe('TopicProcessor (in-memory Kafka)', () => {
   test('batches by size, then by wait time, and commits last offset + 1', async () => {
     const kafka = new FakeKafka({ in: 1 })
@@ -238,14 +248,8 @@ describe('TopicProcessor (in-memory Kafka)', () => {
         },
       }),
     )
-    const loop = tp.runLoop()
-    await until(() => kafka.committed(group, 'in', 0) === 3n)
-    await tp.close()
-    await loop
-    assert.deepEqual(
-      kafka.messages('out', 0).map((m) => m.value?.toString()),
-      ['a', 'b'],
-    )
+    await runUntilCommitted(tp, kafka, 3n)
+    assert.deepEqual(valuesOf(kafka, 'out'), ['a', 'b'])
     assert.deepEqual(
       kafka.messages('test.dlq', 0).map((m) => m.value?.toString()),
       ['x'],
@@ -514,14 +518,8 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
       }),
       () => flaky,
     )
-    const loop = tp.runLoop()
-    await until(() => kafka.committed(group, 'in', 0) === 3n)
-    await tp.close()
-    await loop
-    assert.deepEqual(
-      kafka.messages('out', 0).map((m) => m.value?.toString()),
-      ['a', 'c'],
-    )
+    await runUntilCommitted(tp, kafka, 3n)
+    assert.deepEqual(valuesOf(kafka, 'out'), ['a', 'c'])
     assert.equal(kafka.messages('test.dlq', 0).length, 1)
     assert.deepEqual(
       kafka.calls.filter((c) => c.startsWith('txn')),

@@ -499,7 +499,8 @@ describe('faults: error policy, stalled batches, outages', () => {
     const base = await run.cli.adminUrl
     assert.equal(run.cli.process.exitCode, null, 'still running')
     assert.equal((await fetch(`${base}/healthz`)).status, 200)
-    assert.equal((await fetch(`${base}/readyz`)).status, 200)
+    // Readiness comes with the workers' heartbeats (every workers.heartbeatIntervalMs): it may lag the commit.
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 10_000, '/readyz 200')
     const warned = run.cli
       .output()
       .split('\n')

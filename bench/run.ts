@@ -526,6 +526,7 @@ if (rows.length > 0) {
     `Ratios are against the same value size at batch ${targetBatchSize}: × go sarama against "${goSaramaName}" (the best case of Go: Kasper's loop written directly over IBM/sarama), × Kafka Streams ALOS against "${streamsAlos}".`,
     "CPU s / M records: user + system CPU of the contender's processes (children included; JVM and Go runtimes too), from start to exit, per million records.",
     "Every contender's output topic is checked after its run: end offsets ≥ N at at-least-once; a read_committed count of exactly N at exactly-once. A run that falls short is listed under failed runs and kept out of the rows and ratios.",
+    'Where a target is missed, what remains and the profiles behind it: README, "Performance" (throughput and CPU) and docs/deployment.md, "Memory" (RSS).',
   ].join('\n\n')
   const listed = (title: string, items: string[]) =>
     items.length > 0 ? `\n${title}:\n\n${items.map((f) => `- ${f}`).join('\n')}\n` : ''

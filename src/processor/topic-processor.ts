@@ -83,6 +83,8 @@ export class TopicProcessor {
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
   readonly #progressLog: ProgressLog
+  /** Static instances name themselves in their commits' metadata (see count-handover.ts). */
+  readonly #commitMetadata: string | undefined
   /** For every produce: outputs and dead letters alike. */
   readonly #produceOptions: ProduceOptions
 
@@ -98,6 +100,7 @@ export class TopicProcessor {
       this.#config.inputPartitions.map((partition) => ({ topic, partition })),
     )
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
+    this.#commitMetadata = this.#config.instance && instanceMetadata(this.#config.instance)
     const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions, groupGeneration } =
       this.#config
     this.#overlapGuard = new OverlapGuard(client, groupId, groupGeneration ? 0 : overlapCheckIntervalMs)
@@ -377,8 +380,8 @@ export class TopicProcessor {
    * when a group assigned the partitions; with exactly-once, in the open transaction.
    */
   async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
-    const { client, groupId, instance, groupGeneration } = this.#config
-    const metadata = instance && instanceMetadata(instance)
+    const { client, groupId, groupGeneration } = this.#config
+    const metadata = this.#commitMetadata
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
     if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
     else await client.commitOffsets(groupId, commits, groupGeneration)

@@ -46,6 +46,24 @@ interface WorkerCollection {
 }
 
 /**
+ * A restarted worker reports its partitions before its first fetch has told it their log ends: until then,
+ * the log end (and the next record's timestamp, for the same offset) last known stand.
+ */
+const withLastKnown = (
+  progress: PartitionProgress,
+  previous: PartitionProgress | undefined,
+): PartitionProgress =>
+  previous === undefined || progress.logEnd !== undefined
+    ? progress
+    : {
+        ...progress,
+        logEnd: previous.logEnd,
+        nextTimestampMs:
+          progress.nextTimestampMs ??
+          (previous.next === progress.next ? previous.nextTimestampMs : undefined),
+      }
+
+/**
  * Runs one TopicProcessor loop per partition set on piscina's worker threads, restarts a set whose
  * worker failed (exponential backoff), and ends the process when a failure persists. Each slot's life is the
  * state machine of worker-state.ts, the supervisor's own that of process-state.ts; this class owns the
@@ -568,8 +586,13 @@ export class Supervisor {
     slot.lastHeartbeatMs = now
     slot.heapUsedBytes = message.heapUsedBytes
     this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
-    for (const progress of message.progress)
-      slot.progress.set(topicPartitionKey(progress.topic, progress.partition), { progress, seenAtMs: now })
+    for (const progress of message.progress) {
+      const key = topicPartitionKey(progress.topic, progress.partition)
+      slot.progress.set(key, {
+        progress: withLastKnown(progress, slot.progress.get(key)?.progress),
+        seenAtMs: now,
+      })
+    }
     this.#apply(slot, { type: 'heartbeat', ready: message.ready })
     if (!message.ready) return
     slot.throughput.record(now, sumOfNext(message.progress))

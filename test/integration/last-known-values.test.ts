@@ -39,27 +39,24 @@ test('a worker in restart backoff keeps its partitions on /metrics, /status, the
     { topic: input, partition: 0, value: 'poison' },
     ...Array.from({ length: 40 }, (_, i) => ({ topic: input, partition: i % 2, value: `v${i}` })),
   ])
-  const cli = startCli([
-    'run',
-    '--config',
-    await writeConfig({
-      kafka: { brokers: kafkaBrokers() },
-      processor: {
-        name: uniqueName('last-known'),
-        module: failing,
-        inputTopics: [input],
-        batchSize: 100,
-        batchWaitMs: 50,
-        metricsUpdateIntervalMs: 100,
-        options: { failDelayMs: 1500 },
-      },
-      workers: { threads: 2, heartbeatIntervalMs: 100 },
-      restart: { maxRestarts: 100, initialBackoffMs: 3000, maxBackoffMs: 3000 },
-      logging: { format: 'json', level: 'info' },
-      admin: { host: '127.0.0.1', port: 0 },
-      shutdown: { timeoutMs: 10_000 },
-    }),
-  ])
+  const config = {
+    kafka: { brokers: kafkaBrokers() },
+    processor: {
+      name: uniqueName('last-known'),
+      module: failing,
+      inputTopics: [input],
+      batchSize: 100,
+      batchWaitMs: 50,
+      metricsUpdateIntervalMs: 100,
+      options: { failDelayMs: 1500 },
+    },
+    workers: { threads: 2, heartbeatIntervalMs: 100 },
+    restart: { maxRestarts: 100, initialBackoffMs: 3000, maxBackoffMs: 3000 },
+    logging: { format: 'json', level: 'info' },
+    admin: { host: '127.0.0.1', port: 0 },
+    shutdown: { timeoutMs: 10_000 },
+  }
+  const cli = startCli(['run', '--config', await writeConfig(config)])
   const base = await cli.adminUrl
   const get = async (path: string) => (await fetch(`${base}${path}`)).text()
   // Partition 0: the poison record and 20 more, none processed.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { RetiredWorkerMetrics, renderWorkerMetrics } from '../../src/metrics/aggregate.ts'
+import { LastKnownGauges, RetiredWorkerMetrics, renderWorkerMetrics } from '../../src/metrics/aggregate.ts'
 import { createCoreMetrics } from '../../src/metrics/core.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 
@@ -37,4 +37,30 @@ test('a series only a retired worker had stays in the output', async () => {
   stopped.counter('kasper_store_errors_total', 'e', ['store']).inc({ store: 'counts' }, 3)
   retired.add(await stopped.registry.getMetricsAsJSON())
   assert.match(await render([retired.snapshot()]), /kasper_store_errors_total\{store="counts"\} 3\n/)
+})
+
+test('last known gauges fill in the partitions a live worker does not report, and forget revoked ones', async () => {
+  const known = new LastKnownGauges()
+  const before = new PrometheusMetrics()
+  const core = createCoreMetrics(before, 'p')
+  core.lag('t', 0, 40)
+  core.lag('t', 1, 7)
+  core.lagSeconds('t', 0, 12)
+  core.incoming('t', 0, 3)
+  known.record(await before.registry.getMetricsAsJSON())
+  // The worker is down: every partition at its last value, and no counter (the retired ones carry those).
+  const down = await render([known.missingFrom(undefined)])
+  assert.match(down, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="0"\} 40\n/)
+  assert.match(down, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="1"\} 7\n/)
+  assert.match(down, /kasper_lag_seconds\{processor="p",topic="t",partition="0"\} 12\n/)
+  assert.doesNotMatch(down, /kasper_incoming_messages_total\{/)
+  // Restarted, it reports partition 1 only so far: partition 0 keeps its last value, 1 is not counted twice.
+  const restarted = new PrometheusMetrics()
+  createCoreMetrics(restarted, 'p').lag('t', 1, 5)
+  const live = await restarted.registry.getMetricsAsJSON()
+  const up = await render([live, known.missingFrom(live)])
+  assert.match(up, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="0"\} 40\n/)
+  assert.match(up, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="1"\} 5\n/)
+  known.retain(new Set([1]))
+  assert.doesNotMatch(await render([known.missingFrom(undefined)]), /partition="0"/)
 })

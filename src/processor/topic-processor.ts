@@ -1,5 +1,6 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
+import { GroupMembershipLostError } from '../kafka/group/membership-lost.ts'
 import type { GroupGeneration } from '../kafka/group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type {
@@ -530,8 +531,22 @@ export class TopicProcessor {
     const groupGeneration = this.#groupGeneration
     const metadata = this.#commitMetadata
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
-    if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
-    else await client.commitOffsets(groupId, commits, groupGeneration)
+    if (this.#transaction) {
+      await this.#transaction.commit(groupId, commits, groupGeneration)
+      return
+    }
+    try {
+      await client.commitOffsets(groupId, commits, groupGeneration)
+    } catch (error) {
+      // A cooperative rebalance handed this worker its next generation while the commit was on its way: the
+      // partitions are still this worker's until it releases them, so the commit is made again in it.
+      if (!(error instanceof GroupMembershipLostError) || this.#groupGeneration === groupGeneration)
+        throw error
+      this.#logger.info('the generation changed during a commit; committing again in the new one', {
+        generation: this.#groupGeneration?.generationId,
+      })
+      await client.commitOffsets(groupId, commits, this.#groupGeneration)
+    }
   }
 
   /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */

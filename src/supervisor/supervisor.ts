@@ -81,6 +81,7 @@ export class Supervisor {
   #pool: Piscina | undefined
   #resourceLimits: ResourceLimits | undefined
   #groupGeneration: GroupGeneration | undefined
+  #updates: Promise<void> = Promise.resolve()
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge
@@ -162,7 +163,14 @@ export class Supervisor {
    * With exactly-once a worker whose set changes is restarted (its transactional id names its partitions).
    * Before the first assignment, or after revoke(), it starts the workers.
    */
-  async update(partitions: number[], groupGeneration?: GroupGeneration): Promise<void> {
+  update(partitions: number[], groupGeneration?: GroupGeneration): Promise<void> {
+    // One change at a time: each starts from the sets the previous one left.
+    const next = this.#updates.then(() => this.#update(partitions, groupGeneration))
+    this.#updates = next.catch(() => {})
+    return next
+  }
+
+  async #update(partitions: number[], groupGeneration: GroupGeneration | undefined): Promise<void> {
     if (this.stopping) return
     const threads = workerThreadCount(this.#config)
     if (this.#process.name === 'waiting') {

@@ -157,12 +157,16 @@ export class FakeKafka implements KafkaClient {
   /** The group generation each commit named (undefined: none). */
   readonly commitGenerations: Array<number | undefined> = []
 
+  /** Called as each commit begins, before it can fail (failNextCommit). */
+  beforeCommit: (() => void) | undefined
+
   async commitOffsets(
     groupId: string,
     offsets: CommittedOffset[],
     generation?: GroupGeneration,
   ): Promise<void> {
     this.commitGenerations.push(generation?.generationId)
+    this.beforeCommit?.()
     this.calls.push(
       `commit ${offsets.map((o) => `${topicPartitionKey(o.topic, o.partition)}=${o.offset}`).join(' ')}`,
     )

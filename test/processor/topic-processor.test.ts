@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProducerFencedError } from '../../src/kafka/errors.ts'
+import { GroupMembershipLostError } from '../../src/kafka/group/membership-lost.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import { FencedError } from '../../src/processor/fenced.ts'
@@ -468,6 +469,31 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       await loop
       assert.equal(processedBy.has('0:x'), false)
       assert.equal(kafka.committed(group, 'in', 0), undefined, 'nothing of partition 0 was committed')
+    })
+
+    test('a commit refused because the generation changed on its way is made again in the new generation', async () => {
+      const kafka = new FakeKafka({ in: 1 })
+      const { processedBy, factory } = tracked()
+      const tp = new TopicProcessor(
+        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+        factory,
+      )
+      kafka.beforeCommit = () => {
+        kafka.beforeCommit = undefined
+        void tp.assign({
+          partitions: [0],
+          processors: factory,
+          groupGeneration: { memberId: 'm', generationId: 2 },
+        })
+        kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION')
+      }
+      kafka.append('in', 0, ['a', 'b'])
+      const loop = tp.runLoop()
+      await until(() => kafka.committed(group, 'in', 0) === 2n)
+      assert.deepEqual(kafka.commitGenerations.slice(0, 2), [1, 2])
+      assert.equal(processedBy.size, 2, 'the batch was processed once')
+      await tp.close()
+      await loop
     })
 
     test('assign() after close() resolves at once; an empty set is refused', async () => {

@@ -184,11 +184,10 @@ export class Supervisor {
       threads,
     )
     this.#ensurePool(sets.length)
-    const releases: Promise<void>[] = []
+    const releases = new Map<WorkerSlot, Promise<void>>()
     for (const slot of this.#slots) {
       const next = sets[slot.id]
-      if (next) releases.push(this.#reassign(slot, next))
-      else releases.push(this.#retire(slot))
+      releases.set(slot, next ? this.#reassign(slot, next) : this.#retire(slot))
     }
     const added = sets.slice(this.#slots.length).map((set, i) => newSlot(this.#slots.length + i, set))
     this.#slots.push(...added)
@@ -216,13 +215,11 @@ export class Supervisor {
     this.#processEvent({ type: 'revoke' })
     this.#logger.info('partitions revoked; workers finish their batches, then stop', { reason })
     const slots = this.#slots
-    await this.#withinShutdownTimeout(
-      slots.map((slot) => this.#retire(slot)),
-      (late) =>
-        this.#terminate(
-          late,
-          `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms) of a rebalance; their batches will be processed again by the partitions' next owners`,
-        ),
+    await this.#withinShutdownTimeout(new Map(slots.map((slot) => [slot, this.#retire(slot)])), (late) =>
+      this.#terminate(
+        late,
+        `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms) of a rebalance; their batches will be processed again by the partitions' next owners`,
+      ),
     )
     if (this.#slots === slots) this.#slots = []
   }
@@ -296,19 +293,22 @@ export class Supervisor {
     const now = Date.now()
     const collected = await this.collect('drain')
     const partitions = collected.flatMap((c) => {
-      if (c.drain) return c.drain.partitions.map((p) => ({ worker: c.worker, ...p, stale: false }))
+      const answered = (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p, stale: false }))
+      // What the worker could not tell (it is down, or restarted and not reading its partitions yet).
+      const seen = new Set(answered.map((p) => topicPartitionKey(p.topic, p.partition)))
       const slot = this.#slots[c.worker]
-      return (slot ? this.#partitionViews(slot, now) : []).map(
-        ({ topic, partition, next, logEnd, stale }) => ({
+      const lastKnown = (slot ? this.#partitionViews(slot, now) : [])
+        .filter((p) => !seen.has(topicPartitionKey(p.topic, p.partition)))
+        .map(({ topic, partition, next, logEnd }) => ({
           worker: c.worker,
           topic,
           partition,
           next,
           logEnd,
           lag: lagRecords({ next, logEnd }),
-          stale,
-        }),
-      )
+          stale: true,
+        }))
+      return [...answered, ...lastKnown]
     })
     const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
     const drained = isDrained(
@@ -344,12 +344,10 @@ export class Supervisor {
     this.#processEvent({ type: 'stop', exitCode, ...(fatalError ? { fatalError } : {}) })
     clearInterval(this.#watchdog)
     this.#logger.info('stopping workers', { reason })
-    await this.#withinShutdownTimeout(
-      this.#slots.map((slot) => this.#retire(slot)),
-      () =>
-        this.forceStop(
-          `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`,
-        ),
+    await this.#withinShutdownTimeout(new Map(this.#slots.map((slot) => [slot, this.#retire(slot)])), () =>
+      this.forceStop(
+        `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`,
+      ),
     )
     const pool = this.#pool
     this.#pool = undefined
@@ -495,21 +493,26 @@ export class Supervisor {
     )
   }
 
-  /** Waits for `tasks`; after shutdown.timeoutMs calls `onTimeout` with the slots still running, then waits on. */
+  /**
+   * Waits for each slot's task; after shutdown.timeoutMs calls `onTimeout` with the slots whose task has not
+   * settled yet, then waits on.
+   */
   async #withinShutdownTimeout(
-    tasks: Promise<void>[],
+    tasks: Map<WorkerSlot, Promise<void>>,
     onTimeout: (late: WorkerSlot[]) => void,
   ): Promise<void> {
+    const pending = new Set(tasks.keys())
+    const all = Promise.all([...tasks].map(([slot, task]) => task.then(() => pending.delete(slot))))
     let timer: NodeJS.Timeout | undefined
     const timedOut = await Promise.race([
-      Promise.all(tasks).then(() => false),
+      all.then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), this.#config.shutdown.timeoutMs)
       }),
     ])
     clearTimeout(timer)
-    if (timedOut) onTimeout(this.#slots.filter((slot) => slot.thread))
-    await Promise.all(tasks)
+    if (timedOut) onTimeout([...pending])
+    await all
   }
 
   #terminate(slots: WorkerSlot[], reason: string): void {

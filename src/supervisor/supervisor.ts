@@ -269,7 +269,7 @@ export class Supervisor {
   }
 
   /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
-  async collect(what: Collect): Promise<WorkerCollection[]> {
+  async #collect(what: Collect): Promise<WorkerCollection[]> {
     return Promise.all(
       this.#slots.map(async (slot) => {
         const base = { worker: slot.id, metrics: undefined, drain: undefined }
@@ -291,7 +291,7 @@ export class Supervisor {
    */
   async drainReport() {
     const now = Date.now()
-    const collected = await this.collect('drain')
+    const collected = await this.#collect('drain')
     const partitions = collected.flatMap((c) => {
       const answered = (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p, stale: false }))
       // What the worker could not tell (it is down, or restarted and not reading its partitions yet).
@@ -327,7 +327,7 @@ export class Supervisor {
   async metrics(): Promise<WorkerMetricsSnapshot[]> {
     const slots = this.#slots
     const launches = slots.map((slot) => slot.launches)
-    const collected = await this.collect('metrics')
+    const collected = await this.#collect('metrics')
     const snapshots: WorkerMetricsSnapshot[] = [this.#retired.snapshot()]
     for (const [i, slot] of slots.entries()) {
       const answer = collected[i]?.metrics

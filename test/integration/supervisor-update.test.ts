@@ -34,12 +34,13 @@ function readLog(file: string) {
   }
 }
 
-test('update(): kept partitions keep their processor objects; revoked ones are committed before it resolves', async () => {
-  const [input] = await freshTopics('update', 4)
+/** A supervisor over a fresh 4-partition topic, running the tracking processor (1 s per batch) on 2 threads. */
+async function tracked(prefix: string) {
+  const [input] = await freshTopics(prefix, 4)
   assert.ok(input)
-  const logFile = join(mkdtempSync(join(tmpdir(), 'kasper-update-')), 'log')
+  const logFile = join(mkdtempSync(join(tmpdir(), `kasper-${prefix}-`)), 'log')
   writeFileSync(logFile, '')
-  const name = uniqueName('update')
+  const name = uniqueName(prefix)
   const config = parseConfig(
     {
       kafka: { brokers: kafkaBrokers() },
@@ -62,6 +63,11 @@ test('update(): kept partitions keep their processor objects; revoked ones are c
     client.produce(Array.from({ length: count }, (_, i) => ({ topic: input, partition, value: `r${i}` })))
   const committed = async (partition: number) =>
     (await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition }]))[0]?.offset
+  return { supervisor, logFile, produce, committed }
+}
+
+test('update(): kept partitions keep their processor objects; revoked ones are committed before it resolves', async () => {
+  const { supervisor, logFile, produce, committed } = await tracked('update')
   try {
     for (const p of [0, 1, 2, 3]) await produce(p, 5)
     await supervisor.update([0, 1, 2, 3])
@@ -118,6 +124,43 @@ test('update(): kept partitions keep their processor objects; revoked ones are c
     console.log(
       `update kept partitions 0-2 on their processors; partition 3 revoked mid-batch, committed at ${last3 + 1}, rebuilt once when given back`,
     )
+  } finally {
+    await supervisor.stop('test over')
+  }
+})
+
+test('the eager path, revoke() then start(): every worker commits and stops, every processor is rebuilt', async () => {
+  const { supervisor, logFile, produce, committed } = await tracked('eager')
+  try {
+    for (const p of [0, 1, 2, 3]) await produce(p, 5)
+    supervisor.start([
+      [0, 2],
+      [1, 3],
+    ])
+    await waitFor(
+      async () => readLog(logFile).started(3).includes(0),
+      30_000,
+      'a batch of partition 3 started',
+    )
+    await supervisor.revoke('test: eager rebalance')
+    assert.equal(supervisor.isReady(), false, 'not ready while waiting for the next assignment')
+    const revoked = readLog(logFile)
+    for (const p of [0, 1, 2, 3]) {
+      const processed = [...revoked.processed(p).keys()]
+      const expected = processed.length === 0 ? undefined : BigInt(Math.max(...processed) + 1)
+      assert.equal(await committed(p), expected, `partition ${p} committed up to its last processed record`)
+      assert.deepEqual(revoked.closed(p), revoked.built(p), `partition ${p}'s processor was closed`)
+    }
+    supervisor.start([
+      [0, 1],
+      [2, 3],
+    ])
+    await waitFor(
+      async () => (await Promise.all([0, 1, 2, 3].map(committed))).every((o) => o === 5n),
+      60_000,
+      'every partition processed after the new start',
+    )
+    for (const p of [0, 1, 2, 3]) assert.equal(readLog(logFile).built(p).length, 2, `partition ${p} rebuilt`)
   } finally {
     await supervisor.stop('test over')
   }

@@ -63,6 +63,12 @@ const withLastKnown = (
           (previous.next === progress.next ? previous.nextTimestampMs : undefined),
       }
 
+/** Whether `partitions` (as reported by the slot's worker) include every partition the slot owns. */
+const covers = (slot: WorkerSlot, partitions: ReadonlyArray<{ partition: number }>): boolean => {
+  const reported = new Set(partitions.map((p) => p.partition))
+  return slot.partitions.every((p) => reported.has(p))
+}
+
 /**
  * Runs one TopicProcessor loop per partition set on piscina's worker threads, restarts a set whose
  * worker failed (exponential backoff), and ends the process when a failure persists. Each slot's life is the
@@ -254,7 +260,16 @@ export class Supervisor {
       progress.logEnd !== undefined && lagRecords(progress) === 0n
     return isDrained(
       this.isReady(),
-      this.#slots.map((s) => ({ drained: [...s.progress.values()].every(caughtUp) })),
+      this.#slots.map((s) => {
+        const known = [...s.progress.values()]
+        return {
+          drained:
+            covers(
+              s,
+              known.map((p) => p.progress),
+            ) && known.every(caughtUp),
+        }
+      }),
     )
   }
 
@@ -313,7 +328,12 @@ export class Supervisor {
     const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
     const drained = isDrained(
       this.isReady(),
-      collected.map((c) => ({ drained: c.error === undefined ? c.drain?.drained : false })),
+      collected.map((c) => {
+        const slot = this.#slots[c.worker]
+        // A worker that has not taken its latest partitions over yet is not drained of them.
+        const complete = slot !== undefined && covers(slot, c.drain?.partitions ?? [])
+        return { drained: c.error === undefined && complete ? c.drain?.drained : false }
+      }),
     )
     return { drained, rebalancing: !this.isAssigned(), partitions, errors }
   }
@@ -597,7 +617,10 @@ export class Supervisor {
     slot.lastHeartbeatMs = now
     slot.heapUsedBytes = message.heapUsedBytes
     this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
-    for (const progress of message.progress) {
+    // A partition being revoked is reported until the worker releases it: the supervisor forgot it already.
+    const owned = new Set(slot.partitions)
+    const reported = message.progress.filter((p) => owned.has(p.partition))
+    for (const progress of reported) {
       const key = topicPartitionKey(progress.topic, progress.partition)
       slot.progress.set(key, {
         progress: withLastKnown(progress, slot.progress.get(key)?.progress),
@@ -606,7 +629,7 @@ export class Supervisor {
     }
     this.#apply(slot, { type: 'heartbeat', ready: message.ready })
     if (!message.ready) return
-    slot.throughput.record(now, sumOfNext(message.progress))
+    slot.throughput.record(now, sumOfNext(reported))
     if (!slot.progressAtStart) {
       slot.readyAtMs = now
       slot.progressAtStart = new Map(

@@ -113,6 +113,21 @@ test('update(): kept partitions keep their processor objects; revoked ones are c
       )
     }
     assert.equal(await committed(3), BigInt(last3 + 1), 'partition 3 is no longer consumed here')
+    const report = await supervisor.drainReport()
+    assert.deepEqual(
+      report.partitions.map((p) => p.partition).sort(),
+      [0, 1, 2],
+      '/drained lists the partitions owned now',
+    )
+    assert.equal(report.drained, true, 'drained once the kept partitions are processed to their log ends')
+    assert.deepEqual(
+      supervisor
+        .workers()
+        .flatMap((w) => w.progress.map((p) => p.partition))
+        .sort(),
+      [0, 1, 2],
+      '/status lists the partitions owned now',
+    )
     assert.equal(Math.max(...after.processed(3).keys()), last3)
 
     // Given back, partition 3 gets a new processor; the others still keep theirs.

@@ -47,6 +47,13 @@ import type { MessageProcessor } from './types.ts'
 
 export type { PartitionProgress } from './progress.ts'
 
+/**
+ * Whether the group refused a commit because its generation moved on while it still knows the member
+ * (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS), as the kafka layer marks it; unmarked errors count as lost.
+ */
+const generationMoved = (error: GroupMembershipLostError): boolean =>
+  (error as { generationMoved?: boolean }).generationMoved === true
+
 type FetchOutcome =
   | { ok: true; partitions: FetchedPartition[]; receivedAtMs: number }
   | { ok: false; error: unknown }
@@ -89,6 +96,8 @@ export class TopicProcessor {
   readonly #buffer = new BatchBuffer()
   #assigned: TopicPartition[]
   #groupGeneration: GroupGeneration | undefined
+  /** Wakes a commit waiting for the next generation (see #commitOffsets). */
+  #generationChanged: (() => void) | undefined
   #pendingChanges: PendingChange[] = []
   /** Next offset to fetch, per topic-partition. */
   readonly #fetchPositions = new Map<string, bigint>()
@@ -197,7 +206,11 @@ export class TopicProcessor {
       )
     if (this.#closeRequested || this.#ended) return Promise.resolve()
     // At once, not between batches: the batch in flight commits in the new generation, the old one is over.
-    if (change.groupGeneration) this.#groupGeneration = change.groupGeneration
+    if (change.groupGeneration) {
+      this.#groupGeneration = change.groupGeneration
+      this.#generationChanged?.()
+      this.#generationChanged = undefined
+    }
     return new Promise((resolve, reject) => {
       this.#pendingChanges.push({ ...change, resolve, reject })
       this.#wake?.()
@@ -538,15 +551,36 @@ export class TopicProcessor {
     try {
       await client.commitOffsets(groupId, commits, groupGeneration)
     } catch (error) {
-      // A cooperative rebalance handed this worker its next generation while the commit was on its way: the
-      // partitions are still this worker's until it releases them, so the commit is made again in it.
-      if (!(error instanceof GroupMembershipLostError) || this.#groupGeneration === groupGeneration)
-        throw error
+      // A cooperative rebalance moves the member to its next generation while it keeps its partitions (they
+      // are this worker's until it releases them): a commit refused on the way is made again in the next one,
+      // once assign() brings it. A member the group no longer knows has lost them: that error stands.
+      if (!(error instanceof GroupMembershipLostError)) throw error
+      if (this.#groupGeneration === groupGeneration) {
+        if (!generationMoved(error)) throw error
+        this.#logger.info('a rebalance refused the commit; waiting for the next generation to commit in it', {
+          generation: groupGeneration?.generationId,
+        })
+        if (!(await this.#nextGeneration())) throw error
+      }
       this.#logger.info('the generation changed during a commit; committing again in the new one', {
         generation: this.#groupGeneration?.generationId,
       })
       await client.commitOffsets(groupId, commits, this.#groupGeneration)
     }
+  }
+
+  /** Resolves true once assign() brings a new group generation, false if close() comes first. */
+  #nextGeneration(): Promise<boolean> {
+    const signal = this.#interruptWaits.signal
+    if (signal.aborted) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const closed = () => resolve(false)
+      signal.addEventListener('abort', closed, { once: true })
+      this.#generationChanged = () => {
+        signal.removeEventListener('abort', closed)
+        resolve(true)
+      }
+    })
   }
 
   /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */

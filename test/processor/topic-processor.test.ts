@@ -496,6 +496,45 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       await loop
     })
 
+    test('a commit refused by a rebalance in progress waits for the next generation and is made in it', async () => {
+      const kafka = new FakeKafka({ in: 1 })
+      const { processedBy, factory } = tracked()
+      const tp = new TopicProcessor(
+        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+        factory,
+      )
+      kafka.failNextCommit = Object.assign(new GroupMembershipLostError('REBALANCE_IN_PROGRESS'), {
+        generationMoved: true,
+      })
+      kafka.append('in', 0, ['a', 'b'])
+      const loop = tp.runLoop()
+      await until(() => kafka.commitGenerations.length === 1)
+      await sleep(50)
+      assert.equal(kafka.committed(group, 'in', 0), undefined, 'nothing committed before the next generation')
+      void tp.assign({
+        partitions: [0],
+        processors: factory,
+        groupGeneration: { memberId: 'm', generationId: 2 },
+      })
+      await until(() => kafka.committed(group, 'in', 0) === 2n)
+      assert.deepEqual(kafka.commitGenerations.slice(0, 2), [1, 2])
+      assert.equal(processedBy.size, 2, 'the batch was processed once')
+      await tp.close()
+      await loop
+    })
+
+    test('a commit refused because the group no longer knows the member stops the loop', async () => {
+      const kafka = new FakeKafka({ in: 1 })
+      const tp = new TopicProcessor(
+        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+        tracked().factory,
+      )
+      kafka.failNextCommit = new GroupMembershipLostError('UNKNOWN_MEMBER_ID')
+      kafka.append('in', 0, ['a'])
+      await assert.rejects(tp.runLoop(), GroupMembershipLostError)
+      assert.equal(kafka.committed(group, 'in', 0), undefined)
+    })
+
     test('assign() after close() resolves at once; an empty set is refused', async () => {
       const kafka = new FakeKafka({ in: 2 })
       const tp = new TopicProcessor(config(kafka), recorder().processor)

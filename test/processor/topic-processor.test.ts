@@ -471,57 +471,55 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       assert.equal(kafka.committed(group, 'in', 0), undefined, 'nothing of partition 0 was committed')
     })
 
-    test('a commit refused because the generation changed on its way is made again in the new generation', async () => {
-      const kafka = new FakeKafka({ in: 1 })
-      const { processedBy, factory } = tracked()
-      const tp = new TopicProcessor(
-        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
-        factory,
-      )
-      kafka.beforeCommit = () => {
-        kafka.beforeCommit = undefined
-        void tp.assign({
-          partitions: [0],
-          processors: factory,
-          groupGeneration: { memberId: 'm', generationId: 2 },
-        })
-        kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION')
-      }
-      kafka.append('in', 0, ['a', 'b'])
-      const loop = tp.runLoop()
-      await until(() => kafka.committed(group, 'in', 0) === 2n)
-      assert.deepEqual(kafka.commitGenerations.slice(0, 2), [1, 2])
-      assert.equal(processedBy.size, 2, 'the batch was processed once')
-      await tp.close()
-      await loop
-    })
-
-    test('a commit refused by a rebalance in progress waits for the next generation and is made in it', async () => {
-      const kafka = new FakeKafka({ in: 1 })
-      const { processedBy, factory } = tracked()
-      const tp = new TopicProcessor(
-        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
-        factory,
-      )
-      kafka.failNextCommit = Object.assign(new GroupMembershipLostError('REBALANCE_IN_PROGRESS'), {
-        generationMoved: true,
+    const nextGeneration = { memberId: 'm', generationId: 2 }
+    const refusals: Array<[string, 'on its way' | 'before it']> = [
+      [
+        'a commit refused because the generation changed on its way is made again in the new generation',
+        'on its way',
+      ],
+      [
+        'a commit refused by a rebalance in progress waits for the next generation and is made in it',
+        'before it',
+      ],
+    ]
+    for (const [title, when] of refusals)
+      test(title, async () => {
+        const kafka = new FakeKafka({ in: 1 })
+        const { processedBy, factory } = tracked()
+        const tp = new TopicProcessor(
+          config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+          factory,
+        )
+        const next = () =>
+          tp.assign({ partitions: [0], processors: factory, groupGeneration: nextGeneration })
+        if (when === 'on its way')
+          kafka.beforeCommit = () => {
+            kafka.beforeCommit = undefined
+            void next()
+            kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION')
+          }
+        else
+          kafka.failNextCommit = Object.assign(new GroupMembershipLostError('REBALANCE_IN_PROGRESS'), {
+            generationMoved: true,
+          })
+        kafka.append('in', 0, ['a', 'b'])
+        const loop = tp.runLoop()
+        if (when === 'before it') {
+          await until(() => kafka.commitGenerations.length === 1)
+          await sleep(50)
+          assert.equal(
+            kafka.committed(group, 'in', 0),
+            undefined,
+            'nothing committed before the next generation',
+          )
+          void next()
+        }
+        await until(() => kafka.committed(group, 'in', 0) === 2n)
+        assert.deepEqual(kafka.commitGenerations.slice(0, 2), [1, 2])
+        assert.equal(processedBy.size, 2, 'the batch was processed once')
+        await tp.close()
+        await loop
       })
-      kafka.append('in', 0, ['a', 'b'])
-      const loop = tp.runLoop()
-      await until(() => kafka.commitGenerations.length === 1)
-      await sleep(50)
-      assert.equal(kafka.committed(group, 'in', 0), undefined, 'nothing committed before the next generation')
-      void tp.assign({
-        partitions: [0],
-        processors: factory,
-        groupGeneration: { memberId: 'm', generationId: 2 },
-      })
-      await until(() => kafka.committed(group, 'in', 0) === 2n)
-      assert.deepEqual(kafka.commitGenerations.slice(0, 2), [1, 2])
-      assert.equal(processedBy.size, 2, 'the batch was processed once')
-      await tp.close()
-      await loop
-    })
 
     test('a commit refused because the group no longer knows the member stops the loop', async () => {
       const kafka = new FakeKafka({ in: 1 })

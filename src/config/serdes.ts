@@ -14,8 +14,8 @@ const nonEmpty = z.string().min(1, 'must not be empty')
 const format = z.enum(serdeFormats)
 
 /** A key's or value's serde: a format name, or a format with an output's schema and subject. */
-const serdeSpec = z.union([
-  format,
+const serdeSpec = z.preprocess(
+  (value) => (typeof value === 'string' ? { format: value } : value),
   z.strictObject({
     format,
     /** Outputs in avro, protobuf or json-schema: the schema written with, inline or from a file. */
@@ -25,7 +25,7 @@ const serdeSpec = z.union([
     subjectStrategy: z.enum(subjectStrategies).optional(),
     autoRegister: z.boolean().optional(),
   }),
-])
+)
 
 const topicSerdes = z.strictObject({ key: serdeSpec.optional(), value: serdeSpec.optional() })
 
@@ -64,11 +64,9 @@ export const serdesSchema = z
         for (const part of ['key', 'value'] as const) {
           const chosen = spec[part]
           if (chosen === undefined) continue
-          const resolved = typeof chosen === 'string' ? { format: chosen } : chosen
           const path = [side, topic, part]
-          if (isRegistryFormat(resolved.format) && !serdes.registry)
-            context.addIssue({ code: 'custom', message: `${resolved.format} needs serdes.registry`, path })
-          if (typeof chosen === 'string') continue
+          if (isRegistryFormat(chosen.format) && !serdes.registry)
+            context.addIssue({ code: 'custom', message: `${chosen.format} needs serdes.registry`, path })
           if (side === 'outputs' && isRegistryFormat(chosen.format) && !chosen.schema === !chosen.schemaFile)
             context.addIssue({ code: 'custom', message: 'needs exactly one of schema and schemaFile', path })
           if (side === 'inputs' && (chosen.schema ?? chosen.schemaFile) !== undefined)
@@ -128,7 +126,7 @@ export function resolveSerdesFiles(serdes: SerdesConfig | undefined, baseDir: st
   for (const [topic, spec] of Object.entries(serdes.outputs)) {
     for (const part of ['key', 'value'] as const) {
       const chosen = spec[part]
-      if (typeof chosen !== 'object' || chosen.schemaFile === undefined) continue
+      if (chosen?.schemaFile === undefined) continue
       chosen.schema = readFile(
         chosen.schemaFile,
         `serdes.outputs.${topic}.${part}.schemaFile`,
@@ -141,7 +139,7 @@ export function resolveSerdesFiles(serdes: SerdesConfig | undefined, baseDir: st
 }
 
 const toSpec = (chosen: TopicSerdes['key']): SerdeSpec | undefined => {
-  if (chosen === undefined || typeof chosen === 'string') return chosen && { format: chosen }
+  if (chosen === undefined) return undefined
   const { schemaFile: _file, ...spec } = chosen
   return spec
 }

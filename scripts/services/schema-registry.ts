@@ -18,15 +18,20 @@ const contentType = 'application/vnd.schemaregistry.v1+json'
 const identitySubject = (identity: string) => `kasper-harness-${identity}`
 
 async function binary(): Promise<string> {
-  const root = join(stateDir('schema-registry'), `rivven-schema-${version}`)
+  const state = stateDir('schema-registry')
+  const root = join(state, `rivven-schema-${version}`)
   const built = join(root, 'bin/rivven-schema')
   if (existsSync(built)) return built
   requireCommand('schema-registry', 'cargo', 'install Rust with rustup (Debian: apt-get install cargo)')
   const partial = `${root}.partial`
   rmSync(partial, { recursive: true, force: true })
+  // A build interrupted (a timeout, a killed run) resumes from what it compiled into the kept target folder.
+  const target = join(state, 'cargo-target')
   const args = ['install', '--quiet', '--locked', 'rivven-schema', '--version', version, '--root', partial]
+  args.push('--target-dir', target)
   await runOrFail('schema-registry', `cargo could not build rivven-schema ${version}`, 'cargo', args)
   renameSync(partial, root)
+  rmSync(target, { recursive: true, force: true })
   return built
 }
 

@@ -186,3 +186,23 @@ export function toSerdesOptions(serdes: SerdesConfig | undefined): SerdesOptions
     outputs: toTopics(serdes.outputs),
   }
 }
+
+/**
+ * Each topic's key and value format, for /status: every input topic (unlisted ones are bytes) and every
+ * output topic with a serde (others are bytes too).
+ */
+export function serdesSummary(
+  inputTopics: readonly string[],
+  serdes: SerdesConfig | undefined,
+): Record<'inputs' | 'outputs', Record<string, { key: string; value: string }>> {
+  const formats = (spec: TopicSerdes | undefined) => ({
+    key: spec?.key?.format ?? 'bytes',
+    value: spec?.value?.format ?? 'bytes',
+  })
+  return {
+    inputs: Object.fromEntries(inputTopics.map((topic) => [topic, formats(serdes?.inputs[topic])])),
+    outputs: Object.fromEntries(
+      Object.entries(serdes?.outputs ?? {}).map(([topic, spec]) => [topic, formats(spec)]),
+    ),
+  }
+}

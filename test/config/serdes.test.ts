@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse as parseYaml } from 'yaml'
 import { toProcessorOptions } from '../../src/config/derive.ts'
-import { ConfigFileError, parseConfig, redactConfig } from '../../src/config/index.ts'
+import { ConfigFileError, parseConfig, redactConfig, serdesSummary } from '../../src/config/index.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'kasper-serdes-config-'))
 writeFileSync(join(dir, 'processor.js'), 'export default () => ({ process() {} })\n')
@@ -109,4 +109,16 @@ test("config/example.yaml's serdes section, uncommented, is valid", () => {
     { source: 'example.yaml', baseDir: dir, env: {} },
   )
   assert.equal(config.serdes?.registry?.username, 'kasper')
+})
+
+test('/status names every input topic and every output with a serde, unlisted ones as bytes', () => {
+  const config = parse({ inputs: { orders: { value: 'json' } }, outputs: { out: { key: 'string' } } })
+  assert.deepEqual(serdesSummary(config.processor.inputTopics, config.serdes), {
+    inputs: { orders: { key: 'bytes', value: 'json' }, clicks: { key: 'bytes', value: 'bytes' } },
+    outputs: { out: { key: 'string', value: 'bytes' } },
+  })
+  assert.deepEqual(serdesSummary(['a'], undefined), {
+    inputs: { a: { key: 'bytes', value: 'bytes' } },
+    outputs: {},
+  })
 })

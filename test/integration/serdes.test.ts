@@ -82,10 +82,11 @@ async function runDrained(input: string, output: string, serdes: unknown, errorP
     admin: { host: '127.0.0.1', port: 0 },
     serdes,
   }
-  const cli = startCli(['run', '--config', await writeConfig(config), '--exit-when-drained'])
+  const configFile = await writeConfig(config)
+  const cli = startCli(['run', '--config', configFile, '--exit-when-drained'])
   const { code } = await cli.exited
   assert.equal(code, 0, cli.output())
-  return cli
+  return { cli, configFile }
 }
 
 const users = (from: number, count: number, email: boolean) =>
@@ -132,7 +133,10 @@ describe('serdes against a real schema registry and broker', () => {
       inputs: { [input]: { value: 'avro' } },
       outputs: { [output]: { value: { format: 'avro', schemaFile: await schemaFile(seenUserAvro) } } },
     }
-    await runDrained(input, output, serdes, { onFailure: 'dead-letter', deadLetterTopic: deadLetters })
+    const { configFile } = await runDrained(input, output, serdes, {
+      onFailure: 'dead-letter',
+      deadLetterTopic: deadLetters,
+    })
 
     const read = await consumeWithRegistry(output, 'avro', 40)
     const outputId = await latestSchemaId(`${output}-value`)
@@ -168,6 +172,18 @@ describe('serdes against a real schema registry and broker', () => {
       new RegExp(`schema id ${unknownId}: unknown to the registry`),
     )
     assert.match(message(poison.corrupt) ?? '', new RegExp(`schema id ${v1}: `))
+
+    // Replaying decodes nothing: the original bytes go back.
+    const [replayed] = await freshTopics('serdes-replay', 1)
+    const replay = startCli(['replay-dead-letters', '--config', configFile, '--to', replayed!])
+    assert.equal((await replay.exited).code, 0, replay.output())
+    const copies = await readAll(client, replayed!, 1)
+    assert.deepEqual(
+      copies.map((m) => m.value!.toString('hex')).sort(),
+      Object.values(poison)
+        .map((b) => b.toString('hex'))
+        .sort(),
+    )
   })
 
   test('skip: a record with an unknown schema id is skipped with a warning naming it; the others reach the output', async () => {
@@ -180,7 +196,7 @@ describe('serdes against a real schema registry and broker', () => {
       inputs: { [input]: { value: 'avro' } },
       outputs: { [output]: { value: { format: 'avro', schemaFile: await schemaFile(seenUserAvro) } } },
     }
-    const cli = await runDrained(input, output, serdes, { onFailure: 'skip' })
+    const { cli } = await runDrained(input, output, serdes, { onFailure: 'skip' })
     const read = await consumeWithRegistry(output, 'avro', 5)
     assert.deepEqual(read.map((r) => r.value.id).sort(), [0, 1, 2, 3, 4])
     const skipped = cli

@@ -10,8 +10,8 @@ import { kafkaBrokers, schemaRegistryUrl } from './services.ts'
  * confluent-kafka (librdkafka) with Confluent's Python serializers, from PyPI: the independent writer and
  * reader of registry-backed records (Confluent's JVM serializers are not on Maven Central).
  */
-const requirement = 'confluent-kafka[avro,json,schemaregistry]==2.16.2'
-const target = join(projectDir, '.services/python-clients/confluent-kafka-2.16.2')
+const requirement = 'confluent-kafka[avro,json,protobuf,schemaregistry]==2.16.2'
+const target = join(projectDir, '.services/python-clients/confluent-kafka-2.16.2-avro-json-protobuf')
 const script = join(import.meta.dirname, '../integration/fixtures/registry_clients.py')
 const run = promisify(execFile)
 
@@ -54,6 +54,22 @@ export async function produceWithRegistry(
 export async function produceRaw(topic: string, values: Buffer[]): Promise<void> {
   const lines = values.map((value) => value.toString('hex')).join('\n')
   await python(['produce-raw', kafkaBrokers().join(','), topic, file('values', lines)])
+}
+
+/** Writes com.example.User messages ({ id, name }) with Google's protobuf, the schema registered as `proto`. */
+export async function produceProtobuf(topic: string, proto: string, values: unknown[]): Promise<void> {
+  const lines = values.map((value) => JSON.stringify(value)).join('\n')
+  const args = [file('schema.proto', proto), file('values', lines)]
+  await python(['produce-protobuf', kafkaBrokers().join(','), schemaRegistryUrl(), topic, ...args])
+}
+
+/** Reads `count` com.example.SeenUser messages of `topic` with Google's protobuf. */
+export async function consumeProtobuf(
+  topic: string,
+  count: number,
+): Promise<Array<{ schemaId: number; value: Record<string, unknown> }>> {
+  const lines = await python(['consume-protobuf', kafkaBrokers().join(','), topic, String(count)])
+  return lines.map((line) => JSON.parse(line))
 }
 
 /** Reads `count` records of `topic` with Confluent's deserializer: the schema id and value of each. */

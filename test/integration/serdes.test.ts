@@ -8,7 +8,13 @@ import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
-import { consumeWithRegistry, produceRaw, produceWithRegistry } from '../helpers/registry-clients.ts'
+import {
+  consumeProtobuf,
+  consumeWithRegistry,
+  produceProtobuf,
+  produceRaw,
+  produceWithRegistry,
+} from '../helpers/registry-clients.ts'
 import { kafkaBrokers, schemaRegistryUrl, uniqueName } from '../helpers/services.ts'
 
 const processorModule = join(import.meta.dirname, 'fixtures/serdes-processor.ts')
@@ -49,6 +55,11 @@ const seenUserJsonSchema = JSON.stringify({
   required: ['id', 'name', 'seenBy'],
   additionalProperties: false,
 })
+
+const userProto =
+  'syntax = "proto3";\npackage com.example;\n\nmessage User {\n  int64 id = 1;\n  string name = 2;\n}\n'
+const seenUserProto =
+  'syntax = "proto3";\npackage com.example;\n\nmessage SeenUser {\n  int64 id = 1;\n  string name = 2;\n  string email = 3;\n  string seenBy = 4;\n}\n'
 
 const header = (m: IncomingMessage, key: string) => m.headers[key]?.toString()
 
@@ -226,6 +237,26 @@ describe('serdes against a real schema registry and broker', () => {
     assert.deepEqual(
       read.map((r) => r.value).sort((a, b) => Number(a.id) - Number(b.id)),
       users(0, 10, false).map((u) => ({ ...u, email: null, seenBy: 'kasper' })),
+    )
+  })
+
+  test('Protobuf written by Google protobuf in the wire format is decoded, re-encoded with the output schema and read back by Google protobuf', async () => {
+    const [input, output] = await freshTopics('serdes-protobuf', 2, 2)
+    assert.ok(input && output)
+    await produceProtobuf(input, userProto, users(1, 10, false))
+    const serdes = {
+      registry: { url: schemaRegistryUrl() },
+      inputs: { [input]: { value: 'protobuf' } },
+      outputs: { [output]: { value: { format: 'protobuf', schema: seenUserProto } } },
+    }
+    await runDrained(input, output, serdes, {})
+    const read = await consumeProtobuf(output, 10)
+    const outputId = await latestSchemaId(`${output}-value`)
+    assert.deepEqual(new Set(read.map((r) => r.schemaId)), new Set([outputId]))
+    // Google's JSON mapping writes 64-bit integers as strings and leaves out defaults (empty strings, 0: ids start at 1).
+    assert.deepEqual(
+      read.map((r) => r.value).sort((a, b) => Number(a.id) - Number(b.id)),
+      users(1, 10, false).map((u) => ({ ...u, id: String(u.id), seenBy: 'kasper' })),
     )
   })
 })

@@ -7,7 +7,7 @@ import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import type { MessageProcessor } from '../../src/processor/types.ts'
 import type { SerdesOptions } from '../../src/serdes/types.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
-import { FakeKafka } from './fake-kafka.ts'
+import { FakeKafka, runUntilCommitted } from './fake-kafka.ts'
 
 const group = 'kasper-topic-processor-test'
 const text = (kafka: FakeKafka, topic: string) => kafka.messages(topic, 0).map((m) => m.value!.toString())
@@ -51,19 +51,6 @@ function processor(
     build,
   )
   return { tp, logger }
-}
-
-async function runUntilCommitted(
-  kafka: FakeKafka,
-  tp: TopicProcessor<null, Order, null, unknown>,
-  offset: bigint,
-) {
-  const loop = tp.runLoop()
-  const deadline = Date.now() + 3000
-  while (kafka.committed(group, 'in', 0) !== offset && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 5))
-  await tp.close()
-  await loop
 }
 
 const jsonInOut: SerdesOptions = { inputs: { in: { value: 'json' } }, outputs: { out: { value: 'json' } } }

@@ -333,11 +333,19 @@ export class TopicProcessor<
         const { messages, decoded, undecodable } = await this.#decode(fetched)
         // The first call of each partition shares the batch's deadline; each retry or bisection call has its own.
         let limit: BatchDeadline | undefined = deadline
-        outcome = await this.#errorPolicy.run(messages, (part) => {
-          const callDeadline = limit ?? new BatchDeadline(this.#config.processTimeoutMs)
-          limit = undefined
-          return this.#attempt(decoded ? part.map((m) => decoded.get(m)!) : part, partition, callDeadline)
-        })
+        // A partition whose records all failed to decode has nothing left for process(): no empty call.
+        outcome =
+          messages.length === 0
+            ? { outgoing: [], failed: [] }
+            : await this.#errorPolicy.run(messages, (part) => {
+                const callDeadline = limit ?? new BatchDeadline(this.#config.processTimeoutMs)
+                limit = undefined
+                return this.#attempt(
+                  decoded ? part.map((m) => decoded.get(m)!) : part,
+                  partition,
+                  callDeadline,
+                )
+              })
         for (const record of await this.#giveUp([...undecodable, ...outcome.failed])) outgoing.push(record)
       } catch (error) {
         if (!(error instanceof RetryInterrupted)) {

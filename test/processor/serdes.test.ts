@@ -113,6 +113,19 @@ describe('TopicProcessor with serdes', () => {
     assert.match(String(skipped?.fields.err), /DecodeError|does not decode as json/)
   })
 
+  test('a batch whose every record fails to decode makes no process() call and is committed past', async () => {
+    const { kafka } = kafkaWith(['x', 'y'])
+    let calls = 0
+    const { tp } = processor(kafka, jsonInOut, { onFailure: 'skip' }, () => ({
+      process() {
+        calls++
+      },
+    }))
+    await runUntilCommitted(kafka, tp, 2n)
+    assert.equal(kafka.committed(tp.groupId, 'in', 0), 2n)
+    assert.equal(calls, 0)
+  })
+
   test('stop (the default): the loop stops with one message naming topic, partition and offset; nothing is produced or committed', async () => {
     const { kafka, produced } = kafkaWith(['{"n":1}', '{"n"'])
     const { tp, logger } = processor(kafka, jsonInOut, {}, () => ({

@@ -3,13 +3,16 @@ import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
 
 export const partitions = 12
 
-/** The input topic of `records` values of `valueBytes`, produced once and reused by later runs. */
-export async function ensureDataset(
+/**
+ * Fills `topic` with `records` values (`value(i)` for record i, round robin over the partitions) once: a
+ * topic that already holds them is reused, one that holds another count is an error.
+ */
+export async function ensureTopicFilled(
   connection: KafkaConnectionOptions,
+  topic: string,
   records: number,
-  valueBytes: number,
+  value: (index: number) => Buffer,
 ): Promise<string> {
-  const topic = `bench-in-${valueBytes}b-${records}`
   await createTopics(connection, [{ name: topic, partitions }])
   const client = createKafkaClient('platformatic', connection)
   try {
@@ -21,16 +24,29 @@ export async function ensureDataset(
     if (present === records) return topic
     if (present !== 0)
       throw new Error(`${topic} holds ${present} records, not ${records}: delete it and run again`)
-    const value = Buffer.alloc(valueBytes, 'x')
     const chunk = 20_000
     for (let start = 0; start < records; start += chunk) {
       const count = Math.min(chunk, records - start)
       await client.produce(
-        Array.from({ length: count }, (_, i) => ({ topic, partition: (start + i) % partitions, value })),
+        Array.from({ length: count }, (_, i) => ({
+          topic,
+          partition: (start + i) % partitions,
+          value: value(start + i),
+        })),
       )
     }
     return topic
   } finally {
     await client.close()
   }
+}
+
+/** The input topic of `records` values of `valueBytes`, produced once and reused by later runs. */
+export async function ensureDataset(
+  connection: KafkaConnectionOptions,
+  records: number,
+  valueBytes: number,
+): Promise<string> {
+  const value = Buffer.alloc(valueBytes, 'x')
+  return ensureTopicFilled(connection, `bench-in-${valueBytes}b-${records}`, records, () => value)
 }

@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util'
 import { up } from '../scripts/services/index.ts'
 import { kafkaLibs, kafka as kafkaService, kafkaVersion } from '../scripts/services/kafka.ts'
 import { stateDir } from '../scripts/services/paths.ts'
+import { schemaRegistry } from '../scripts/services/schema-registry.ts'
 import { type CompressionCodec, createTopics, deleteTopics } from '../src/kafka/index.ts'
+import { benchEventSchema, ensureAvroDataset } from './avro.ts'
 import { type Build, buildGo, buildGoKasper, buildKafkaStreams, buildOutputCount } from './builds.ts'
 import { ensureDataset, partitions } from './dataset.ts'
 import { type IdleResult, measureIdleRss } from './idle.ts'
@@ -141,19 +143,34 @@ function kasperRuntime(
   client: 'platformatic' | 'kafkajs',
   workers: number,
   batchSize: number,
-  variant: { resourceLimits?: typeof cappedHeap; compression?: CompressionCodec; exactlyOnce?: boolean } = {},
+  variant: {
+    resourceLimits?: typeof cappedHeap
+    compression?: CompressionCodec
+    exactlyOnce?: boolean
+    /** Avro values through the schema registry: decoded for process() and encoded again on the way out. */
+    avro?: boolean
+  } = {},
 ): Contender {
-  const { resourceLimits, compression, exactlyOnce } = variant
+  const { resourceLimits, compression, exactlyOnce, avro } = variant
   const capped = resourceLimits
     ? `, heap ≤ ${resourceLimits.maxOldGenerationSizeMb} + ${resourceLimits.maxYoungGenerationSizeMb} MB`
     : ''
   const compressed = compression ? `, ${compression} outputs` : ''
   return {
-    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}${compressed}${exactlyOnce ? ', exactly-once' : ''}`,
+    name: `kasper run, ${client}, ${workers} worker${workers > 1 ? 's' : ''}${capped}${compressed}${exactlyOnce ? ', exactly-once' : ''}${avro ? ', avro decode + encode' : ''}`,
     workers,
     batchSize,
     guarantee: exactlyOnce ? 'exactly-once' : 'at-least-once',
-    async run(input, output, group) {
+    ...(avro ? { unavailable: registryUnavailable } : {}),
+    async run(bytesInput, output, group) {
+      const registryUrl = schemaRegistry.testEnv.KASPER_TEST_SCHEMA_REGISTRY_URL!
+      const valueBytes = Number(/-(\d+)b-/.exec(bytesInput)?.[1])
+      const input = avro ? await ensureAvroDataset(connection, registryUrl, records, valueBytes) : bytesInput
+      const serdes = {
+        registry: { url: registryUrl },
+        inputs: { [input]: { value: 'avro' } },
+        outputs: { [output]: { value: { format: 'avro', schema: benchEventSchema } } },
+      }
       const config = {
         kafka: { brokers: connection.brokers, client },
         processor: {
@@ -169,6 +186,7 @@ function kasperRuntime(
         workers: { threads: workers, ...(resourceLimits ? { resourceLimits } : {}) },
         logging: { format: 'json', level: 'info' },
         admin: { enabled: false },
+        ...(avro ? { serdes } : {}),
       }
       const file = join(stateDir('bench'), `${group}.json`)
       writeFileSync(file, JSON.stringify(config))
@@ -186,6 +204,16 @@ function kasperRuntime(
       const seconds = (measured.exitedAtMs - Math.min(...starts)) / 1000
       return { ...measured, messages: records, seconds }
     },
+  }
+}
+
+/** Starts the harness's schema registry for the Avro row; the reason it cannot, if so. */
+async function registryUnavailable(): Promise<string | undefined> {
+  try {
+    await up(schemaRegistry)
+    return undefined
+  } catch (error) {
+    return `the schema registry did not start: ${error instanceof Error ? error.message : String(error)}`
   }
 }
 
@@ -261,6 +289,8 @@ function contendersAt(batchSize: number): Contender[] {
     kasperRuntime('platformatic', 2, batchSize, { compression: 'lz4' }),
     // Beside the at-least-once 'kasper run, platformatic, 2 workers' row of the same run.
     kasperRuntime('platformatic', 2, batchSize, { exactlyOnce: true }),
+    // Beside the bytes pass-through row of the same run: the cost of decoding and encoding 1 KB Avro values.
+    kasperRuntime('platformatic', 2, batchSize, { avro: true }),
     // The JVM library at the compared batch size only: 2 threads, as `kasper run`'s 2 workers.
     ...(batchSize === targetBatchSize
       ? [kafkaStreams('at_least_once', 2, batchSize), kafkaStreams('exactly_once_v2', 2, batchSize)]
@@ -461,6 +491,13 @@ const rated = rows.map((r) => ({
   ratioToKafkajsEachBatch:
     r.messagesPerSecond / (find(r.valueBytes, kafkajsEachBatch.name)?.messagesPerSecond ?? Number.NaN),
 }))
+for (const avro of rated.filter((r) => r.contender.endsWith(', avro decode + encode'))) {
+  const bytes = find(avro.valueBytes, avro.contender.replace(', avro decode + encode', ''))
+  const ratio = avro.messagesPerSecond / (bytes?.messagesPerSecond ?? Number.NaN)
+  console.log(
+    `avro decode + encode, ${avro.valueBytes} B: ${Number.isFinite(ratio) ? ratio.toFixed(2) : '–'} × the bytes pass-through of the same run (target ≥ 0.5)`,
+  )
+}
 const ceiling = (valueBytes: number) =>
   rows.find((r) => r.valueBytes === valueBytes && r.contender.startsWith('JVM consume+produce'))
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–')

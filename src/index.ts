@@ -55,5 +55,16 @@ export {
   transactionalId,
 } from './processor/index.ts'
 export { type RunOptions, runKasper, StartupError, StopSignals } from './runtime/index.ts'
+export {
+  DecodeError,
+  EncodeError,
+  type RegistryAuth,
+  type RegistryOptions,
+  type SerdeFormat,
+  type SerdeSpec,
+  type SerdesOptions,
+  type SubjectStrategy,
+  type TopicSerdesSpec,
+} from './serdes/index.ts'
 export * from './stores/index.ts'
 export { type ProcessorContext, type ProcessorFactory, ProcessorModuleError } from './worker/index.ts'

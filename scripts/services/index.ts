@@ -16,6 +16,7 @@ import {
   waitUntil,
 } from './process.ts'
 import { redis } from './redis.ts'
+import { schemaRegistry } from './schema-registry.ts'
 import type { LaunchPlan, ServiceDefinition } from './types.ts'
 
 export { ServiceError } from './process.ts'
@@ -24,7 +25,7 @@ export type { ServiceDefinition } from './types.ts'
 /** How long a first Maven download may take, on top of the start-up, before another `up` gives up waiting. */
 const maxFetchMs = 10 * 60_000
 
-export const services: readonly ServiceDefinition[] = [kafka, redis, elasticsearch]
+export const services: readonly ServiceDefinition[] = [kafka, redis, elasticsearch, schemaRegistry]
 
 const files = (service: ServiceDefinition) => {
   const dir = stateDir(service.name)

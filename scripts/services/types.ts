@@ -11,7 +11,7 @@ export interface LaunchPlan {
 
 /** One loopback service the tests need. */
 export interface ServiceDefinition {
-  name: 'kafka' | 'redis' | 'elasticsearch'
+  name: 'kafka' | 'redis' | 'elasticsearch' | 'schema-registry'
   ports: number[]
   /** Environment variables telling tests where the service is. */
   testEnv: Record<string, string>

@@ -4,6 +4,7 @@ import type { KafkaConnectionOptions } from '../kafka/types.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import type { TopicProcessorConfig } from '../processor/options.ts'
 import type { KasperConfig } from './schema.ts'
+import { toSerdesOptions } from './serdes.ts'
 
 export function toConnectionOptions(kafka: KasperConfig['kafka']): KafkaConnectionOptions {
   const { sasl, tls } = kafka
@@ -56,6 +57,7 @@ export function toProcessorOptions(
     transactionTimeoutMs: processor.transactionTimeoutMs,
     fetch: processor.fetch,
     errorPolicy: processor.errorPolicy,
+    serdes: toSerdesOptions(config.serdes),
     instance:
       config.instance.assignment === 'group'
         ? undefined
@@ -96,7 +98,7 @@ export function workerThreadCount(config: KasperConfig): number {
   return threads === 'auto' ? availableParallelism() : threads
 }
 
-const secretKeys = new Set(['password', 'passwordFile'])
+const secretKeys = new Set(['password', 'passwordFile', 'bearerToken', 'bearerTokenFile'])
 
 /** The configuration without secrets, for /status and logs. URLs lose their credentials. */
 export function redactConfig(config: KasperConfig): unknown {

@@ -6,6 +6,7 @@ import type { ConfigurationError } from '../processor/errors.ts'
 import { applyEnvironment, type Origin } from './env.ts'
 import { ConfigFileError } from './errors.ts'
 import { configSchema, type KasperConfig } from './schema.ts'
+import { resolveSerdesFiles } from './serdes.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -121,6 +122,7 @@ function resolveFiles(config: KasperConfig, baseDir: string): string[] {
       store.password = readSecretFile(store.passwordFile, `stores.${name}.passwordFile`, baseDir, problems)
     }
   }
+  problems.push(...resolveSerdesFiles(config.serdes, baseDir))
   const module = config.processor.module
   config.processor.module = isAbsolute(module) ? module : resolve(baseDir, module)
   if (!existsSync(config.processor.module)) {

@@ -15,6 +15,7 @@ import {
   maxDurationMs,
   minimums,
 } from '../processor/options.ts'
+import { serdesSchema } from './serdes.ts'
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
 /** Every duration (a key ending in Ms) is one of these: Node cannot wait longer than maxDurationMs. */
@@ -269,6 +270,7 @@ export const configSchema = z
     logging: logging.prefault({}),
     admin: admin.prefault({}),
     shutdown: shutdown.prefault({}),
+    serdes: serdesSchema.optional(),
   })
   .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.client === 'platformatic', {
     message: 'exactly-once needs kafka.client: platformatic (Kasper does not run kafkajs transactions)',
@@ -279,6 +281,13 @@ export const configSchema = z
       'exactly-once needs kafka.isolationLevel: read_committed (inputs written by transactions must not be read before they commit)',
     path: ['processor', 'guarantee'],
   })
+  .refine(
+    (c) => Object.keys(c.serdes?.inputs ?? {}).every((topic) => c.processor.inputTopics.includes(topic)),
+    {
+      message: 'names a topic that is not in processor.inputTopics',
+      path: ['serdes', 'inputs'],
+    },
+  )
 
 export type KasperConfig = z.output<typeof configSchema>
 export type StoreConfig = z.output<typeof store>

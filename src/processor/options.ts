@@ -7,6 +7,7 @@ import {
 } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
+import type { SerdesOptions } from '../serdes/types.ts'
 import type { StaticInstance } from './count-handover.ts'
 import { type ErrorPolicyOptions, type ResolvedErrorPolicy, resolveErrorPolicy } from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
@@ -87,17 +88,34 @@ export interface TopicProcessorConfig {
    * new owner; the overlap check is off, the group keeps members apart. Unset: commits name no member.
    */
   groupGeneration?: GroupGeneration
+  /**
+   * Per input and output topic, how keys and values are decoded for process() and encoded from what it sends
+   * (bytes, string, json, or avro, protobuf, json-schema through a schema registry). Topics without one keep
+   * Buffers in and Buffers or strings out.
+   */
+  serdes?: SerdesOptions
 }
 
-export type MessageProcessors = Map<number, MessageProcessor> | ((partition: number) => MessageProcessor)
+export type MessageProcessors<
+  Key = Buffer | null,
+  Value = Buffer | null,
+  OutKey = Buffer | string | null,
+  OutValue = Buffer | string | null,
+> =
+  | Map<number, MessageProcessor<Key, Value, OutKey, OutValue>>
+  | ((partition: number) => MessageProcessor<Key, Value, OutKey, OutValue>)
+
+/** A processor of any serdes' types, as the loop holds them. */
+export type AnyMessageProcessor = MessageProcessor<unknown, unknown, unknown, unknown>
 
 export interface ResolvedConfig
   extends Required<
     Omit<
       TopicProcessorConfig,
-      'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance' | 'groupGeneration'
+      'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance' | 'groupGeneration' | 'serdes'
     >
   > {
+  serdes: SerdesOptions | undefined
   groupId: string
   instance: StaticInstance | undefined
   groupGeneration: GroupGeneration | undefined
@@ -209,6 +227,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     fetch: { ...defaults.fetch, ...config.fetch },
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
     instance: config.instance,
+    serdes: config.serdes,
   }
   for (const option of Object.keys(minimums) as Array<keyof typeof minimums>)
     requireInteger(option, resolved[option], minimums[option])
@@ -238,9 +257,9 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
 /** One processor per input partition, built up front so a missing one is reported before consuming. */
 export function resolveProcessors(
   partitions: number[],
-  processors: MessageProcessors,
-): Map<number, MessageProcessor> {
-  const byPartition = new Map<number, MessageProcessor>()
+  processors: MessageProcessors<unknown, unknown, unknown, unknown>,
+): Map<number, AnyMessageProcessor> {
+  const byPartition = new Map<number, AnyMessageProcessor>()
   for (const partition of partitions) {
     const processor = typeof processors === 'function' ? processors(partition) : processors.get(partition)
     if (!processor || typeof processor.process !== 'function') {

@@ -16,6 +16,8 @@ import { basicLogger } from '../logging/basic.ts'
 import type { Logger } from '../logging/types.ts'
 import { type CoreMetrics, createCoreMetrics } from '../metrics/core.ts'
 import { NoopMetrics } from '../metrics/noop.ts'
+import { DecodeError } from '../serdes/errors.ts'
+import type { RecordSerdes } from '../serdes/record-serdes.ts'
 import { type Batch, BatchBuffer, type BatchOffsets } from './batch.ts'
 import { awaitOtherCounts, instanceMetadata } from './count-handover.ts'
 import { DeadLetterError, deadLetterRecord } from './dead-letter.ts'
@@ -31,6 +33,7 @@ import { ConfigurationError } from './errors.ts'
 import { FencedError } from './fenced.ts'
 import { inputPartitionCount } from './input-topics.ts'
 import {
+  type AnyMessageProcessor,
   type MessageProcessors,
   type ResolvedConfig,
   resolveConfig,
@@ -43,7 +46,7 @@ import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
 import { lagRecords, lagSeconds, type PartitionProgress } from './progress.ts'
 import { ProgressLog } from './progress-log.ts'
 import { BatchSender } from './sender.ts'
-import type { MessageProcessor } from './types.ts'
+import { serdesStage } from './serdes-stage.ts'
 
 export type { PartitionProgress } from './progress.ts'
 
@@ -86,11 +89,18 @@ export interface DrainStatus {
  * A batch's offsets are committed only after process() returned and everything it sent is acknowledged;
  * with exactly-once, in the same Kafka transaction as everything it sent.
  */
-export class TopicProcessor {
+export class TopicProcessor<
+  Key = Buffer | null,
+  Value = Buffer | null,
+  OutKey = Buffer | string | null,
+  OutValue = Buffer | string | null,
+> {
   readonly #config: ResolvedConfig
-  readonly #processors: Map<number, MessageProcessor>
+  readonly #processors: Map<number, AnyMessageProcessor>
   /** Input partitions, as `#assigned` is across the input topics; changed between batches by assign(). */
   #inputPartitions: number[]
+  /** Undefined without serdes: records reach process() as fetched, outputs the client as sent. */
+  readonly #serdes: RecordSerdes | undefined
   readonly #logger: Logger
   readonly #metrics: CoreMetrics
   readonly #buffer = new BatchBuffer()
@@ -123,10 +133,14 @@ export class TopicProcessor {
   /** For every produce: outputs and dead letters alike. */
   readonly #produceOptions: ProduceOptions
 
-  constructor(config: TopicProcessorConfig, processors: MessageProcessors) {
+  constructor(config: TopicProcessorConfig, processors: MessageProcessors<Key, Value, OutKey, OutValue>) {
     this.#config = resolveConfig(config)
+    this.#serdes = serdesStage(this.#config.serdes)
     this.#produceOptions = { compression: this.#config.compression }
-    this.#processors = resolveProcessors(this.#config.inputPartitions, processors)
+    this.#processors = resolveProcessors(
+      this.#config.inputPartitions,
+      processors as MessageProcessors<unknown, unknown, unknown, unknown>,
+    )
     this.#logger = (config.logger ?? basicLogger()).child({
       processor: this.#config.name,
     })
@@ -473,25 +487,36 @@ export class TopicProcessor {
     const outgoing: OutgoingMessage[] = []
     const processStarted = performance.now()
     const deadline = new BatchDeadline(this.#config.processTimeoutMs)
-    for (const [partition, messages] of batch.byPartition) {
+    for (const [partition, fetched] of batch.byPartition) {
       let outcome: PolicyOutcome
       try {
+        const { messages, decoded, undecodable } = await this.#decode(fetched)
         // The first call of each partition shares the batch's deadline; each retry or bisection call has its own.
         let limit: BatchDeadline | undefined = deadline
-        outcome = await this.#errorPolicy.run(messages, (part) => {
-          const callDeadline = limit ?? new BatchDeadline(this.#config.processTimeoutMs)
-          limit = undefined
-          return this.#attempt(part, partition, callDeadline)
-        })
-        for (const record of await this.#giveUp(outcome.failed)) outgoing.push(record)
+        // A partition whose records all failed to decode has nothing left for process(): no empty call.
+        outcome =
+          messages.length === 0
+            ? { outgoing: [], failed: [] }
+            : await this.#errorPolicy.run(messages, (part) => {
+                const callDeadline = limit ?? new BatchDeadline(this.#config.processTimeoutMs)
+                limit = undefined
+                return this.#attempt(
+                  decoded ? part.map((m) => decoded.get(m)!) : part,
+                  partition,
+                  callDeadline,
+                )
+              })
+        for (const record of await this.#giveUp([...undecodable, ...outcome.failed])) outgoing.push(record)
       } catch (error) {
         if (!(error instanceof RetryInterrupted)) {
           const what =
-            error instanceof DeadLetterError
-              ? 'dead-lettering failed'
-              : error instanceof ProcessTimeoutError
-                ? 'process() stalled: it did not settle within processTimeoutMs'
-                : 'process() failed'
+            error instanceof DecodeError
+              ? 'a record does not decode'
+              : error instanceof DeadLetterError
+                ? 'dead-lettering failed'
+                : error instanceof ProcessTimeoutError
+                  ? 'process() stalled: it did not settle within processTimeoutMs'
+                  : 'process() failed'
           this.#logBatchFailure(`${what}; the batch is not committed`, batch, partition, error)
         }
         throw error
@@ -640,9 +665,30 @@ export class TopicProcessor {
     return advanced
   }
 
+  /**
+   * Decodes a partition's records once, before the error policy sees them: records that do not decode are given
+   * up at once (a decode never succeeds on retry), or stop the loop when onFailure is 'stop'.
+   */
+  async #decode(fetched: IncomingMessage[]): Promise<{
+    messages: IncomingMessage[]
+    decoded: Map<IncomingMessage, IncomingMessage<unknown, unknown>> | undefined
+    undecodable: FailedRecord[]
+  }> {
+    if (!this.#serdes) return { messages: fetched, decoded: undefined, undecodable: [] }
+    const { decoded, undecodable } = await this.#serdes.decode(fetched)
+    if (undecodable.length > 0 && this.#config.errorPolicy.onFailure === 'stop') throw undecodable[0]!.error
+    const messages = undecodable.length === 0 ? fetched : fetched.filter((m) => decoded.has(m))
+    return { messages, decoded, undecodable: undecodable.map((u) => ({ ...u, attempts: 0 })) }
+  }
+
+  /** What the output serdes make of what process() sent (unchanged without serdes). */
+  async #encode(messages: OutgoingMessage<unknown, unknown>[]): Promise<OutgoingMessage[]> {
+    return this.#serdes ? this.#serdes.encode(messages) : (messages as OutgoingMessage[])
+  }
+
   /** One process() call with its own Sender; resolves with what was sent but not flushed. */
   async #attempt(
-    messages: IncomingMessage[],
+    messages: IncomingMessage<unknown, unknown>[],
     partition: number,
     deadline: BatchDeadline,
   ): Promise<OutgoingMessage[]> {
@@ -652,8 +698,9 @@ export class TopicProcessor {
       this.#transaction
         ? undefined
         : async (flushed) => {
+            const encoded = await this.#encode(flushed)
             try {
-              await this.#produce(flushed, partition)
+              await this.#produce(encoded, partition)
             } catch (error) {
               flushError ??= error
               throw error
@@ -665,7 +712,7 @@ export class TopicProcessor {
         this.#processors.get(partition)!.process(messages, sender),
         `process() of partition ${partition}`,
       )
-      return sender.seal()
+      return await this.#encode(sender.seal())
     } catch (error) {
       sender.seal()
       if (error instanceof ProcessTimeoutError) this.#metrics.timeout()

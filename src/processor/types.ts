@@ -1,16 +1,24 @@
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 
 /** Handed to MessageProcessor.process; valid only during that call. */
-export interface Sender {
+export interface Sender<Key = Buffer | string | null, Value = Buffer | string | null> {
   /** Appends a message; it is produced when process() returns or at the next flush(). */
-  send(message: OutgoingMessage): void
+  send(message: OutgoingMessage<Key, Value>): void
   /** Produces every message appended so far and waits for their acknowledgements. */
   flush(): Promise<void>
 }
 
-/** The application's business logic for one partition of every input topic. */
-export interface MessageProcessor {
-  process(messages: IncomingMessage[], sender: Sender): Promise<void> | void
+/**
+ * The application's business logic for one partition of every input topic. The type parameters are what the
+ * serdes decode inputs to and encode outputs from (Buffers, and Buffers or strings, without serdes).
+ */
+export interface MessageProcessor<
+  Key = Buffer | null,
+  Value = Buffer | null,
+  OutKey = Buffer | string | null,
+  OutValue = Buffer | string | null,
+> {
+  process(messages: IncomingMessage<Key, Value>[], sender: Sender<OutKey, OutValue>): Promise<void> | void
   /**
    * Optional: called once when the TopicProcessor stops using this processor: its partition was revoked
    * (after the partition's last batch was committed), or the loop ended. Release what the processor holds

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startAdminServer } from '../admin/server.ts'
-import { instancePartitions, redactConfig, workerThreadCount } from '../config/index.ts'
+import { instancePartitions, redactConfig, serdesSummary, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { describeKafkaError, isTransient } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
@@ -133,6 +133,7 @@ async function runUntilStopped(
   const { instance } = config
   const group = instance.assignment === 'group' ? newGroupView(config) : undefined
   const redacted = redactConfig(config)
+  const serdes = serdesSummary(config.processor.inputTopics, config.serdes)
   // Static: this instance's partitions, known once Kafka has answered. Group: the group assigns them.
   let partitions: number[] = []
   const facts = () => ({
@@ -140,6 +141,7 @@ async function runUntilStopped(
     instance,
     partitions: group ? group.partitions : partitions,
     ...(group ? { group } : {}),
+    serdes,
     config: redacted,
   })
   // Up before Kafka is asked anything, so that a probe sees a process waiting for Kafka as alive, not ready.

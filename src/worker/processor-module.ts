@@ -19,8 +19,18 @@ export interface ProcessorContext {
   stores: ReadonlyMap<string, Store | MultiStore>
 }
 
-/** The user's module exports this as `default` or as `createProcessor`. */
-export type ProcessorFactory = (context: ProcessorContext) => MessageProcessor | Promise<MessageProcessor>
+/**
+ * The user's module exports this as `default` or as `createProcessor`. The type parameters are what the
+ * configured serdes decode inputs to and encode outputs from (see MessageProcessor).
+ */
+export type ProcessorFactory<
+  Key = Buffer | null,
+  Value = Buffer | null,
+  OutKey = Buffer | string | null,
+  OutValue = Buffer | string | null,
+> = (
+  context: ProcessorContext,
+) => MessageProcessor<Key, Value, OutKey, OutValue> | Promise<MessageProcessor<Key, Value, OutKey, OutValue>>
 
 /** The processor module cannot be used; retrying will not help. */
 export class ProcessorModuleError extends Error {

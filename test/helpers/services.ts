@@ -35,6 +35,10 @@ export function elasticsearchUrl(): string {
   return required('KASPER_TEST_ES_URL', 'Elasticsearch')
 }
 
+export function schemaRegistryUrl(): string {
+  return required('KASPER_TEST_SCHEMA_REGISTRY_URL', 'the schema registry')
+}
+
 /** A name no other test (or earlier run against the same services) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`

@@ -171,8 +171,11 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     const status = (await (await fetch(`${base}/status`)).json()) as {
       workers: unknown[]
       config: { kafka: unknown }
+      serdes: unknown
     }
     assert.equal(status.workers.length, 2)
+    // Without a serdes section every topic is bytes, as before serdes existed.
+    assert.deepEqual(status.serdes, { inputs: { [input]: { key: 'bytes', value: 'bytes' } }, outputs: {} })
     cli.process.kill('SIGTERM')
     const { code } = await cli.exited
     assert.equal(code, 0, cli.output())

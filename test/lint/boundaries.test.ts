@@ -37,6 +37,10 @@ const refused: Array<[file: string, specifier: string, reason: RegExp]> = [
   ['src/admin/planted.ts', 'prom-client', /one folder/],
   ['src/supervisor/planted.ts', 'fastify', /one folder/],
   ['src/worker/planted.ts', 'piscina', /one folder/],
+  ['src/processor/planted.ts', 'avsc', /src\/processor may import/],
+  ['src/config/planted.ts', 'protobufjs', /src\/config may import yaml, zod/],
+  ['src/serdes/planted.ts', '../processor/topic-processor.ts', /imports point down/],
+  ['src/kafka/planted.ts', '../serdes/record-serdes.ts', /imports point down/],
 ]
 
 for (const [file, specifier, reason] of refused) {
@@ -57,6 +61,10 @@ const allowed: Array<[file: string, specifier: string]> = [
   ['src/supervisor/planted.ts', 'piscina'],
   ['src/processor/planted.ts', '../kafka/types.ts'],
   ['src/runtime/planted.ts', '../admin/server.ts'],
+  ['src/serdes/planted.ts', 'avsc'],
+  ['src/serdes/planted.ts', 'ajv'],
+  ['src/serdes/planted.ts', '../kafka/errors.ts'],
+  ['src/processor/planted.ts', '../serdes/record-serdes.ts'],
 ]
 
 for (const [file, specifier] of allowed) {

@@ -259,3 +259,20 @@ export class FakeKafka implements KafkaClient {
 
   async close(): Promise<void> {}
 }
+
+/**
+ * Runs `processor`'s loop until partition 0 of "in" is committed up to `offset` in its group (or 3 s passed),
+ * then closes it.
+ */
+export async function runUntilCommitted(
+  kafka: FakeKafka,
+  processor: { groupId: string; runLoop(): Promise<void>; close(): Promise<void> },
+  offset: bigint,
+): Promise<void> {
+  const loop = processor.runLoop()
+  const deadline = Date.now() + 3000
+  while (kafka.committed(processor.groupId, 'in', 0) !== offset && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5))
+  await processor.close()
+  await loop
+}

@@ -14,10 +14,12 @@ import {
   type Reader,
   Writer,
 } from '@platformatic/kafka'
+import { type PartitionAcknowledgement, requireAcknowledged } from '../acknowledgements.ts'
 import { compress } from '../compression.ts'
 import { KafkaClientError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
+import { keyPartitioner } from '../partitioner.ts'
 import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
 import { errorCodes } from '../protocol/error-codes.ts'
 import {
@@ -32,7 +34,6 @@ import { type BatchCompression, encodeRecordBatch, type ProducerIdentity } from 
 import { withRoutingRetry } from '../routing-retry.ts'
 import { type CompressionCodec, compressionCodecId, topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
-import { keyPartitioner } from './partitioner.ts'
 
 interface PartitionBatch {
   topic: string
@@ -40,6 +41,8 @@ interface PartitionBatch {
   messages: OutgoingMessage[]
   /** Encoded for `identity` with the partition's sequence; sent again as is on a retry. */
   encoded?: { identity: Identity; bytes: Buffer }
+  /** Where the broker appended it, once acknowledged. */
+  baseOffset?: bigint
 }
 export interface Identity {
   producerId: bigint
@@ -153,6 +156,8 @@ export class IdempotentProducer {
     const rounds = this.#rounds(messages, metadata)
     try {
       for (const round of rounds) await this.#send(round, metadata, compression)
+      const written: PartitionAcknowledgement[] = rounds.flat()
+      requireAcknowledged(written, written)
     } catch (error) {
       // Batches may have been written without an answer: their sequence numbers must not be used again for
       // other records (the broker would take those for duplicates). A new producer id starts afresh.
@@ -283,7 +288,7 @@ export class IdempotentProducer {
       // with the same sequence numbers, the broker acknowledges it without appending it twice.
       return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
     }
-    const answers = new Map<string, { errorCode: number; errorMessage?: string | null }>()
+    const answers = new Map<string, { errorCode: number; baseOffset: bigint; errorMessage?: string | null }>()
     for (const topic of response.responses) {
       for (const p of topic.partitionResponses) answers.set(`${topic.name}\u0000${p.index}`, p)
     }
@@ -302,6 +307,7 @@ export class IdempotentProducer {
         answer.errorCode === errorCodes.NONE ||
         answer.errorCode === errorCodes.DUPLICATE_SEQUENCE_NUMBER
       ) {
+        batch.baseOffset = answer.baseOffset
         acknowledged.push(batch)
       } else {
         failed.push({

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { kafkaErrorCodes } from './describe-error.ts'
 
 /** True for errors a client marks retriable: leadership moving, a partition still loading, a coordinator changing. */
 export function isRetriable(error: unknown): boolean {
@@ -26,6 +27,29 @@ export async function withRoutingRetry<T>(
       if (attempt >= attempts || !isRetriable(error)) throw error
       await refresh()
       await sleep(pauseMs * attempt)
+    }
+  }
+}
+
+const pendingPauseMs = 500
+
+/**
+ * Runs `read` until it no longer fails with UNSTABLE_OFFSET_COMMIT: committed offsets of a transaction still
+ * open, which a read_committed reader waits for until the transaction commits or aborts (at the latest
+ * when its coordinator times it out). `whilePending` runs before each new attempt.
+ */
+export async function waitWhilePending<T>(
+  read: () => Promise<T>,
+  whilePending: (waitedMs: number) => Promise<void>,
+): Promise<T> {
+  const startMs = Date.now()
+  for (;;) {
+    try {
+      return await read()
+    } catch (error) {
+      if (!kafkaErrorCodes(error).has('UNSTABLE_OFFSET_COMMIT')) throw error
+      await whilePending(Date.now() - startMs)
+      await sleep(pendingPauseMs)
     }
   }
 }

@@ -170,6 +170,7 @@ export class KafkaJsClient implements KafkaClient {
     })
   }
 
+  /** kafkajs 2.2.4 sends OffsetFetch without require_stable: offsets never wait for a pending transaction. */
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
     if (partitions.length === 0) return []
     const topics = [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({

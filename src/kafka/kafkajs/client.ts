@@ -25,6 +25,7 @@ import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 import { toKafkaJsMessage } from './outgoing.ts'
 import { chunkForProduce } from './produce-chunks.ts'
+import { patchRequestQueue } from './request-queue.ts'
 
 type PartitionedMessage = OutgoingMessage & { partition: number }
 
@@ -48,6 +49,7 @@ export class KafkaJsClient implements KafkaClient {
 
   constructor(options: ResolvedConnectionOptions) {
     registerCodecs()
+    patchRequestQueue()
     this.#kafka = new Kafka(kafkaConfig(options))
     this.#isolationLevel = options.isolationLevel
     let captured: Cluster | undefined

@@ -1,12 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { kafkaErrorCodes } from './describe-error.ts'
+import { hasKafkaError, kafkaErrorsIn, someCause } from './errors/index.ts'
 
-/** True for errors a client marks retriable: leadership moving, a partition still loading, a coordinator changing. */
+/**
+ * True for errors worth a retry: a broker's answer the table calls retriable (leadership moving, a partition
+ * still loading, a coordinator changing, replicas missing), or an error a client marks retriable (a
+ * connection lost, metadata without a leader).
+ */
 export function isRetriable(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false
-  const e = error as { retriable?: unknown; canRetry?: unknown; hasStaleMetadata?: unknown; errors?: unknown }
-  if (e.retriable === true || e.canRetry === true || e.hasStaleMetadata === true) return true
-  return Array.isArray(e.errors) && e.errors.some(isRetriable)
+  if (kafkaErrorsIn(error).some((kind) => kind.retriable)) return true
+  return someCause(
+    error,
+    (node) => node.retriable === true || node.canRetry === true || node.hasStaleMetadata === true,
+  )
 }
 
 /**
@@ -47,7 +52,7 @@ export async function waitWhilePending<T>(
     try {
       return await read()
     } catch (error) {
-      if (!kafkaErrorCodes(error).has('UNSTABLE_OFFSET_COMMIT')) throw error
+      if (!hasKafkaError(error, 'UNSTABLE_OFFSET_COMMIT')) throw error
       await whilePending(Date.now() - startMs)
       await sleep(pendingPauseMs)
     }

@@ -3,8 +3,10 @@ import { toConnectionOptions, toProcessorOptions } from '../config/derive.ts'
 import {
   createKafkaClient,
   describeKafkaError,
+  errorNodes,
   GroupMembershipLostError,
   isTransient,
+  unreachableBrokers,
 } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
@@ -32,10 +34,14 @@ const serialize = (error: unknown): SerializedError =>
 const isFatal = (error: unknown): boolean =>
   error instanceof ConfigurationError || error instanceof ProcessorModuleError
 
-/** What an outage made unreachable: the store its error (or one of its causes) names, else Kafka's brokers. */
+/**
+ * What an outage made unreachable: the store its error (or one of its causes) names, else the Kafka brokers
+ * its connection errors name (one broker of three down names that one), else all of Kafka's brokers.
+ */
 function unreachable(error: unknown, brokers: string[]): string {
-  for (let cause = error; cause instanceof Error; cause = cause.cause)
-    if (cause instanceof StoreError) return cause.store
+  for (const { node } of errorNodes(error)) if (node instanceof StoreError) return node.store
+  const down = unreachableBrokers(error)
+  if (down.length > 0) return `Kafka broker${down.length > 1 ? 's' : ''} ${down.join(', ')}`
   return `Kafka (kafka.brokers ${brokers.join(', ')})`
 }
 

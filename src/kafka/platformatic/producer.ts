@@ -9,19 +9,17 @@ import {
   kGetApi,
   kGetConnection,
   ProduceAcks,
-  protocolErrors,
-  protocolErrorsCodesById,
   type Reader,
   Writer,
 } from '@platformatic/kafka'
 import { type PartitionAcknowledgement, requireAcknowledged } from '../acknowledgements.ts'
 import { compress } from '../compression.ts'
+import { errorCodes, kafkaErrorKind } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { keyPartitioner } from '../partitioner.ts'
 import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
-import { errorCodes } from '../protocol/error-codes.ts'
 import {
   decodeProduceResponse,
   encodeProduceRequest,
@@ -61,13 +59,6 @@ type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[
 
 const attempts = 6
 const pauseMs = 100
-// The broker lost or refused this producer's state: a new producer id, sequences from 0.
-const producerStateLost = new Set<number>([
-  errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER,
-  errorCodes.INVALID_PRODUCER_EPOCH,
-  errorCodes.UNKNOWN_PRODUCER_ID,
-  errorCodes.PRODUCER_FENCED,
-])
 const maxSequence = 0x7fffffff
 
 /**
@@ -76,18 +67,13 @@ const maxSequence = 0x7fffffff
  */
 const batchCrc32c = (bytes: Buffer): number => crc32c(Writer.create().append(bytes).dynamicBuffer)
 
-const errorName = (code: number): string =>
-  (protocolErrorsCodesById as Record<number, string>)[code] ?? `error code ${code}`
-const isRetriableCode = (code: number): boolean =>
-  (protocolErrors as Record<string, { canRetry: boolean }>)[errorName(code)]?.canRetry === true
-
 /** A partition the broker refused; `code` is Kafka's error code. */
 export class PartitionProduceError extends KafkaClientError {
   override name = 'PartitionProduceError'
   readonly code: number
   constructor(topic: string, partition: number, code: number, detail: string | null | undefined) {
     super(
-      `the broker refused ${topicPartitionKey(topic, partition)}: ${errorName(code)}${detail ? ` (${detail})` : ''}`,
+      `the broker refused ${topicPartitionKey(topic, partition)}: ${kafkaErrorKind(code).name}${detail ? ` (${detail})` : ''}`,
     )
     this.code = code
   }
@@ -252,11 +238,11 @@ export class IdempotentProducer {
       const retry: PartitionBatch[] = []
       for (const { batch, error } of outcomes.flatMap((outcome) => outcome.failed)) {
         lastError = error
-        const code = error instanceof PartitionProduceError ? error.code : undefined
+        const kind = error instanceof PartitionProduceError ? kafkaErrorKind(error.code) : undefined
         // In a transaction a lost producer state is not mended here: the transaction is aborted.
-        if (code !== undefined && producerStateLost.has(code) && this.#transaction) throw error
-        if (code !== undefined && producerStateLost.has(code)) this.resetIdentity()
-        else if (code !== undefined && !isRetriableCode(code)) throw error
+        if (kind?.producerStateLost && this.#transaction) throw error
+        if (kind?.producerStateLost) this.resetIdentity()
+        else if (kind && !kind.retriable) throw error
         retry.push(batch)
       }
       if (retry.length === 0) return

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isRetriable, waitWhilePending, withRoutingRetry } from '../../src/kafka/routing-retry.ts'
+import {
+  isRetriable,
+  leaderChangeRetry,
+  retryPauseMs,
+  waitWhilePending,
+  withRoutingRetry,
+} from '../../src/kafka/routing-retry.ts'
 
 const retriable = Object.assign(new Error('NOT_LEADER_FOR_PARTITION'), { retriable: true })
 
@@ -70,4 +76,12 @@ test('a read answered UNSTABLE_OFFSET_COMMIT waits, telling each time, until the
     ),
     retriable,
   )
+})
+
+test('both clients pause between attempts per one policy: doubling from 100 ms, at most 2 s, about 15 s in all', () => {
+  assert.deepEqual(
+    Array.from({ length: leaderChangeRetry.attempts - 1 }, (_, i) => retryPauseMs(i + 1)),
+    [100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000, 2000, 2000],
+  )
+  assert.equal(retryPauseMs(3, 20), 80)
 })

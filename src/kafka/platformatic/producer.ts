@@ -29,7 +29,7 @@ import {
   produceVersions,
 } from '../protocol/produce-v3-v11.ts'
 import { type BatchCompression, encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
-import { withRoutingRetry } from '../routing-retry.ts'
+import { leaderChangeRetry, retryPauseMs, withRoutingRetry } from '../routing-retry.ts'
 import { type CompressionCodec, compressionCodecId, topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
 
@@ -57,8 +57,6 @@ export interface TransactionHooks {
 }
 type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[][]], ProduceResponse>
 
-const attempts = 6
-const pauseMs = 100
 const maxSequence = 0x7fffffff
 
 /**
@@ -203,9 +201,9 @@ export class IdempotentProducer {
     let metadata = initialMetadata
     let pending = batches
     let lastError: unknown
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; attempt <= leaderChangeRetry.attempts; attempt++) {
       if (attempt > 1) {
-        await sleep(pauseMs * (attempt - 1))
+        await sleep(retryPauseMs(attempt - 1))
         metadata = await this.#connections.metadata({
           topics: [...new Set(pending.map((b) => b.topic))],
           forceUpdate: true,

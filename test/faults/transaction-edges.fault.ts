@@ -14,7 +14,7 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const idProcessor = fileURLToPath(new URL('./fixtures/id-processor.ts', import.meta.url))
 const partitions = 12
-const records = 40_000
+const records = 30_000
 /**
  * The kills, in order; each run dies the 50th time one of its worker threads reaches the edge: seconds after
  * both threads started (batches of 50 records, 50 ms of processing each), so that readiness is seen first.
@@ -50,7 +50,9 @@ async function readyAfterMs(cli: RunningCli, startedMs: number, timeoutMs: numbe
   return readyMs!
 }
 
-test('exactly-once: kill -9 five times at the transaction edges under load; read_committed output exact, every restart ready long before the transaction timeout', async () => {
+test('exactly-once: kill -9 five times at the transaction edges under load; read_committed output exact, every restart ready long before the transaction timeout', {
+  timeout: 540_000,
+}, async () => {
   const brokers = kafkaBrokers()
   const jvm = transactionsFixture()
   const [input, output] = await freshTopics('f-edges', partitions, 2)
@@ -90,6 +92,7 @@ test('exactly-once: kill -9 five times at the transaction edges under load; read
       KASPER_TEST_KILL_AT_EDGE: `${edge}@${transactionsBeforeKill}`,
     })
     readyMs.push(await readyAfterMs(cli, startedMs, transactionTimeoutMs))
+    process.stdout.write(`ready in ${(readyMs.at(-1)! / 1000).toFixed(1)} s, then to be killed ${edge}\n`)
     const { signal } = await cli.exited
     assert.equal(signal, 'SIGKILL', `the run was to kill itself ${edge}:\n${cli.output().slice(-3000)}`)
   }

@@ -3,17 +3,14 @@ import { toConnectionOptions, toProcessorOptions } from '../config/derive.ts'
 import {
   createKafkaClient,
   describeKafkaError,
-  errorNodes,
   GroupMembershipLostError,
   isTransient,
-  unreachableBrokers,
 } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
-import { StoreError } from '../stores/errors.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
 import type { MultiStore, Store } from '../stores/types.ts'
 import { buildProcessors, loadProcessorFactory, ProcessorModuleError } from './processor-module.ts'
@@ -25,6 +22,7 @@ import type {
   WorkerResult,
   WorkerTask,
 } from './protocol.ts'
+import { unreachable } from './unreachable.ts'
 
 const serialize = (error: unknown): SerializedError =>
   error instanceof Error
@@ -33,17 +31,6 @@ const serialize = (error: unknown): SerializedError =>
 
 const isFatal = (error: unknown): boolean =>
   error instanceof ConfigurationError || error instanceof ProcessorModuleError
-
-/**
- * What an outage made unreachable: the store its error (or one of its causes) names, else the Kafka brokers
- * its connection errors name (one broker of three down names that one), else all of Kafka's brokers.
- */
-function unreachable(error: unknown, brokers: string[]): string {
-  for (const { node } of errorNodes(error)) if (node instanceof StoreError) return node.store
-  const down = unreachableBrokers(error)
-  if (down.length > 0) return `Kafka broker${down.length > 1 ? 's' : ''} ${down.join(', ')}`
-  return `Kafka (kafka.brokers ${brokers.join(', ')})`
-}
 
 /** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {

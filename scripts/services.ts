@@ -1,14 +1,15 @@
-// `npm run services -- up|down|status [kafka|redis|elasticsearch ...]`: the loopback servers the tests
-// and the demo use, kept in .services/.
+// `npm run services -- up|down|status [kafka|redis|elasticsearch|kafka-cluster ...]`: the loopback servers the tests
+// and the demo use, kept in .services/. With no names, `up` and `status` mean kafka, redis and elasticsearch (the
+// three-broker kafka-cluster starts only when named); `down` stops every one.
 import type { ServiceDefinition } from './services/index.ts'
 
-const usage = 'usage: npm run services -- up|down|status [kafka|redis|elasticsearch ...]'
+const usage = 'usage: npm run services -- up|down|status [kafka|redis|elasticsearch|kafka-cluster ...]'
 
 async function main(args: string[]): Promise<number> {
   // Imported here so that a bad setting read at load time is reported like any other ServiceError.
   const { byName, down, status, up } = await import('./services/index.ts')
   const [command, ...names] = args
-  const selected = byName(names)
+  const selected = byName(names, command === 'down')
   const where = (service: ServiceDefinition) => Object.values(service.testEnv).join(', ')
   if (command === 'up') {
     const results = await Promise.allSettled(
@@ -36,7 +37,7 @@ async function main(args: string[]): Promise<number> {
       const state = await status(service)
       allHealthy &&= state.healthy
       const health = state.healthy ? 'healthy' : state.running ? 'running, NOT healthy' : 'stopped'
-      const pid = state.running ? `pid ${state.pid}` : 'no pid'
+      const pid = state.running ? `pid ${state.pids.join('/')}` : 'no pid'
       console.log(`${service.name}: ${health}, ${pid}, ports ${service.ports.join('/')} (${where(service)})`)
     }
     return allHealthy ? 0 : 3

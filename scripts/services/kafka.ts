@@ -5,7 +5,7 @@ import { kafkaClusterId } from './kafka-protocol.ts'
 import { copyDependencies } from './maven.ts'
 import { projectDir, scriptsDir, servicePort, stateDir } from './paths.ts'
 import { launchEnv, requireCommand, runOrFail } from './process.ts'
-import type { ServiceDefinition } from './types.ts'
+import type { LaunchPlan, ServiceDefinition } from './types.ts'
 
 export const kafkaVersion = process.env.KASPER_KAFKA_VERSION ?? '4.3.1'
 const major = Number(kafkaVersion.split('.')[0])
@@ -25,7 +25,7 @@ const tlsCaFile = join(tlsDir, 'ca.pem')
 
 function serverProperties(dataDir: string): string {
   const clientListeners = `PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl},SSL://127.0.0.1:${ports.ssl}`
-  const lines = [
+  return propertiesFile([
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
@@ -42,20 +42,89 @@ function serverProperties(dataDir: string): string {
     'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${saslUser.username}" password="${saslUser.password}" user_${saslUser.username}="${saslUser.password}";`,
     `log.dirs=${dataDir}`,
+    ...internalTopics({ replicas: 1, minIsr: 1, partitions: 1 }),
+  ])
+}
+
+/** The lines every node of ours has, then `lines`, as a server.properties file. */
+export function propertiesFile(lines: string[]): string {
+  const common = [
     'num.partitions=1',
     'auto.create.topics.enable=false',
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'transaction.state.log.num.partitions=1',
     'group.initial.rebalance.delay.ms=0',
+    // Must exceed 1 MB per cleaner thread; the default (128 MB) does not fit a small heap.
     'log.cleaner.dedupe.buffer.size=1048577',
+  ]
+  return `${[...lines, ...common].join('\n')}\n`
+}
+
+/** Replication of the offsets, transaction state and share state topics, and their partition counts. */
+export function internalTopics(settings: { replicas: number; minIsr: number; partitions: number }): string[] {
+  const { replicas, minIsr, partitions } = settings
+  return [
+    `offsets.topic.replication.factor=${replicas}`,
+    `offsets.topic.num.partitions=${partitions}`,
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `transaction.state.log.num.partitions=${partitions}`,
     ...(major >= 4
-      ? ['share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1']
+      ? [
+          `share.coordinator.state.topic.replication.factor=${replicas}`,
+          `share.coordinator.state.topic.min.isr=${minIsr}`,
+        ]
       : []),
   ]
-  return `${lines.join('\n')}\n`
+}
+
+/** Formats a node's storage (its log.dirs in `properties`) for the cluster `clusterId`. */
+export async function formatStorage(
+  service: string,
+  libs: string,
+  clusterId: string,
+  properties: string,
+): Promise<void> {
+  const format = ['-Xmx256m', '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format']
+  await runOrFail(service, 'formatting the storage failed', 'java', [
+    ...format,
+    ...['-t', clusterId, '-c', properties],
+  ])
+}
+
+/** How to start a Kafka node (broker, controller or both) from `properties`, with a fixed heap. */
+export function kafkaNodePlan(
+  libs: string,
+  properties: string,
+  options: { heap: string; cwd: string; clusterId: string },
+): LaunchPlan {
+  const logging =
+    major >= 4
+      ? `-Dlog4j2.configurationFile=${join(scriptsDir, 'kafka/log4j2.properties')}`
+      : `-Dlog4j.configuration=file:${join(scriptsDir, 'kafka/log4j.properties')}`
+  return {
+    command: 'java',
+    args: [
+      `-Xms${options.heap}`,
+      `-Xmx${options.heap}`,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      logging,
+      '-cp',
+      `${libs}/*`,
+      'kafka.Kafka',
+      properties,
+    ],
+    cwd: options.cwd,
+    env: launchEnv(),
+    identity: options.clusterId,
+  }
+}
+
+export function requireJava(service: string): void {
+  requireCommand(
+    service,
+    'java',
+    'install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)',
+  )
 }
 
 /** The broker's jars (Kafka's JVM tools among them), fetched by Maven into `.services/kafka` once. */
@@ -85,56 +154,20 @@ export const kafka: ServiceDefinition = {
   readyTimeoutMs: 90_000,
   stopTimeoutMs: 20_000,
   async prepare(runDir) {
-    requireCommand(
-      'kafka',
-      'java',
-      'install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)',
-    )
+    requireJava('kafka')
     const libs = await kafkaLibs()
     await makeCertificate()
     const properties = join(runDir, 'server.properties')
     writeFileSync(properties, serverProperties(join(runDir, 'data')))
-    const classpath = `${libs}/*`
     const clusterId = newClusterId()
-    const format = [
-      '-Xmx256m',
-      '-cp',
-      classpath,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId,
-      '-c',
-      properties,
-    ]
-    await runOrFail('kafka', 'formatting the storage failed', 'java', format)
-    const logging =
-      major >= 4
-        ? `-Dlog4j2.configurationFile=${join(scriptsDir, 'kafka/log4j2.properties')}`
-        : `-Dlog4j.configuration=file:${join(scriptsDir, 'kafka/log4j.properties')}`
-    return {
-      command: 'java',
-      args: [
-        '-Xms512m',
-        '-Xmx512m',
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
-        logging,
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        properties,
-      ],
-      cwd: runDir,
-      env: launchEnv(),
-      identity: clusterId,
-    }
+    await formatStorage('kafka', libs, clusterId, properties)
+    return kafkaNodePlan(libs, properties, { heap: '512m', cwd: runDir, clusterId })
   },
   healthy: async (clusterId) => (await kafkaClusterId('127.0.0.1', ports.plaintext)) === clusterId,
 }
 
 // Like Kafka's Uuid.randomUuid: an id starting with '-' would be parsed as an option by StorageTool.
-function newClusterId(): string {
+export function newClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id

@@ -120,9 +120,13 @@ function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
 
 export const isGroupAlive = (pid: number): boolean => signalGroup(pid, 0)
 
-/** SIGTERM to the whole process group (launcher and children), SIGKILL after `timeoutMs`. */
-export async function stopGroup(pid: number, timeoutMs: number): Promise<void> {
-  if (!signalGroup(pid, 'SIGTERM')) return
+/** `signal` (SIGTERM unless said) to the whole process group (launcher and children), SIGKILL after `timeoutMs`. */
+export async function stopGroup(
+  pid: number,
+  timeoutMs: number,
+  signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM',
+): Promise<void> {
+  if (!signalGroup(pid, signal)) return
   const deadline = Date.now() + timeoutMs
   while (isGroupAlive(pid) && Date.now() < deadline) await sleep(100)
   if (isGroupAlive(pid)) {
@@ -131,10 +135,14 @@ export async function stopGroup(pid: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function stopRecorded(pidFile: string, timeoutMs: number): Promise<boolean> {
+export async function stopRecorded(
+  pidFile: string,
+  timeoutMs: number,
+  signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM',
+): Promise<boolean> {
   const pid = readPid(pidFile)
   if (pid === undefined) return false
-  await stopGroup(pid, timeoutMs)
+  await stopGroup(pid, timeoutMs, signal)
   rmSync(pidFile, { force: true })
   return true
 }

@@ -9,9 +9,9 @@ export interface LaunchPlan {
   identity: string
 }
 
-/** One loopback service the tests need. */
+/** One loopback service the tests need: one process, or several (a cluster's nodes). */
 export interface ServiceDefinition {
-  name: 'kafka' | 'redis' | 'elasticsearch' | 'schema-registry'
+  name: 'kafka' | 'kafka-cluster' | 'redis' | 'elasticsearch' | 'schema-registry'
   ports: number[]
   /** Environment variables telling tests where the service is. */
   testEnv: Record<string, string>
@@ -19,8 +19,11 @@ export interface ServiceDefinition {
   overrideVariables: string[]
   readyTimeoutMs: number
   stopTimeoutMs: number
-  /** Fetches binaries if needed and prepares `runDir` (fresh and empty); returns how to start. */
-  prepare(runDir: string): Promise<LaunchPlan>
-  /** Ready, and the server answering is the one started with `identity`. */
-  healthy(identity: string): Promise<boolean>
+  /** Fetches binaries if needed and prepares `runDir` (fresh and empty); returns how to start each process. */
+  prepare(runDir: string): Promise<LaunchPlan | LaunchPlan[]>
+  /**
+   * Ready, and the server answering is the one started with `identity`; with `node` (an index into the
+   * plans), only that process of a multi-process service is asked about.
+   */
+  healthy(identity: string, node?: number): Promise<boolean>
 }

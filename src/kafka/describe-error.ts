@@ -1,3 +1,4 @@
+import { errorNodes, kafkaErrorNameOf } from './errors/index.ts'
 import { ProduceError } from './errors.ts'
 import type { OutgoingMessage } from './messages.ts'
 import { topicPartitionKey } from './types.ts'
@@ -16,31 +17,15 @@ export function describeKafkaError(error: unknown): string {
   return `${because ? message.replace(/\.$/, '') : message}${because}${withCodes}`
 }
 
-/** The broker's error codes (e.g. REBALANCE_IN_PROGRESS) anywhere in a client error. */
-export const kafkaErrorCodes = (error: unknown): Set<string> => inspect(error).codes
-
+/** The broker's error names (e.g. REBALANCE_IN_PROGRESS) and the innermost causes' messages in an error. */
 function inspect(error: unknown): { codes: Set<string>; causes: Set<string> } {
   const codes = new Set<string>()
   const causes = new Set<string>()
-  const visit = (value: unknown, depth: number) => {
-    if (!value || typeof value !== 'object' || depth > 8) return
-    const record = value as {
-      apiId?: unknown
-      type?: unknown
-      errors?: unknown
-      cause?: unknown
-      message?: unknown
-    }
-    if (typeof record.apiId === 'string') codes.add(record.apiId)
-    if (typeof record.type === 'string' && /^[A-Z_]+$/.test(record.type)) codes.add(record.type)
-    const inner = [
-      ...(Array.isArray(record.errors) ? record.errors : []),
-      ...(record.cause ? [record.cause] : []),
-    ]
-    if (inner.length === 0 && depth > 0 && typeof record.message === 'string') causes.add(record.message)
-    for (const nested of inner) visit(nested, depth + 1)
+  for (const { node, depth, leaf } of errorNodes(error)) {
+    const name = kafkaErrorNameOf(node)
+    if (name) codes.add(name)
+    if (leaf && depth > 0 && typeof node.message === 'string') causes.add(node.message)
   }
-  visit(error, 0)
   return { codes, causes }
 }
 

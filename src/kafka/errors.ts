@@ -1,3 +1,5 @@
+import { someCause } from './errors/causes.ts'
+
 /**
  * A KafkaClient's own error: the Kafka client library or the broker answered with something unexpected (a
  * partition left out, a corrupt record batch, an unsupported version) or the client is closed. The
@@ -61,16 +63,7 @@ export interface Transient {
   readonly transient: true
 }
 
-const causeDepthLimit = 8
-
-export function isTransient(error: unknown): boolean {
-  let current = error
-  for (let depth = 0; depth < causeDepthLimit && current && typeof current === 'object'; depth++) {
-    if ((current as Partial<Transient>).transient === true) return true
-    current = (current as { cause?: unknown }).cause
-  }
-  return false
-}
+export const isTransient = (error: unknown): boolean => someCause(error, (node) => node.transient === true)
 
 /** Marks `error` as an outage (see Transient), in place, and returns it. */
 export function markTransient<E>(error: E): E {

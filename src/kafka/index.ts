@@ -50,6 +50,7 @@ export async function createGroupMember(
 }
 
 export { describeKafkaError } from './describe-error.ts'
+export { errorNodes } from './errors/index.ts'
 export {
   isTransient,
   KafkaClientError,
@@ -65,6 +66,7 @@ export type {
   GroupMemberOptions,
   RejoinReason,
 } from './group/types.ts'
+export { unreachableBrokers } from './outage.ts'
 export {
   createTopics,
   deleteCommittedOffsets,

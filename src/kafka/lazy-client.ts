@@ -4,6 +4,7 @@ import type { OutgoingMessage } from './messages.ts'
 import { rethrowMarkingOutage } from './outage.ts'
 import type {
   CommittedOffset,
+  CommittedOffsetsOptions,
   FetchedPartition,
   FetchOptions,
   KafkaClient,
@@ -56,8 +57,12 @@ export class LazyKafkaClient implements KafkaClient {
     return (await this.#get()).commitOffsets(groupId, offsets, generation).catch(rethrowMarkingOutage)
   }
 
-  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.#get()).committedOffsets(groupId, partitions).catch(rethrowMarkingOutage)
+  async committedOffsets(
+    groupId: string,
+    partitions: TopicPartition[],
+    options?: CommittedOffsetsOptions,
+  ): Promise<TopicPartitionOffset[]> {
+    return (await this.#get()).committedOffsets(groupId, partitions, options).catch(rethrowMarkingOutage)
   }
 
   async listOffsets(

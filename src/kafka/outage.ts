@@ -1,3 +1,11 @@
+import {
+  type ErrorNode,
+  errorNodes,
+  kafkaErrorKind,
+  kafkaErrorKindNamed,
+  kafkaErrorNameOf,
+  rootCauses,
+} from './errors/index.ts'
 import { markTransient } from './errors.ts'
 
 /** Socket errors of a server that is down, restarting or cut off (a DNS name not resolving yet included). */
@@ -15,26 +23,6 @@ const unreachableCodes = new Set([
   'EAI_AGAIN',
 ])
 
-/** Broker answers that mean "not now": leadership or a coordinator moving, replicas missing, a timeout. */
-const unavailableAnswers = new Set([
-  'NOT_LEADER_OR_FOLLOWER',
-  'NOT_LEADER_FOR_PARTITION',
-  'LEADER_NOT_AVAILABLE',
-  'REPLICA_NOT_AVAILABLE',
-  'BROKER_NOT_AVAILABLE',
-  'NOT_COORDINATOR',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'COORDINATOR_NOT_AVAILABLE',
-  'GROUP_COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'GROUP_LOAD_IN_PROGRESS',
-  'REQUEST_TIMED_OUT',
-  'NETWORK_EXCEPTION',
-  'NOT_ENOUGH_REPLICAS',
-  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'KAFKA_STORAGE_ERROR',
-])
-
 /** Connection and timeout errors of the client libraries that carry no socket code of their own. */
 const unreachableErrors = new Set([
   'PLT_KFK_NETWORK',
@@ -45,28 +33,11 @@ const unreachableErrors = new Set([
   'StaleMetadataError',
 ])
 
-interface ErrorNode {
-  name?: unknown
-  code?: unknown
-  type?: unknown
-  apiId?: unknown
-  message?: unknown
-  errors?: unknown
-  cause?: unknown
-}
-
-/** The innermost errors: what actually went wrong under the wrappers ("metadata failed 4 times", …). */
-function rootCauses(error: unknown, depth = 0): ErrorNode[] {
-  if (!error || typeof error !== 'object' || depth > 8) return []
-  const node = error as ErrorNode
-  const inner = [...(Array.isArray(node.errors) ? node.errors : []), ...(node.cause ? [node.cause] : [])]
-  if (inner.length === 0) return [node]
-  return inner.flatMap((nested) => rootCauses(nested, depth + 1))
-}
-
 function isUnreachable(node: ErrorNode): boolean {
-  const answer = typeof node.apiId === 'string' ? node.apiId : node.type
-  if (typeof answer === 'string' && /^[A-Z_]+$/.test(answer)) return unavailableAnswers.has(answer)
+  // A broker's answer: one of the table's outage kinds (leadership or a coordinator moving, replicas missing).
+  const answer = kafkaErrorNameOf(node)
+  if (answer) return kafkaErrorKindNamed(answer)?.outage === true
+  if (typeof node.code === 'number') return kafkaErrorKind(node.code).outage
   if (typeof node.code === 'string' && unreachableCodes.has(node.code)) return true
   if (typeof node.code === 'string' && unreachableErrors.has(node.code)) return true
   if (typeof node.name === 'string' && unreachableErrors.has(node.name)) return true
@@ -88,4 +59,28 @@ export function isKafkaOutage(error: unknown): boolean {
 /** Marks a Kafka client's error as transient when it is an outage; rethrows it either way. */
 export function rethrowMarkingOutage(error: unknown): never {
   throw isKafkaOutage(error) ? markTransient(error) : error
+}
+
+/** host:port of a node that names the broker it failed to reach, if it does. */
+function brokerOf(node: ErrorNode): string | undefined {
+  if (typeof node.broker === 'string' && node.broker.includes(':')) return node.broker
+  const broker = node.broker as { host?: unknown; port?: unknown } | undefined
+  if (broker && typeof broker === 'object' && typeof broker.host === 'string')
+    return `${broker.host}:${String(broker.port)}`
+  if (typeof node.code === 'string' && unreachableCodes.has(node.code) && typeof node.address === 'string')
+    return `${node.address}:${String(node.port)}`
+  return undefined
+}
+
+/**
+ * The brokers (host:port) an outage's error names as unreachable: those its connection errors name. Empty
+ * when none is named (a timeout of the whole cluster, an answer such as NOT_ENOUGH_REPLICAS).
+ */
+export function unreachableBrokers(error: unknown): string[] {
+  const brokers = new Set<string>()
+  for (const { node } of errorNodes(error)) {
+    const broker = brokerOf(node)
+    if (broker) brokers.add(broker)
+  }
+  return [...brokers]
 }

@@ -1,23 +1,44 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { hasKafkaError, kafkaErrorsIn, someCause } from './errors/index.ts'
 
-/** True for errors a client marks retriable: leadership moving, a partition still loading, a coordinator changing. */
+/**
+ * True for errors worth a retry: a broker's answer the table calls retriable (leadership moving, a partition
+ * still loading, a coordinator changing, replicas missing), or an error a client marks retriable (a
+ * connection lost, metadata without a leader).
+ */
 export function isRetriable(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false
-  const e = error as { retriable?: unknown; canRetry?: unknown; hasStaleMetadata?: unknown; errors?: unknown }
-  if (e.retriable === true || e.canRetry === true || e.hasStaleMetadata === true) return true
-  return Array.isArray(e.errors) && e.errors.some(isRetriable)
+  if (kafkaErrorsIn(error).some((kind) => kind.retriable)) return true
+  return someCause(
+    error,
+    (node) => node.retriable === true || node.canRetry === true || node.hasStaleMetadata === true,
+  )
 }
 
 /**
- * Runs a request again, a few times with a growing pause, when it fails with a retriable error (for
- * example NOT_LEADER_FOR_PARTITION right after a topic is created or a broker restarts); `refresh` runs
+ * How both clients retry a request across a leader or coordinator change (a broker of several killed,
+ * restarted or shutting down): fresh metadata, then a pause that doubles from `initialPauseMs` up to
+ * `maxPauseMs`, for `attempts` attempts in all: about 15 s, longer than a KRaft controller takes to move the
+ * leaderships of a broker that died (broker.session.timeout.ms, 9 s by default). Past it the error is an
+ * outage, waited out by restarts.
+ */
+export const leaderChangeRetry = { attempts: 12, initialPauseMs: 100, maxPauseMs: 2000 } as const
+
+/** The pause after failed attempt `attempt` (1-based): doubling from initialPauseMs, at most maxPauseMs. */
+export const retryPauseMs = (
+  attempt: number,
+  initialPauseMs: number = leaderChangeRetry.initialPauseMs,
+): number => Math.min(leaderChangeRetry.maxPauseMs, initialPauseMs * 2 ** (attempt - 1))
+
+/**
+ * Runs a request again when it fails with a retriable error (for example NOT_LEADER_OR_FOLLOWER right after
+ * a topic is created or a broker restarts), per leaderChangeRetry unless told otherwise; `refresh` runs
  * before each retry, typically to reload metadata. Other errors, and the last one, are thrown.
  */
 export async function withRoutingRetry<T>(
   request: () => Promise<T>,
   refresh: () => Promise<unknown> | undefined = () => undefined,
-  attempts = 5,
-  pauseMs = 200,
+  attempts: number = leaderChangeRetry.attempts,
+  initialPauseMs: number = leaderChangeRetry.initialPauseMs,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -25,7 +46,30 @@ export async function withRoutingRetry<T>(
     } catch (error) {
       if (attempt >= attempts || !isRetriable(error)) throw error
       await refresh()
-      await sleep(pauseMs * attempt)
+      await sleep(retryPauseMs(attempt, initialPauseMs))
+    }
+  }
+}
+
+const pendingPauseMs = 500
+
+/**
+ * Runs `read` until it no longer fails with UNSTABLE_OFFSET_COMMIT: committed offsets of a transaction still
+ * open, which a read_committed reader waits for until the transaction commits or aborts (at the latest
+ * when its coordinator times it out). `whilePending` runs before each new attempt.
+ */
+export async function waitWhilePending<T>(
+  read: () => Promise<T>,
+  whilePending: (waitedMs: number) => Promise<void>,
+): Promise<T> {
+  const startMs = Date.now()
+  for (;;) {
+    try {
+      return await read()
+    } catch (error) {
+      if (!hasKafkaError(error, 'UNSTABLE_OFFSET_COMMIT')) throw error
+      await whilePending(Date.now() - startMs)
+      await sleep(pendingPauseMs)
     }
   }
 }

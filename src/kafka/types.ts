@@ -118,8 +118,16 @@ export interface KafkaClient {
    * group"); with it, as that member, and a generation that is over rejects with GroupMembershipLostError.
    */
   commitOffsets(groupId: string, offsets: CommittedOffset[], generation?: GroupGeneration): Promise<void>
-  /** Committed offset (and metadata) per partition; partitions the group never committed are absent. */
-  committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]>
+  /**
+   * Committed offset (and metadata) per partition; partitions the group never committed are absent. Under
+   * read_committed, offsets an open transaction has committed are waited for (UNSTABLE_OFFSET_COMMIT) until
+   * it commits or aborts, `options.whilePending` called at each attempt.
+   */
+  committedOffsets(
+    groupId: string,
+    partitions: TopicPartition[],
+    options?: CommittedOffsetsOptions,
+  ): Promise<CommittedOffset[]>
   /**
    * Log-start ('earliest') or log-end ('latest': the last stable offset under read_committed, the high
    * watermark under read_uncommitted) offset of each partition, fresh from the leaders.
@@ -133,6 +141,11 @@ export interface KafkaClient {
    */
   transactionalProducer?(transactionalId: string, options: TransactionOptions): TransactionalProducer
   close(): Promise<void>
+}
+
+export interface CommittedOffsetsOptions {
+  /** Called while the offsets wait for a pending transaction, with the group coordinator (host:port). */
+  whilePending?: (wait: { coordinator: string; waitedMs: number }) => void
 }
 
 export interface TransactionOptions {

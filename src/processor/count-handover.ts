@@ -1,6 +1,7 @@
-import type { CommittedOffset, KafkaClient, TopicPartition } from '../kafka/types.ts'
+import type { CommittedOffset, CommittedOffsetsOptions, KafkaClient, TopicPartition } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
+import { waitLogIntervalMs } from './pending-transaction.ts'
 
 /** A static instance: it processes the partitions p with p % count == index. */
 export interface StaticInstance {
@@ -32,9 +33,9 @@ export interface HandoverOptions {
   signal: AbortSignal
   /** Between two reads of the committed offsets. */
   pollMs?: number
+  /** How the committed offsets are read (a wait on a pending transaction logged). */
+  committedOptions?: CommittedOffsetsOptions
 }
-
-const waitLogIntervalMs = 10_000
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -60,7 +61,7 @@ export async function awaitOtherCounts(options: HandoverOptions): Promise<Commit
   const { client, groupId, partitions, instance, quietMs, logger, signal } = options
   const pollMs = options.pollMs ?? Math.min(1000, Math.max(1, Math.floor(quietMs / 4)))
   const foreign = async () =>
-    (await client.committedOffsets(groupId, partitions)).filter((c) => {
+    (await client.committedOffsets(groupId, partitions, options.committedOptions)).filter((c) => {
       const count = instanceCountOf(c.metadata)
       return count !== undefined && count !== instance.count
     })

@@ -1,4 +1,9 @@
-import type { KafkaClient, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
+import type {
+  CommittedOffsetsOptions,
+  KafkaClient,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 import type { Logger } from '../logging/types.ts'
 import type { InitialOffset } from './options.ts'
@@ -49,9 +54,10 @@ export async function resolveStartOffsets(
   partitions: TopicPartition[],
   initialOffset: InitialOffset,
   logger: Logger,
+  committedOptions?: CommittedOffsetsOptions,
 ): Promise<{ positions: Map<string, bigint>; committed: TopicPartitionOffset[] }> {
   const [committed, starts, ends] = await Promise.all([
-    client.committedOffsets(groupId, partitions),
+    client.committedOffsets(groupId, partitions, committedOptions),
     client.listOffsets(partitions, 'earliest'),
     client.listOffsets(partitions, 'latest'),
   ])

@@ -5,6 +5,7 @@ import type { GroupGeneration } from '../kafka/group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type {
   CommittedOffset,
+  CommittedOffsetsOptions,
   FetchedPartition,
   ProduceOptions,
   TopicPartition,
@@ -42,6 +43,7 @@ import {
   transactionalId,
 } from './options.ts'
 import { OverlapGuard } from './overlap-guard.ts'
+import { loggingPendingTransaction } from './pending-transaction.ts'
 import { recoverOutOfRange, resolveStartOffsets } from './positions.ts'
 import { lagRecords, lagSeconds, type PartitionProgress } from './progress.ts'
 import { ProgressLog } from './progress-log.ts'
@@ -388,11 +390,19 @@ export class TopicProcessor<
         `inputPartitions: partition ${missing.join(', ')} does not exist (the input topics have partitions 0..${partitionCount - 1})`,
       )
     }
+    // Before any read of committed offsets: InitProducerId fences the predecessor and aborts its open
+    // transaction, whose offsets a read_committed read would otherwise wait on until the transaction times out.
+    await this.#fenceable(async () => this.#transaction?.init())
     const takenOver = await this.#awaitOtherCounts()
     if (this.#closeRequested) return
-    // Fences the predecessor and aborts its open transaction, whose offsets would otherwise be read pending.
-    await this.#fenceable(async () => this.#transaction?.init())
-    const start = await resolveStartOffsets(client, groupId, this.#assigned, initialOffset, this.#logger)
+    const start = await resolveStartOffsets(
+      client,
+      groupId,
+      this.#assigned,
+      initialOffset,
+      this.#logger,
+      this.#loggingPendingTransaction(),
+    )
     if (takenOver.length > 0) {
       const taken = new Set(takenOver.map((o) => topicPartitionKey(o.topic, o.partition)))
       await this.#commitOffsets(
@@ -620,7 +630,17 @@ export class TopicProcessor<
       quietMs: overlapCheckIntervalMs,
       logger: this.#logger,
       signal: this.#interruptWaits.signal,
+      committedOptions: this.#loggingPendingTransaction(),
     })
+  }
+
+  #loggingPendingTransaction(): CommittedOffsetsOptions {
+    const { groupId, guarantee, name, inputPartitions } = this.#config
+    return loggingPendingTransaction(
+      this.#logger,
+      groupId,
+      guarantee === 'exactly-once' ? transactionalId(name, inputPartitions) : undefined,
+    )
   }
 
   /** Commits the `advanced` positions and the `expired` offsets of the other partitions. */

@@ -12,7 +12,6 @@ import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
 import type { MessageProcessor } from '../processor/types.ts'
-import { StoreError } from '../stores/errors.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
 import type { MultiStore, Store } from '../stores/types.ts'
 import { buildProcessors, loadProcessorFactory, ProcessorModuleError } from './processor-module.ts'
@@ -24,6 +23,7 @@ import type {
   WorkerResult,
   WorkerTask,
 } from './protocol.ts'
+import { unreachable } from './unreachable.ts'
 
 const serialize = (error: unknown): SerializedError =>
   error instanceof Error
@@ -32,13 +32,6 @@ const serialize = (error: unknown): SerializedError =>
 
 const isFatal = (error: unknown): boolean =>
   error instanceof ConfigurationError || error instanceof ProcessorModuleError
-
-/** What an outage made unreachable: the store its error (or one of its causes) names, else Kafka's brokers. */
-function unreachable(error: unknown, brokers: string[]): string {
-  for (let cause = error; cause instanceof Error; cause = cause.cause)
-    if (cause instanceof StoreError) return cause.store
-  return `Kafka (kafka.brokers ${brokers.join(', ')})`
-}
 
 /** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {

@@ -18,11 +18,19 @@ export function kafkaLibs(): string | undefined {
   return libs ? join(state, libs) : undefined
 }
 
-/** Runs one of Kafka's command-line tools (its main class) from the jars; resolves with its stdout. */
-async function kafkaTool(libs: string, mainClass: string, args: string[]): Promise<string> {
+/**
+ * Runs one of Kafka's command-line tools (its main class) from the jars against `brokers` (the test broker
+ * unless said); resolves with its stdout.
+ */
+export async function kafkaTool(
+  libs: string,
+  mainClass: string,
+  args: string[],
+  brokers = kafkaBrokers(),
+): Promise<string> {
   const { stdout } = await promisify(execFile)(
     'java',
-    ['-cp', `${libs}/*`, mainClass, '--bootstrap-server', kafkaBrokers().join(','), ...args],
+    ['-Xmx256m', '-cp', `${libs}/*`, mainClass, '--bootstrap-server', brokers.join(','), ...args],
     { timeout: 60_000 },
   )
   return stdout
@@ -75,7 +83,8 @@ export const jvmRead = (
   topic: string,
   partitions: number,
   isolationLevel: 'read_committed' | 'read_uncommitted',
-): string[] => jvm('read', kafkaBrokers().join(','), topic, String(partitions), isolationLevel).sort()
+  brokers = kafkaBrokers(),
+): string[] => jvm('read', brokers.join(','), topic, String(partitions), isolationLevel).sort()
 
 /** kafka-consumer-groups.sh --describe --members: one line per member of `groupId`. */
 export async function describeGroupMembers(libs: string, groupId: string): Promise<string[]> {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isRetriable, withRoutingRetry } from '../../src/kafka/routing-retry.ts'
+import {
+  isRetriable,
+  leaderChangeRetry,
+  retryPauseMs,
+  waitWhilePending,
+  withRoutingRetry,
+} from '../../src/kafka/routing-retry.ts'
 
 const retriable = Object.assign(new Error('NOT_LEADER_FOR_PARTITION'), { retriable: true })
 
@@ -41,4 +47,41 @@ test('other errors are thrown at once, and a retriable one after the last attemp
   )
   assert.equal(isRetriable({ errors: [{ canRetry: true }] }), true)
   assert.equal(isRetriable(new Error('x')), false)
+})
+
+test('a read answered UNSTABLE_OFFSET_COMMIT waits, telling each time, until the transaction ends; other errors are thrown', async () => {
+  const unstable = Object.assign(new Error('Received response with error while executing API'), {
+    errors: [{ apiId: 'UNSTABLE_OFFSET_COMMIT', canRetry: true }],
+  })
+  let calls = 0
+  const told: number[] = []
+  const result = await waitWhilePending(
+    async () => {
+      calls++
+      if (calls < 3) throw unstable
+      return 'stable'
+    },
+    async (waitedMs) => {
+      told.push(waitedMs)
+    },
+  )
+  assert.equal(result, 'stable')
+  assert.equal(told.length, 2)
+  await assert.rejects(
+    waitWhilePending(
+      async () => {
+        throw retriable
+      },
+      async () => assert.fail('not a pending transaction'),
+    ),
+    retriable,
+  )
+})
+
+test('both clients pause between attempts per one policy: doubling from 100 ms, at most 2 s, about 15 s in all', () => {
+  assert.deepEqual(
+    Array.from({ length: leaderChangeRetry.attempts - 1 }, (_, i) => retryPauseMs(i + 1)),
+    [100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000, 2000, 2000],
+  )
+  assert.equal(retryPauseMs(3, 20), 80)
 })

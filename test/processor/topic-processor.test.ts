@@ -650,6 +650,27 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
     )
   })
 
+  test('fences (InitProducerId) before any read of committed offsets, the wait for another instance count included', async () => {
+    const kafka = new FakeKafka({ in: 2, out: 1 })
+    kafka.append('in', 0, ['a'])
+    const reads: string[] = []
+    const read = kafka.committedOffsets.bind(kafka)
+    kafka.committedOffsets = (groupId, partitions) => {
+      reads.push(kafka.calls.includes('txn init') ? 'after init' : 'before init')
+      return read(groupId, partitions)
+    }
+    const tp = new TopicProcessor(
+      exactlyOnce(kafka, { instance: { index: 0, count: 2 }, overlapCheckIntervalMs: 60_000 }),
+      () => upper(),
+    )
+    await runUntilCommitted(tp, kafka, 1n)
+    assert.ok(
+      reads.length >= 2,
+      `the count handover and the start positions read committed offsets: ${reads}`,
+    )
+    assert.deepEqual(new Set(reads), new Set(['after init']))
+  })
+
   test('a failed produce aborts the transaction: neither outputs nor offsets land, the loop stops', async () => {
     const kafka = new FakeKafka({ in: 1, out: 1 })
     kafka.append('in', 0, ['a'])

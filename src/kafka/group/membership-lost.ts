@@ -1,9 +1,6 @@
-import { kafkaErrorCodes } from '../describe-error.ts'
+import { kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
 import type { GroupGeneration } from './types.ts'
-
-/** The broker's answers meaning that a generation is over for this member. */
-export const generationEndedCodes = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']
 
 /**
  * A commit refused because the member's generation is over: its partitions may belong to another member
@@ -20,7 +17,9 @@ export function commitFailure(
   generation: GroupGeneration | undefined,
 ): unknown {
   if (!generation) return error
-  const codes = [...kafkaErrorCodes(error)].filter((code) => generationEndedCodes.includes(code))
+  const codes = kafkaErrorsIn(error)
+    .filter((kind) => kind.generationEnded)
+    .map((kind) => kind.name)
   if (codes.length === 0) return error
   return new GroupMembershipLostError(
     `consumer group ${groupId} refused the commit of member ${generation.memberId} (generation ${generation.generationId}): ${codes.join(', ')}; its partitions may belong to another member now`,

@@ -1,10 +1,12 @@
 import { type Cluster, type CompressionTypes, Kafka, type Producer } from 'kafkajs'
+import { requireAcknowledged } from '../acknowledgements.ts'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, StaleMetadataError, UnknownTopicError } from '../errors.ts'
 import { commitFailure } from '../group/membership-lost.ts'
 import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
+import { keyPartitioner } from '../partitioner.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
 import type {
   CommittedOffset,
@@ -23,6 +25,9 @@ import { fetchFromBroker } from './fetch.ts'
 import { kafkaConfig } from './options.ts'
 import { toKafkaJsMessage } from './outgoing.ts'
 import { chunkForProduce } from './produce-chunks.ts'
+import { patchRequestQueue } from './request-queue.ts'
+
+type PartitionedMessage = OutgoingMessage & { partition: number }
 
 const isUnknownTopic = (error: unknown): boolean =>
   (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION'
@@ -39,10 +44,12 @@ export class KafkaJsClient implements KafkaClient {
   #connected: Promise<void> | undefined
   #producer: Producer | undefined
   #producerConnected: Promise<void> | undefined
+  readonly #partitionFor = keyPartitioner()
   #closed: Promise<void> | undefined
 
   constructor(options: ResolvedConnectionOptions) {
     registerCodecs()
+    patchRequestQueue()
     this.#kafka = new Kafka(kafkaConfig(options))
     this.#isolationLevel = options.isolationLevel
     let captured: Cluster | undefined
@@ -165,6 +172,7 @@ export class KafkaJsClient implements KafkaClient {
     })
   }
 
+  /** kafkajs 2.2.4 sends OffsetFetch without require_stable: offsets never wait for a pending transaction. */
   async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
     if (partitions.length === 0) return []
     const topics = [...groupBy(partitions, (p) => p.topic)].map(([topic, list]) => ({
@@ -225,9 +233,9 @@ export class KafkaJsClient implements KafkaClient {
       allowAutoTopicCreation: false,
     })
     try {
-      // Checked before the producer connects: a connect started first would reject unhandled (and end the
-      // worker thread) when the check fails, as it does while the brokers are unreachable.
-      await this.#checkPartitionsExist(messages)
+      // Partitioned before the producer connects: a connect started first would reject unhandled (and end the
+      // worker thread) when the partition check fails, as it does while the brokers are unreachable.
+      const partitioned = await this.#partitioned(messages)
       this.#producerConnected ??= this.#producer.connect().catch((error: unknown) => {
         this.#producerConnected = undefined
         throw error
@@ -235,7 +243,7 @@ export class KafkaJsClient implements KafkaClient {
       await this.#producerConnected
       // kafkajs numbers its CompressionTypes as Kafka does.
       const compression = compressionCodecId(options.compression ?? 'none') as CompressionTypes
-      for (const chunk of chunkForProduce(messages)) {
+      for (const chunk of chunkForProduce(partitioned)) {
         await this.#sendBatch(chunk, compression)
       }
     } catch (error) {
@@ -243,8 +251,13 @@ export class KafkaJsClient implements KafkaClient {
     }
   }
 
-  async #sendBatch(messages: OutgoingMessage[], compression: CompressionTypes): Promise<void> {
-    await this.#producer!.sendBatch({
+  /**
+   * Sends one chunk, every message with its partition, and checks that the broker acknowledged each partition:
+   * kafkajs 2.2.4's sendBatch keeps the answers of the brokers that succeeded across its retries, and after a
+   * leader change can resolve without sending the partitions that moved to one of them.
+   */
+  async #sendBatch(messages: PartitionedMessage[], compression: CompressionTypes): Promise<void> {
+    const answers = await this.#producer!.sendBatch({
       acks: -1,
       compression,
       topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
@@ -252,18 +265,29 @@ export class KafkaJsClient implements KafkaClient {
         messages: list.map(toKafkaJsMessage),
       })),
     })
+    requireAcknowledged(
+      messages,
+      answers.map((answer) => ({ ...answer, topic: answer.topicName })),
+    )
   }
 
-  async #checkPartitionsExist(messages: OutgoingMessage[]): Promise<void> {
+  /**
+   * The messages, each with its partition: the one given (checked to exist) or the Java client's choice, so
+   * that the partitions written to are known before sending.
+   */
+  async #partitioned(messages: OutgoingMessage[]): Promise<PartitionedMessage[]> {
     const cluster = await this.#ready([...new Set(messages.map((m) => m.topic))])
-    for (const message of messages) {
+    return messages.map((message) => {
       const count = cluster.findTopicPartitionMetadata(message.topic).length
-      if (message.partition !== undefined && (message.partition < 0 || message.partition >= count)) {
+      if (message.partition === undefined)
+        return { ...message, partition: this.#partitionFor(message.key, count) }
+      if (message.partition < 0 || message.partition >= count) {
         throw new Error(
           `${topicPartitionKey(message.topic, message.partition)} does not exist (the topic has ${count} partitions)`,
         )
       }
-    }
+      return message as PartitionedMessage
+    })
   }
 
   close(): Promise<void> {

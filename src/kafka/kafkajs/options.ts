@@ -1,4 +1,5 @@
 import { type KafkaConfig, logLevel } from 'kafkajs'
+import { leaderChangeRetry } from '../routing-retry.ts'
 import type { KafkaConnectionOptions } from '../types.ts'
 
 /** Connection settings in kafkajs terms. Its own logging is off: errors reach the caller instead. */
@@ -8,7 +9,14 @@ export function kafkaConfig(options: KafkaConnectionOptions): KafkaConfig {
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: logLevel.NOTHING,
-    retry: { retries: 3, initialRetryTime: 250 },
+    // kafkajs's retrier (sendBatch, connections, metadata) on the same policy as every other retry: a pause
+    // doubling (with its ±20 % jitter) from the initial one up to the longest.
+    retry: {
+      retries: leaderChangeRetry.attempts - 1,
+      initialRetryTime: leaderChangeRetry.initialPauseMs,
+      maxRetryTime: leaderChangeRetry.maxPauseMs,
+      multiplier: 2,
+    },
     ...(options.connectTimeoutMs ? { connectionTimeout: options.connectTimeoutMs } : {}),
     ...(options.requestTimeoutMs ? { requestTimeout: options.requestTimeoutMs } : {}),
     ...(sasl

@@ -5,11 +5,11 @@ import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
  * Splits messages, in order, into consecutive chunks in which no partition receives more than
  * `maxBytes`, so each produce request's per-partition batch stays under the broker's limit.
  */
-export function chunkForProduce(
-  messages: OutgoingMessage[],
+export function chunkForProduce<M extends OutgoingMessage>(
+  messages: M[],
   maxBytes = maxBatchBytesPerPartition,
-): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = []
+): M[][] {
+  const chunks: M[][] = []
   let start = 0
   // Bytes per partition (-1: not given, left to the partitioner) of each topic in the current chunk.
   let bytesByTopic = new Map<string, Map<number, number>>()

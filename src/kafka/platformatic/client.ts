@@ -6,9 +6,10 @@ import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
 import { isolationLevelCodes } from '../protocol/fetch-v12-v17.ts'
-import { withRoutingRetry } from '../routing-retry.ts'
+import { waitWhilePending, withRoutingRetry } from '../routing-retry.ts'
 import type {
   CommittedOffset,
+  CommittedOffsetsOptions,
   FetchedPartition,
   FetchOptions,
   KafkaClient,
@@ -117,7 +118,11 @@ export class PlatformaticKafkaClient implements KafkaClient {
     })
   }
 
-  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<CommittedOffset[]> {
+  async committedOffsets(
+    groupId: string,
+    partitions: TopicPartition[],
+    options: CommittedOffsetsOptions = {},
+  ): Promise<CommittedOffset[]> {
     if (partitions.length === 0) return []
     const topics = [...groupBy(partitions, (p) => p.topic)].map(([name, list]) => ({
       name,
@@ -126,8 +131,16 @@ export class PlatformaticKafkaClient implements KafkaClient {
     // Under read_committed, offsets a transaction has yet to commit or abort are waited for (KIP-447), as the
     // Java consumer does.
     const requireStable = this.#options.isolationLevel === 'read_committed'
+    const whilePending = async (waitedMs: number) => {
+      const coordinator = await this.#coordinators.address('group', groupId).catch(() => 'unknown')
+      options.whilePending?.({ coordinator, waitedMs })
+    }
     const [group] = await withRoutingRetry(
-      () => this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }], requireStable }),
+      () =>
+        waitWhilePending(
+          () => this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }], requireStable }),
+          whilePending,
+        ),
       undefined,
       20,
     )

@@ -24,6 +24,17 @@ export class Coordinators {
   }
 
   async connection(kind: CoordinatorKind, key: string): Promise<Connection> {
+    const broker = await this.#find(kind, key)
+    return callback<Connection>((done) => this.#admin[kGetConnection](broker, done))
+  }
+
+  /** The coordinator's address, host:port. */
+  async address(kind: CoordinatorKind, key: string): Promise<string> {
+    const { host, port } = await this.#find(kind, key)
+    return `${host}:${port}`
+  }
+
+  async #find(kind: CoordinatorKind, key: string): Promise<FindCoordinatorResult> {
     let coordinator = this.#found.get(`${kind}:${key}`)
     if (!coordinator) {
       const [found] = await this.#admin.findCoordinator({ keyType: keyTypes[kind], keys: [key] })
@@ -34,8 +45,7 @@ export class Coordinators {
       coordinator = found
       this.#found.set(`${kind}:${key}`, coordinator)
     }
-    const broker = coordinator
-    return callback<Connection>((done) => this.#admin[kGetConnection](broker, done))
+    return coordinator
   }
 
   forget(kind: CoordinatorKind, key: string): undefined {

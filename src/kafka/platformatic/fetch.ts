@@ -11,10 +11,10 @@ import {
   ResponseError,
 } from '@platformatic/kafka'
 import { decompress } from '../compression.ts'
+import { errorCodes, kafkaErrorKind } from '../errors/index.ts'
 import { KafkaClientError, StaleMetadataError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { IncomingMessage } from '../messages.ts'
-import { errorCodes } from '../protocol/error-codes.ts'
 import {
   decodeFetchResponse,
   type FetchResponse,
@@ -58,18 +58,6 @@ type FetchApi = API<
 // are chosen per call by the caller, not carried by a long-lived consumer.
 const noSession = { id: 0, epoch: -1 }
 
-// Worth fresh metadata and a retry; UNKNOWN_TOPIC_ID also when a topic was recreated under a cached id.
-const staleMetadata = new Set<number>([
-  errorCodes.UNKNOWN_TOPIC_OR_PARTITION,
-  errorCodes.LEADER_NOT_AVAILABLE,
-  errorCodes.NOT_LEADER_OR_FOLLOWER,
-  errorCodes.KAFKA_STORAGE_ERROR,
-  errorCodes.FENCED_LEADER_EPOCH,
-  errorCodes.UNKNOWN_LEADER_EPOCH,
-  errorCodes.UNKNOWN_TOPIC_ID,
-  errorCodes.INCONSISTENT_TOPIC_ID,
-])
-
 /** A partition of a response failed; `retriable` (read by withRoutingRetry) when metadata is stale. */
 class PartitionError extends KafkaClientError {
   override name = 'PartitionError'
@@ -78,7 +66,8 @@ class PartitionError extends KafkaClientError {
   constructor(topic: string, partition: number, code: number) {
     super(`fetch from ${topicPartitionKey(topic, partition)} failed with Kafka error code ${code}`)
     this.code = code
-    this.retriable = staleMetadata.has(code)
+    // Worth fresh metadata and a retry; UNKNOWN_TOPIC_ID also when a topic was recreated under a cached id.
+    this.retriable = kafkaErrorKind(code).staleMetadata
   }
 }
 

@@ -14,10 +14,9 @@ import {
   kGetConnection,
   type syncGroupV5,
 } from '@platformatic/kafka'
-import { kafkaErrorCodes } from '../describe-error.ts'
+import { kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
 import { assignCopartitioned, type MemberClaim } from '../group/copartitioned-assignor.ts'
-import { generationEndedCodes } from '../group/membership-lost.ts'
 import type { GroupAssignment, GroupMember, GroupMemberOptions, RejoinReason } from '../group/types.ts'
 import type { ResolvedConnectionOptions } from '../types.ts'
 import { callback } from './callback.ts'
@@ -32,14 +31,6 @@ export const copartitionedProtocol = 'kasper-copartitioned'
 const protocolType = 'consumer'
 /** ConsumerProtocolSubscription v1 carries ownedPartitions (Kafka ≥ 2.4); the generation goes in userData. */
 const subscriptionVersion = 1
-/** Broker answers no retry fixes: the member stops with them. */
-const fatalCodes = new Set([
-  'GROUP_AUTHORIZATION_FAILED',
-  'INCONSISTENT_GROUP_PROTOCOL',
-  'INVALID_SESSION_TIMEOUT',
-  'GROUP_MAX_SIZE_REACHED',
-  'UNSUPPORTED_VERSION',
-])
 const maxRetryPauseMs = 5000
 
 const generationBytes = (generationId: number): Buffer => {
@@ -98,12 +89,14 @@ export class PlatformaticGroupMember implements GroupMember {
         return await Promise.race([this.#joinOnce(signal), aborted])
       } catch (error) {
         signal.throwIfAborted()
-        const codes = kafkaErrorCodes(error)
+        const kinds = kafkaErrorsIn(error)
+        const codes = new Set(kinds.map((kind) => kind.name))
         if (codes.has('MEMBER_ID_REQUIRED')) {
           this.#memberId = (error as { response?: JoinGroupResponse }).response?.memberId ?? ''
           continue
         }
-        if ([...codes].some((code) => fatalCodes.has(code))) throw error
+        // No retry fixes these (an authorization, a setting the broker refuses): the member stops with them.
+        if (kinds.some((kind) => kind.fatal)) throw error
         if (codes.has('UNKNOWN_MEMBER_ID')) this.#memberId = ''
         // A rebalance that started meanwhile only needs a new JoinGroup; anything else may be the coordinator.
         if (!codes.has('REBALANCE_IN_PROGRESS') && !codes.has('ILLEGAL_GENERATION')) {
@@ -221,11 +214,12 @@ export class PlatformaticGroupMember implements GroupMember {
           answeredAtMs = Date.now()
         } catch (error) {
           if (stop.signal.aborted) return
-          const codes = kafkaErrorCodes(error)
+          const kinds = kafkaErrorsIn(error)
+          const codes = new Set(kinds.map((kind) => kind.name))
           if (codes.has('REBALANCE_IN_PROGRESS')) {
             answeredAtMs = Date.now()
             this.#endGeneration('rebalance')
-          } else if (generationEndedCodes.some((code) => codes.has(code))) {
+          } else if (kinds.some((kind) => kind.generationEnded)) {
             if (codes.has('UNKNOWN_MEMBER_ID')) this.#memberId = ''
             this.#endGeneration('lost')
             return

@@ -9,17 +9,17 @@ import {
   kGetApi,
   kGetConnection,
   ProduceAcks,
-  protocolErrors,
-  protocolErrorsCodesById,
   type Reader,
   Writer,
 } from '@platformatic/kafka'
+import { type PartitionAcknowledgement, requireAcknowledged } from '../acknowledgements.ts'
 import { compress } from '../compression.ts'
+import { errorCodes, kafkaErrorKind } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
+import { keyPartitioner } from '../partitioner.ts'
 import { maxBatchBytesPerPartition, sizeOf } from '../produce-size.ts'
-import { errorCodes } from '../protocol/error-codes.ts'
 import {
   decodeProduceResponse,
   encodeProduceRequest,
@@ -29,10 +29,9 @@ import {
   produceVersions,
 } from '../protocol/produce-v3-v11.ts'
 import { type BatchCompression, encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
-import { withRoutingRetry } from '../routing-retry.ts'
+import { leaderChangeRetry, retryPauseMs, withRoutingRetry } from '../routing-retry.ts'
 import { type CompressionCodec, compressionCodecId, topicPartitionKey } from '../types.ts'
 import { callback } from './callback.ts'
-import { keyPartitioner } from './partitioner.ts'
 
 interface PartitionBatch {
   topic: string
@@ -40,6 +39,8 @@ interface PartitionBatch {
   messages: OutgoingMessage[]
   /** Encoded for `identity` with the partition's sequence; sent again as is on a retry. */
   encoded?: { identity: Identity; bytes: Buffer }
+  /** Where the broker appended it, once acknowledged. */
+  baseOffset?: bigint
 }
 export interface Identity {
   producerId: bigint
@@ -56,15 +57,6 @@ export interface TransactionHooks {
 }
 type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[][]], ProduceResponse>
 
-const attempts = 6
-const pauseMs = 100
-// The broker lost or refused this producer's state: a new producer id, sequences from 0.
-const producerStateLost = new Set<number>([
-  errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER,
-  errorCodes.INVALID_PRODUCER_EPOCH,
-  errorCodes.UNKNOWN_PRODUCER_ID,
-  errorCodes.PRODUCER_FENCED,
-])
 const maxSequence = 0x7fffffff
 
 /**
@@ -73,18 +65,13 @@ const maxSequence = 0x7fffffff
  */
 const batchCrc32c = (bytes: Buffer): number => crc32c(Writer.create().append(bytes).dynamicBuffer)
 
-const errorName = (code: number): string =>
-  (protocolErrorsCodesById as Record<number, string>)[code] ?? `error code ${code}`
-const isRetriableCode = (code: number): boolean =>
-  (protocolErrors as Record<string, { canRetry: boolean }>)[errorName(code)]?.canRetry === true
-
 /** A partition the broker refused; `code` is Kafka's error code. */
 export class PartitionProduceError extends KafkaClientError {
   override name = 'PartitionProduceError'
   readonly code: number
   constructor(topic: string, partition: number, code: number, detail: string | null | undefined) {
     super(
-      `the broker refused ${topicPartitionKey(topic, partition)}: ${errorName(code)}${detail ? ` (${detail})` : ''}`,
+      `the broker refused ${topicPartitionKey(topic, partition)}: ${kafkaErrorKind(code).name}${detail ? ` (${detail})` : ''}`,
     )
     this.code = code
   }
@@ -153,6 +140,8 @@ export class IdempotentProducer {
     const rounds = this.#rounds(messages, metadata)
     try {
       for (const round of rounds) await this.#send(round, metadata, compression)
+      const written: PartitionAcknowledgement[] = rounds.flat()
+      requireAcknowledged(written, written)
     } catch (error) {
       // Batches may have been written without an answer: their sequence numbers must not be used again for
       // other records (the broker would take those for duplicates). A new producer id starts afresh.
@@ -212,9 +201,9 @@ export class IdempotentProducer {
     let metadata = initialMetadata
     let pending = batches
     let lastError: unknown
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; attempt <= leaderChangeRetry.attempts; attempt++) {
       if (attempt > 1) {
-        await sleep(pauseMs * (attempt - 1))
+        await sleep(retryPauseMs(attempt - 1))
         metadata = await this.#connections.metadata({
           topics: [...new Set(pending.map((b) => b.topic))],
           forceUpdate: true,
@@ -247,11 +236,11 @@ export class IdempotentProducer {
       const retry: PartitionBatch[] = []
       for (const { batch, error } of outcomes.flatMap((outcome) => outcome.failed)) {
         lastError = error
-        const code = error instanceof PartitionProduceError ? error.code : undefined
+        const kind = error instanceof PartitionProduceError ? kafkaErrorKind(error.code) : undefined
         // In a transaction a lost producer state is not mended here: the transaction is aborted.
-        if (code !== undefined && producerStateLost.has(code) && this.#transaction) throw error
-        if (code !== undefined && producerStateLost.has(code)) this.resetIdentity()
-        else if (code !== undefined && !isRetriableCode(code)) throw error
+        if (kind?.producerStateLost && this.#transaction) throw error
+        if (kind?.producerStateLost) this.resetIdentity()
+        else if (kind && !kind.retriable) throw error
         retry.push(batch)
       }
       if (retry.length === 0) return
@@ -283,7 +272,7 @@ export class IdempotentProducer {
       // with the same sequence numbers, the broker acknowledges it without appending it twice.
       return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
     }
-    const answers = new Map<string, { errorCode: number; errorMessage?: string | null }>()
+    const answers = new Map<string, { errorCode: number; baseOffset: bigint; errorMessage?: string | null }>()
     for (const topic of response.responses) {
       for (const p of topic.partitionResponses) answers.set(`${topic.name}\u0000${p.index}`, p)
     }
@@ -302,6 +291,7 @@ export class IdempotentProducer {
         answer.errorCode === errorCodes.NONE ||
         answer.errorCode === errorCodes.DUPLICATE_SEQUENCE_NUMBER
       ) {
+        batch.baseOffset = answer.baseOffset
         acknowledged.push(batch)
       } else {
         failed.push({

@@ -1,12 +1,13 @@
 import { type Admin, type API, addPartitionsToTxnV3, type Connection, kGetApi } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
+import { kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError, ProducerFencedError } from '../errors.ts'
 import { commitFailure } from '../group/membership-lost.ts'
 import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
-import { errorCodes } from '../protocol/error-codes.ts'
 import { withRoutingRetry } from '../routing-retry.ts'
+import { killAtEdge } from '../transaction-edges.ts'
 import {
   type CommittedOffset,
   type ProduceOptions,
@@ -22,28 +23,12 @@ import { IdempotentProducer, type Identity } from './producer.ts'
 
 type TransactionApi = 'InitProducerId' | 'AddOffsetsToTxn' | 'TxnOffsetCommit' | 'EndTxn'
 
-const fencedCodes = new Set<number>([errorCodes.INVALID_PRODUCER_EPOCH, errorCodes.PRODUCER_FENCED])
 // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers are still being
 // written (milliseconds): the Java producer retries it after 20 ms, and so do we, a bit longer each time.
 const coordinatorAttempts = 30
 const coordinatorPauseMs = 20
 /** TxnOffsetCommit v3 (Kafka 2.5) carries the group generation and member id (KIP-447). */
 const firstTxnOffsetCommitWithMember = 3
-
-/**
- * The Kafka error codes in an error: the library's ResponseError lists ProtocolErrors (`apiCode`), our
- * PartitionProduceError has a numeric `code` (the library's own `code`s are strings).
- */
-function errorCodesIn(error: unknown, depth = 0): number[] {
-  if (!error || typeof error !== 'object' || depth > 8) return []
-  const e = error as { apiCode?: unknown; code?: unknown; errors?: unknown; cause?: unknown }
-  return [
-    ...(typeof e.apiCode === 'number' ? [e.apiCode] : []),
-    ...(typeof e.code === 'number' ? [e.code] : []),
-    ...(Array.isArray(e.errors) ? e.errors.flatMap((inner) => errorCodesIn(inner, depth + 1)) : []),
-    ...errorCodesIn(e.cause, depth + 1),
-  ]
-}
 
 /**
  * Kafka transactions on @platformatic/kafka's connections: the library's codecs for the transaction APIs
@@ -89,6 +74,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
       this.#failed = true
       throw this.#fenced(error) ?? produceFailure(messages, error)
     }
+    killAtEdge?.('after-produce')
   }
 
   async commit(
@@ -143,7 +129,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
 
   #fenced(error: unknown): ProducerFencedError | undefined {
     if (error instanceof ProducerFencedError) return error
-    if (!errorCodesIn(error).some((code) => fencedCodes.has(code))) return undefined
+    if (!kafkaErrorsIn(error).some((kind) => kind.fencing)) return undefined
     return new ProducerFencedError(this.#transactionalId, { cause: error })
   }
 
@@ -217,10 +203,12 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
         topics,
       ),
     )
+    killAtEdge?.('after-txn-offset-commit')
   }
 
   async #endTransaction(commit: boolean): Promise<void> {
     const { producerId, producerEpoch } = await this.#currentIdentity()
+    if (commit) killAtEdge?.('before-end-txn')
     await this.#toTransactionCoordinator('EndTxn', (api, connection) =>
       api.async(connection, this.#transactionalId, producerId, producerEpoch, commit),
     )

@@ -1,4 +1,4 @@
-import { partitionForKey } from '../protocol/murmur2.ts'
+import { partitionForKey } from './protocol/murmur2.ts'
 
 /**
  * The Java client's (and kafkajs') choice of partition for a record without one: murmur2 of the key with the

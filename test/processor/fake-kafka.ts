@@ -11,6 +11,8 @@ import type {
   TransactionalProducer,
 } from '../../src/kafka/types.ts'
 import { topicPartitionKey } from '../../src/kafka/types.ts'
+import type { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 interface Log {
   start: bigint
@@ -245,4 +247,25 @@ export class FakeKafka implements KafkaClient {
   fenceNext: Error | undefined
 
   async close(): Promise<void> {}
+}
+
+/** Runs `tp` until `group` committed partition 0 of "in" up to `offset` (failing the test if it never does), then closes it. */
+export async function runUntilCommitted(
+  tp: TopicProcessor,
+  kafka: FakeKafka,
+  group: string,
+  offset: bigint,
+): Promise<void> {
+  const loop = tp.runLoop()
+  try {
+    await waitFor(
+      () => kafka.committed(group, 'in', 0) === offset,
+      30_000,
+      `${group} to commit in-0 up to ${offset}`,
+      5,
+    )
+  } finally {
+    await tp.close()
+    await loop
+  }
 }

@@ -2,6 +2,7 @@ import * as z from 'zod'
 import { groupTimingDefaults } from '../kafka/group/types.ts'
 import { compressionCodecs, defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
 import {
+  backoffOrderProblem,
   errorPolicyDefaults,
   errorPolicyMinimums,
   failureActions,
@@ -15,6 +16,32 @@ import {
   maxDurationMs,
   minimums,
 } from '../processor/options.ts'
+
+/**
+ * A check across keys: the issue sits at `path` (relative to the object refined) and names the other keys
+ * (dotted, from the top) whose values take part, so that a variable that set one of them is blamed.
+ */
+export interface RelatedKeys {
+  relatedKeys: string[]
+}
+
+/** Refuses an initial backoff above the longest one: `keys` are the two keys' paths from the top. */
+const backoffInOrder =
+  (initialKey: string, maxKey: string, prefix: string) =>
+  (values: Record<string, unknown>, context: z.core.$RefinementCtx<unknown>) => {
+    const [initial, max] = [values[initialKey], values[maxKey]]
+    // Only two valid durations are compared: an invalid one has its own problem already.
+    const valid = (value: unknown): value is number => typeof value === 'number' && value <= maxDurationMs
+    if (!valid(initial) || !valid(max)) return
+    const problem = backoffOrderProblem(initial, max, maxKey)
+    if (problem)
+      context.addIssue({
+        code: 'custom',
+        message: problem,
+        path: [initialKey],
+        params: { relatedKeys: [`${prefix}.${maxKey}`] } satisfies RelatedKeys,
+      })
+  }
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
 /** Every duration (a key ending in Ms) is one of these: Node cannot wait longer than maxDurationMs. */
@@ -58,14 +85,16 @@ const errorPolicyInteger = (option: keyof typeof errorPolicyMinimums) =>
     errorPolicyDefaults[option],
   )
 
-const errorPolicy = z.strictObject({
-  retries: errorPolicyInteger('retries'),
-  retryInitialBackoffMs: errorPolicyInteger('retryInitialBackoffMs'),
-  retryMaxBackoffMs: errorPolicyInteger('retryMaxBackoffMs'),
-  onFailure: z.enum(failureActions).default(errorPolicyDefaults.onFailure),
-  /** Default `<processor.name>.dlq`. */
-  deadLetterTopic: z.string().regex(topicNamePattern, 'must be a Kafka topic name').optional(),
-})
+const errorPolicy = z
+  .strictObject({
+    retries: errorPolicyInteger('retries'),
+    retryInitialBackoffMs: errorPolicyInteger('retryInitialBackoffMs'),
+    retryMaxBackoffMs: errorPolicyInteger('retryMaxBackoffMs'),
+    onFailure: z.enum(failureActions).default(errorPolicyDefaults.onFailure),
+    /** Default `<processor.name>.dlq`. */
+    deadLetterTopic: z.string().regex(topicNamePattern, 'must be a Kafka topic name').optional(),
+  })
+  .superRefine(backoffInOrder('retryInitialBackoffMs', 'retryMaxBackoffMs', 'processor.errorPolicy'))
 
 const processor = z.strictObject({
   name: z
@@ -132,10 +161,16 @@ const instance = z
             code: 'custom',
             message: 'must not be set with assignment group: the consumer group assigns the partitions',
             path: [key],
+            params: { relatedKeys: ['instance.assignment'] } satisfies RelatedKeys,
           })
       }
     } else if ((i.index ?? 0) >= (i.count ?? 1)) {
-      context.addIssue({ code: 'custom', message: 'index must be < count', path: ['index'] })
+      context.addIssue({
+        code: 'custom',
+        message: 'index must be < count',
+        path: ['index'],
+        params: { relatedKeys: ['instance.count'] } satisfies RelatedKeys,
+      })
     }
   })
   // Static mode keeps its shape of old ({ index, count }); group mode has only its own settings.
@@ -169,12 +204,14 @@ const workers = z.strictObject({
     .optional(),
 })
 
-const restart = z.strictObject({
-  /** Consecutive failures of one worker before the whole process gives up (exit 1). */
-  maxRestarts: positiveInt(0).default(10),
-  initialBackoffMs: milliseconds.default(1000),
-  maxBackoffMs: milliseconds.default(30000),
-})
+const restart = z
+  .strictObject({
+    /** Consecutive failures of one worker before the whole process gives up (exit 1). */
+    maxRestarts: positiveInt(0).default(10),
+    initialBackoffMs: milliseconds.default(1000),
+    maxBackoffMs: milliseconds.default(30000),
+  })
+  .superRefine(backoffInOrder('initialBackoffMs', 'maxBackoffMs', 'restart'))
 
 const storeCommon = {
   operationTimeoutMs: milliseconds.default(5000),
@@ -273,11 +310,13 @@ export const configSchema = z
   .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.client === 'platformatic', {
     message: 'exactly-once needs kafka.client: platformatic (Kasper does not run kafkajs transactions)',
     path: ['processor', 'guarantee'],
+    params: { relatedKeys: ['kafka.client'] } satisfies RelatedKeys,
   })
   .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.isolationLevel === 'read_committed', {
     message:
       'exactly-once needs kafka.isolationLevel: read_committed (inputs written by transactions must not be read before they commit)',
     path: ['processor', 'guarantee'],
+    params: { relatedKeys: ['kafka.isolationLevel'] } satisfies RelatedKeys,
   })
 
 export type KasperConfig = z.output<typeof configSchema>

@@ -49,7 +49,7 @@ export async function createGroupMember(
   )
 }
 
-export { describeKafkaError } from './describe-error.ts'
+export { describeKafkaError, kafkaErrorCodes } from './describe-error.ts'
 export {
   isTransient,
   KafkaClientError,

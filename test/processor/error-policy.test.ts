@@ -148,7 +148,7 @@ describe('error policy', () => {
 
   test('close() during a retry wait interrupts it', async () => {
     const controller = new AbortController()
-    const { runner: r } = runner({ retries: 3, retryInitialBackoffMs: 60_000 }, controller.signal)
+    const { runner: r } = runner({ retries: 3, retryInitialBackoffMs: 60_000, retryMaxBackoffMs: 60_000 }, controller.signal)
     const run = r.run(records(['x']), poisoned(['x']))
     setTimeout(() => controller.abort(), 20)
     await assert.rejects(run, RetryInterrupted)
@@ -275,7 +275,7 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
         inputPartitions: [0],
         batchWaitMs: 10,
         logger: captureLogger(),
-        errorPolicy: { retries: 5, retryInitialBackoffMs: 60_000 },
+        errorPolicy: { retries: 5, retryInitialBackoffMs: 60_000, retryMaxBackoffMs: 60_000 },
       },
       () => ({
         process() {

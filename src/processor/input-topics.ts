@@ -43,7 +43,7 @@ export async function requireTopic(
     return (await client.partitionCounts([topic])).get(topic)!
   } catch (error) {
     if (error instanceof UnknownTopicError)
-      throw new ConfigurationError(`${field}: unknown topic: ${topic} (${why}; create it first)`, {
+      throw new ConfigurationError(`${field}: unknown topic: ${topic} (${why})`, {
         keys: [field],
       })
     throw error

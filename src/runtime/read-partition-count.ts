@@ -35,7 +35,7 @@ export async function readPartitionCount(task: PartitionCountTask): Promise<Part
         client,
         task.deadLetterTopic,
         'processor.errorPolicy.deadLetterTopic',
-        'onFailure: dead-letter writes there',
+        'onFailure: dead-letter writes there: create it before a record fails',
       )
     return { count }
   } catch (error) {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
@@ -5,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
+import { runCli } from '../../src/cli/commands.ts'
 import { kafkaBrokers } from './services.ts'
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
@@ -89,4 +91,33 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     }),
   )
   return { process: child, output: () => text, stderr: () => errText, exited, adminUrl }
+}
+
+/**
+ * Runs `kasper <argv>` in this process with the KASPER_* variables of `env` set for the call alone; resolves
+ * with the exit code and what it wrote.
+ */
+export async function cliInProcess(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
+  Object.assign(process.env, env)
+  try {
+    const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}
+
+/** The message a user reads matches `pattern`, without a stack trace. */
+export function assertClearError(output: string, pattern: RegExp): void {
+  assert.match(output, pattern)
+  assert.doesNotMatch(output, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace')
 }

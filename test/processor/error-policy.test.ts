@@ -148,7 +148,10 @@ describe('error policy', () => {
 
   test('close() during a retry wait interrupts it', async () => {
     const controller = new AbortController()
-    const { runner: r } = runner({ retries: 3, retryInitialBackoffMs: 60_000, retryMaxBackoffMs: 60_000 }, controller.signal)
+    const { runner: r } = runner(
+      { retries: 3, retryInitialBackoffMs: 60_000, retryMaxBackoffMs: 60_000 },
+      controller.signal,
+    )
     const run = r.run(records(['x']), poisoned(['x']))
     setTimeout(() => controller.abort(), 20)
     await assert.rejects(run, RetryInterrupted)

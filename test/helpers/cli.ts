@@ -7,23 +7,26 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { runCli } from '../../src/cli/commands.ts'
+import { helloWorldProcessor } from './fixtures.ts'
 import { kafkaBrokers } from './services.ts'
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 
-/** A configuration running the hello-world example from `input` to `output` over two threads. */
+/**
+ * The one configuration builder of the CLI tests: the hello-world example from `input` to `output` over two
+ * threads, with each section of `overrides` merged into the section of the same name (a new one added).
+ */
 export function kasperConfig(
   name: string,
   input: string,
   output: string,
   overrides: Record<string, unknown> = {},
 ) {
-  return {
+  const base: Record<string, Record<string, unknown>> = {
     kafka: { brokers: kafkaBrokers() },
     processor: {
       name,
-      module: helloWorld,
+      module: helloWorldProcessor,
       inputTopics: [input],
       batchSize: 50,
       batchWaitMs: 200,
@@ -33,8 +36,12 @@ export function kasperConfig(
     logging: { format: 'json', level: 'info' },
     admin: { host: '127.0.0.1', port: 0 },
     shutdown: { timeoutMs: 10_000 },
-    ...overrides,
   }
+  for (const [section, value] of Object.entries(overrides)) {
+    const isSection = typeof value === 'object' && value !== null && !Array.isArray(value)
+    base[section] = isSection ? { ...base[section], ...(value as Record<string, unknown>) } : (value as never)
+  }
+  return base
 }
 
 export async function writeConfig(config: Record<string, unknown>): Promise<string> {

@@ -16,10 +16,14 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const projectDir = fileURLToPath(new URL('../..', import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'kasper-installed-'))
-/** npm and node as a user has them: not pointed at this checkout's sources (./kasperw sets NODE_OPTIONS). */
+/**
+ * npm and node as a user has them: not pointed at this checkout's sources (./kasperw sets NODE_OPTIONS), nor
+ * reporting to this test runner (NODE_TEST_CONTEXT), nor given this run's KASPER_* variables.
+ */
 const userEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
   delete env.NODE_OPTIONS
+  delete env.NODE_TEST_CONTEXT
   for (const name of Object.keys(env)) if (name.startsWith('KASPER_') && !(name in extra)) delete env[name]
   return env
 }

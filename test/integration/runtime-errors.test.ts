@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { after, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { assertClearError, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { assertClearError, kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { integrationFixture } from '../helpers/fixtures.ts'
 import { freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
 import { kafkaBrokers, kafkaTlsBrokers, uniqueName } from '../helpers/services.ts'
 import { TcpProxy } from '../helpers/tcp-proxy.ts'
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+const fixture = integrationFixture
 
-function config(input: string, overrides: { kafka?: object; processor?: object; admin?: object } = {}) {
-  return {
-    kafka: { brokers: kafkaBrokers(), ...overrides.kafka },
-    processor: { name: uniqueName('bad'), module: helloWorld, inputTopics: [input], ...overrides.processor },
-    workers: { threads: 1 },
-    admin: { host: '127.0.0.1', port: 0, ...overrides.admin },
-  }
-}
+const config = (input: string, overrides: { kafka?: object; processor?: object; admin?: object } = {}) =>
+  kasperConfig(uniqueName('bad'), input, 'unused', { workers: { threads: 1 }, ...overrides })
 
 async function run(
   configuration: Record<string, unknown>,

@@ -6,11 +6,12 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { skipUnless } from '../../scripts/tools/optional.ts'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { integrationFixture } from '../helpers/fixtures.ts'
 import { freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
-const stuck = fileURLToPath(new URL('./fixtures/stuck-processor.ts', import.meta.url))
-const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
+const stuck = integrationFixture('stuck-processor.ts')
+const failing = integrationFixture('failing-processor.ts')
 /** Screenshots and DOM dumps of the browser test (gitignored; CI keeps them as artifacts). */
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 

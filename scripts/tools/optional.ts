@@ -76,9 +76,18 @@ const toolNamed = (name: OptionalTool['name']): OptionalTool =>
  * the command that enables it. Throws when the tool's KASPER_REQUIRE_* variable is set.
  */
 export function skipUnless(...names: OptionalTool['name'][]): string | false {
-  const missing = names.filter((name) => !toolAvailable(name)).map(toolNamed)
+  return skipReason(names, toolAvailable, process.env)
+}
+
+/** skipUnless, given how to tell a tool is there and the environment. */
+export function skipReason(
+  names: readonly OptionalTool['name'][],
+  available: (name: OptionalTool['name']) => boolean,
+  env: NodeJS.ProcessEnv,
+): string | false {
+  const missing = names.filter((name) => !available(name)).map(toolNamed)
   for (const tool of missing) {
-    if (process.env[tool.requireVariable])
+    if (env[tool.requireVariable])
       throw new Error(`${tool.name} not found (${toolCommand(tool.name)}) and ${tool.requireVariable} is set`)
   }
   return missing.length === 0
@@ -90,11 +99,14 @@ export function skipUnless(...names: OptionalTool['name'][]): string | false {
  * The line `npm test` ends with when some of `files` are skipped for a missing tool: each suite and the
  * command that enables it; undefined when none is.
  */
-export function skippedSuitesLine(files: readonly string[]): string | undefined {
+export function skippedSuitesLine(
+  files: readonly string[],
+  available: (name: OptionalTool['name']) => boolean = toolAvailable,
+): string | undefined {
   const skipped = new Map<string, string[]>()
   for (const tool of optionalTools) {
     const suites = tool.suites.filter((suite) => files.includes(suite))
-    if (suites.length === 0 || toolAvailable(tool.name)) continue
+    if (suites.length === 0 || available(tool.name)) continue
     for (const suite of suites) skipped.set(suite, [...(skipped.get(suite) ?? []), tool.enable])
   }
   if (skipped.size === 0) return undefined

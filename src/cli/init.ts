@@ -1,9 +1,18 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import type { CliCommand } from './command.ts'
 import { UsageError } from './errors.ts'
 import { packageVersion } from './version.ts'
+
+/** A file of templates/init (type-checked with the project), from the sources or from dist/src/cli. */
+function template(file: string): string {
+  for (const relative of ['../../templates/init/', '../../../templates/init/']) {
+    const url = new URL(`${relative}${file}`, import.meta.url)
+    if (existsSync(url)) return readFileSync(url, 'utf8')
+  }
+  throw new Error(`templates/init/${file} is missing from the kasper-node package`)
+}
 
 /** The files of a new project, by name: a processor, its test with a fake sender, a configuration. */
 export function projectFiles(name: string, kasperVersion: string): Record<string, string> {
@@ -18,74 +27,20 @@ export function projectFiles(name: string, kasperVersion: string): Record<string
   }
   return {
     'package.json': `${JSON.stringify(packageJson, null, 2)}\n`,
-    'processor.ts': `import type { MessageProcessor, ProcessorContext } from 'kasper-node'
-
-/** Greets every input value on \`outputTopic\`, keeping the record's key and partition. */
-export function greeter(outputTopic: string): MessageProcessor {
-  return {
-    process(messages, sender) {
-      for (const message of messages) {
-        sender.send({
-          topic: outputTopic,
-          partition: message.partition,
-          key: message.key,
-          value: \`Hello, \${message.value?.toString() ?? 'nobody'}!\`,
-        })
-      }
-    },
-  }
-}
-
-/** \`kasper run\` calls this once per partition; \`processor.options\` in kasper.yaml is \`context.options\`. */
-export default function createProcessor(context: ProcessorContext): MessageProcessor {
-  return greeter(String(context.options.outputTopic ?? 'greetings'))
-}
-`,
-    'processor.test.ts': `import assert from 'node:assert/strict'
-import { test } from 'node:test'
-import type { IncomingMessage, OutgoingMessage, Sender } from 'kasper-node'
-import { greeter } from './processor.ts'
-
-/** A sender that keeps what is sent, in place of Kafka. */
-function fakeSender(): Sender & { sent: OutgoingMessage[] } {
-  const sent: OutgoingMessage[] = []
-  return { sent, send: (message) => void sent.push(message), flush: async () => {} }
-}
-
-const record = (partition: number, offset: number, value: string): IncomingMessage => ({
-  topic: 'names',
-  partition,
-  offset: BigInt(offset),
-  timestamp: Date.now(),
-  key: Buffer.from(value),
-  value: Buffer.from(value),
-  headers: {},
-})
-
-test('greets every name on the output topic, in the same partition', async () => {
-  const sender = fakeSender()
-  await greeter('greetings').process([record(1, 0, 'Ada'), record(1, 1, 'Alan')], sender)
-  assert.deepEqual(
-    sender.sent.map((m) => [m.topic, m.partition, m.value]),
-    [
-      ['greetings', 1, 'Hello, Ada!'],
-      ['greetings', 1, 'Hello, Alan!'],
-    ],
-  )
-})
-`,
+    'processor.ts': template('processor.ts'),
+    'processor.test.ts': template('processor.test.ts'),
     'kasper.yaml': `# Every key, its default and its KASPER_* variable: config/example.yaml in kasper-node.
 kafka:
   brokers: [127.0.0.1:9092] # KASPER_KAFKA_BROKERS
 processor:
   name: ${name}
   module: processor.ts
-  inputTopics: [names] # KASPER_INPUT_TOPICS
+  inputTopics: [words] # KASPER_INPUT_TOPICS
   options:
-    outputTopic: greetings
+    outputTopic: shouts
 `,
     'README.md': `# ${name}
-A Kasper processor: \`processor.ts\` greets each record of \`names\` on \`greetings\`; \`kasper.yaml\` configures it.
+A Kasper processor: \`processor.ts\` writes each record of \`words\` upper-cased to \`shouts\`; \`kasper.yaml\` configures it.
 \`npm test\` tests the processor; \`npx kasper run --config kasper.yaml\` runs it against Kafka.
 `,
   }

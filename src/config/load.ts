@@ -23,6 +23,7 @@ const expectedType: Partial<Record<string, string>> = {
   array: 'a list',
   int: 'an integer',
   object: 'a mapping',
+  record: 'a mapping',
 }
 
 /** Messages a user reads: "required", "must be a number, got "abc"" rather than zod's generic wording. */

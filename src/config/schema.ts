@@ -104,7 +104,9 @@ const processor = z.strictObject({
   module: nonEmpty,
   inputTopics: z.array(nonEmpty).min(1, 'must list at least one topic'),
   partitions: z
-    .union([z.literal('all'), z.array(positiveInt(0)).min(1, 'must list at least one partition')])
+    .union([z.literal('all'), z.array(positiveInt(0)).min(1, 'must list at least one partition')], {
+      error: 'must be "all" or a list of partition numbers',
+    })
     .default('all'),
   batchSize: processorInteger('batchSize'),
   batchWaitMs: processorInteger('batchWaitMs'),
@@ -192,7 +194,9 @@ interface GroupInstance {
 }
 
 const workers = z.strictObject({
-  threads: z.union([z.literal('auto'), positiveInt()]).default('auto'),
+  threads: z
+    .union([z.literal('auto'), positiveInt()], { error: 'must be "auto" or a number ≥ 1' })
+    .default('auto'),
   heartbeatIntervalMs: milliseconds.default(1000),
   heartbeatTimeoutMs: milliseconds.default(30000),
   /** V8 heap limits of each worker thread (Node's Worker resourceLimits); src/supervisor/heap-limits.ts fills in defaults. */
@@ -241,13 +245,16 @@ const elasticsearchCommon = {
   password: z.string().optional(),
   /** Create each index before the first write to it: true, or the index's settings and mappings. */
   createIndex: z
-    .union([
-      z.boolean(),
-      z.strictObject({
-        settings: z.record(z.string(), z.unknown()).optional(),
-        mappings: z.record(z.string(), z.unknown()).optional(),
-      }),
-    ])
+    .union(
+      [
+        z.boolean(),
+        z.strictObject({
+          settings: z.record(z.string(), z.unknown()).optional(),
+          mappings: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ],
+      { error: 'must be true, false or a mapping of settings and mappings' },
+    )
     .optional(),
 }
 

@@ -170,13 +170,10 @@ describe('the packed package, installed as a user installs it', () => {
     await ok('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], dir)
     const tested = await ok('npm', ['test'], dir)
     assert.match(tested.out, /pass 1/)
-    const { input, output } = await topicsWith(['Ken', 'Dennis'])
+    const { input, output } = await topicsWith(['ken', 'dennis'])
     // The generated configuration names its output topic; a user edits it as this does.
     const yaml = join(dir, 'kasper.yaml')
-    writeFileSync(
-      yaml,
-      readFileSync(yaml, 'utf8').replace('outputTopic: greetings', `outputTopic: ${output}`),
-    )
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('outputTopic: shouts', `outputTopic: ${output}`))
     await ok('npx', ['kasper', 'run', '--config', 'kasper.yaml', '--exit-when-drained'], dir, {
       ...runEnv,
       KASPER_KAFKA_BROKERS: kafkaBrokers().join(','),

@@ -19,6 +19,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY config ./config
 COPY examples ./examples
+COPY templates ./templates
 # The base image's unprivileged user node, numeric so that Kubernetes' runAsNonRoot can verify it without a
 # runAsUser; the Helm chart runs it with a read-only root filesystem.
 USER 1000:1000

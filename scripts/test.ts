@@ -1,5 +1,6 @@
-// `npm test [-- files...]`: starts (or reuses) Kafka, Redis and Elasticsearch on loopback, in parallel, then
-// runs the tests with node:test in a child process. A service whose KASPER_TEST_* variable is already set is
+// `npm test [-- files...]`: starts (or reuses) Kafka, Redis and Elasticsearch on loopback, in parallel, and
+// installs Helm when a chosen suite needs it, then runs the tests with node:test in a child process; it ends
+// with one line naming each suite skipped for a tool it cannot install without root, and how to enable it. A service whose KASPER_TEST_* variable is already set is
 // not started: the tests use that server. The services stay up for fast reruns unless
 // KASPER_TEST_STOP_SERVICES=1. `--unit` (or KASPER_TEST_UNIT_ONLY=1) starts nothing and skips test/integration.
 import { spawn } from 'node:child_process'
@@ -39,6 +40,19 @@ function testFiles(): string[] {
   return globSync('test/**/*.test.ts').filter((file) => !file.startsWith('test/integration/'))
 }
 
+/** The files the patterns name, as paths from the project's folder. */
+const chosenFiles = (): string[] => testFiles().flatMap((pattern) => globSync(pattern.replace(/^\.\//, '')))
+
+/** Installs Helm when a chosen suite needs it; a failure leaves those suites to skip, named at the end. */
+async function provisionTools(files: string[]): Promise<void> {
+  const { optionalTools } = await import('./tools/optional.ts')
+  const helmSuites = optionalTools.find((tool) => tool.name === 'helm')!.suites
+  if (!files.some((file) => helmSuites.includes(file))) return
+  const { provisionHelm } = await import('./tools/helm.ts')
+  const result = await provisionHelm()
+  if (!result.ready) console.error(`helm: ${result.why}`)
+}
+
 function runTests(env: NodeJS.ProcessEnv): Promise<number> {
   const nodeArgs = ['--test', '--test-concurrency=1', '--test-timeout=300000', ...testFiles()]
   const child = spawn(process.execPath, nodeArgs, { stdio: 'inherit', env })
@@ -55,9 +69,13 @@ function runTests(env: NodeJS.ProcessEnv): Promise<number> {
 
 async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env }
-  const managed = unitOnly ? [] : await startServices(env)
+  const files = chosenFiles()
+  const [managed] = await Promise.all([unitOnly ? [] : startServices(env), provisionTools(files)])
   if (!managed) return 1
   const code = await runTests(env)
+  const { skippedSuitesLine } = await import('./tools/optional.ts')
+  const skipped = skippedSuitesLine(files)
+  if (skipped) console.log(skipped)
   const { down, logFile, logTail } = await import('./services/index.ts')
   if (code !== 0) {
     for (const service of managed) {

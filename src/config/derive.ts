@@ -98,7 +98,7 @@ export function workerThreadCount(config: KasperConfig): number {
   return threads === 'auto' ? availableParallelism() : threads
 }
 
-const secretKeys = new Set(['password', 'passwordFile', 'bearerToken', 'bearerTokenFile'])
+export const secretKeys = new Set(['password', 'passwordFile', 'bearerToken', 'bearerTokenFile'])
 
 /** The configuration without secrets, for /status and logs. URLs lose their credentials. */
 export function redactConfig(config: KasperConfig): unknown {

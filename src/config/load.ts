@@ -3,9 +3,10 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type * as z from 'zod'
 import type { ConfigurationError } from '../processor/errors.ts'
+import { secretKeys } from './derive.ts'
 import { applyEnvironment, type Origin } from './env.ts'
 import { ConfigFileError } from './errors.ts'
-import { configSchema, type KasperConfig } from './schema.ts'
+import { configSchema, type KasperConfig, type RelatedKeys } from './schema.ts'
 import { resolveSerdesFiles } from './serdes.ts'
 
 type Env = Record<string, string | undefined>
@@ -23,14 +24,21 @@ const expectedType: Partial<Record<string, string>> = {
   array: 'a list',
   int: 'an integer',
   object: 'a mapping',
+  record: 'a mapping',
 }
 
 /** Messages a user reads: "required", "must be a number, got "abc"" rather than zod's generic wording. */
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return 'required'
-    return `must be ${expectedType[issue.expected] ?? `a ${issue.expected}`}, got ${describeValue(issue.input)}`
+    const expected = expectedType[issue.expected] ?? `a ${issue.expected}`
+    // A secret's value is never printed, whatever YAML made of it (password: 9081726354 is a number).
+    if (secretKeys.has(String(issue.path?.at(-1))))
+      return `must be ${expected}, got ${issue.input === null ? 'null' : `a ${typeof issue.input}`} (quote it in YAML)`
+    return `must be ${expected}, got ${describeValue(issue.input)}`
   }
+  // A record's key (a store's name) that breaks the key's rule: the rule, not zod's "Invalid key in record".
+  if (issue.code === 'invalid_key') return issue.issues[0]?.message
   if (issue.code === 'invalid_value') {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`
   }
@@ -42,6 +50,13 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
     return `not valid: got ${describeValue(issue.input)}`
   }
   return undefined
+}
+
+/** The other keys (dotted, from the top) an issue names: a cross-key check's, or the unknown keys found. */
+function relatedKeys(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => [...issue.path, key].join('.'))
+  if (issue.code === 'custom') return (issue.params as Partial<RelatedKeys> | undefined)?.relatedKeys ?? []
+  return []
 }
 
 const formatPath = (path: readonly PropertyKey[]): string =>
@@ -145,8 +160,14 @@ export function parseConfig(
     const problems = result.error.issues.map((issue) => {
       const path = formatPath(issue.path) || '(top level)'
       const origin = originOf(issue.path, origins)
-      if (!origin) return { fromFile: true, text: `${path}: ${issue.message}` }
-      return { fromFile: false, text: blamingVariable(path, origin, issue.message) }
+      if (origin) return { fromFile: false, text: blamingVariable(path, origin, issue.message) }
+      // A check across keys, or an unknown key, is the variable's that set one of the keys involved.
+      for (const key of relatedKeys(issue)) {
+        const related = originOf(key.split('.'), origins)
+        if (related)
+          return { fromFile: false, text: blamingVariable(key, related, `${path}: ${issue.message}`) }
+      }
+      return { fromFile: true, text: `${path}: ${issue.message}` }
     })
     throw new ConfigFileError(
       problems.some((p) => p.fromFile) ? options.source : undefined,

@@ -2,6 +2,7 @@ import * as z from 'zod'
 import { groupTimingDefaults } from '../kafka/group/types.ts'
 import { compressionCodecs, defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
 import {
+  backoffOrderProblem,
   errorPolicyDefaults,
   errorPolicyMinimums,
   failureActions,
@@ -16,6 +17,32 @@ import {
   minimums,
 } from '../processor/options.ts'
 import { serdesSchema } from './serdes.ts'
+
+/**
+ * A check across keys: the issue sits at `path` (relative to the object refined) and names the other keys
+ * (dotted, from the top) whose values take part, so that a variable that set one of them is blamed.
+ */
+export interface RelatedKeys {
+  relatedKeys: string[]
+}
+
+/** Refuses an initial backoff above the longest one: `keys` are the two keys' paths from the top. */
+const backoffInOrder =
+  (initialKey: string, maxKey: string, prefix: string) =>
+  (values: Record<string, unknown>, context: z.core.$RefinementCtx<unknown>) => {
+    const [initial, max] = [values[initialKey], values[maxKey]]
+    // Only two valid durations are compared: an invalid one has its own problem already.
+    const valid = (value: unknown): value is number => typeof value === 'number' && value <= maxDurationMs
+    if (!valid(initial) || !valid(max)) return
+    const problem = backoffOrderProblem(initial, max, maxKey)
+    if (problem)
+      context.addIssue({
+        code: 'custom',
+        message: problem,
+        path: [initialKey],
+        params: { relatedKeys: [`${prefix}.${maxKey}`] } satisfies RelatedKeys,
+      })
+  }
 
 const positiveInt = (min = 1) => z.number().int().min(min, `must be ≥ ${min}`)
 /** Every duration (a key ending in Ms) is one of these: Node cannot wait longer than maxDurationMs. */
@@ -59,14 +86,16 @@ const errorPolicyInteger = (option: keyof typeof errorPolicyMinimums) =>
     errorPolicyDefaults[option],
   )
 
-const errorPolicy = z.strictObject({
-  retries: errorPolicyInteger('retries'),
-  retryInitialBackoffMs: errorPolicyInteger('retryInitialBackoffMs'),
-  retryMaxBackoffMs: errorPolicyInteger('retryMaxBackoffMs'),
-  onFailure: z.enum(failureActions).default(errorPolicyDefaults.onFailure),
-  /** Default `<processor.name>.dlq`. */
-  deadLetterTopic: z.string().regex(topicNamePattern, 'must be a Kafka topic name').optional(),
-})
+const errorPolicy = z
+  .strictObject({
+    retries: errorPolicyInteger('retries'),
+    retryInitialBackoffMs: errorPolicyInteger('retryInitialBackoffMs'),
+    retryMaxBackoffMs: errorPolicyInteger('retryMaxBackoffMs'),
+    onFailure: z.enum(failureActions).default(errorPolicyDefaults.onFailure),
+    /** Default `<processor.name>.dlq`. */
+    deadLetterTopic: z.string().regex(topicNamePattern, 'must be a Kafka topic name').optional(),
+  })
+  .superRefine(backoffInOrder('retryInitialBackoffMs', 'retryMaxBackoffMs', 'processor.errorPolicy'))
 
 const processor = z.strictObject({
   name: z
@@ -76,7 +105,9 @@ const processor = z.strictObject({
   module: nonEmpty,
   inputTopics: z.array(nonEmpty).min(1, 'must list at least one topic'),
   partitions: z
-    .union([z.literal('all'), z.array(positiveInt(0)).min(1, 'must list at least one partition')])
+    .union([z.literal('all'), z.array(positiveInt(0)).min(1, 'must list at least one partition')], {
+      error: 'must be "all" or a list of partition numbers',
+    })
     .default('all'),
   batchSize: processorInteger('batchSize'),
   batchWaitMs: processorInteger('batchWaitMs'),
@@ -133,10 +164,16 @@ const instance = z
             code: 'custom',
             message: 'must not be set with assignment group: the consumer group assigns the partitions',
             path: [key],
+            params: { relatedKeys: ['instance.assignment'] } satisfies RelatedKeys,
           })
       }
     } else if ((i.index ?? 0) >= (i.count ?? 1)) {
-      context.addIssue({ code: 'custom', message: 'index must be < count', path: ['index'] })
+      context.addIssue({
+        code: 'custom',
+        message: 'index must be < count',
+        path: ['index'],
+        params: { relatedKeys: ['instance.count'] } satisfies RelatedKeys,
+      })
     }
   })
   // Static mode keeps its shape of old ({ index, count }); group mode has only its own settings.
@@ -158,7 +195,9 @@ interface GroupInstance {
 }
 
 const workers = z.strictObject({
-  threads: z.union([z.literal('auto'), positiveInt()]).default('auto'),
+  threads: z
+    .union([z.literal('auto'), positiveInt()], { error: 'must be "auto" or a number ≥ 1' })
+    .default('auto'),
   heartbeatIntervalMs: milliseconds.default(1000),
   heartbeatTimeoutMs: milliseconds.default(30000),
   /** V8 heap limits of each worker thread (Node's Worker resourceLimits); src/supervisor/heap-limits.ts fills in defaults. */
@@ -170,12 +209,14 @@ const workers = z.strictObject({
     .optional(),
 })
 
-const restart = z.strictObject({
-  /** Consecutive failures of one worker before the whole process gives up (exit 1). */
-  maxRestarts: positiveInt(0).default(10),
-  initialBackoffMs: milliseconds.default(1000),
-  maxBackoffMs: milliseconds.default(30000),
-})
+const restart = z
+  .strictObject({
+    /** Consecutive failures of one worker before the whole process gives up (exit 1). */
+    maxRestarts: positiveInt(0).default(10),
+    initialBackoffMs: milliseconds.default(1000),
+    maxBackoffMs: milliseconds.default(30000),
+  })
+  .superRefine(backoffInOrder('initialBackoffMs', 'maxBackoffMs', 'restart'))
 
 const storeCommon = {
   operationTimeoutMs: milliseconds.default(5000),
@@ -205,13 +246,16 @@ const elasticsearchCommon = {
   password: z.string().optional(),
   /** Create each index before the first write to it: true, or the index's settings and mappings. */
   createIndex: z
-    .union([
-      z.boolean(),
-      z.strictObject({
-        settings: z.record(z.string(), z.unknown()).optional(),
-        mappings: z.record(z.string(), z.unknown()).optional(),
-      }),
-    ])
+    .union(
+      [
+        z.boolean(),
+        z.strictObject({
+          settings: z.record(z.string(), z.unknown()).optional(),
+          mappings: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ],
+      { error: 'must be true, false or a mapping of settings and mappings' },
+    )
     .optional(),
 }
 
@@ -275,11 +319,13 @@ export const configSchema = z
   .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.client === 'platformatic', {
     message: 'exactly-once needs kafka.client: platformatic (Kasper does not run kafkajs transactions)',
     path: ['processor', 'guarantee'],
+    params: { relatedKeys: ['kafka.client'] } satisfies RelatedKeys,
   })
   .refine((c) => c.processor.guarantee !== 'exactly-once' || c.kafka.isolationLevel === 'read_committed', {
     message:
       'exactly-once needs kafka.isolationLevel: read_committed (inputs written by transactions must not be read before they commit)',
     path: ['processor', 'guarantee'],
+    params: { relatedKeys: ['kafka.isolationLevel'] } satisfies RelatedKeys,
   })
   .refine(
     (c) => Object.keys(c.serdes?.inputs ?? {}).every((topic) => c.processor.inputTopics.includes(topic)),

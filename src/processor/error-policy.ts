@@ -37,6 +37,12 @@ export const errorPolicyDefaults = {
 /** Least value of each integer option, checked here and by the configuration file schema. */
 export const errorPolicyMinimums = { retries: 0, retryInitialBackoffMs: 1, retryMaxBackoffMs: 1 } as const
 
+/** The problem with a backoff whose first delay exceeds its longest (`initialKey` names the first), if any. */
+export const backoffOrderProblem = (initial: number, max: number, maxKey: string): string | undefined =>
+  initial > max
+    ? `must be ≤ ${maxKey} (${initial} > ${max}): the first delay cannot exceed the longest`
+    : undefined
+
 /** A legal Kafka topic name. */
 export const topicNamePattern = /^[A-Za-z0-9._-]{1,249}$/
 
@@ -54,6 +60,15 @@ export function resolveErrorPolicy(
   for (const option of Object.keys(errorPolicyMinimums) as Array<keyof typeof errorPolicyMinimums>) {
     requireInteger(`errorPolicy.${option}`, policy[option], errorPolicyMinimums[option])
   }
+  const backoffProblem = backoffOrderProblem(
+    policy.retryInitialBackoffMs,
+    policy.retryMaxBackoffMs,
+    'retryMaxBackoffMs',
+  )
+  if (backoffProblem)
+    throw new ConfigurationError(`errorPolicy.retryInitialBackoffMs: ${backoffProblem}`, {
+      keys: ['errorPolicy.retryInitialBackoffMs'],
+    })
   if (!failureActions.includes(policy.onFailure))
     throw new ConfigurationError(
       `errorPolicy.onFailure: must be ${failureActions.map((a) => `"${a}"`).join(', ')} (got ${String(policy.onFailure)})`,

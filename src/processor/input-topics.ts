@@ -28,3 +28,24 @@ export async function inputPartitionCount(
   }
   return counts.get(inputTopics[0]!)!
 }
+
+/**
+ * Throws a ConfigurationError naming `field` (and `why` the topic is needed) unless `topic` exists; resolves
+ * with its partition count.
+ */
+export async function requireTopic(
+  client: KafkaClient,
+  topic: string,
+  field: string,
+  why: string,
+): Promise<number> {
+  try {
+    return (await client.partitionCounts([topic])).get(topic)!
+  } catch (error) {
+    if (error instanceof UnknownTopicError)
+      throw new ConfigurationError(`${field}: unknown topic: ${topic} (${why})`, {
+        keys: [field],
+      })
+    throw error
+  }
+}

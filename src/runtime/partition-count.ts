@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { toConnectionOptions } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { markTransient } from '../kafka/errors.ts'
+import { resolveErrorPolicy } from '../processor/error-policy.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { defaultYoungGenerationMb } from '../supervisor/heap-limits.ts'
 import { StartupError } from './errors.ts'
@@ -18,10 +19,12 @@ const workerFile = new URL(
  * the pages that thread frees.
  */
 export function partitionCountInThread(config: KasperConfig): Promise<number> {
+  const errorPolicy = resolveErrorPolicy(config.processor.name, config.processor.errorPolicy)
   const task: PartitionCountTask = {
     client: config.kafka.client,
     connection: toConnectionOptions(config.kafka),
     inputTopics: config.processor.inputTopics,
+    ...(errorPolicy.onFailure === 'dead-letter' ? { deadLetterTopic: errorPolicy.deadLetterTopic } : {}),
   }
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerFile, {

@@ -1,18 +1,20 @@
 import {
   createKafkaClient,
-  describeKafkaError,
   isTransient,
   type KafkaClientKind,
   type KafkaConnectionOptions,
 } from '../kafka/index.ts'
 import { ConfigurationError } from '../processor/errors.ts'
-import { inputPartitionCount } from '../processor/input-topics.ts'
+import { inputPartitionCount, requireTopic } from '../processor/input-topics.ts'
+import { kafkaFailureMessage } from './kafka-failure.ts'
 
 /** What the partition count thread is given; it loads no configuration code. */
 export interface PartitionCountTask {
   client: KafkaClientKind
   connection: KafkaConnectionOptions
   inputTopics: string[]
+  /** Checked to exist when onFailure is dead-letter: found at start, not when the first record fails. */
+  deadLetterTopic?: string
 }
 
 /**
@@ -27,12 +29,20 @@ export type PartitionCountResult =
 export async function readPartitionCount(task: PartitionCountTask): Promise<PartitionCountResult> {
   const client = createKafkaClient(task.client, task.connection)
   try {
-    return { count: await inputPartitionCount(client, task.inputTopics, 'processor.inputTopics') }
+    const count = await inputPartitionCount(client, task.inputTopics, 'processor.inputTopics')
+    if (task.deadLetterTopic !== undefined)
+      await requireTopic(
+        client,
+        task.deadLetterTopic,
+        'processor.errorPolicy.deadLetterTopic',
+        'onFailure: dead-letter writes there: create it before a record fails',
+      )
+    return { count }
   } catch (error) {
     if (error instanceof ConfigurationError)
       return { message: error.message, configurationError: true, keys: error.keys }
     return {
-      message: `cannot read topic metadata from kafka.brokers (${task.connection.brokers.join(', ')}): ${describeKafkaError(error)}`,
+      message: kafkaFailureMessage('cannot read topic metadata', task.connection.brokers, error),
       configurationError: false,
       transient: isTransient(error),
     }

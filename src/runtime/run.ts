@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, serdesSummary, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
-import { describeKafkaError, isTransient } from '../kafka/index.ts'
+import { describeKafkaError, hasKafkaError, isTransient } from '../kafka/index.ts'
 import { createLogger } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -249,6 +249,12 @@ async function supervise(
   if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
   if (membershipError !== undefined) {
     if (membershipError instanceof ConfigurationError) throw membershipError
+    const { instance } = config
+    if (instance.assignment === 'group' && hasKafkaError(membershipError, 'INVALID_SESSION_TIMEOUT'))
+      throw new ConfigurationError(
+        `instance.group.sessionTimeoutMs: the broker refuses ${instance.group.sessionTimeoutMs} ms: it must be within the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 by default)`,
+        { keys: ['instance.group.sessionTimeoutMs'] },
+      )
     throw new StartupError(
       `instance.assignment group: cannot stay in consumer group ${consumerGroupId(config.processor.name)}: ${describeKafkaError(membershipError)}`,
     )

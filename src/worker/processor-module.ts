@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { KasperConfig } from '../config/types.ts'
 import type { Logger } from '../logging/types.ts'
@@ -37,12 +39,45 @@ export class ProcessorModuleError extends Error {
   override name = 'ProcessorModuleError'
 }
 
+/** The package.json nearest above `file`, and the module type it declares. */
+function nearestPackage(file: string): { packageJson: string; type: unknown } | undefined {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const packageJson = join(dir, 'package.json')
+    if (existsSync(packageJson)) {
+      try {
+        return {
+          packageJson,
+          type: (JSON.parse(readFileSync(packageJson, 'utf8')) as { type?: unknown }).type,
+        }
+      } catch {
+        return undefined
+      }
+    }
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+/**
+ * What to change when Node read an ES module (export, import) as CommonJS: a .cjs/.cts file always is one; a
+ * .js/.ts file is in a package of "type": "commonjs" (what `npm init` writes).
+ */
+function commonJsHint(modulePath: string, error: unknown): string | undefined {
+  if (!(error instanceof SyntaxError) || !/\bexport\b|\bimport\b/.test(error.message)) return undefined
+  const extension = extname(modulePath)
+  const esmExtension = extension.endsWith('ts') ? '.mts' : '.mjs'
+  if (extension === '.cjs' || extension === '.cts')
+    return `a ${extension} file is CommonJS, and this one uses export or import: rename it to ${esmExtension}, or use module.exports`
+  const found = nearestPackage(modulePath)
+  if (!found || found.type === 'module') return undefined
+  return `Node reads a ${extension} file as CommonJS in a package of "type": ${JSON.stringify(found.type ?? 'commonjs')} (${found.packageJson}), and this one uses export or import: set "type": "module" in that package.json, or rename the file to ${esmExtension}`
+}
+
 export async function loadProcessorFactory(modulePath: string): Promise<ProcessorFactory> {
   let loaded: Record<string, unknown>
   try {
     loaded = await import(pathToFileURL(modulePath).href)
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
+    const reason = commonJsHint(modulePath, error) ?? (error instanceof Error ? error.message : String(error))
     throw new ProcessorModuleError(`processor.module: cannot load ${modulePath}: ${reason}`, { cause: error })
   }
   const factory = loaded.createProcessor ?? loaded.default

@@ -3,14 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { runCli } from '../../src/cli/commands.ts'
+import { cliInProcess } from '../helpers/cli.ts'
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const cli = (...argv: string[]) => cliInProcess(argv)
 
 test('validate-config accepts the documented example', async () => {
   const { code, out } = await cli('validate-config', 'config/example.yaml')

@@ -102,7 +102,10 @@ test('a bad KASPER_* variable is blamed on the variable, not on the file', () =>
       { KASPER_KAFKA_TLS_ENABLED: 'yes' },
       'KASPER_KAFKA_TLS_ENABLED (kafka.tls.enabled): must be a boolean, got "yes"',
     ],
-    [{ KASPER_WORKER_THREADS: 'many' }, 'KASPER_WORKER_THREADS (workers.threads): not valid: got "many"'],
+    [
+      { KASPER_WORKER_THREADS: 'many' },
+      'KASPER_WORKER_THREADS (workers.threads): must be "auto" or a number ≥ 1',
+    ],
     [
       { KASPER_LOG_LEVEL: 'verbose' },
       'KASPER_LOG_LEVEL (logging.level): must be one of "debug", "info", "warn", "error", got "verbose"',

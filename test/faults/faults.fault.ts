@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { restartKeepingData } from '../../scripts/services/index.ts'
 import { kafka as kafkaService } from '../../scripts/services/kafka.ts'
-import { createKafkaClient } from '../../src/kafka/index.ts'
+import { createKafkaClient, deleteTopics } from '../../src/kafka/index.ts'
 import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { ElasticsearchStore } from '../../src/stores/elasticsearch.ts'
@@ -470,11 +470,16 @@ describe('faults: error policy, stalled batches, outages', () => {
   const poisonOffset = 500
 
   /** One batch of 1,000 records on one partition with a poison record at offset 500, under `errorPolicy`. */
-  async function poisonBatch(prefix: string, errorPolicy: object) {
+  /**
+   * A batch with one poison record, processed by `kasper run`. `beforeProduce` runs once the process is
+   * ready and before the batch is written (to take away what the start checked, for example).
+   */
+  async function poisonBatch(prefix: string, errorPolicy: object, beforeProduce?: () => Promise<void>) {
     const [input, output] = await freshTopics(prefix, 1, 2)
     assert.ok(input && output)
     const values = Array.from({ length: batch }, (_, i) => (i === poisonOffset ? 'poison' : `${prefix}-${i}`))
-    await client.produce(values.map((value) => ({ topic: input, partition: 0, value })))
+    const produce = () => client.produce(values.map((value) => ({ topic: input, partition: 0, value })))
+    if (!beforeProduce) await produce()
     const name = uniqueName(prefix)
     const configuration = config(name, input, output, {
       options: { poison: 'poison' },
@@ -483,6 +488,12 @@ describe('faults: error policy, stalled batches, outages', () => {
     configuration.workers.threads = 1
     configuration.restart = { initialBackoffMs: 100, maxBackoffMs: 200, maxRestarts: 2 }
     const cli = startCli(['run', '--config', await writeConfig(configuration)])
+    if (beforeProduce) {
+      const base = await cli.adminUrl
+      await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, '/readyz 200')
+      await beforeProduce()
+      await produce()
+    }
     const good = values.filter((value) => value !== 'poison')
     return { input, output, name, cli, good }
   }
@@ -570,12 +581,13 @@ describe('faults: error policy, stalled batches, outages', () => {
     givenUpOutcome('skip', run.good, produced, started)
   })
 
-  test('an unwritable dead-letter topic stops the loop: no record skipped, nothing committed, exit 1 after the restarts', async () => {
+  test('a dead-letter topic deleted after start stops the loop: no record skipped, nothing committed, exit 1 after the restarts', async () => {
     const started = Date.now()
-    const run = await poisonBatch('f-nodlq', {
-      onFailure: 'dead-letter',
-      deadLetterTopic: uniqueName('f-missing'),
-    })
+    // `kasper run` refuses to start without it (exit 2): it goes once the process is ready.
+    const [deadLetterTopic] = await freshTopics('f-deleted-dlq', 1)
+    const run = await poisonBatch('f-nodlq', { onFailure: 'dead-letter', deadLetterTopic }, () =>
+      deleteTopics({ brokers: kafkaBrokers(), clientId: 'kasper-test-admin' }, [deadLetterTopic!]),
+    )
     assert.equal((await run.cli.exited).code, 1, run.cli.output().slice(-3000))
     assert.match(run.cli.output(), /dead-lettering failed; the batch is not committed/)
     assert.match(run.cli.output(), /restart limit reached/)

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
@@ -5,23 +6,27 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
+import { runCli } from '../../src/cli/commands.ts'
+import { helloWorldProcessor } from './fixtures.ts'
 import { kafkaBrokers } from './services.ts'
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
 
-/** A configuration running the hello-world example from `input` to `output` over two threads. */
+/**
+ * The one configuration builder of the CLI tests: the hello-world example from `input` to `output` over two
+ * threads, with each section of `overrides` merged into the section of the same name (a new one added).
+ */
 export function kasperConfig(
   name: string,
   input: string,
   output: string,
   overrides: Record<string, unknown> = {},
 ) {
-  return {
+  const base: Record<string, Record<string, unknown>> = {
     kafka: { brokers: kafkaBrokers() },
     processor: {
       name,
-      module: helloWorld,
+      module: helloWorldProcessor,
       inputTopics: [input],
       batchSize: 50,
       batchWaitMs: 200,
@@ -31,8 +36,12 @@ export function kasperConfig(
     logging: { format: 'json', level: 'info' },
     admin: { host: '127.0.0.1', port: 0 },
     shutdown: { timeoutMs: 10_000 },
-    ...overrides,
   }
+  for (const [section, value] of Object.entries(overrides)) {
+    const isSection = typeof value === 'object' && value !== null && !Array.isArray(value)
+    base[section] = isSection ? { ...base[section], ...(value as Record<string, unknown>) } : (value as never)
+  }
+  return base
 }
 
 export async function writeConfig(config: Record<string, unknown>): Promise<string> {
@@ -89,4 +98,33 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     }),
   )
   return { process: child, output: () => text, stderr: () => errText, exited, adminUrl }
+}
+
+/**
+ * Runs `kasper <argv>` in this process with the KASPER_* variables of `env` set for the call alone; resolves
+ * with the exit code and what it wrote.
+ */
+export async function cliInProcess(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
+  Object.assign(process.env, env)
+  try {
+    const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}
+
+/** The message a user reads matches `pattern`, without a stack trace. */
+export function assertClearError(output: string, pattern: RegExp): void {
+  assert.match(output, pattern)
+  assert.doesNotMatch(output, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace')
 }

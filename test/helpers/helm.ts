@@ -1,21 +1,16 @@
-// Helm for the chart tests: .tools/bin/helm (test/packaging/helm.sh installs it), KASPER_HELM, or helm on
-// the PATH. Without it, and without KASPER_REQUIRE_HELM (CI sets it), the tests using it are skipped.
+// Helm for the chart tests: KASPER_HELM, .tools/bin/helm (`npm test` installs it there) or helm on the PATH.
+// Without it the tests using it are skipped and `npm test` names them (scripts/tools/optional.ts); with
+// KASPER_REQUIRE_HELM set (CI sets it) they fail instead.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
+import { skipUnless, toolCommand } from '../../scripts/tools/optional.ts'
 
 export const chart = fileURLToPath(new URL('../../helm/kasper', import.meta.url))
-const localHelm = fileURLToPath(new URL('../../.tools/bin/helm', import.meta.url))
-const helm = process.env.KASPER_HELM ?? (existsSync(localHelm) ? localHelm : 'helm')
-const available = spawnSync(helm, ['version', '--short']).status === 0
-if (!available && process.env.KASPER_REQUIRE_HELM)
-  throw new Error(`helm not found (${helm}) and KASPER_REQUIRE_HELM is set`)
+const helm = toolCommand('helm')
 /** A node:test skip reason when helm is missing. */
-export const helmSkip = available
-  ? false
-  : 'helm is not installed: run test/packaging/helm.sh to install it (CI does)'
+export const helmSkip = skipUnless('helm')
 
 // Rendered manifests are plain data checked field by field.
 // biome-ignore lint/suspicious/noExplicitAny: any nested manifest field

@@ -2,13 +2,13 @@
 // configuration's kafka.tls settings reach both clients, and an untrusted certificate is refused.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { parseConfig, toConnectionOptions } from '../../src/config/index.ts'
 import { createKafkaClient, describeKafkaError, isTransient } from '../../src/kafka/index.ts'
+import { helloWorldProcessor } from '../helpers/fixtures.ts'
 import { clientKinds, freshTopics, readAll } from '../helpers/kafka.ts'
 import { kafkaTlsBrokers, uniqueName } from '../helpers/services.ts'
 
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+const helloWorld = helloWorldProcessor
 
 for (const kind of clientKinds) {
   describe(`TLS to Kafka (${kind})`, () => {

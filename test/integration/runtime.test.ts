@@ -7,14 +7,15 @@ import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { integrationFixture } from '../helpers/fixtures.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { uniqueName } from '../helpers/services.ts'
 
-const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
-const crashOnce = fileURLToPath(new URL('./fixtures/crash-once-processor.ts', import.meta.url))
-const stalling = fileURLToPath(new URL('./fixtures/stalling-processor.ts', import.meta.url))
-const slow = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
-const heapLimit = fileURLToPath(new URL('./fixtures/heap-limit-processor.ts', import.meta.url))
+const failing = integrationFixture('failing-processor.ts')
+const crashOnce = integrationFixture('crash-once-processor.ts')
+const stalling = integrationFixture('stalling-processor.ts')
+const slow = integrationFixture('slow-processor.ts')
+const heapLimit = integrationFixture('heap-limit-processor.ts')
 
 /** The README's metrics table: name → type and sorted label names. */
 function documentedMetrics(): Map<string, { type: string; labels: string[] }> {
@@ -186,9 +187,9 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     assert.ok(input && output)
     await client.produce([0, 1].map((partition) => ({ topic: input, partition, value: 'how big?' })))
     const config = kasperConfig(uniqueName('heap'), input, output, {
+      processor: { module: heapLimit },
       workers: { threads: 2, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 } },
     })
-    config.processor.module = heapLimit
     const cli = startCli(['run', '--config', await writeConfig(config), '--exit-when-drained'])
     const { code } = await cli.exited
     assert.equal(code, 0, cli.output())

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { helloWorldProcessor } from '../helpers/fixtures.ts'
 import { freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
 import { elasticsearchUrl, kafkaSaslBrokers, uniqueName } from '../helpers/services.ts'
 
-const helloWorld = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+const helloWorld = helloWorldProcessor
 const storePassword = 'es-store-secret-4711'
 
 describe('secrets and the admin surface', () => {

@@ -4,12 +4,14 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { skipUnless } from '../../scripts/tools/optional.ts'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { integrationFixture } from '../helpers/fixtures.ts'
 import { freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
-const stuck = fileURLToPath(new URL('./fixtures/stuck-processor.ts', import.meta.url))
-const failing = fileURLToPath(new URL('./fixtures/failing-processor.ts', import.meta.url))
+const stuck = integrationFixture('stuck-processor.ts')
+const failing = integrationFixture('failing-processor.ts')
 /** Screenshots and DOM dumps of the browser test (gitignored; CI keeps them as artifacts). */
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
@@ -35,17 +37,14 @@ interface Status {
   }[]
 }
 
-/** Headless Chromium from the system's packages; the test is skipped without it unless CI requires it. */
-function chromium(args: string[]): { stdout: string } | undefined {
+/** Headless Chromium from the system's packages (the test needing it is skipped without it, and named). */
+function chromium(args: string[]): { stdout: string } {
   const result = spawnSync(
     'chromium',
     ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', ...args],
     { encoding: 'utf8', timeout: 60_000 },
   )
-  if (result.error) {
-    if (process.env.KASPER_REQUIRE_CHROMIUM === '1') throw result.error
-    return undefined
-  }
+  assert.ifError(result.error)
   assert.equal(result.status, 0, `chromium ${args.join(' ')}: ${result.stderr}`)
   return { stdout: result.stdout }
 }
@@ -83,7 +82,9 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
     await client.close()
   })
 
-  test('shows what /status reports: workers, partitions, lag in records and seconds', async (t) => {
+  test('shows what /status reports: workers, partitions, lag in records and seconds', {
+    skip: skipUnless('chromium'),
+  }, async (t) => {
     const [input] = await freshTopics('page', 4)
     assert.ok(input)
     const minuteAgo = Date.now() - 90_000
@@ -135,10 +136,6 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
     )
     const before = await status()
     const dump = chromium(['--dump-dom', `${base}/`])
-    if (!dump) {
-      t.skip('chromium is not installed')
-      return
-    }
     const later = await status()
     const dom = dump.stdout
     assert.match(dom, new RegExp(`<h1 data-field="processor">${name}</h1>`))

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import type { IsolationLevel } from '../../src/kafka/types.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { integrationFixture } from '../helpers/fixtures.ts'
 import { clientKinds, freshTopics, testClient } from '../helpers/kafka.ts'
 import { transactionsFixture } from '../helpers/kafka-tools.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
@@ -12,7 +12,7 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 // the committed and the non-transactional records under read_committed, and drain although every
 // partition ends with a transaction marker.
 
-const passThrough = fileURLToPath(new URL('./fixtures/slow-processor.ts', import.meta.url))
+const passThrough = integrationFixture('slow-processor.ts')
 const partitions = 3
 
 describe('read_committed inputs from a JVM transactional producer', () => {

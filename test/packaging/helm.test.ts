@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { parse, parseAllDocuments } from 'yaml'
 import { parseConfig } from '../../src/config/index.ts'
 import { consumerGroupId } from '../../src/processor/options.ts'
+import { helloWorldProcessor } from '../helpers/fixtures.ts'
 import { chart, type Field, helmSkip, type Manifest, renderWith, runHelm, template } from '../helpers/helm.ts'
 
 const values = (name: string) => fileURLToPath(new URL(`./values/${name}`, import.meta.url))
@@ -25,7 +26,7 @@ const envOf = (workload: Manifest) =>
     container(workload).env.map((e: Field) => [e.name, e]),
   )
 
-const repoProcessor = fileURLToPath(new URL('../../examples/hello-world/processor.ts', import.meta.url))
+const repoProcessor = helloWorldProcessor
 
 /**
  * What Kasper would load in one pod: the ConfigMap's kasper.yaml with the container's env, the downward API

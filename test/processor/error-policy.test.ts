@@ -148,7 +148,10 @@ describe('error policy', () => {
 
   test('close() during a retry wait interrupts it', async () => {
     const controller = new AbortController()
-    const { runner: r } = runner({ retries: 3, retryInitialBackoffMs: 60_000 }, controller.signal)
+    const { runner: r } = runner(
+      { retries: 3, retryInitialBackoffMs: 60_000, retryMaxBackoffMs: 60_000 },
+      controller.signal,
+    )
     const run = r.run(records(['x']), poisoned(['x']))
     setTimeout(() => controller.abort(), 20)
     await assert.rejects(run, RetryInterrupted)
@@ -218,7 +221,8 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
         },
       }),
     )
-    await runUntilCommitted(kafka, tp, 4n)
+    await runUntilCommitted(tp, kafka, group, 4n)
+    assert.equal(kafka.committed(group, 'in', 0), 4n, 'the committed offset is past the skipped record')
     assert.deepEqual(text(kafka.messages('out', 0)), ['a', 'b', 'c'])
     const skipped = logger.lines.filter((l) => l.message === 'record skipped')
     assert.deepEqual(
@@ -254,7 +258,8 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
         },
       }),
     )
-    await runUntilCommitted(kafka, tp, 3n)
+    await runUntilCommitted(tp, kafka, group, 3n)
+    assert.equal(kafka.committed(group, 'in', 0), 3n)
     assert.deepEqual(text(kafka.messages('out', 0)), ['a', 'b'])
     const skipped = logger.lines.find((l) => l.message === 'record skipped')
     assert.equal(skipped?.fields.offset, '1')
@@ -273,7 +278,7 @@ describe('TopicProcessor with an error policy (in-memory Kafka)', () => {
         inputPartitions: [0],
         batchWaitMs: 10,
         logger: captureLogger(),
-        errorPolicy: { retries: 5, retryInitialBackoffMs: 60_000 },
+        errorPolicy: { retries: 5, retryInitialBackoffMs: 60_000, retryMaxBackoffMs: 60_000 },
       },
       () => ({
         process() {

@@ -12,6 +12,8 @@ import type {
   TransactionalProducer,
 } from '../../src/kafka/types.ts'
 import { topicPartitionKey } from '../../src/kafka/types.ts'
+import type { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 interface Log {
   start: bigint
@@ -260,19 +262,23 @@ export class FakeKafka implements KafkaClient {
   async close(): Promise<void> {}
 }
 
-/**
- * Runs `processor`'s loop until partition 0 of "in" is committed up to `offset` in its group (or 3 s passed),
- * then closes it.
- */
+/** Runs `tp` until `group` committed partition 0 of "in" up to `offset` (failing the test if it never does), then closes it. */
 export async function runUntilCommitted(
+  tp: TopicProcessor,
   kafka: FakeKafka,
-  processor: { groupId: string; runLoop(): Promise<void>; close(): Promise<void> },
+  group: string,
   offset: bigint,
 ): Promise<void> {
-  const loop = processor.runLoop()
-  const deadline = Date.now() + 3000
-  while (kafka.committed(processor.groupId, 'in', 0) !== offset && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 5))
-  await processor.close()
-  await loop
+  const loop = tp.runLoop()
+  try {
+    await waitFor(
+      () => kafka.committed(group, 'in', 0) === offset,
+      30_000,
+      `${group} to commit in-0 up to ${offset}`,
+      5,
+    )
+  } finally {
+    await tp.close()
+    await loop
+  }
 }

@@ -68,7 +68,7 @@ describe('TopicProcessor with serdes', () => {
         }
       },
     }))
-    await runUntilCommitted(kafka, tp, 2n)
+    await runUntilCommitted(tp, kafka, tp.groupId, 2n)
     assert.deepEqual(seen, [{ n: 1 }, { n: 2 }])
     assert.deepEqual(text(kafka, 'out'), ['{"doubled":2}', '{"doubled":4}'])
     assert.deepEqual(text(kafka, 'raw'), ['n=1', 'n=2'])
@@ -83,7 +83,7 @@ describe('TopicProcessor with serdes', () => {
         for (const m of messages) sender.send({ topic: 'out', key: null, value: m.value })
       },
     }))
-    await runUntilCommitted(kafka, tp, 3n)
+    await runUntilCommitted(tp, kafka, tp.groupId, 3n)
     assert.deepEqual(calls, [[1, 3]], 'process() never sees the record and is called once')
     assert.deepEqual(text(kafka, 'out'), ['{"n":1}', '{"n":3}'])
     const dead = produced.filter((m) => m.topic === 'test.dlq')
@@ -106,7 +106,7 @@ describe('TopicProcessor with serdes', () => {
         for (const m of messages) sender.send({ topic: 'out', key: null, value: m.value })
       },
     }))
-    await runUntilCommitted(kafka, tp, 2n)
+    await runUntilCommitted(tp, kafka, tp.groupId, 2n)
     assert.deepEqual(text(kafka, 'out'), ['{"n":2}'])
     const skipped = logger.lines.find((l) => l.message === 'record skipped')
     assert.equal(skipped?.fields.offset, '0')
@@ -121,7 +121,7 @@ describe('TopicProcessor with serdes', () => {
         calls++
       },
     }))
-    await runUntilCommitted(kafka, tp, 2n)
+    await runUntilCommitted(tp, kafka, tp.groupId, 2n)
     assert.equal(kafka.committed(tp.groupId, 'in', 0), 2n)
     assert.equal(calls, 0)
   })

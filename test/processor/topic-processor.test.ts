@@ -10,7 +10,8 @@ import { type TopicProcessorConfig, transactionalId } from '../../src/processor/
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import type { MessageProcessor, Sender } from '../../src/processor/types.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
-import { FakeKafka } from './fake-kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { FakeKafka, runUntilCommitted } from './fake-kafka.ts'
 
 const group = 'kasper-topic-processor-test'
 
@@ -37,21 +38,9 @@ function config(kafka: FakeKafka, overrides: Partial<TopicProcessorConfig> = {})
   }
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await sleep(5)
-  }
-}
-
-/** Runs `tp` until partition 0 of 'in' is committed up to `offset`, then closes it. */
-async function runUntilCommitted(tp: TopicProcessor, kafka: FakeKafka, offset: bigint): Promise<void> {
-  const loop = tp.runLoop()
-  await until(() => kafka.committed(group, 'in', 0) === offset)
-  await tp.close()
-  await loop
-}
+/** Waits, polling the in-memory Kafka often, until `condition` holds; fails the test if it never does. */
+const until = (condition: () => boolean | Promise<boolean>, what = 'the condition') =>
+  waitFor(condition, 30_000, what, 5)
 
 const valuesOf = (kafka: FakeKafka, topic: string) => kafka.messages(topic, 0).map((m) => m.value?.toString())
 
@@ -90,7 +79,7 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     }
     const tp = new TopicProcessor(config(kafka, { batchSize: 100, batchWaitMs: 500 }), () => processor)
     const loop = tp.runLoop()
-    await until(() => batches.flat().length === 3, 5000)
+    await until(() => batches.flat().length === 3)
     await tp.close()
     await loop
     assert.deepEqual(batches, [['first'], ['second'], ['third']])
@@ -249,7 +238,7 @@ describe('TopicProcessor (in-memory Kafka)', () => {
         },
       }),
     )
-    await runUntilCommitted(tp, kafka, 3n)
+    await runUntilCommitted(tp, kafka, group, 3n)
     assert.deepEqual(valuesOf(kafka, 'out'), ['a', 'b'])
     assert.deepEqual(
       kafka.messages('test.dlq', 0).map((m) => m.value?.toString()),
@@ -663,7 +652,7 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
       exactlyOnce(kafka, { instance: { index: 0, count: 2 }, overlapCheckIntervalMs: 60_000 }),
       () => upper(),
     )
-    await runUntilCommitted(tp, kafka, 1n)
+    await runUntilCommitted(tp, kafka, tp.groupId, 1n)
     assert.ok(
       reads.length >= 2,
       `the count handover and the start positions read committed offsets: ${reads}`,
@@ -702,7 +691,7 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
       }),
       () => flaky,
     )
-    await runUntilCommitted(tp, kafka, 3n)
+    await runUntilCommitted(tp, kafka, group, 3n)
     assert.deepEqual(valuesOf(kafka, 'out'), ['a', 'c'])
     assert.equal(kafka.messages('test.dlq', 0).length, 1)
     assert.deepEqual(

@@ -1,0 +1,56 @@
+import { toConnectionOptions } from '../config/index.ts'
+import { createKafkaClient } from '../kafka/index.ts'
+import { resolveErrorPolicy } from '../processor/error-policy.ts'
+import { ConfigurationError } from '../processor/errors.ts'
+import { requireTopic } from '../processor/input-topics.ts'
+import { ReplayError, replayDeadLetters } from '../processor/replay-dead-letters.ts'
+import { StartupError } from '../runtime/index.ts'
+import { kafkaFailureMessage } from '../runtime/kafka-failure.ts'
+import { exitCodes } from '../supervisor/exit-codes.ts'
+import type { CliCommand } from './command.ts'
+import { withConfig } from './config.ts'
+
+/** Our own mistakes keep their stack (explainError); anything else Kafka said is worded as `kasper run` words it. */
+const isBug = (error: unknown) =>
+  error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError
+
+export const replayDeadLettersCommand: CliCommand = (program, { io, exit }) => {
+  program
+    .command('replay-dead-letters')
+    .description(
+      'copy the dead-letter topic, up to its end at start, back to each record origin (or --to); a rerun copies only what is new',
+    )
+    .requiredOption('-c, --config <file>', 'configuration file: Kafka connection and processor.errorPolicy')
+    .option('--from <topic>', 'dead-letter topic to read (default processor.errorPolicy.deadLetterTopic)')
+    .option('--to <topic>', 'copy every record to this topic, partitioned by key, instead of its origin')
+    .action(async (options: { config: string; to?: string; from?: string }) => {
+      await withConfig(options.config, async (config) => {
+        const { name, errorPolicy, compression } = config.processor
+        const deadLetterTopic = options.from ?? resolveErrorPolicy(name, errorPolicy).deadLetterTopic
+        const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+        try {
+          const fromField = options.from ? '--from' : 'processor.errorPolicy.deadLetterTopic'
+          await requireTopic(client, deadLetterTopic, fromField, 'the dead-letter topic to replay')
+          if (options.to) await requireTopic(client, options.to, '--to', 'the topic to copy to')
+          const count = await replayDeadLetters({
+            client,
+            deadLetterTopic,
+            compression,
+            ...(options.to ? { to: options.to } : {}),
+          })
+          io.out(
+            `copied ${count} record(s) from ${deadLetterTopic} to ${options.to ?? 'their origin topics and partitions'}`,
+          )
+        } catch (error) {
+          if (error instanceof ConfigurationError || error instanceof ReplayError || isBug(error)) throw error
+          throw new StartupError(
+            kafkaFailureMessage(`cannot replay ${deadLetterTopic}`, config.kafka.brokers, error),
+            { cause: error },
+          )
+        } finally {
+          await client.close().catch(() => {})
+        }
+      })
+      exit(exitCodes.ok)
+    })
+}

@@ -172,15 +172,7 @@ async function runUntilStopped(
     }
     if (instance.assignment === 'group') {
       const view = group!
-      const membership = () =>
-        runGroupMember(
-          config,
-          instance.group,
-          supervisor,
-          async () => (await countPartitions()) ?? count,
-          view,
-          logger,
-        )
+      const membership = () => runGroupMember(config, instance.group, supervisor, view, logger)
       return await supervise(supervisor, { config, options, signals, logger, membership })
     }
     partitions = instancePartitions(config, count)

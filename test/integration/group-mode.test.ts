@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { after, describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { consumerGroupId } from '../../src/processor/options.ts'
 import { kasperConfig, killRunningClis, type RunningCli, startCli, writeConfig } from '../helpers/cli.ts'
+import { type CpuHogs, startCpuHogs } from '../helpers/cpu-hogs.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { describeGroupMembers, kafkaLibs } from '../helpers/kafka-tools.ts'
 import { uniqueName } from '../helpers/services.ts'
@@ -38,7 +39,7 @@ async function settled(members: RunningCli[], after: number, what: string): Prom
       const generations = new Set(statuses.map((s) => s.group.generationId))
       const owned = statuses.flatMap((s) => s.group.partitions).sort((x, y) => x - y)
       return (
-        statuses.every((s) => s.ready && s.group.state === 'assigned' && s.group.generationId > after) &&
+        statuses.every((s) => s.ready && s.group.state === 'stable' && s.group.generationId > after) &&
         generations.size === 1 &&
         owned.join() === [...Array(partitions).keys()].join()
       )
@@ -55,11 +56,16 @@ async function settled(members: RunningCli[], after: number, what: string): Prom
 /** Consecutive duplicates removed: [a, a, b, a] → [a, b, a]. */
 const runs = <T>(values: T[]): T[] => values.filter((v, i) => i === 0 || v !== values[i - 1])
 
-describe('group mode (instance.assignment group)', () => {
+describe('group mode (instance.assignment group), the cores saturated by CPU hogs', () => {
   const client = testClient('platformatic')
+  let hogs: CpuHogs
+  before(() => {
+    hogs = startCpuHogs()
+  })
   after(async () => {
     killRunningClis()
     await client.close()
+    await hogs.stop()
   })
 
   test('members 1 → 3 → 2 under load, one killed -9: none lost, partition p of both topics stays on one member', async (t) => {
@@ -231,7 +237,7 @@ async function settledOn(member: RunningCli, count: number): Promise<MemberStatu
   await waitFor(
     async () => {
       last = await status(member)
-      return last.ready && last.group.state === 'assigned' && last.group.partitions.length === count
+      return last.ready && last.group.state === 'stable' && last.group.partitions.length === count
     },
     60_000,
     `a member ready with ${count} partition(s)`,

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { type MetricsRegistry, renderWorkerMetrics } from '../metrics/aggregate.ts'
-import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
-import type { Collect, WorkerMetrics } from '../worker/protocol.ts'
+import type { PartitionView } from '../processor/progress.ts'
+import type { WorkerMetrics } from '../worker/protocol.ts'
 import { statusReport } from './status.ts'
 import { renderStatusPage } from './status-page.ts'
 
@@ -17,25 +17,37 @@ export interface WorkerView {
   /** Records processed per second over the last minute; undefined until measured. */
   recordsPerSecond: number | undefined
   heapUsedBytes: number | undefined
-  progress: PartitionProgress[]
+  /** Every partition the worker owns, at its last known values while the worker is down (marked stale). */
+  progress: PartitionView[]
 }
 
-/** What one worker answered when asked for its metrics or drain status, or why it did not answer. */
-export interface WorkerCollection {
-  worker: number
-  metrics: WorkerMetrics | undefined
-  drain: DrainStatus | undefined
-  error: string | undefined
+/** /drained's answer: every partition this process owns, at its last known position (stale) when its worker is down. */
+export interface DrainReport {
+  drained: boolean
+  /** The member waits for its partitions (before its first assignment, during an eager rebalance). */
+  rebalancing: boolean
+  partitions: Array<{
+    worker: number
+    topic: string
+    partition: number
+    next: bigint
+    logEnd: bigint | undefined
+    lag: bigint
+    stale: boolean
+  }>
+  /** Workers that could not answer, and why. */
+  errors: Array<{ worker: number; error: string }>
 }
 
 /** What the admin server reads (in kasper run, the supervisor); it never changes anything. */
 export interface AdminSource {
   isLive(): boolean
   isReady(): boolean
-  /** False while a group member waits for its partitions (before the first assignment, during a rebalance). */
-  isAssigned(): boolean
+  /** Drained as of the workers' latest fetches (their heartbeats), without asking Kafka. */
+  isDrained(): boolean
   workers(): WorkerView[]
-  collect(what: Collect): Promise<WorkerCollection[]>
+  /** Every worker's lag against the live log ends, for /drained. */
+  drainReport(): Promise<DrainReport>
   /** Every worker's metrics for /metrics, counting what stopped workers had counted. */
   metrics(): Promise<WorkerMetrics[]>
   readonly startedAtMs: number
@@ -90,14 +102,8 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
   })
 
   app.get('/drained', async (_request, reply) => {
-    const collected = await source.collect('drain')
-    const partitions = collected.flatMap((c) =>
-      (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p })),
-    )
-    const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
     // A group member with no partitions is drained (nothing is left for it); one waiting for partitions is not.
-    const rebalancing = !source.isAssigned()
-    const drained = !rebalancing && errors.length === 0 && collected.every((c) => c.drain?.drained === true)
+    const { drained, rebalancing, partitions, errors } = await source.drainReport()
     reply.code(drained ? 200 : 503)
     return jsonSafe({
       drained,

@@ -40,7 +40,8 @@ function workerRow(w: WorkerStatus): string {
 }
 
 function partitionRow(worker: number, p: PartitionStatus): string {
-  return `<tr data-topic="${escapeHtml(p.topic)}" data-partition="${p.partition}">${[
+  const seen = p.stale ? `stale: last seen ${(p.lastSeenAgoMs / 1000).toFixed(1)} s ago` : 'live'
+  return `<tr data-topic="${escapeHtml(p.topic)}" data-partition="${p.partition}"${p.stale ? ' class="stale"' : ''}>${[
     cell('topic', p.topic),
     cell('partition', String(p.partition)),
     cell('worker', String(worker)),
@@ -48,6 +49,7 @@ function partitionRow(worker: number, p: PartitionStatus): string {
     cell('logEnd', integer(p.logEnd)),
     cell('lag', integer(p.lag), p.lag ? 'warn' : undefined),
     cell('lagSeconds', decimal(p.lagSeconds, 1), p.lagSeconds ? 'warn' : undefined),
+    cell('stale', seen, p.stale ? 'warn' : undefined),
   ].join('')}</tr>`
 }
 
@@ -60,7 +62,7 @@ h1 { font-size: 1.4rem; margin: 0 0 .3rem; } h2 { font-size: 1.1rem; margin: 1.5
 table { border-collapse: collapse; min-width: 40rem; }
 th, td { border-bottom: 1px solid #d0d7de; padding: .3rem .7rem; text-align: left; white-space: nowrap; }
 th { background: #f6f8fa; } td.ok { color: #116329; } td.bad, td.error { color: #a40e26; } td.warn { color: #9a6700; }
-td.error { white-space: normal; max-width: 40rem; }
+td.error { white-space: normal; max-width: 40rem; } tr.stale td { color: #57606a; font-style: italic; }
 footer { margin-top: 1.5rem; color: #57606a; }
 `
 
@@ -100,12 +102,12 @@ ${report.workers.map(workerRow).join('\n')}
 </table>
 <h2>Partitions</h2>
 <table id="partitions">
-<thead><tr><th>topic</th><th>partition</th><th>worker</th><th>next offset</th><th>log end</th><th>lag (records)</th><th>lag (seconds)</th></tr></thead>
+<thead><tr><th>topic</th><th>partition</th><th>worker</th><th>next offset</th><th>log end</th><th>lag (records)</th><th>lag (seconds)</th><th>values</th></tr></thead>
 <tbody>
 ${partitionRows.join('\n')}
 </tbody>
 </table>
-<footer>Refreshes every ${statusPageRefreshSeconds} s. Log ends and drained are as of each worker's latest fetch; <a href="/drained">/drained</a> asks Kafka. JSON: <a href="/status">/status</a> · metrics: <a href="/metrics">/metrics</a></footer>
+<footer>Refreshes every ${statusPageRefreshSeconds} s. Log ends and drained are as of each worker's latest fetch; a worker that is down keeps its partitions at their last known values, marked stale; <a href="/drained">/drained</a> asks Kafka. JSON: <a href="/status">/status</a> · metrics: <a href="/metrics">/metrics</a></footer>
 </body>
 </html>
 `

@@ -1,4 +1,4 @@
-import { lagRecords, lagSeconds, type PartitionProgress } from '../processor/progress.ts'
+import { lagRecords, lagSeconds, type PartitionView } from '../processor/progress.ts'
 import type { AdminSource, WorkerView } from './server.ts'
 
 export interface PartitionStatus {
@@ -8,6 +8,10 @@ export interface PartitionStatus {
   logEnd: number | undefined
   lag: number | undefined
   lagSeconds: number | undefined
+  /** The worker that owns it is down (restarting, in backoff): these are its last known values. */
+  stale: boolean
+  /** How long ago its worker last reported it. */
+  lastSeenAgoMs: number
 }
 
 export type WorkerStatus = Omit<WorkerView, 'progress'> & { progress: PartitionStatus[] }
@@ -25,13 +29,15 @@ export interface StatusReport extends Record<string, unknown> {
 }
 
 /** Offsets stay exact as JSON numbers up to 2^53, far beyond any real log. */
-const partitionStatus = (p: PartitionProgress, nowMs: number): PartitionStatus => ({
+const partitionStatus = (p: PartitionView, nowMs: number): PartitionStatus => ({
   topic: p.topic,
   partition: p.partition,
   next: Number(p.next),
   logEnd: p.logEnd === undefined ? undefined : Number(p.logEnd),
   lag: p.logEnd === undefined ? undefined : Number(lagRecords(p)),
   lagSeconds: p.logEnd === undefined ? undefined : lagSeconds(p, nowMs),
+  stale: p.stale,
+  lastSeenAgoMs: p.lastSeenAgoMs,
 })
 
 export function statusReport(
@@ -47,14 +53,12 @@ export function statusReport(
     }),
   )
   const rates = workers.map((w) => w.recordsPerSecond)
-  const partitions = workers.flatMap((w) => w.progress)
   return {
     ...describe(),
     uptimeSeconds: Math.round((nowMs - source.startedAtMs) / 1000),
     live: source.isLive(),
     ready,
-    // Ready means every worker reported its partitions; a group member with none is drained.
-    drained: ready && partitions.every((p) => p.lag === 0),
+    drained: source.isDrained(),
     restarts: workers.reduce((sum, w) => sum + w.restarts, 0),
     recordsPerSecond: rates.some((r) => r === undefined)
       ? undefined

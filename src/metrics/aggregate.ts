@@ -66,3 +66,46 @@ export async function renderWorkerMetrics(
   const workers = AggregatorRegistry.aggregate<PrometheusContentType>(snapshots)
   return Registry.merge([supervisorRegistry, workers]).metrics()
 }
+
+/**
+ * A worker's latest per-partition gauges (lag and the like), kept so that while the worker restarts or waits
+ * out its backoff, /metrics goes on showing its partitions at their last known values instead of dropping them.
+ */
+export class LastKnownGauges {
+  readonly #metrics = new Map<string, { metric: Metric; series: Map<string, SeriesValue> }>()
+
+  /** Takes the gauges with a `partition` label from a worker's snapshot, replacing what was known of them. */
+  record(snapshot: WorkerMetricsSnapshot): void {
+    for (const metric of snapshot) {
+      if (String(metric.type) !== 'gauge') continue
+      for (const value of metric.values) {
+        if (value.labels.partition === undefined) continue
+        let kept = this.#metrics.get(metric.name)
+        if (!kept) {
+          kept = { metric: { ...metric, values: [] }, series: new Map() }
+          this.#metrics.set(metric.name, kept)
+        }
+        kept.series.set(seriesKey(value), value)
+      }
+    }
+  }
+
+  /** Forgets every partition not in `owned` (revoked: another process reports it now). */
+  retain(owned: ReadonlySet<number>): void {
+    for (const { series } of this.#metrics.values())
+      for (const [key, value] of series) if (!owned.has(Number(value.labels.partition))) series.delete(key)
+  }
+
+  /** The last known series that `live` (the running worker's snapshot, if any) does not carry. */
+  missingFrom(live: WorkerMetricsSnapshot | undefined): WorkerMetricsSnapshot {
+    const present = new Set(
+      (live ?? []).flatMap((metric) => metric.values.map((value) => `${metric.name} ${seriesKey(value)}`)),
+    )
+    return [...this.#metrics.values()].flatMap(({ metric, series }) => {
+      const values = [...series].flatMap(([key, value]) =>
+        present.has(`${metric.name} ${key}`) ? [] : [value],
+      )
+      return values.length > 0 ? [{ ...metric, values }] : []
+    })
+  }
+}

@@ -9,6 +9,8 @@ export interface CoreMetrics {
   outgoing(topic: string, partition: number, count: number): void
   /** Creates the partition's series at 0 when it is assigned, so that rate() and absent() work from the start. */
   assigned(topic: string, partition: number): void
+  /** Drops the partition's gauges once it is revoked: another process reports it now. */
+  released(topic: string, partition: number): void
   lag(topic: string, partition: number, behind: number): void
   lagSeconds(topic: string, partition: number, seconds: number): void
   batch(size: number): void
@@ -87,6 +89,9 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
   return {
     assigned: (topic, partition) => {
       for (const counter of [incoming, deadLettered, skipped]) counter.inc({ processor, topic, partition }, 0)
+    },
+    released: (topic, partition) => {
+      for (const gauge of [lag, lagSeconds]) gauge.remove?.({ processor, topic, partition })
     },
     incoming: (topic, partition, count) => incoming.inc({ processor, topic, partition }, count),
     outgoing: (topic, partition, count) => outgoing.inc({ processor, topic, partition }, count),

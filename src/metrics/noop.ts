@@ -1,6 +1,6 @@
 import type { Counter, Gauge, Histogram, MetricsProvider } from './types.ts'
 
-const noop = { inc() {}, set() {}, observe() {} }
+const noop = { inc() {}, set() {}, remove() {}, observe() {} }
 
 /** Records nothing. Useful in tests; not recommended in production. */
 export class NoopMetrics implements MetricsProvider {

@@ -48,7 +48,7 @@ export class PrometheusMetrics implements MetricsProvider {
       Gauge,
       () => new Gauge({ name, help, labelNames, registers: [this.registry] }),
     )
-    return { set: (labels, value) => gauge.set(labels, value) }
+    return { set: (labels, value) => gauge.set(labels, value), remove: (labels) => gauge.remove(labels) }
   }
 
   histogram(

@@ -6,6 +6,8 @@ export interface Counter {
 
 export interface Gauge {
   set(labels: Labels, value: number): void
+  /** Drops the series, e.g. of a partition this process no longer owns (optional for other providers). */
+  remove?(labels: Labels): void
 }
 
 export interface Histogram {

@@ -56,6 +56,15 @@ export class BatchBuffer {
     return this.#queues.has(topicPartitionKey(topic, partition))
   }
 
+  /** Drops what is buffered of a topic-partition (revoked: its next owner fetches it again). */
+  drop(topic: string, partition: number): void {
+    const key = topicPartitionKey(topic, partition)
+    const queue = this.#queues.get(key)
+    if (!queue) return
+    this.#size -= queue.messages.length - queue.head
+    this.#queues.delete(key)
+  }
+
   take(limit: number): Batch {
     const byPartition = new Map<number, IncomingMessage[]>()
     const offsets: BatchOffsets[] = []

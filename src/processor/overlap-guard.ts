@@ -1,4 +1,4 @@
-import type { KafkaClient, TopicPartitionOffset } from '../kafka/types.ts'
+import type { KafkaClient, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts'
 import { topicPartitionKey } from '../kafka/types.ts'
 
 /** Another consumer commits offsets of this processor's partitions in its consumer group. */
@@ -60,6 +60,11 @@ export class OverlapGuard {
         'Two instances consume the same partitions: check instance.index, instance.count and ' +
         'processor.partitions of every instance with this processor name',
     )
+  }
+
+  /** Stops checking partitions this processor no longer owns. */
+  forget(partitions: TopicPartition[]): void {
+    for (const tp of partitions) this.#ours.delete(topicPartitionKey(tp.topic, tp.partition))
   }
 
   /** Records what this processor has just committed. */

@@ -14,7 +14,7 @@ export const sumOfNext = (progress: readonly PartitionProgress[]): bigint =>
   progress.reduce((sum, p) => sum + p.next, 0n)
 
 /** Records between the next offset to process and the log end (0 when caught up or unknown). */
-export const lagRecords = (p: PartitionProgress): bigint =>
+export const lagRecords = (p: Pick<PartitionProgress, 'next' | 'logEnd'>): bigint =>
   p.logEnd !== undefined && p.logEnd > p.next ? p.logEnd - p.next : 0n
 
 /**
@@ -26,4 +26,13 @@ export function lagSeconds(p: PartitionProgress, nowMs: number): number | undefi
   if (lagRecords(p) === 0n) return 0
   if (p.nextTimestampMs === undefined) return undefined
   return Math.max(0, nowMs - p.nextTimestampMs) / 1000
+}
+
+/**
+ * A partition as /status, the page and /drained show it: its last known progress; `stale` when the worker
+ * that owns it is down (restarting, in backoff) or did not report it last, `lastSeenAgoMs` since it did.
+ */
+export interface PartitionView extends PartitionProgress {
+  stale: boolean
+  lastSeenAgoMs: number
 }

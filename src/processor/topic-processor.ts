@@ -1,5 +1,6 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
+import type { GroupGeneration } from '../kafka/group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type {
   CommittedOffset,
@@ -49,6 +50,23 @@ type FetchOutcome =
   | { ok: true; partitions: FetchedPartition[]; receivedAtMs: number }
   | { ok: false; error: unknown }
 
+/**
+ * A new set of input partitions for a running TopicProcessor (a cooperative rebalance): partitions kept go on
+ * with their MessageProcessor untouched; revoked ones are committed and released; `processors` supplies the
+ * MessageProcessor of each added partition (only those are built).
+ */
+export interface PartitionChange {
+  partitions: number[]
+  processors: MessageProcessors
+  /** The group generation commits carry from now on; unchanged when absent. */
+  groupGeneration?: GroupGeneration
+}
+
+interface PendingChange extends PartitionChange {
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
 export interface DrainStatus {
   drained: boolean
   partitions: Array<TopicPartition & { next: bigint; logEnd: bigint; lag: bigint }>
@@ -63,10 +81,14 @@ export interface DrainStatus {
 export class TopicProcessor {
   readonly #config: ResolvedConfig
   readonly #processors: Map<number, MessageProcessor>
+  /** Input partitions, as `#assigned` is across the input topics; changed between batches by assign(). */
+  #inputPartitions: number[]
   readonly #logger: Logger
   readonly #metrics: CoreMetrics
   readonly #buffer = new BatchBuffer()
-  readonly #assigned: TopicPartition[]
+  #assigned: TopicPartition[]
+  #groupGeneration: GroupGeneration | undefined
+  #pendingChanges: PendingChange[] = []
   /** Next offset to fetch, per topic-partition. */
   readonly #fetchPositions = new Map<string, bigint>()
   readonly #progress = new Map<string, PartitionProgress>()
@@ -78,7 +100,10 @@ export class TopicProcessor {
   readonly #transaction: TransactionalProducer | undefined
   #inflightFetch: Promise<FetchOutcome> | undefined
   #closeRequested = false
-  #wakeOnClose: (() => void) | undefined
+  /** The loop has returned or failed. */
+  #ended = false
+  /** Ends a wait for fetched data early: close() or assign() was called. */
+  #wake: (() => void) | undefined
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
@@ -96,9 +121,9 @@ export class TopicProcessor {
       processor: this.#config.name,
     })
     this.#metrics = createCoreMetrics(config.metrics ?? new NoopMetrics(), this.#config.name)
-    this.#assigned = this.#config.inputTopics.flatMap((topic) =>
-      this.#config.inputPartitions.map((partition) => ({ topic, partition })),
-    )
+    this.#inputPartitions = [...this.#config.inputPartitions]
+    this.#assigned = this.#topicPartitions(this.#inputPartitions)
+    this.#groupGeneration = this.#config.groupGeneration
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
     this.#commitMetadata = this.#config.instance && instanceMetadata(this.#config.instance)
     const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions, groupGeneration } =
@@ -150,6 +175,39 @@ export class TopicProcessor {
     return this.#closing
   }
 
+  /**
+   * Changes the input partitions between batches, without stopping the loop: the batch in flight finishes
+   * and commits first; revoked partitions then commit any position moved past skipped records, lose what is
+   * buffered of them, and their processors' close() is called; added partitions start from the group's
+   * committed offsets. Resolves once the change is applied (revoked partitions committed and released), or
+   * when the loop ends first (nothing more is committed then). Not with exactly-once, whose transactional id
+   * names the partitions: a new TopicProcessor takes a changed set over.
+   */
+  assign(change: PartitionChange): Promise<void> {
+    const kept = change.partitions.filter((p) => this.#processors.has(p))
+    const changed = kept.length !== this.#inputPartitions.length || kept.length !== change.partitions.length
+    if (change.partitions.length === 0)
+      return Promise.reject(new ConfigurationError('inputPartitions: at least one partition is required'))
+    if (changed && this.#transaction)
+      return Promise.reject(
+        new ConfigurationError(
+          'guarantee: exactly-once partitions cannot change in place (the transactional id names them)',
+        ),
+      )
+    if (this.#closeRequested || this.#ended) return Promise.resolve()
+    // At once, not between batches: the batch in flight commits in the new generation, the old one is over.
+    if (change.groupGeneration) this.#groupGeneration = change.groupGeneration
+    return new Promise((resolve, reject) => {
+      this.#pendingChanges.push({ ...change, resolve, reject })
+      this.#wake?.()
+    })
+  }
+
+  /** The input partitions this processor consumes now. */
+  get inputPartitions(): number[] {
+    return [...this.#inputPartitions]
+  }
+
   /** True when every assigned partition has been processed up to its live log end. */
   async hasConsumedAllMessages(): Promise<boolean> {
     return (await this.drainStatus()).drained
@@ -159,11 +217,13 @@ export class TopicProcessor {
   async drainStatus(): Promise<DrainStatus> {
     if (this.#progress.size === 0) return { drained: false, partitions: [] }
     const ends = await this.#config.client.listOffsets(this.#assigned, 'latest')
-    const partitions = ends.map((end) => {
-      const progress = this.#progress.get(topicPartitionKey(end.topic, end.partition))!
+    const partitions = ends.flatMap((end) => {
+      const progress = this.#progress.get(topicPartitionKey(end.topic, end.partition))
+      // Revoked while the log ends were read.
+      if (!progress) return []
       progress.logEnd = end.offset
       const lag = lagRecords(progress)
-      return { topic: end.topic, partition: end.partition, next: progress.next, logEnd: end.offset, lag }
+      return [{ topic: end.topic, partition: end.partition, next: progress.next, logEnd: end.offset, lag }]
     })
     return { drained: partitions.every((p) => p.lag === 0n), partitions }
   }
@@ -175,7 +235,7 @@ export class TopicProcessor {
 
   async #close(): Promise<void> {
     this.#closeRequested = true
-    this.#wakeOnClose?.()
+    this.#wake?.()
     this.#interruptWaits.abort()
     if (this.#loop) await this.#loop.catch(() => {})
   }
@@ -183,7 +243,10 @@ export class TopicProcessor {
   async #run(): Promise<void> {
     try {
       await this.#initialize()
-      while (!this.#closeRequested) await this.#step()
+      while (!this.#closeRequested) {
+        await this.#applyChanges()
+        await this.#step()
+      }
       this.#logger.info('topic processor stopped')
     } catch (error) {
       if (error instanceof RetryInterrupted) {
@@ -198,6 +261,93 @@ export class TopicProcessor {
       this.#inflightFetch = undefined
       this.#buffer.clear()
       this.#progressLog.stop()
+      this.#ended = true
+      for (const change of this.#pendingChanges.splice(0)) change.resolve()
+      await this.#closeProcessors([...this.#processors.keys()])
+    }
+  }
+
+  #topicPartitions(partitions: readonly number[]): TopicPartition[] {
+    return this.#config.inputTopics.flatMap((topic) => partitions.map((partition) => ({ topic, partition })))
+  }
+
+  /** Applies the changes assign() queued, in order, between two batches. */
+  async #applyChanges(): Promise<void> {
+    while (this.#pendingChanges.length > 0 && !this.#closeRequested) {
+      const change = this.#pendingChanges[0]!
+      try {
+        await this.#applyChange(change)
+      } catch (error) {
+        change.reject(error)
+        throw error
+      } finally {
+        this.#pendingChanges.shift()
+      }
+      change.resolve()
+    }
+  }
+
+  async #applyChange(change: PartitionChange): Promise<void> {
+    const wanted = new Set(change.partitions)
+    const revoked = this.#inputPartitions.filter((p) => !wanted.has(p))
+    const added = change.partitions.filter((p) => !this.#processors.has(p))
+    if (revoked.length === 0 && added.length === 0) return
+    const addedProcessors = resolveProcessors(added, change.processors)
+    if (revoked.length > 0) {
+      const revokedSet = new Set(revoked)
+      const advanced = this.#advancedPositions([]).filter((o) => revokedSet.has(o.partition))
+      if (advanced.length > 0) await this.#commit(advanced, [])
+      const released = this.#topicPartitions(revoked)
+      this.#overlapGuard.forget(released)
+      for (const tp of released) {
+        const key = topicPartitionKey(tp.topic, tp.partition)
+        this.#buffer.drop(tp.topic, tp.partition)
+        this.#fetchPositions.delete(key)
+        this.#progress.delete(key)
+        this.#metrics.released(tp.topic, tp.partition)
+      }
+      await this.#closeProcessors(revoked)
+    }
+    this.#inputPartitions = this.#inputPartitions.filter((p) => wanted.has(p))
+    this.#assigned = this.#topicPartitions(this.#inputPartitions)
+    if (added.length > 0) {
+      const { client, groupId, initialOffset } = this.#config
+      const tps = this.#topicPartitions(added)
+      const start = await resolveStartOffsets(client, groupId, tps, initialOffset, this.#logger)
+      this.#overlapGuard.start(start.committed)
+      for (const [partition, processor] of addedProcessors) this.#processors.set(partition, processor)
+      this.#track(tps, start.positions)
+      this.#inputPartitions = [...this.#inputPartitions, ...added]
+      this.#assigned = this.#topicPartitions(this.#inputPartitions)
+    }
+    this.#logger.info('partitions reassigned between batches', {
+      partitions: this.#inputPartitions,
+      revoked,
+      added,
+    })
+  }
+
+  /** Calls the optional close() of the partitions' processors and forgets them. */
+  async #closeProcessors(partitions: number[]): Promise<void> {
+    for (const partition of partitions) {
+      const processor = this.#processors.get(partition)
+      this.#processors.delete(partition)
+      try {
+        await processor?.close?.()
+      } catch (error) {
+        this.#logger.warn('close() of a MessageProcessor failed', { partition, err: error })
+      }
+    }
+  }
+
+  /** Starts tracking partitions from their start positions. */
+  #track(partitions: TopicPartition[], positions: Map<string, bigint>): void {
+    for (const tp of partitions) {
+      const key = topicPartitionKey(tp.topic, tp.partition)
+      const offset = positions.get(key)!
+      this.#fetchPositions.set(key, offset)
+      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined, nextTimestampMs: undefined })
+      this.#metrics.assigned(tp.topic, tp.partition)
     }
   }
 
@@ -222,13 +372,7 @@ export class TopicProcessor {
       )
     }
     this.#overlapGuard.start(start.committed)
-    for (const tp of this.#assigned) {
-      const key = topicPartitionKey(tp.topic, tp.partition)
-      const offset = start.positions.get(key)!
-      this.#fetchPositions.set(key, offset)
-      this.#progress.set(key, { ...tp, next: offset, logEnd: undefined, nextTimestampMs: undefined })
-      this.#metrics.assigned(tp.topic, tp.partition)
-    }
+    this.#track(this.#assigned, start.positions)
     this.#progressLog.start(() => this.progress())
     this.#logger.info('topic processor started', {
       group: groupId,
@@ -273,11 +417,11 @@ export class TopicProcessor {
     let timer: NodeJS.Timeout | undefined
     const interrupted = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), Math.max(0, deadlineMs))
-      this.#wakeOnClose = () => resolve(undefined)
+      this.#wake = () => resolve(undefined)
     })
     const outcome = await Promise.race([this.#inflightFetch!, interrupted])
     clearTimeout(timer)
-    this.#wakeOnClose = undefined
+    this.#wake = undefined
     if (!outcome) return
     this.#inflightFetch = undefined
     if (!outcome.ok) throw outcome.error
@@ -287,6 +431,8 @@ export class TopicProcessor {
   async #accept(partitions: FetchedPartition[], receivedAtMs: number): Promise<void> {
     for (const fetched of partitions) {
       const key = topicPartitionKey(fetched.topic, fetched.partition)
+      // Fetched before the partition was revoked: its next owner reads it.
+      if (!this.#progress.has(key)) continue
       if (fetched.kind === 'offset-out-of-range') {
         const offset = this.#fetchPositions.get(key)!
         this.#fetchPositions.set(
@@ -380,7 +526,8 @@ export class TopicProcessor {
    * when a group assigned the partitions; with exactly-once, in the open transaction.
    */
   async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
-    const { client, groupId, groupGeneration } = this.#config
+    const { client, groupId } = this.#config
+    const groupGeneration = this.#groupGeneration
     const metadata = this.#commitMetadata
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
     if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)

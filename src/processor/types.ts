@@ -11,4 +11,10 @@ export interface Sender {
 /** The application's business logic for one partition of every input topic. */
 export interface MessageProcessor {
   process(messages: IncomingMessage[], sender: Sender): Promise<void> | void
+  /**
+   * Optional: called once when the TopicProcessor stops using this processor: its partition was revoked
+   * (after the partition's last batch was committed), or the loop ended. Release what the processor holds
+   * (timers, connections, in-memory state to flush elsewhere). An error is logged, not rethrown.
+   */
+  close?(): Promise<void> | void
 }

@@ -94,8 +94,7 @@ function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
     if (checking || supervisor.stopping || !supervisor.isReady()) return
     checking = true
     try {
-      const collected = await supervisor.collect('drain')
-      if (collected.every((c) => c.drain?.drained === true)) {
+      if ((await supervisor.drainReport()).drained) {
         logger.info('every assigned partition is drained and committed; exiting')
         void supervisor.stop('drained')
       }

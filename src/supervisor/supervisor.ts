@@ -1,13 +1,14 @@
-import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads'
+import { MessageChannel, type ResourceLimits } from 'node:worker_threads'
 import { Piscina } from 'piscina'
+import { workerThreadCount } from '../config/derive.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { type GroupGeneration, topicPartitionKey } from '../kafka/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { RetiredWorkerMetrics, type WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
 import type { Counter, Gauge } from '../metrics/types.ts'
-import { sumOfNext } from '../processor/progress.ts'
-import type { PartitionProgress } from '../processor/topic-processor.ts'
+import { lagRecords, type PartitionProgress, type PartitionView, sumOfNext } from '../processor/progress.ts'
+import type { DrainStatus } from '../processor/topic-processor.ts'
 import type {
   Collect,
   FromWorker,
@@ -16,42 +17,20 @@ import type {
   WorkerResult,
   WorkerTask,
 } from '../worker/protocol.ts'
+import { reassignPartitions } from './assignment.ts'
 import { exitCodes } from './exit-codes.ts'
+import { isDrained, isLive, isReady } from './health.ts'
 import { workerResourceLimits } from './heap-limits.ts'
-import { OutageWatch, outageLogIntervalMs } from './outage.ts'
+import { outageLogIntervalMs } from './outage.ts'
+import {
+  initialProcessState,
+  type ProcessEvent,
+  type ProcessState,
+  processTransition,
+} from './process-state.ts'
 import { restartDecision } from './restart.ts'
-import { Throughput } from './throughput.ts'
-
-type WorkerStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'failed'
-
-interface WorkerSlot {
-  id: number
-  partitions: number[]
-  status: WorkerStatus
-  ready: boolean
-  restarts: number
-  consecutiveFailures: number
-  lastHeartbeatMs: number | undefined
-  lastError: string | undefined
-  progress: PartitionProgress[]
-  progressAtStart: Map<string, bigint> | undefined
-  /** When the running worker first reported ready. */
-  readyAtMs: number | undefined
-  /** The outage the worker is waiting out (Kafka or a store unreachable), if any. */
-  outage: OutageWatch
-  /** What the outage made unreachable, as its last failure named it. */
-  unreachable: string | undefined
-  throughput: Throughput
-  heapUsedBytes: number | undefined
-  /** Counts the slot's launches, so that an answer from a worker that has since been replaced is dropped. */
-  launches: number
-  /** The worker's latest metrics answer: kept in its place if the thread dies without a final snapshot. */
-  lastMetrics: WorkerMetricsSnapshot | undefined
-  port: MessagePort | undefined
-  abort: AbortController | undefined
-  task: Promise<void> | undefined
-  restartTimer: NodeJS.Timeout | undefined
-}
+import { newSlot, type WorkerSlot } from './slot.ts'
+import { threadRuns, transition, type WorkerEffect, type WorkerEvent } from './worker-state.ts'
 
 const workerFile = new URL(
   `../../workers/processor-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
@@ -59,61 +38,39 @@ const workerFile = new URL(
 )
 const collectTimeoutMs = 5000
 
-const newSlot = (partitions: number[], id: number): WorkerSlot => ({
-  id,
-  partitions,
-  status: 'starting',
-  ready: false,
-  restarts: 0,
-  consecutiveFailures: 0,
-  lastHeartbeatMs: undefined,
-  lastError: undefined,
-  progress: [],
-  progressAtStart: undefined,
-  readyAtMs: undefined,
-  outage: new OutageWatch(),
-  unreachable: undefined,
-  throughput: new Throughput(),
-  heapUsedBytes: undefined,
-  launches: 0,
-  lastMetrics: undefined,
-  port: undefined,
-  abort: undefined,
-  task: undefined,
-  restartTimer: undefined,
-})
+interface WorkerCollection {
+  worker: number
+  metrics: WorkerMetricsSnapshot | undefined
+  drain: DrainStatus | undefined
+  error: string | undefined
+}
 
 /**
  * Runs one TopicProcessor loop per partition set on piscina's worker threads, restarts a set whose
- * worker failed (exponential backoff), and ends the process when a failure persists. In group mode the
- * partition sets change at each rebalance: revoke() stops the workers gracefully, start() runs the next ones.
+ * worker failed (exponential backoff), and ends the process when a failure persists. Each slot's life is the
+ * state machine of worker-state.ts, the supervisor's own that of process-state.ts; this class owns the
+ * threads, ports and timers and carries out the effects they decide. In group mode the assignment changes:
+ * update() in place (cooperative), or revoke() then start() (eager).
  */
 export class Supervisor {
   readonly #config: KasperConfig
   readonly #logger: Logger
+  #process: ProcessState = initialProcessState
   /** Resolved when the group refuses a worker's commit in the current generation. */
   #membershipLost: Promise<void> = new Promise(() => {})
   #reportMembershipLost: () => void = () => {}
   #slots: WorkerSlot[] = []
   #pool: Piscina | undefined
   #resourceLimits: ResourceLimits | undefined
-  /** False until start(), and from revoke() to the next start(): the member waits for its partitions. */
-  #assigned = false
   #groupGeneration: GroupGeneration | undefined
   readonly #restartsTotal: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge
   readonly #retired = new RetiredWorkerMetrics()
   readonly #startedAtMs = Date.now()
-  #collectId = 0
-  readonly #pendingCollections = new Map<
-    number,
-    (message: Extract<FromWorker, { type: 'collected' }>) => void
-  >()
+  #requestId = 0
+  readonly #pendingReplies = new Map<number, (message: FromWorker | undefined) => void>()
   #watchdog: NodeJS.Timeout | undefined
-  #stopping = false
-  #exitCode: number = exitCodes.ok
-  #fatalError: SerializedError | undefined
   #resolveDone!: (code: number) => void
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
@@ -142,12 +99,14 @@ export class Supervisor {
   }
 
   get stopping(): boolean {
-    return this.#stopping
+    return this.#process.name === 'stopping' || this.#process.name === 'stopped'
   }
 
   /** The error a restart cannot fix (bad configuration, broken processor module) that stopped the workers. */
   get fatalError(): SerializedError | undefined {
-    return this.#fatalError
+    return this.#process.name === 'stopping' || this.#process.name === 'stopped'
+      ? this.#process.fatalError
+      : undefined
   }
 
   /** What each worker thread's V8 heap is limited to (undefined: V8's defaults). */
@@ -160,33 +119,14 @@ export class Supervisor {
    * their commits carry `groupGeneration`.
    */
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
-    if (this.#stopping) return
-    this.#groupGeneration = groupGeneration
-    this.#membershipLost = new Promise((resolve) => {
-      this.#reportMembershipLost = resolve
-    })
-    this.#slots = partitionSets.map(newSlot)
-    // After a rebalance the threads of the previous generation are reused when as many are needed: they
-    // have the processor module and the Kafka client library loaded already.
-    if (this.#pool?.options.maxThreads !== partitionSets.length) {
-      void this.#pool?.destroy()
-      this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, partitionSets.length)
-      this.#pool =
-        partitionSets.length === 0
-          ? undefined
-          : new Piscina({
-              filename: workerFile.href,
-              minThreads: partitionSets.length,
-              maxThreads: partitionSets.length,
-              idleTimeout: Number.POSITIVE_INFINITY,
-              concurrentTasksPerWorker: 1,
-              resourceLimits: this.#resourceLimits,
-            })
-    }
-    this.#assigned = true
+    if (this.stopping) return
+    this.#newGeneration(groupGeneration)
+    this.#slots = partitionSets.map((partitions, id) => newSlot(id, partitions))
+    this.#ensurePool(partitionSets.length)
+    this.#processEvent({ type: 'assign' })
     for (const slot of this.#slots) {
       this.#restartsTotal.inc({ worker: slot.id }, 0)
-      this.#launch(slot)
+      this.#apply(slot, { type: 'launch' })
     }
     const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#config.workers
     this.#watchdog ??= setInterval(
@@ -196,20 +136,69 @@ export class Supervisor {
   }
 
   /**
-   * Group mode, when the partitions are taken away (a rebalance): each worker finishes its batch, produces
+   * Group mode, cooperative: the member's whole new assignment (partition numbers, the same for every input
+   * topic). Partitions kept stay on their thread and go on without a pause, their MessageProcessor untouched;
+   * every worker's commits carry `groupGeneration` from now on; revoked partitions finish their batch, commit
+   * and are released; added ones join the threads, sticky and balanced (reassignPartitions). Resolves once
+   * every revoked partition is committed and released (or its worker is gone), so that the member can rejoin.
+   * With exactly-once a worker whose set changes is restarted (its transactional id names its partitions).
+   * Before the first assignment, or after revoke(), it starts the workers.
+   */
+  async update(partitions: number[], groupGeneration?: GroupGeneration): Promise<void> {
+    if (this.stopping) return
+    const threads = workerThreadCount(this.#config)
+    if (this.#process.name === 'waiting') {
+      this.start(reassignPartitions([], partitions, threads), groupGeneration)
+      return
+    }
+    this.#newGeneration(groupGeneration ?? this.#groupGeneration)
+    const sets = reassignPartitions(
+      this.#slots.map((slot) => slot.partitions),
+      partitions,
+      threads,
+    )
+    this.#ensurePool(sets.length)
+    const releases: Promise<void>[] = []
+    for (const slot of this.#slots) {
+      const next = sets[slot.id]
+      if (next) releases.push(this.#reassign(slot, next))
+      else releases.push(this.#retire(slot))
+    }
+    const added = sets.slice(this.#slots.length).map((set, i) => newSlot(this.#slots.length + i, set))
+    this.#slots.push(...added)
+    for (const slot of added) {
+      this.#restartsTotal.inc({ worker: slot.id }, 0)
+      this.#apply(slot, { type: 'launch' })
+    }
+    this.#logger.info('assignment changed in place', { partitions, workers: sets })
+    await this.#withinShutdownTimeout(releases, (late) =>
+      this.#terminate(
+        late,
+        `workers did not release their revoked partitions within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms); their batches will be processed again by the partitions' next owners`,
+      ),
+    )
+    this.#slots = this.#slots.filter((slot) => slot.id < sets.length)
+  }
+
+  /**
+   * Group mode, eager: the partitions are taken away (a rebalance): each worker finishes its batch, produces
    * and commits, then stops; forced after shutdown.timeoutMs (the next owner processes those batches again).
    * The supervisor then waits, not ready, for the next start().
    */
   async revoke(reason: string): Promise<void> {
-    if (!this.#assigned) return
-    this.#assigned = false
+    if (this.#process.name !== 'assigned') return
+    this.#processEvent({ type: 'revoke' })
     this.#logger.info('partitions revoked; workers finish their batches, then stop', { reason })
-    await this.#stopWorkers(() =>
-      this.#abortWorkers(
-        `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms) of a rebalance; their batches will be processed again by the partitions' next owners`,
-      ),
+    const slots = this.#slots
+    await this.#withinShutdownTimeout(
+      slots.map((slot) => this.#retire(slot)),
+      (late) =>
+        this.#terminate(
+          late,
+          `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms) of a rebalance; their batches will be processed again by the partitions' next owners`,
+        ),
     )
-    this.#slots = []
+    if (this.#slots === slots) this.#slots = []
   }
 
   workers() {
@@ -217,31 +206,33 @@ export class Supervisor {
     return this.#slots.map((s) => ({
       id: s.id,
       partitions: s.partitions,
-      status: s.status,
-      ready: s.ready,
+      status: s.state,
+      ready: s.state === 'running',
       restarts: s.restarts,
       lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
       lastError: s.lastError,
-      progress: s.progress,
+      progress: this.#partitionViews(s, now),
       recordsPerSecond: s.throughput.perSecond(),
       heapUsedBytes: s.heapUsedBytes,
     }))
   }
 
-  /** Live: every running worker heartbeats within the timeout (a worker waiting to restart counts as alive). */
   isLive(): boolean {
-    const now = Date.now()
-    return this.#slots.every(
-      (s) =>
-        s.status !== 'running' ||
-        (s.lastHeartbeatMs !== undefined &&
-          now - s.lastHeartbeatMs <= this.#config.workers.heartbeatTimeoutMs),
-    )
+    return isLive(this.#slots, Date.now(), this.#config.workers.heartbeatTimeoutMs)
   }
 
-  /** Ready: assigned (group mode: not rebalancing) and every worker runs its loop; a member with no partitions is ready. */
   isReady(): boolean {
-    return !this.#stopping && this.#assigned && this.#slots.every((s) => s.status === 'running' && s.ready)
+    return isReady(this.#process, this.#slots)
+  }
+
+  /** Drained as of the workers' heartbeats (their latest fetches), without asking Kafka. */
+  isDrained(): boolean {
+    const caughtUp = ({ progress }: { progress: PartitionProgress }) =>
+      progress.logEnd !== undefined && lagRecords(progress) === 0n
+    return isDrained(
+      this.isReady(),
+      this.#slots.map((s) => ({ drained: [...s.progress.values()].every(caughtUp) })),
+    )
   }
 
   /** Group mode: resolves when the group refuses a commit of the current generation (the member must rejoin). */
@@ -249,81 +240,240 @@ export class Supervisor {
     return this.#membershipLost
   }
 
-  /** False while a group member waits for partitions (before its first assignment, during a rebalance). */
+  /** False while a group member waits for partitions (before its first assignment, during an eager rebalance). */
   isAssigned(): boolean {
-    return this.#assigned
+    return this.#process.name === 'assigned'
   }
 
   /** Asks every running worker for its metrics (and drain status); a worker that does not answer in time is reported as such. */
-  async collect(what: Collect) {
+  async collect(what: Collect): Promise<WorkerCollection[]> {
     return Promise.all(
       this.#slots.map(async (slot) => {
         const base = { worker: slot.id, metrics: undefined, drain: undefined }
-        if (slot.status !== 'running' || !slot.port)
-          return { ...base, error: `worker ${slot.id} is ${slot.status}` }
-        const id = ++this.#collectId
-        const reply = await new Promise<Extract<FromWorker, { type: 'collected' }> | undefined>((resolve) => {
-          const timer = setTimeout(() => {
-            this.#pendingCollections.delete(id)
-            resolve(undefined)
-          }, collectTimeoutMs)
-          this.#pendingCollections.set(id, (message) => {
-            clearTimeout(timer)
-            resolve(message)
-          })
-          this.#post(slot, { type: 'collect', id, what })
-        })
-        if (!reply)
+        if (!threadRuns(slot.state) || !slot.thread)
+          return { ...base, error: `worker ${slot.id} is ${slot.state}` }
+        const reply = await this.#request(slot, (id) => ({ type: 'collect', id, what }), collectTimeoutMs)
+        if (reply?.type !== 'collected')
           return { ...base, error: `worker ${slot.id} did not answer within ${collectTimeoutMs} ms` }
+        if (reply.metrics) slot.lastMetrics = reply.metrics
+        if (reply.metrics) slot.lastGauges.record(reply.metrics)
         return { worker: slot.id, metrics: reply.metrics, drain: reply.drain, error: reply.drainError }
       }),
     )
   }
 
   /**
+   * /drained: every worker's lag against the live log ends; a worker that is down (restarting, in backoff)
+   * has its partitions listed at their last known positions, marked stale, and the process is not drained.
+   */
+  async drainReport() {
+    const now = Date.now()
+    const collected = await this.collect('drain')
+    const partitions = collected.flatMap((c) => {
+      if (c.drain) return c.drain.partitions.map((p) => ({ worker: c.worker, ...p, stale: false }))
+      const slot = this.#slots[c.worker]
+      return (slot ? this.#partitionViews(slot, now) : []).map(
+        ({ topic, partition, next, logEnd, stale }) => ({
+          worker: c.worker,
+          topic,
+          partition,
+          next,
+          logEnd,
+          lag: lagRecords({ next, logEnd }),
+          stale,
+        }),
+      )
+    })
+    const errors = collected.flatMap((c) => (c.error ? [{ worker: c.worker, error: c.error }] : []))
+    const drained = isDrained(
+      this.isReady(),
+      collected.map((c) => ({ drained: c.error === undefined ? c.drain?.drained : false })),
+    )
+    return { drained, rebalancing: !this.isAssigned(), partitions, errors }
+  }
+
+  /**
    * The metrics of every running worker, plus what stopped workers counted, so that counters and histograms
-   * never go down while the process lives. An answer from a worker that stopped before it could be used is
-   * dropped: its final snapshot is already among the retired ones.
+   * never go down while the process lives, plus the last known per-partition gauges of workers that are down,
+   * so that a restarting worker's partitions stay on /metrics. An answer from a worker that stopped before it
+   * could be used is dropped: its final snapshot is already among the retired ones.
    */
   async metrics(): Promise<WorkerMetricsSnapshot[]> {
     const slots = this.#slots
     const launches = slots.map((slot) => slot.launches)
     const collected = await this.collect('metrics')
-    const live = collected.flatMap(({ worker, metrics }) => {
-      const slot = slots[worker]
-      return metrics && slot?.status === 'running' && slot.launches === launches[worker] ? [metrics] : []
-    })
-    return [this.#retired.snapshot(), ...live]
+    const snapshots: WorkerMetricsSnapshot[] = [this.#retired.snapshot()]
+    for (const [i, slot] of slots.entries()) {
+      const answer = collected[i]?.metrics
+      const live = answer && threadRuns(slot.state) && slot.launches === launches[i] ? answer : undefined
+      if (live) snapshots.push(live)
+      snapshots.push(slot.lastGauges.missingFrom(live))
+    }
+    return snapshots
   }
 
   /** Graceful stop: each worker finishes its batch, produces and commits; forced after shutdown.timeoutMs. */
-  async stop(reason: string, exitCode: number = exitCodes.ok): Promise<number> {
-    if (this.#stopping) return this.done
-    this.#stopping = true
-    this.#exitCode = exitCode
+  async stop(reason: string, exitCode: number = exitCodes.ok, fatalError?: SerializedError): Promise<number> {
+    if (this.stopping) return this.done
+    this.#processEvent({ type: 'stop', exitCode, ...(fatalError ? { fatalError } : {}) })
     clearInterval(this.#watchdog)
     this.#logger.info('stopping workers', { reason })
-    await this.#stopWorkers(() =>
-      this.forceStop(
-        `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`,
-      ),
+    await this.#withinShutdownTimeout(
+      this.#slots.map((slot) => this.#retire(slot)),
+      () =>
+        this.forceStop(
+          `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms)`,
+        ),
     )
     const pool = this.#pool
     this.#pool = undefined
     await pool?.destroy()
-    this.#resolveDone(this.#exitCode)
+    this.#processEvent({ type: 'workers stopped' })
+    const state = this.#process
+    this.#resolveDone(state.name === 'stopped' ? state.exitCode : exitCodes.failure)
     return this.done
   }
 
-  /** Asks every worker to finish its batch and stop; `onTimeout` after shutdown.timeoutMs. */
-  async #stopWorkers(onTimeout: () => void): Promise<void> {
-    const slots = this.#slots
-    for (const slot of slots) {
-      clearTimeout(slot.restartTimer)
-      if (slot.status === 'backoff') slot.status = 'stopped'
-      this.#post(slot, { type: 'close' })
+  /** Terminates every worker thread at once. Uncommitted batches are consumed again on the next start. */
+  forceStop(reason: string): void {
+    this.#logger.error('forcing workers to stop; batches in flight will be processed again on restart', {
+      reason,
+    })
+    this.#processEvent({ type: 'force' })
+    for (const slot of this.#slots) slot.thread?.abort.abort()
+  }
+
+  #processEvent(event: ProcessEvent): void {
+    this.#process = processTransition(this.#process, event)
+  }
+
+  #newGeneration(groupGeneration: GroupGeneration | undefined): void {
+    this.#groupGeneration = groupGeneration
+    this.#membershipLost = new Promise((resolve) => {
+      this.#reportMembershipLost = resolve
+    })
+  }
+
+  /**
+   * After a rebalance the threads of the previous generation are reused when as many are needed: they have
+   * the processor module and the Kafka client library loaded already. A group member's pool can grow to
+   * workers.threads, as update() adds sets.
+   */
+  #ensurePool(sets: number): void {
+    const size = this.#groupGeneration ? Math.max(sets, workerThreadCount(this.#config)) : sets
+    if (this.#pool?.options.maxThreads === size) return
+    void this.#pool?.destroy()
+    this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, size)
+    this.#pool =
+      size === 0
+        ? undefined
+        : new Piscina({
+            filename: workerFile.href,
+            minThreads: sets,
+            maxThreads: size,
+            idleTimeout: Number.POSITIVE_INFINITY,
+            concurrentTasksPerWorker: 1,
+            resourceLimits: this.#resourceLimits,
+          })
+  }
+
+  /** Runs an event through the slot's state machine and carries out its effects. */
+  #apply(slot: WorkerSlot, event: WorkerEvent): void {
+    const { state, effects } = transition(slot.state, event)
+    slot.state = state
+    for (const effect of effects) this.#execute(slot, effect)
+  }
+
+  #execute(slot: WorkerSlot, effect: WorkerEffect): void {
+    switch (effect.type) {
+      case 'spawn':
+        this.#spawn(slot)
+        return
+      case 'post close':
+        this.#post(slot, { type: 'close' })
+        return
+      case 'terminate':
+        slot.thread?.abort.abort()
+        return
+      case 'schedule restart':
+        this.#scheduleRestart(slot, effect.delayMs)
+        return
+      case 'cancel restart':
+        clearTimeout(slot.restartTimer)
+        slot.restartTimer = undefined
+        return
+      case 'membership lost':
+        this.#reportMembershipLost()
+        return
+      case 'stop process':
+        this.#logger.error(
+          effect.fatal
+            ? 'worker failed with an error a restart cannot fix; stopping'
+            : effect.reason === 'restart limit reached'
+              ? 'worker keeps failing; giving up so the failure is visible'
+              : 'worker stopped unexpectedly; stopping',
+          {
+            worker: slot.id,
+            partitions: slot.partitions,
+            failures: slot.consecutiveFailures,
+            maxRestarts: this.#config.restart.maxRestarts,
+            error: slot.lastError,
+          },
+        )
+        void this.stop(effect.reason, effect.exitCode, effect.fatal ? slot.lastFailure : undefined)
+        return
+      case 'rejected':
+        this.#logger.warn('worker event not valid in its state; ignored', {
+          worker: slot.id,
+          state: effect.state,
+          event: effect.event,
+        })
+        return
     }
-    const tasks = slots.flatMap((s) => (s.task ? [s.task] : []))
+  }
+
+  /** Asks the slot's worker to stop and resolves once its thread has ended (at once when it runs none). */
+  async #retire(slot: WorkerSlot): Promise<void> {
+    this.#apply(slot, { type: 'close' })
+    await slot.thread?.task
+  }
+
+  /** Hands a running slot its new partition set; resolves once the revoked ones are released. */
+  async #reassign(slot: WorkerSlot, partitions: number[]): Promise<void> {
+    const previous = slot.partitions
+    slot.partitions = partitions
+    const owned = new Set(partitions)
+    for (const key of slot.progress.keys())
+      if (!owned.has(slot.progress.get(key)!.progress.partition)) slot.progress.delete(key)
+    slot.lastGauges.retain(owned)
+    const changed = previous.length !== partitions.length || previous.some((p) => !owned.has(p))
+    if (!threadRuns(slot.state)) {
+      // Not running: a backoff launches it with the new set; a stopped slot (the group refused a commit) runs again.
+      if (slot.state === 'stopped' || slot.state === 'created') this.#apply(slot, { type: 'launch' })
+      return
+    }
+    if (changed && this.#config.processor.guarantee === 'exactly-once') {
+      this.#logger.info('exactly-once: restarting the worker with its new partitions', {
+        worker: slot.id,
+        partitions,
+      })
+      await this.#retire(slot)
+      if (!this.stopping) this.#apply(slot, { type: 'launch' })
+      return
+    }
+    const generation = this.#groupGeneration
+    await this.#request(
+      slot,
+      (id) => ({ type: 'assign', id, partitions, ...(generation ? { groupGeneration: generation } : {}) }),
+      undefined,
+    )
+  }
+
+  /** Waits for `tasks`; after shutdown.timeoutMs calls `onTimeout` with the slots still running, then waits on. */
+  async #withinShutdownTimeout(
+    tasks: Promise<void>[],
+    onTimeout: (late: WorkerSlot[]) => void,
+  ): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const timedOut = await Promise.race([
       Promise.all(tasks).then(() => false),
@@ -332,46 +482,55 @@ export class Supervisor {
       }),
     ])
     clearTimeout(timer)
-    if (timedOut) onTimeout()
+    if (timedOut) onTimeout(this.#slots.filter((slot) => slot.thread))
     await Promise.all(tasks)
   }
 
-  /** Terminates every worker thread at once. Uncommitted batches are consumed again on the next start. */
-  forceStop(reason: string): void {
-    this.#logger.error('forcing workers to stop; batches in flight will be processed again on restart', {
-      reason,
-    })
-    this.#exitCode = exitCodes.failure
-    this.#stopping = true
-    for (const slot of this.#slots) slot.abort?.abort()
-  }
-
-  #abortWorkers(reason: string): void {
-    this.#logger.error('terminating workers', { reason })
-    for (const slot of this.#slots) slot.abort?.abort()
+  #terminate(slots: WorkerSlot[], reason: string): void {
+    this.#logger.error('terminating workers', { reason, workers: slots.map((s) => s.id) })
+    for (const slot of slots) slot.thread?.abort.abort()
   }
 
   #post(slot: WorkerSlot, message: ToWorker): void {
     try {
-      slot.port?.postMessage(message)
+      slot.thread?.port.postMessage(message)
     } catch {
       // The port closed with its worker; the task's settlement reports that.
     }
   }
 
-  #launch(slot: WorkerSlot): void {
+  /** Posts a request and resolves with the worker's answer; undefined after `timeoutMs` or once the thread ends. */
+  #request(
+    slot: WorkerSlot,
+    message: (id: number) => ToWorker,
+    timeoutMs: number | undefined,
+  ): Promise<FromWorker | undefined> {
+    const id = ++this.#requestId
+    return new Promise((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => answer(undefined), timeoutMs)
+      const answer = (reply: FromWorker | undefined) => {
+        clearTimeout(timer)
+        this.#pendingReplies.delete(id)
+        slot.pendingRequests.delete(id)
+        resolve(reply)
+      }
+      this.#pendingReplies.set(id, answer)
+      slot.pendingRequests.add(id)
+      this.#post(slot, message(id))
+    })
+  }
+
+  #spawn(slot: WorkerSlot): void {
     const { port1, port2 } = new MessageChannel()
     const abort = new AbortController()
-    slot.status = 'running'
-    slot.ready = false
-    slot.port = port1
-    slot.abort = abort
+    const launch = ++slot.launches
     slot.lastHeartbeatMs = Date.now()
     slot.progressAtStart = undefined
     slot.readyAtMs = undefined
-    slot.launches++
     slot.lastMetrics = undefined
-    port1.on('message', (message: FromWorker) => this.#onMessage(slot, message))
+    port1.on('message', (message: FromWorker) => {
+      if (slot.launches === launch) this.#onMessage(slot, message)
+    })
     this.#workerUp.set({ worker: slot.id }, 1)
     const task: WorkerTask = {
       workerId: slot.id,
@@ -381,7 +540,7 @@ export class Supervisor {
       port: port2,
     }
     this.#logger.info('worker starting', { worker: slot.id, partitions: slot.partitions })
-    slot.task = (
+    const settled = (
       this.#pool!.run(task, { transferList: [port2], signal: abort.signal }) as Promise<WorkerResult>
     ).then(
       (result) => this.#settled(slot, result),
@@ -397,24 +556,25 @@ export class Supervisor {
           },
         }),
     )
+    slot.thread = { port: port1, abort, task: settled }
   }
 
   #onMessage(slot: WorkerSlot, message: FromWorker): void {
-    if (message.type === 'collected') {
-      if (message.metrics) slot.lastMetrics = message.metrics
-      this.#pendingCollections.get(message.id)?.(message)
-      this.#pendingCollections.delete(message.id)
+    if (message.type !== 'heartbeat') {
+      this.#pendingReplies.get(message.id)?.(message)
       return
     }
-    slot.lastHeartbeatMs = Date.now()
-    slot.ready = message.ready
-    slot.progress = message.progress
+    const now = Date.now()
+    slot.lastHeartbeatMs = now
     slot.heapUsedBytes = message.heapUsedBytes
     this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
-    if (message.ready) slot.throughput.record(slot.lastHeartbeatMs, sumOfNext(message.progress))
+    for (const progress of message.progress)
+      slot.progress.set(topicPartitionKey(progress.topic, progress.partition), { progress, seenAtMs: now })
+    this.#apply(slot, { type: 'heartbeat', ready: message.ready })
     if (!message.ready) return
+    slot.throughput.record(now, sumOfNext(message.progress))
     if (!slot.progressAtStart) {
-      slot.readyAtMs = slot.lastHeartbeatMs
+      slot.readyAtMs = now
       slot.progressAtStart = new Map(
         message.progress.map((p) => [topicPartitionKey(p.topic, p.partition), p.next]),
       )
@@ -424,16 +584,25 @@ export class Supervisor {
       (p) => p.next > (slot.progressAtStart!.get(topicPartitionKey(p.topic, p.partition)) ?? p.next),
     )
     if (advanced) slot.consecutiveFailures = 0
-    this.#endOutage(slot, advanced)
+    this.#endOutage(slot, advanced, now)
+  }
+
+  /** Every partition the slot owns, at its last known progress; stale when its worker did not report it last. */
+  #partitionViews(slot: WorkerSlot, now: number): PartitionView[] {
+    const reporting = slot.state === 'running'
+    return [...slot.progress.values()].map(({ progress, seenAtMs }) => ({
+      ...progress,
+      stale: !reporting || seenAtMs < (slot.lastHeartbeatMs ?? 0),
+      lastSeenAgoMs: now - seenAtMs,
+    }))
   }
 
   /**
    * The outage is over once the relaunched worker makes progress, or has run without failing for a log
    * interval (an idle partition makes none).
    */
-  #endOutage(slot: WorkerSlot, advanced: boolean): void {
+  #endOutage(slot: WorkerSlot, advanced: boolean, now: number): void {
     if (!slot.outage.active) return
-    const now = Date.now()
     if (!advanced && now - (slot.readyAtMs ?? now) < outageLogIntervalMs) return
     const lastedMs = slot.outage.ended(now)
     this.#logger.info('outage over; processing again', {
@@ -446,36 +615,32 @@ export class Supervisor {
   }
 
   #settled(slot: WorkerSlot, result: WorkerResult): void {
-    slot.port?.close()
-    slot.port = undefined
-    slot.abort = undefined
-    slot.ready = false
+    const thread = slot.thread
+    thread?.port.close()
+    slot.thread = undefined
+    for (const id of slot.pendingRequests) this.#pendingReplies.get(id)?.(undefined)
     this.#workerUp.set({ worker: slot.id }, 0)
     // A stopped thread has no heap: show none rather than its last size.
     slot.heapUsedBytes = undefined
     this.#heapUsed.set({ worker: slot.id }, 0)
-    this.#retired.add(result.metrics ?? slot.lastMetrics ?? [])
+    const final = result.metrics ?? slot.lastMetrics ?? []
+    this.#retired.add(final)
+    slot.lastGauges.record(final)
     slot.lastMetrics = undefined
     if (result.outcome === 'closed') {
-      slot.status = 'stopped'
       this.#logger.info('worker stopped', { worker: slot.id })
-      if (!this.#stopping && this.#assigned)
-        void this.stop('a worker stopped unexpectedly', exitCodes.failure)
+      this.#apply(slot, { type: 'exited', outcome: 'closed' })
       return
     }
     slot.lastError = `${result.error.name}: ${result.error.message}`
+    slot.lastFailure = result.error
     if (result.outcome === 'membership lost') {
-      slot.status = 'stopped'
-      this.#reportMembershipLost()
+      this.#apply(slot, { type: 'exited', outcome: 'membership lost' })
       return
     }
-    if (this.#stopping || !this.#assigned) {
-      slot.status = 'stopped'
-      return
-    }
-    const now = Date.now()
-    const outage = result.transient ? slot.outage.failed(now) : undefined
+    const outage = result.transient ? slot.outage.failed(Date.now()) : undefined
     if (!outage) slot.consecutiveFailures++
+    if (result.transient) slot.unreachable = result.transient.unreachable
     const decision = restartDecision(
       {
         fatal: result.fatal,
@@ -484,47 +649,10 @@ export class Supervisor {
       },
       this.#config.restart,
     )
-    if (decision.action === 'stop') {
-      slot.status = 'failed'
-      this.#fatalError ??= result.error
-      this.#logger.error('worker failed with an error a restart cannot fix; stopping', {
-        worker: slot.id,
-        error: slot.lastError,
-      })
-      void this.stop('fatal worker error', decision.exitCode)
-      return
-    }
-    if (decision.action === 'give up') {
-      slot.status = 'failed'
-      this.#logger.error('worker keeps failing; giving up so the failure is visible', {
-        worker: slot.id,
-        partitions: slot.partitions,
-        failures: slot.consecutiveFailures,
-        maxRestarts: this.#config.restart.maxRestarts,
-        error: slot.lastError,
-      })
-      void this.stop('restart limit reached', decision.exitCode)
-      return
-    }
+    this.#apply(slot, { type: 'failed', decision })
+    if (slot.state !== 'backoff' || !('delayMs' in decision)) return
     const { delayMs } = decision
-    slot.status = 'backoff'
-    if (outage && result.transient) {
-      slot.unreachable = result.transient.unreachable
-      // One line per interval, not one per attempt: an outage can last hours.
-      if (outage.log)
-        this.#logger.warn(
-          'outage: waiting for it to end; not ready, not counted against restart.maxRestarts',
-          {
-            worker: slot.id,
-            partitions: slot.partitions,
-            unreachable: slot.unreachable,
-            downForSeconds: Math.round(outage.downForMs / 1000),
-            attempts: outage.failures,
-            delayMs,
-            error: slot.lastError,
-          },
-        )
-    } else {
+    if (!outage)
       this.#logger.warn('worker failed; restarting after backoff', {
         worker: slot.id,
         partitions: slot.partitions,
@@ -532,27 +660,40 @@ export class Supervisor {
         delayMs,
         error: slot.lastError,
       })
-    }
+    // One line per interval, not one per attempt: an outage can last hours.
+    else if (outage.log)
+      this.#logger.warn('outage: waiting for it to end; not ready, not counted against restart.maxRestarts', {
+        worker: slot.id,
+        partitions: slot.partitions,
+        unreachable: slot.unreachable,
+        downForSeconds: Math.round(outage.downForMs / 1000),
+        attempts: outage.failures,
+        delayMs,
+        error: slot.lastError,
+      })
+  }
+
+  #scheduleRestart(slot: WorkerSlot, delayMs: number): void {
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined
-      if (this.#stopping || !this.#slots.includes(slot)) return
+      if (this.stopping || !this.#slots.includes(slot)) return
       slot.restarts++
       this.#restartsTotal.inc({ worker: slot.id })
-      this.#launch(slot)
+      this.#apply(slot, { type: 'launch' })
     }, delayMs)
   }
 
   #checkHeartbeats(timeoutMs: number): void {
     const now = Date.now()
     for (const slot of this.#slots) {
-      if (slot.status !== 'running' || slot.lastHeartbeatMs === undefined) continue
+      if (!slot.thread || slot.lastHeartbeatMs === undefined) continue
       if (now - slot.lastHeartbeatMs > timeoutMs) {
         this.#logger.error('worker missed its heartbeat; terminating it', {
           worker: slot.id,
           silentMs: now - slot.lastHeartbeatMs,
         })
         slot.lastHeartbeatMs = undefined
-        slot.abort?.abort()
+        this.#apply(slot, { type: 'heartbeat missed' })
       }
     }
   }

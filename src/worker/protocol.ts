@@ -37,12 +37,20 @@ export type WorkerResult = WorkerOutcome & { metrics?: WorkerMetrics }
 /** What the supervisor asks a worker for: its metrics (for /metrics) or its lag against the log ends. */
 export type Collect = 'metrics' | 'drain'
 
-export type ToWorker = { type: 'close' } | { type: 'collect'; id: number; what: Collect }
+/**
+ * 'assign': the worker's whole new partition set (a cooperative rebalance), applied between batches without
+ * stopping the loop; answered with 'assigned' once revoked partitions are committed and released.
+ */
+export type ToWorker =
+  | { type: 'close' }
+  | { type: 'collect'; id: number; what: Collect }
+  | { type: 'assign'; id: number; partitions: number[]; groupGeneration?: GroupGeneration }
 
 export type WorkerMetrics = WorkerMetricsSnapshot
 
 export type FromWorker =
   | { type: 'heartbeat'; ready: boolean; progress: PartitionProgress[]; heapUsedBytes: number }
+  | { type: 'assigned'; id: number; partitions: number[] }
   | {
       type: 'collected'
       id: number

@@ -11,6 +11,7 @@ import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
+import type { MessageProcessor } from '../processor/types.ts'
 import { StoreError } from '../stores/errors.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
 import type { MultiStore, Store } from '../stores/types.ts'
@@ -54,11 +55,44 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   let processor: TopicProcessor | undefined
   let closeRequested = false
   let heartbeat: NodeJS.Timeout | undefined
+  let buildProcessorsFor: ((partitions: number[]) => Promise<Map<number, MessageProcessor>>) | undefined
+  /** An error of a partition change that must end the worker (the factory failed for an added partition). */
+  let changeFailure: unknown
+  let markStarted = () => {}
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve
+  })
+  let changes = Promise.resolve()
+
+  /** Hands a new partition set to the loop; processors are built for the added partitions only. */
+  const assign = async (message: Extract<ToWorker, { type: 'assign' }>) => {
+    await started
+    if (processor && buildProcessorsFor && changeFailure === undefined) {
+      const current = new Set(processor.inputPartitions)
+      try {
+        const added = await buildProcessorsFor(message.partitions.filter((p) => !current.has(p)))
+        await processor.assign({
+          partitions: message.partitions,
+          processors: added,
+          ...(message.groupGeneration ? { groupGeneration: message.groupGeneration } : {}),
+        })
+      } catch (error) {
+        // The loop fails with it if applying the change failed; a factory error ends it from here.
+        changeFailure ??= error
+        void processor.close()
+      }
+    }
+    send({ type: 'assigned', id: message.id, partitions: processor?.inputPartitions ?? [] })
+  }
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'close') {
       closeRequested = true
       void processor?.close()
+      return
+    }
+    if (message.type === 'assign') {
+      changes = changes.then(() => assign(message))
       return
     }
     void (async () => {
@@ -93,14 +127,16 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     client = kafka
     stores = await createStores(config.stores, { processorName: config.processor.name, metrics })
     const factory = await loadProcessorFactory(config.processor.module)
-    const processors = await buildProcessors(factory, partitions, (partition) => ({
-      partition,
-      logger: logger.child({ partition }),
-      metrics,
-      config,
-      options: config.processor.options,
-      stores: stores!,
-    }))
+    buildProcessorsFor = (forPartitions) =>
+      buildProcessors(factory, forPartitions, (partition) => ({
+        partition,
+        logger: logger.child({ partition }),
+        metrics,
+        config,
+        options: config.processor.options,
+        stores: stores!,
+      }))
+    const processors = await buildProcessorsFor(partitions)
     processor = new TopicProcessor(
       toProcessorOptions(config, {
         client: kafka,
@@ -112,7 +148,11 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       processors,
     )
     if (closeRequested) void processor.close()
-    await processor.runLoop()
+    const loop = processor.runLoop()
+    markStarted()
+    await loop
+    await changes
+    if (changeFailure !== undefined) throw changeFailure
     outcome = { outcome: 'closed' }
   } catch (error) {
     if (error instanceof GroupMembershipLostError) {
@@ -138,6 +178,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       }
     }
   } finally {
+    markStarted()
     clearInterval(heartbeat)
     heartbeat = undefined
     await Promise.allSettled([client?.close(), stores && closeStores(stores)])

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import {
-  type AdminSource,
-  startAdminServer,
-  type WorkerCollection,
-  type WorkerView,
-} from '../../src/admin/server.ts'
+import { type AdminSource, startAdminServer, type WorkerView } from '../../src/admin/server.ts'
 import { createCoreMetrics } from '../../src/metrics/core.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 
@@ -24,36 +19,40 @@ const view: WorkerView = {
   lastError: 'Error: <script>alert(1)</script> & "quotes"',
   recordsPerSecond: 12.5,
   heapUsedBytes: 8 * 1024 * 1024,
-  progress: [{ topic: 'in', partition: 0, next: 5n, logEnd: 9n, nextTimestampMs: Date.now() - 30_000 }],
+  progress: [
+    {
+      topic: 'in',
+      partition: 0,
+      next: 5n,
+      logEnd: 9n,
+      nextTimestampMs: Date.now() - 30_000,
+      stale: false,
+      lastSeenAgoMs: 10,
+    },
+  ],
 }
 const source: AdminSource = {
   startedAtMs: Date.now(),
   isLive: () => state.live,
   isReady: () => state.ready,
-  isAssigned: () => true,
+  isDrained: () => false,
   workers: () => [view],
-  collect: async (what): Promise<WorkerCollection[]> => [
-    {
-      worker: 0,
-      metrics: undefined,
-      drain:
-        what === 'drain'
-          ? {
-              drained: state.drained,
-              partitions: [
-                {
-                  topic: 'in',
-                  partition: 0,
-                  next: 5n,
-                  logEnd: state.drained ? 5n : 9n,
-                  lag: state.drained ? 0n : 4n,
-                },
-              ],
-            }
-          : undefined,
-      error: undefined,
-    },
-  ],
+  drainReport: async () => ({
+    drained: state.drained,
+    rebalancing: false,
+    partitions: [
+      {
+        worker: 0,
+        topic: 'in',
+        partition: 0,
+        next: 5n,
+        logEnd: state.drained ? 5n : 9n,
+        lag: state.drained ? 0n : 4n,
+        stale: false,
+      },
+    ],
+    errors: [],
+  }),
   metrics: async () => [await workerMetrics.registry.getMetricsAsJSON()],
 }
 
@@ -99,7 +98,7 @@ test('/drained is 503 with per-partition positions until drained, then 200', asy
   assert.equal(pending.status, 503)
   assert.deepEqual(await pending.json(), {
     drained: false,
-    partitions: [{ worker: 0, topic: 'in', partition: 0, next: 5, logEnd: 9, lag: 4 }],
+    partitions: [{ worker: 0, topic: 'in', partition: 0, next: 5, logEnd: 9, lag: 4, stale: false }],
   })
   state.drained = true
   assert.equal((await fetch(`${base}/drained`)).status, 200)

@@ -1,4 +1,5 @@
 import { UnknownTopicError } from '../../src/kafka/errors.ts'
+import type { GroupGeneration } from '../../src/kafka/group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from '../../src/kafka/messages.ts'
 import type {
   CommittedOffset,
@@ -153,7 +154,15 @@ export class FakeKafka implements KafkaClient {
     return result
   }
 
-  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+  /** The group generation each commit named (undefined: none). */
+  readonly commitGenerations: Array<number | undefined> = []
+
+  async commitOffsets(
+    groupId: string,
+    offsets: CommittedOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
+    this.commitGenerations.push(generation?.generationId)
     this.calls.push(
       `commit ${offsets.map((o) => `${topicPartitionKey(o.topic, o.partition)}=${o.offset}`).join(' ')}`,
     )

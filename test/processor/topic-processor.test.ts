@@ -392,6 +392,97 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     await tp.runLoop()
   })
 
+  describe('assign(): partitions change between batches, without stopping the loop', () => {
+    /** Processors that remember which instance processed what, and which were built and closed. */
+    function tracked() {
+      const built: number[] = []
+      const closed: number[] = []
+      const processedBy = new Map<string, MessageProcessor>()
+      const factory = (partition: number): MessageProcessor => {
+        built.push(partition)
+        const processor: MessageProcessor = {
+          process(messages) {
+            for (const m of messages) processedBy.set(`${m.partition}:${m.value?.toString()}`, processor)
+          },
+          close() {
+            closed.push(partition)
+          },
+        }
+        return processor
+      }
+      return { built, closed, processedBy, factory }
+    }
+
+    test('kept partitions keep their processor; added ones get one; revoked ones are committed, then closed', async () => {
+      const kafka = new FakeKafka({ in: 3 })
+      kafka.append('in', 0, ['a0'])
+      kafka.append('in', 1, ['a1'])
+      kafka.append('in', 2, ['a2'])
+      const { built, closed, processedBy, factory } = tracked()
+      const tp = new TopicProcessor(
+        config(kafka, { inputPartitions: [0, 1], groupGeneration: { memberId: 'm', generationId: 1 } }),
+        factory,
+      )
+      const loop = tp.runLoop()
+      await until(() => kafka.committed(group, 'in', 0) === 1n && kafka.committed(group, 'in', 1) === 1n)
+      await tp.assign({
+        partitions: [1, 2],
+        processors: factory,
+        groupGeneration: { memberId: 'm', generationId: 2 },
+      })
+      assert.deepEqual(tp.inputPartitions, [1, 2])
+      assert.deepEqual(built, [0, 1, 2], 'a processor is built for the added partition only')
+      assert.deepEqual(closed, [0], 'the revoked partition is closed')
+      kafka.append('in', 0, ['b0'])
+      kafka.append('in', 1, ['b1'])
+      await until(() => kafka.committed(group, 'in', 1) === 2n && kafka.committed(group, 'in', 2) === 1n)
+      assert.equal(processedBy.get('1:b1'), processedBy.get('1:a1'), 'partition 1 kept its processor object')
+      assert.equal(processedBy.has('0:b0'), false, 'the revoked partition is no longer consumed')
+      assert.equal(kafka.committed(group, 'in', 0), 1n)
+      assert.equal(kafka.commitGenerations.at(-1), 2, 'commits carry the new generation')
+      await tp.close()
+      await loop
+      assert.deepEqual(closed.sort(), [0, 1, 2], 'close() reaches the processors still assigned')
+    })
+
+    test('what is buffered of a revoked partition is dropped, not processed', async () => {
+      const kafka = new FakeKafka({ in: 2 })
+      const { processedBy, factory } = tracked()
+      // A batch waits up to batchWaitMs for more records: the revoke comes while they are buffered.
+      const tp = new TopicProcessor(
+        config(kafka, { inputPartitions: [0, 1], batchSize: 100, batchWaitMs: 60_000 }),
+        factory,
+      )
+      const loop = tp.runLoop()
+      await until(() => tp.progress().length === 2)
+      kafka.append('in', 0, ['x'])
+      kafka.append('in', 1, ['y'])
+      await sleep(100)
+      await tp.assign({ partitions: [1], processors: factory })
+      assert.equal(processedBy.size, 0)
+      assert.deepEqual(
+        tp.progress().map((p) => p.partition),
+        [1],
+      )
+      await tp.close()
+      await loop
+      assert.equal(processedBy.has('0:x'), false)
+      assert.equal(kafka.committed(group, 'in', 0), undefined, 'nothing of partition 0 was committed')
+    })
+
+    test('assign() after close() resolves at once; an empty set is refused', async () => {
+      const kafka = new FakeKafka({ in: 2 })
+      const tp = new TopicProcessor(config(kafka), recorder().processor)
+      await assert.rejects(
+        tp.assign({ partitions: [], processors: recorder().processor }),
+        /inputPartitions: at least one partition is required/,
+      )
+      await tp.close()
+      await tp.assign({ partitions: [1], processors: recorder().processor })
+      assert.deepEqual(tp.inputPartitions, [0])
+    })
+  })
+
   describe('bad configuration gives one clear error before anything is consumed', () => {
     const kafka = new FakeKafka({ a: 2, b: 3 })
     const cases: Array<[string, Partial<TopicProcessorConfig>, RegExp]> = [
@@ -464,6 +555,15 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
         if (flushFirst) await sender.flush()
       }
     },
+  })
+
+  test('a changed partition set is refused in place (the transactional id names the partitions)', async () => {
+    const kafka = new FakeKafka({ in: 2 })
+    const tp = new TopicProcessor(exactlyOnce(kafka), () => upper())
+    await assert.rejects(
+      tp.assign({ partitions: [1], processors: () => upper() }),
+      /exactly-once partitions cannot change in place/,
+    )
   })
 
   test('the transactional id names the processor and its sorted partitions as ranges', () => {

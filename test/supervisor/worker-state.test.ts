@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  type Transition,
+  transition,
+  type WorkerEvent,
+  type WorkerState,
+  workerEventTypes,
+  workerStates,
+} from '../../src/supervisor/worker-state.ts'
+
+const restart: WorkerEvent = { type: 'failed', decision: { action: 'restart', delayMs: 200 } }
+const events: Record<(typeof workerEventTypes)[number], WorkerEvent[]> = {
+  launch: [{ type: 'launch' }],
+  heartbeat: [
+    { type: 'heartbeat', ready: false },
+    { type: 'heartbeat', ready: true },
+  ],
+  'heartbeat missed': [{ type: 'heartbeat missed' }],
+  close: [{ type: 'close' }],
+  exited: [
+    { type: 'exited', outcome: 'closed' },
+    { type: 'exited', outcome: 'membership lost' },
+  ],
+  failed: [
+    restart,
+    { type: 'failed', decision: { action: 'wait out', delayMs: 400 } },
+    { type: 'failed', decision: { action: 'stop', exitCode: 2 } },
+    { type: 'failed', decision: { action: 'give up', exitCode: 1 } },
+  ],
+}
+
+const name = (event: WorkerEvent): string =>
+  event.type === 'heartbeat'
+    ? `heartbeat(ready ${event.ready})`
+    : event.type === 'exited'
+      ? `exited(${event.outcome})`
+      : event.type === 'failed'
+        ? `failed(${event.decision.action})`
+        : event.type
+
+const rejected = (state: WorkerState, event: WorkerEvent): Transition => ({
+  state,
+  effects: [{ type: 'rejected', state, event: event.type }],
+})
+const stay = (state: WorkerState): Transition => ({ state, effects: [] })
+const backoff = (delayMs: number): Transition => ({
+  state: 'backoff',
+  effects: [{ type: 'schedule restart', delayMs }],
+})
+
+/** The whole table, written out: state → event → expected transition. */
+function expected(state: WorkerState, event: WorkerEvent): Transition {
+  const threadRuns = state === 'starting' || state === 'running'
+  switch (event.type) {
+    case 'launch':
+      return ['created', 'backoff', 'stopped'].includes(state)
+        ? { state: 'starting', effects: [{ type: 'spawn' }] }
+        : rejected(state, event)
+    case 'heartbeat':
+      if (threadRuns) return stay(event.ready ? 'running' : state)
+      if (state === 'created') return rejected(state, event)
+      return stay(state)
+    case 'heartbeat missed':
+      if (threadRuns || state === 'stopping') return { state, effects: [{ type: 'terminate' }] }
+      return rejected(state, event)
+    case 'close':
+      if (threadRuns) return { state: 'stopping', effects: [{ type: 'post close' }] }
+      if (state === 'created') return stay('stopped')
+      if (state === 'backoff') return { state: 'stopped', effects: [{ type: 'cancel restart' }] }
+      return stay(state)
+    case 'exited':
+      if (threadRuns || state === 'stopping') {
+        if (event.outcome === 'membership lost')
+          return { state: 'stopped', effects: [{ type: 'membership lost' }] }
+        return state === 'stopping'
+          ? stay('stopped')
+          : {
+              state: 'stopped',
+              effects: [
+                { type: 'stop process', reason: 'a worker stopped unexpectedly', exitCode: 1, fatal: false },
+              ],
+            }
+      }
+      return rejected(state, event)
+    case 'failed':
+      if (state === 'stopping') return stay('stopped')
+      if (!threadRuns) return rejected(state, event)
+      switch (event.decision.action) {
+        case 'restart':
+        case 'wait out':
+          return backoff(event.decision.delayMs)
+        case 'stop':
+          return {
+            state: 'failed',
+            effects: [{ type: 'stop process', reason: 'fatal worker error', exitCode: 2, fatal: true }],
+          }
+        case 'give up':
+          return {
+            state: 'failed',
+            effects: [{ type: 'stop process', reason: 'restart limit reached', exitCode: 1, fatal: false }],
+          }
+      }
+  }
+}
+
+describe('worker slot state machine: every state × event', () => {
+  for (const state of workerStates)
+    for (const type of workerEventTypes)
+      for (const event of events[type])
+        test(`${state} + ${name(event)}`, () => {
+          assert.deepEqual(transition(state, event), expected(state, event))
+        })
+})
+
+test('a worker that crashes, backs off and comes back: created → starting → running → backoff → starting → running', () => {
+  let state: WorkerState = 'created'
+  const path: WorkerState[] = [state]
+  for (const event of [
+    { type: 'launch' },
+    { type: 'heartbeat', ready: false },
+    { type: 'heartbeat', ready: true },
+    restart,
+    { type: 'launch' },
+    { type: 'heartbeat', ready: true },
+    { type: 'close' },
+    { type: 'exited', outcome: 'closed' },
+  ] satisfies WorkerEvent[]) {
+    state = transition(state, event).state
+    path.push(state)
+  }
+  assert.deepEqual(path, [
+    'created',
+    'starting',
+    'starting',
+    'running',
+    'backoff',
+    'starting',
+    'running',
+    'stopping',
+    'stopped',
+  ])
+})

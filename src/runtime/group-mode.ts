@@ -1,4 +1,4 @@
-import { instancePartitions, toConnectionOptions, workerThreadCount } from '../config/index.ts'
+import { instancePartitions, toConnectionOptions } from '../config/index.ts'
 import type { GroupSettings, KasperConfig } from '../config/types.ts'
 import {
   createGroupMember,
@@ -15,7 +15,7 @@ import type { Logger } from '../logging/types.ts'
 import { sharedPartitionCount } from '../processor/input-topics.ts'
 import { consumerGroupId } from '../processor/options.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
-import { type Supervisor, splitPartitions } from '../supervisor/index.ts'
+import type { Supervisor } from '../supervisor/index.ts'
 
 /** What /status and the status page show of the member's current generation. */
 export interface GroupView {
@@ -32,17 +32,18 @@ export interface GroupView {
 }
 
 /**
- * Moves the supervisor's workers to exactly `partitions`. Until the supervisor offers an in-place update,
- * every change stops the workers (finishing and committing their batches) and starts the new set.
+ * Moves the supervisor's workers to exactly `partitions`: in place (kept partitions run on, their processors
+ * untouched), or, when every partition is taken away before a join (eager, or the membership was lost),
+ * revoked: the supervisor then waits, not ready, for the next assignment.
  */
 async function updateWorkers(
   supervisor: Supervisor,
-  config: KasperConfig,
   partitions: number[],
   generation: GroupGeneration | undefined,
 ): Promise<void> {
-  await supervisor.revoke('the consumer group changed this member’s partitions')
-  if (generation) supervisor.start(splitPartitions(partitions, workerThreadCount(config)), generation)
+  if (partitions.length === 0 && generation === undefined)
+    await supervisor.revoke('the consumer group is rebalancing, or this member is no longer in it')
+  else await supervisor.update(partitions, generation)
 }
 
 /**
@@ -130,7 +131,7 @@ export async function runGroupMember(
       case 'update': {
         const { partitions } = effect
         updates = updates
-          .then(() => updateWorkers(supervisor, config, partitions, effect.generation))
+          .then(() => updateWorkers(supervisor, partitions, effect.generation))
           .then(() => push({ type: 'updated', partitions }), fail)
         return
       }

@@ -87,3 +87,18 @@ export async function describeGroupMembers(libs: string, groupId: string): Promi
   ])
   return stdout.split('\n').filter((line) => line.startsWith(`${groupId} `))
 }
+
+/** kafka-consumer-groups.sh --describe --state: the group's line (coordinator, assignment strategy, state, members). */
+export async function describeGroupState(libs: string, groupId: string): Promise<string> {
+  const stdout = await kafkaTool(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
+    '--describe',
+    '--state',
+    '--group',
+    groupId,
+  ])
+  const line = stdout
+    .split('\n')
+    .find((l) => l.trim().length > 0 && !l.startsWith('GROUP') && l.includes(' '))
+  if (!line) throw new Error(`kafka-consumer-groups --describe --state printed no group line: ${stdout}`)
+  return line.trim().replace(/\s+/g, ' ')
+}

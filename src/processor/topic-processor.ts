@@ -1,5 +1,6 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
+import { GroupMembershipLostError } from '../kafka/group/membership-lost.ts'
 import type { GroupGeneration } from '../kafka/group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import type {
@@ -88,6 +89,9 @@ export class TopicProcessor {
   readonly #buffer = new BatchBuffer()
   #assigned: TopicPartition[]
   #groupGeneration: GroupGeneration | undefined
+  /** Resolved (by #newGeneration) when assign() brings a new generation, or at close(). */
+  #generationChanged: Promise<void>
+  #newGeneration: () => void = () => {}
   #pendingChanges: PendingChange[] = []
   /** Next offset to fetch, per topic-partition. */
   readonly #fetchPositions = new Map<string, bigint>()
@@ -124,6 +128,7 @@ export class TopicProcessor {
     this.#inputPartitions = [...this.#config.inputPartitions]
     this.#assigned = this.#topicPartitions(this.#inputPartitions)
     this.#groupGeneration = this.#config.groupGeneration
+    this.#generationChanged = this.#nextGeneration()
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
     this.#commitMetadata = this.#config.instance && instanceMetadata(this.#config.instance)
     const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions, groupGeneration } =
@@ -196,10 +201,20 @@ export class TopicProcessor {
       )
     if (this.#closeRequested || this.#ended) return Promise.resolve()
     // At once, not between batches: the batch in flight commits in the new generation, the old one is over.
-    if (change.groupGeneration) this.#groupGeneration = change.groupGeneration
+    if (change.groupGeneration) {
+      this.#groupGeneration = change.groupGeneration
+      this.#newGeneration()
+      this.#generationChanged = this.#nextGeneration()
+    }
     return new Promise((resolve, reject) => {
       this.#pendingChanges.push({ ...change, resolve, reject })
       this.#wake?.()
+    })
+  }
+
+  #nextGeneration(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#newGeneration = resolve
     })
   }
 
@@ -235,6 +250,7 @@ export class TopicProcessor {
 
   async #close(): Promise<void> {
     this.#closeRequested = true
+    this.#newGeneration()
     this.#wake?.()
     this.#interruptWaits.abort()
     if (this.#loop) await this.#loop.catch(() => {})
@@ -527,11 +543,24 @@ export class TopicProcessor {
    */
   async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
     const { client, groupId } = this.#config
-    const groupGeneration = this.#groupGeneration
     const metadata = this.#commitMetadata
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
-    if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
-    else await client.commitOffsets(groupId, commits, groupGeneration)
+    for (;;) {
+      const groupGeneration = this.#groupGeneration
+      try {
+        if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
+        else await client.commitOffsets(groupId, commits, groupGeneration)
+        return
+      } catch (error) {
+        // A cooperative rebalance moved the generation on between the batch and its commit: the member keeps
+        // its partitions into the next one (assign() brings it), and commits in it. Eager, or a member that
+        // is out, is closed instead: nothing is committed.
+        const moved = error instanceof GroupMembershipLostError && error.generationMoved && !this.#transaction
+        if (!moved) throw error
+        if (this.#groupGeneration === groupGeneration) await this.#generationChanged
+        if (this.#closeRequested || this.#groupGeneration === groupGeneration) throw error
+      }
+    }
   }
 
   /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */

@@ -49,8 +49,9 @@ async function updateWorkers(
 /**
  * instance.assignment group: the process is one member of kasper-topic-processor-<name>, its session the
  * state machine of src/kafka/group/session.ts. This is its shell: it runs the effects (join, update the
- * workers, leave) and feeds back their outcomes and what the member's heartbeats and the workers' commits
- * learn. Ends, leaving the group, once the supervisor stopped (its workers have committed by then).
+ * workers, leave) and feeds back their outcomes and what the member's heartbeats learn (the heartbeats, not
+ * a refused commit, say whether the member is still in the group: a commit refused because a cooperative
+ * rebalance moved the generation on is made again in the next one). Ends, leaving the group, once the supervisor stopped (its workers have committed by then).
  */
 export async function runGroupMember(
   config: KasperConfig,
@@ -112,9 +113,6 @@ export async function runGroupMember(
             void member.rejoinNeeded().then((reason) => {
               if (generation?.generationId === current)
                 push({ type: reason === 'rebalance' ? 'rebalance' : 'lost' })
-            })
-            void supervisor.membershipLost().then(() => {
-              if (generation?.generationId === current) push({ type: 'lost' })
             })
             push({
               type: 'joined',

@@ -23,7 +23,8 @@ async function kafkaTool(libs: string, mainClass: string, args: string[]): Promi
   const { stdout } = await promisify(execFile)(
     'java',
     ['-cp', `${libs}/*`, mainClass, '--bootstrap-server', kafkaBrokers().join(','), ...args],
-    { timeout: 60_000 },
+    // A JVM start is slow on a machine whose cores CPU hogs saturate.
+    { timeout: 180_000 },
   )
   return stdout
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProducerFencedError } from '../../src/kafka/errors.ts'
+import { commitFailure, GroupMembershipLostError } from '../../src/kafka/group/membership-lost.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import { FencedError } from '../../src/processor/fenced.ts'
@@ -443,6 +444,54 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       await tp.close()
       await loop
       assert.deepEqual(closed.sort(), [0, 1, 2], 'close() reaches the processors still assigned')
+    })
+
+    test('a commit refused because a cooperative rebalance moved the generation on is made in the next one', async () => {
+      const kafka = new FakeKafka({ in: 1 })
+      const { processedBy, factory } = tracked()
+      const tp = new TopicProcessor(
+        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+        factory,
+      )
+      const loop = tp.runLoop()
+      await until(() => tp.progress().length === 1)
+      kafka.failNextCommit = commitFailure(
+        Object.assign(new Error('refused'), { apiId: 'ILLEGAL_GENERATION' }),
+        group,
+        { memberId: 'm', generationId: 1 },
+      ) as Error
+      kafka.append('in', 0, ['a'])
+      await until(() => kafka.commitGenerations.length === 1)
+      await sleep(50)
+      assert.equal(kafka.committed(group, 'in', 0), undefined, 'refused in generation 1')
+      await tp.assign({
+        partitions: [0],
+        processors: factory,
+        groupGeneration: { memberId: 'm', generationId: 2 },
+      })
+      await until(() => kafka.committed(group, 'in', 0) === 1n)
+      assert.deepEqual(kafka.commitGenerations, [1, 2], 'the same commit again, in generation 2')
+      assert.equal(processedBy.size, 1, 'the batch was processed once')
+      await tp.close()
+      await loop
+    })
+
+    test('a commit refused because the member is unknown stops the loop: nothing is committed', async () => {
+      const kafka = new FakeKafka({ in: 1 })
+      const tp = new TopicProcessor(
+        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+        tracked().factory,
+      )
+      const loop = tp.runLoop()
+      await until(() => tp.progress().length === 1)
+      kafka.failNextCommit = commitFailure(
+        Object.assign(new Error('refused'), { apiId: 'UNKNOWN_MEMBER_ID' }),
+        group,
+        { memberId: 'm', generationId: 1 },
+      ) as Error
+      kafka.append('in', 0, ['a'])
+      await assert.rejects(loop, GroupMembershipLostError)
+      assert.equal(kafka.committed(group, 'in', 0), undefined)
     })
 
     test('what is buffered of a revoked partition is dropped, not processed', async () => {

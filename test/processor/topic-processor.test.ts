@@ -446,29 +446,27 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       assert.deepEqual(closed.sort(), [0, 1, 2], 'close() reaches the processors still assigned')
     })
 
-    test('a commit refused because a cooperative rebalance moved the generation on is made in the next one', async () => {
+    /** A member of generation 1 whose first commit the group refuses with `code`. */
+    async function refusedCommit(code: string) {
       const kafka = new FakeKafka({ in: 1 })
       const { processedBy, factory } = tracked()
-      const tp = new TopicProcessor(
-        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
-        factory,
-      )
+      const generation = { memberId: 'm', generationId: 1 }
+      const tp = new TopicProcessor(config(kafka, { groupGeneration: generation }), factory)
       const loop = tp.runLoop()
       await until(() => tp.progress().length === 1)
-      kafka.failNextCommit = commitFailure(
-        Object.assign(new Error('refused'), { apiId: 'ILLEGAL_GENERATION' }),
-        group,
-        { memberId: 'm', generationId: 1 },
-      ) as Error
+      const refusal = Object.assign(new Error('refused'), { apiId: code })
+      kafka.failNextCommit = commitFailure(refusal, group, generation) as Error
       kafka.append('in', 0, ['a'])
+      return { kafka, processedBy, factory, tp, loop }
+    }
+
+    test('a commit refused because a cooperative rebalance moved the generation on is made in the next one', async () => {
+      const { kafka, processedBy, factory, tp, loop } = await refusedCommit('ILLEGAL_GENERATION')
       await until(() => kafka.commitGenerations.length === 1)
       await sleep(50)
       assert.equal(kafka.committed(group, 'in', 0), undefined, 'refused in generation 1')
-      await tp.assign({
-        partitions: [0],
-        processors: factory,
-        groupGeneration: { memberId: 'm', generationId: 2 },
-      })
+      const next = { memberId: 'm', generationId: 2 }
+      await tp.assign({ partitions: [0], processors: factory, groupGeneration: next })
       await until(() => kafka.committed(group, 'in', 0) === 1n)
       assert.deepEqual(kafka.commitGenerations, [1, 2], 'the same commit again, in generation 2')
       assert.equal(processedBy.size, 1, 'the batch was processed once')
@@ -477,19 +475,7 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     })
 
     test('a commit refused because the member is unknown stops the loop: nothing is committed', async () => {
-      const kafka = new FakeKafka({ in: 1 })
-      const tp = new TopicProcessor(
-        config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
-        tracked().factory,
-      )
-      const loop = tp.runLoop()
-      await until(() => tp.progress().length === 1)
-      kafka.failNextCommit = commitFailure(
-        Object.assign(new Error('refused'), { apiId: 'UNKNOWN_MEMBER_ID' }),
-        group,
-        { memberId: 'm', generationId: 1 },
-      ) as Error
-      kafka.append('in', 0, ['a'])
+      const { kafka, loop } = await refusedCommit('UNKNOWN_MEMBER_ID')
       await assert.rejects(loop, GroupMembershipLostError)
       assert.equal(kafka.committed(group, 'in', 0), undefined)
     })

@@ -27,13 +27,8 @@ const assigning: StateOf<'assigning'> = {
   rejoin: false,
   since: now,
 }
-const stable: StateOf<'stable'> = {
-  name: 'stable',
-  owned: [0, 1],
-  generation: g1,
-  protocol: 'cooperative',
-  since: now,
-}
+const { rejoin: _, ...assigned } = assigning
+const stable: StateOf<'stable'> = { ...assigned, name: 'stable' }
 
 /** One representative of each state: a member of generation 1 owning [0, 1] where it owns anything. */
 const states: Record<SessionStateName, SessionState> = {

@@ -75,6 +75,8 @@ export async function runGroupMember(
     onRetry: (what, error) =>
       logger.warn(`${what} failed; trying again`, { group: view.groupId, error: describeKafkaError(error) }),
   })
+  // Logged once the client library is loaded: the member's first JoinGroup follows at once.
+  logger.info('joining the consumer group; it assigns the partitions', { group: view.groupId, ...settings })
   const events: SessionEvent[] = []
   let wake: () => void = () => {}
   let failure: { error: unknown } | undefined

@@ -219,10 +219,6 @@ async function supervise(
     await signalledBeforeStart(signals, logger)
     void supervisor.stop(await signals.first)
   } else if (membership && config.instance.assignment === 'group') {
-    logger.info('joining the consumer group; it assigns the partitions', {
-      group: consumerGroupId(config.processor.name),
-      ...config.instance.group,
-    })
     member = membership().catch((error: unknown) => {
       membershipError = error
       void supervisor.stop('group membership failed', exitCodes.failure)

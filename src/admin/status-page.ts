@@ -74,7 +74,7 @@ export function renderStatusPage(report: StatusReport): string {
     | { groupId?: string; state?: string; memberId?: string; generationId?: number; leader?: boolean }
     | undefined
   const assignment = group
-    ? `member ${group.memberId ?? unknown} of group ${group.groupId ?? unknown}, ${group.state === 'assigned' ? `generation ${group.generationId}${group.leader ? ', leader' : ''}` : 'joining (rebalance)'}`
+    ? `member ${group.memberId ?? unknown} of group ${group.groupId ?? unknown}, ${group.state === 'stable' ? `generation ${group.generationId}${group.leader ? ', leader' : ''}` : `${group.state} (rebalance)`}`
     : `instance ${instance?.index ?? unknown} of ${instance?.count ?? unknown}`
   const partitionRows = report.workers.flatMap((w) => w.progress.map((p) => partitionRow(w.id, p)))
   return `<!doctype html>

@@ -33,6 +33,7 @@ export const environmentOverrides: ReadonlyArray<{ variable: string; path: strin
   { variable: 'KASPER_GUARANTEE', path: ['processor', 'guarantee'], parse: text },
   { variable: 'KASPER_INSTANCE_INDEX', path: ['instance', 'index'], parse: integer },
   { variable: 'KASPER_INSTANCE_COUNT', path: ['instance', 'count'], parse: integer },
+  { variable: 'KASPER_GROUP_INSTANCE_ID', path: ['instance', 'group', 'instanceId'], parse: text },
   { variable: 'KASPER_WORKER_THREADS', path: ['workers', 'threads'], parse: integerOrAuto },
   { variable: 'KASPER_LOG_FORMAT', path: ['logging', 'format'], parse: text },
   { variable: 'KASPER_LOG_LEVEL', path: ['logging', 'level'], parse: text },

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { groupTimingDefaults } from '../kafka/group/types.ts'
+import { groupTimingDefaults, rebalanceProtocols } from '../kafka/group/types.ts'
 import { compressionCodecs, defaultIsolationLevel, isolationLevels } from '../kafka/types.ts'
 import {
   backoffOrderProblem,
@@ -134,11 +134,19 @@ const processor = z.strictObject({
 
 export const assignments = ['static', 'group'] as const
 
-const groupTiming = z
+const groupSettings = z
   .strictObject({
     sessionTimeoutMs: milliseconds.default(groupTimingDefaults.sessionTimeoutMs),
     heartbeatIntervalMs: milliseconds.default(groupTimingDefaults.heartbeatIntervalMs),
     rebalanceTimeoutMs: milliseconds.default(groupTimingDefaults.rebalanceTimeoutMs),
+    rebalanceProtocol: z.enum(rebalanceProtocols).default(groupTimingDefaults.rebalanceProtocol),
+    /** KIP-345 static membership (the Java consumer's group.instance.id): unique per member, stable across restarts. */
+    instanceId: z
+      .string()
+      .min(1)
+      .max(249)
+      .regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"')
+      .optional(),
   })
   .refine((g) => g.heartbeatIntervalMs < g.sessionTimeoutMs, {
     message: 'must be < sessionTimeoutMs',
@@ -154,7 +162,7 @@ const instance = z
     assignment: z.enum(assignments).default('static'),
     index: positiveInt(0).optional(),
     count: positiveInt().optional(),
-    group: groupTiming.prefault({}),
+    group: groupSettings.prefault({}),
   })
   .superRefine((i, context) => {
     if (i.assignment === 'group') {
@@ -167,6 +175,12 @@ const instance = z
             params: { relatedKeys: ['instance.assignment'] } satisfies RelatedKeys,
           })
       }
+    } else if (i.group.instanceId !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        message: 'must not be set with assignment static: static membership is a consumer group feature',
+        path: ['group', 'instanceId'],
+      })
     } else if ((i.index ?? 0) >= (i.count ?? 1)) {
       context.addIssue({
         code: 'custom',
@@ -189,9 +203,11 @@ interface StaticInstance {
   count: number
 }
 
+export type GroupSettings = z.output<typeof groupSettings>
+
 interface GroupInstance {
   assignment: 'group'
-  group: z.output<typeof groupTiming>
+  group: GroupSettings
 }
 
 const workers = z.strictObject({

@@ -1,1 +1,7 @@
-export type { ElasticsearchStoreConfig, KasperConfig, RedisStoreConfig, StoreConfig } from './schema.ts'
+export type {
+  ElasticsearchStoreConfig,
+  GroupSettings,
+  KasperConfig,
+  RedisStoreConfig,
+  StoreConfig,
+} from './schema.ts'

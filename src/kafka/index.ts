@@ -59,11 +59,20 @@ export {
   UnknownTopicError,
 } from './errors.ts'
 export { GroupMembershipLostError } from './group/membership-lost.ts'
+export {
+  initialSession,
+  nextSession,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionState,
+  type SessionStateName,
+} from './group/session.ts'
 export type {
   GroupAssignment,
   GroupGeneration,
   GroupMember,
   GroupMemberOptions,
+  RebalanceProtocol,
   RejoinReason,
 } from './group/types.ts'
 export { unreachableBrokers } from './outage.ts'

@@ -19,6 +19,15 @@ export async function inputPartitionCount(
       throw new ConfigurationError(`${field}: ${error.message}`, { keys: [field] })
     throw error
   }
+  return sharedPartitionCount(counts, inputTopics, field)
+}
+
+/** The one partition count of `counts` (each input topic's), or a ConfigurationError naming `field`. */
+export function sharedPartitionCount(
+  counts: ReadonlyMap<string, number>,
+  inputTopics: string[],
+  field: string,
+): number {
   if (new Set(counts.values()).size > 1) {
     const listing = inputTopics.map((topic) => `${topic}=${counts.get(topic)}`).join(', ')
     throw new ConfigurationError(

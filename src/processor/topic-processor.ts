@@ -52,13 +52,6 @@ import { serdesStage } from './serdes-stage.ts'
 
 export type { PartitionProgress } from './progress.ts'
 
-/**
- * Whether the group refused a commit because its generation moved on while it still knows the member
- * (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS), as the kafka layer marks it; unmarked errors count as lost.
- */
-const generationMoved = (error: GroupMembershipLostError): boolean =>
-  (error as { generationMoved?: boolean }).generationMoved === true
-
 type FetchOutcome =
   | { ok: true; partitions: FetchedPartition[]; receivedAtMs: number }
   | { ok: false; error: unknown }
@@ -108,8 +101,9 @@ export class TopicProcessor<
   readonly #buffer = new BatchBuffer()
   #assigned: TopicPartition[]
   #groupGeneration: GroupGeneration | undefined
-  /** Wakes a commit waiting for the next generation (see #commitOffsets). */
-  #generationChanged: (() => void) | undefined
+  /** Resolved (by #newGeneration) when assign() brings a new generation, or at close(). */
+  #generationChanged: Promise<void>
+  #newGeneration: () => void = () => {}
   #pendingChanges: PendingChange[] = []
   /** Next offset to fetch, per topic-partition. */
   readonly #fetchPositions = new Map<string, bigint>()
@@ -150,6 +144,7 @@ export class TopicProcessor<
     this.#inputPartitions = [...this.#config.inputPartitions]
     this.#assigned = this.#topicPartitions(this.#inputPartitions)
     this.#groupGeneration = this.#config.groupGeneration
+    this.#generationChanged = this.#nextGeneration()
     this.#progressLog = new ProgressLog(this.#logger, this.#config.progressLogIntervalMs)
     this.#commitMetadata = this.#config.instance && instanceMetadata(this.#config.instance)
     const { client, groupId, overlapCheckIntervalMs, guarantee, name, inputPartitions, groupGeneration } =
@@ -224,12 +219,18 @@ export class TopicProcessor<
     // At once, not between batches: the batch in flight commits in the new generation, the old one is over.
     if (change.groupGeneration) {
       this.#groupGeneration = change.groupGeneration
-      this.#generationChanged?.()
-      this.#generationChanged = undefined
+      this.#newGeneration()
+      this.#generationChanged = this.#nextGeneration()
     }
     return new Promise((resolve, reject) => {
       this.#pendingChanges.push({ ...change, resolve, reject })
       this.#wake?.()
+    })
+  }
+
+  #nextGeneration(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#newGeneration = resolve
     })
   }
 
@@ -265,6 +266,7 @@ export class TopicProcessor<
 
   async #close(): Promise<void> {
     this.#closeRequested = true
+    this.#newGeneration()
     this.#wake?.()
     this.#interruptWaits.abort()
     if (this.#loop) await this.#loop.catch(() => {})
@@ -576,46 +578,24 @@ export class TopicProcessor<
    */
   async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
     const { client, groupId } = this.#config
-    const groupGeneration = this.#groupGeneration
     const metadata = this.#commitMetadata
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
-    if (this.#transaction) {
-      await this.#transaction.commit(groupId, commits, groupGeneration)
-      return
-    }
-    try {
-      await client.commitOffsets(groupId, commits, groupGeneration)
-    } catch (error) {
-      // A cooperative rebalance moves the member to its next generation while it keeps its partitions (they
-      // are this worker's until it releases them): a commit refused on the way is made again in the next one,
-      // once assign() brings it. A member the group no longer knows has lost them: that error stands.
-      if (!(error instanceof GroupMembershipLostError)) throw error
-      if (this.#groupGeneration === groupGeneration) {
-        if (!generationMoved(error)) throw error
-        this.#logger.info('a rebalance refused the commit; waiting for the next generation to commit in it', {
-          generation: groupGeneration?.generationId,
-        })
-        if (!(await this.#nextGeneration())) throw error
+    for (;;) {
+      const groupGeneration = this.#groupGeneration
+      try {
+        if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
+        else await client.commitOffsets(groupId, commits, groupGeneration)
+        return
+      } catch (error) {
+        // A cooperative rebalance moved the generation on between the batch and its commit: the member keeps
+        // its partitions into the next one (assign() brings it), and commits in it. Eager, or a member that
+        // is out, is closed instead: nothing is committed.
+        const moved = error instanceof GroupMembershipLostError && error.generationMoved && !this.#transaction
+        if (!moved) throw error
+        if (this.#groupGeneration === groupGeneration) await this.#generationChanged
+        if (this.#closeRequested || this.#groupGeneration === groupGeneration) throw error
       }
-      this.#logger.info('the generation changed during a commit; committing again in the new one', {
-        generation: this.#groupGeneration?.generationId,
-      })
-      await client.commitOffsets(groupId, commits, this.#groupGeneration)
     }
-  }
-
-  /** Resolves true once assign() brings a new group generation, false if close() comes first. */
-  #nextGeneration(): Promise<boolean> {
-    const signal = this.#interruptWaits.signal
-    if (signal.aborted) return Promise.resolve(false)
-    return new Promise((resolve) => {
-      const closed = () => resolve(false)
-      signal.addEventListener('abort', closed, { once: true })
-      this.#generationChanged = () => {
-        signal.removeEventListener('abort', closed)
-        resolve(true)
-      }
-    })
   }
 
   /** Waits while static instances of another count commit these partitions; see awaitOtherCounts. */

@@ -173,15 +173,7 @@ async function runUntilStopped(
     }
     if (instance.assignment === 'group') {
       const view = group!
-      const membership = () =>
-        runGroupMember(
-          config,
-          instance.group,
-          supervisor,
-          async () => (await countPartitions()) ?? count,
-          view,
-          logger,
-        )
+      const membership = () => runGroupMember(config, instance.group, supervisor, view, logger)
       return await supervise(supervisor, { config, options, signals, logger, membership })
     }
     partitions = instancePartitions(config, count)
@@ -229,10 +221,6 @@ async function supervise(
     await signalledBeforeStart(signals, logger)
     void supervisor.stop(await signals.first)
   } else if (membership && config.instance.assignment === 'group') {
-    logger.info('joining the consumer group; it assigns the partitions', {
-      group: consumerGroupId(config.processor.name),
-      ...config.instance.group,
-    })
     member = membership().catch((error: unknown) => {
       membershipError = error
       void supervisor.stop('group membership failed', exitCodes.failure)

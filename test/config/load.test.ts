@@ -305,11 +305,16 @@ test('exactly-once is opt-in, needs the platformatic client and read_committed i
   assert.equal(problemsOf({ ...minimal, processor: { ...minimal.processor, guarantee: 'twice' } }).length, 1)
 })
 
-test('instance.assignment group: the Java consumer timing defaults, no index or count, no pod ordinal', () => {
+test('instance.assignment group: the Java consumer timing defaults, cooperative, no index or count, no pod ordinal', () => {
   const group = { ...minimal, instance: { assignment: 'group' } }
   assert.deepEqual(parse(group).instance, {
     assignment: 'group',
-    group: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 300_000 },
+    group: {
+      sessionTimeoutMs: 45_000,
+      heartbeatIntervalMs: 3_000,
+      rebalanceTimeoutMs: 300_000,
+      rebalanceProtocol: 'cooperative',
+    },
   })
   // A Deployment's pod name can end in digits: it picks no index in group mode.
   assert.equal(parse(group, { KASPER_POD_NAME: 'kasper-enricher-5d8f9-27482' }).instance.assignment, 'group')
@@ -328,6 +333,24 @@ test('instance.assignment group: the Java consumer timing defaults, no index or 
   assert.deepEqual(problemsOf({ ...minimal, instance: { assignment: 'elastic' } }), [
     'instance.assignment: must be one of "static", "group", got "elastic"',
   ])
+})
+
+test('static membership: instance.group.instanceId, or KASPER_GROUP_INSTANCE_ID; group mode only', () => {
+  const group = { ...minimal, instance: { assignment: 'group', group: { instanceId: 'enricher-0' } } }
+  const instance = parse(group).instance
+  assert.equal(instance.assignment === 'group' && instance.group.instanceId, 'enricher-0')
+  const fromEnv = parse(
+    { ...minimal, instance: { assignment: 'group' } },
+    { KASPER_GROUP_INSTANCE_ID: 'enricher-1' },
+  ).instance
+  assert.equal(fromEnv.assignment === 'group' && fromEnv.group.instanceId, 'enricher-1')
+  assert.deepEqual(problemsOf({ ...minimal, instance: { group: { instanceId: 'enricher-0' } } }), [
+    'instance.group.instanceId: must not be set with assignment static: static membership is a consumer group feature',
+  ])
+  assert.deepEqual(
+    problemsOf({ ...minimal, instance: { assignment: 'group', group: { rebalanceProtocol: 'sticky' } } }),
+    ['instance.group.rebalanceProtocol: must be one of "cooperative", "eager", got "sticky"'],
+  )
 })
 
 test('a problem found after loading names the KASPER_* variable that set the value, else the file', () => {

@@ -14,6 +14,7 @@ import { ElasticsearchStore } from '../../src/stores/elasticsearch.ts'
 import { RedisStore } from '../../src/stores/redis.ts'
 import type { Store } from '../../src/stores/types.ts'
 import { killRunningClis, type RunningCli, startCli, writeConfig } from '../helpers/cli.ts'
+import { startCpuHogs } from '../helpers/cpu-hogs.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { jvmRead, transactionsFixture } from '../helpers/kafka-tools.ts'
 import { elasticsearchUrl, kafkaBrokers, redisUrl, uniqueName } from '../helpers/services.ts'
@@ -360,8 +361,10 @@ describe('faults: nothing lost', () => {
     })
   })
 
-  test('rebalance under load (group mode): 1 → 3 members, a graceful leave, a kill -9', async () => {
+  test('rebalance under load (group mode), the cores saturated by CPU hogs: 1 → 3 members, a graceful leave, a kill -9', async (t) => {
     const started = Date.now()
+    const hogs = startCpuHogs()
+    t.after(() => hogs.stop())
     const [input, output] = await freshTopics('f-group', partitions, 2)
     assert.ok(input && output)
     const ids = await produceIds(input, 30_000)
@@ -372,6 +375,8 @@ describe('faults: nothing lost', () => {
         assignment: 'group',
         group: { sessionTimeoutMs, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 30_000 },
       },
+      // Under the hogs a thread's first heartbeat (after loading Kasper) can take longer than the default 30 s.
+      workers: { threads: 2, heartbeatTimeoutMs: 120_000 },
     })
     const members = [startCli(['run', '--config', file])]
     await waitForOutput(members[0]!, output, 2000)
@@ -398,6 +403,7 @@ describe('faults: nothing lost', () => {
       duplicates <= batchesInFlight,
       `duplicates ${duplicates} ≤ the killed member's batches in flight`,
     )
+    assert.equal(hogs.running(), 4, 'the CPU hogs ran throughout')
     const rebalances = (survivor.output().match(/consumer group assigned partitions/g) ?? []).length
     outcomes.push({
       scenario: 'group mode: 1 → 3 members, SIGTERM one, kill -9 one',
@@ -405,7 +411,7 @@ describe('faults: nothing lost', () => {
       lost,
       duplicates,
       seconds: (Date.now() - started) / 1000,
-      note: `${rebalances} assignments seen by the survivor; duplicates ≤ ${batchesInFlight}`,
+      note: `4 CPU hogs; ${rebalances} assignments seen by the survivor; duplicates ≤ ${batchesInFlight}`,
     })
   })
 

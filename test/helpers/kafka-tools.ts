@@ -31,7 +31,8 @@ export async function kafkaTool(
   const { stdout } = await promisify(execFile)(
     'java',
     ['-Xmx256m', '-cp', `${libs}/*`, mainClass, '--bootstrap-server', brokers.join(','), ...args],
-    { timeout: 60_000 },
+    // A JVM start is slow on a machine whose cores CPU hogs saturate.
+    { timeout: 180_000 },
   )
   return stdout
 }
@@ -95,4 +96,19 @@ export async function describeGroupMembers(libs: string, groupId: string): Promi
     groupId,
   ])
   return stdout.split('\n').filter((line) => line.startsWith(`${groupId} `))
+}
+
+/** kafka-consumer-groups.sh --describe --state: the group's line (coordinator, assignment strategy, state, members). */
+export async function describeGroupState(libs: string, groupId: string): Promise<string> {
+  const stdout = await kafkaTool(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
+    '--describe',
+    '--state',
+    '--group',
+    groupId,
+  ])
+  const line = stdout
+    .split('\n')
+    .find((l) => l.trim().length > 0 && !l.startsWith('GROUP') && l.includes(' '))
+  if (!line) throw new Error(`kafka-consumer-groups --describe --state printed no group line: ${stdout}`)
+  return line.trim().replace(/\s+/g, ' ')
 }

@@ -5,6 +5,7 @@ import {
   type GroupMember,
   GroupMembershipLostError,
   type KafkaClientKind,
+  type RebalanceProtocol,
 } from '../../src/kafka/index.ts'
 import { clientKinds, freshTopics, testClient } from '../helpers/kafka.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
@@ -12,13 +13,19 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 const members: GroupMember[] = []
 after(() => Promise.all(members.map((m) => m.leave().catch(() => {}))))
 
-async function member(groupId: string, topics: string[], partitions: number[]): Promise<GroupMember> {
+async function member(
+  groupId: string,
+  topics: string[],
+  partitions: number[],
+  rebalanceProtocol: RebalanceProtocol = 'eager',
+): Promise<GroupMember> {
   const created = await createGroupMember(
     { brokers: kafkaBrokers(), clientId: uniqueName('member') },
     {
       groupId,
       topics,
-      partitions: async () => partitions,
+      partitions: () => partitions,
+      rebalanceProtocol,
       sessionTimeoutMs: 6000,
       heartbeatIntervalMs: 300,
       rebalanceTimeoutMs: 10_000,
@@ -36,21 +43,61 @@ describe('group member (classic protocol, co-partitioned assignment)', () => {
     const groupId = uniqueName('member-group')
     const abort = new AbortController()
     const first = await member(groupId, [a, b], [0, 1])
-    assert.deepEqual((await first.join(abort.signal)).partitions, [0, 1])
+    assert.deepEqual((await first.join(abort.signal, [])).partitions, [0, 1])
     const second = await member(groupId, [a, b], [0, 1])
-    const joining = second.join(abort.signal)
+    const joining = second.join(abort.signal, [])
     assert.equal(await first.rejoinNeeded(), 'rebalance')
-    const [one, two] = await Promise.all([first.join(abort.signal), joining])
+    const [one, two] = await Promise.all([first.join(abort.signal, [0, 1]), joining])
     assert.equal(one.generationId, two.generationId)
     assert.deepEqual([one.partitions, two.partitions], [[0], [1]], 'sticky and balanced')
     const third = await member(groupId, [a, b], [0, 1])
-    const joiningThird = third.join(abort.signal)
+    const joiningThird = third.join(abort.signal, [])
     await Promise.all([first.rejoinNeeded(), second.rejoinNeeded()])
-    const after = await Promise.all([first.join(abort.signal), second.join(abort.signal), joiningThird])
+    const after = await Promise.all([
+      first.join(abort.signal, [0]),
+      second.join(abort.signal, [1]),
+      joiningThird,
+    ])
     assert.deepEqual(
       after.map((x) => x.partitions),
       [[0], [1], []],
     )
+  })
+
+  test('cooperative: a partition that moves is withheld in the first round, handed over in the second', async () => {
+    const [a, b] = await freshTopics('member-coop', 2, 2)
+    assert.ok(a && b)
+    const groupId = uniqueName('member-coop')
+    const abort = new AbortController()
+    const first = await member(groupId, [a, b], [0, 1], 'cooperative')
+    const alone = await first.join(abort.signal, [])
+    assert.deepEqual([alone.partitions, alone.protocol], [[0, 1], 'cooperative'])
+    const second = await member(groupId, [a, b], [0, 1], 'cooperative')
+    const joining = second.join(abort.signal, [])
+    assert.equal(await first.rejoinNeeded(), 'rebalance')
+    const [keep, wait] = await Promise.all([first.join(abort.signal, [0, 1]), joining])
+    assert.deepEqual([keep.partitions, wait.partitions], [[0], []], 'partition 1 moves: neither has it yet')
+    // The first member revoked 1 (its workers committed it) and joins again; the second round hands 1 over.
+    const rejoining = first.join(abort.signal, [0])
+    assert.equal(await second.rejoinNeeded(), 'rebalance')
+    const [one, two] = await Promise.all([rejoining, second.join(abort.signal, [])])
+    assert.equal(one.generationId, two.generationId)
+    assert.deepEqual([one.partitions, two.partitions], [[0], [1]])
+  })
+
+  test('a cooperative member in a group with an eager one speaks eager (a rolling switch works)', async () => {
+    const [topic] = await freshTopics('member-mixed', 2)
+    assert.ok(topic)
+    const groupId = uniqueName('member-mixed')
+    const abort = new AbortController()
+    const eager = await member(groupId, [topic], [0, 1], 'eager')
+    assert.equal((await eager.join(abort.signal, [])).protocol, 'eager')
+    const cooperative = await member(groupId, [topic], [0, 1], 'cooperative')
+    const joining = cooperative.join(abort.signal, [])
+    await eager.rejoinNeeded()
+    const [one, two] = await Promise.all([eager.join(abort.signal, []), joining])
+    assert.deepEqual([one.protocol, two.protocol], ['eager', 'eager'])
+    assert.deepEqual([...one.partitions, ...two.partitions].sort(), [0, 1], 'both assigned in one round')
   })
 
   for (const kind of clientKinds) {
@@ -62,12 +109,12 @@ describe('group member (classic protocol, co-partitioned assignment)', () => {
       try {
         const abort = new AbortController()
         const first = await member(groupId, [topic], [0, 1])
-        const old = await first.join(abort.signal)
+        const old = await first.join(abort.signal, [])
         await client.commitOffsets(groupId, [{ topic, partition: 0, offset: 5n }], old)
         const second = await member(groupId, [topic], [0, 1])
-        const joining = second.join(abort.signal)
+        const joining = second.join(abort.signal, [])
         await first.rejoinNeeded()
-        const current = await first.join(abort.signal)
+        const current = await first.join(abort.signal, [])
         await joining
         assert.ok(current.generationId > old.generationId)
         await assert.rejects(

@@ -361,6 +361,34 @@ describe('Helm chart', { skip: helmSkip }, () => {
     assert.equal(fixed.spec.replicas, 4)
   })
 
+  test('group mode with staticMembership: a StatefulSet of stable pod names, each its group.instance.id; autoscalers scale it', () => {
+    const manifests = renderWith(['-f', values('group-hpa.yaml'), '--set', 'staticMembership=true'])
+    assert.equal(find(manifests, 'Deployment'), undefined)
+    const statefulSet = find(manifests, 'StatefulSet')!
+    assert.equal(statefulSet.metadata.name, 'demo-kasper', 'no count in the name: the group rebalances')
+    assert.equal(statefulSet.spec.replicas, undefined, 'the autoscaler owns the count')
+    assert.ok(
+      manifests.find((m) => m.metadata.name === statefulSet.spec.serviceName),
+      'its headless Service',
+    )
+    const env = envOf(statefulSet)
+    assert.equal(env.get('KASPER_GROUP_INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name')
+    for (const name of ['KASPER_POD_NAME', 'KASPER_INSTANCE_INDEX', 'KASPER_INSTANCE_COUNT'])
+      assert.equal(env.has(name), false, `${name} has no meaning in group mode`)
+    const config = configInPod(manifests, statefulSet, { name: 'demo-kasper-2' })
+    assert.equal(config.instance.assignment === 'group' && config.instance.group.instanceId, 'demo-kasper-2')
+    const hpa = find(manifests, 'HorizontalPodAutoscaler')!
+    assert.equal(hpa.spec.scaleTargetRef.kind, 'StatefulSet')
+    const keda = renderWith(['-f', values('group-keda.yaml'), '--set', 'staticMembership=true'])
+    assert.equal(find(keda, 'ScaledObject')!.spec.scaleTargetRef.kind, 'StatefulSet')
+    // Off (the default): a Deployment, no instance id.
+    assert.equal(envOf(find(render('group-hpa.yaml'), 'Deployment')!).has('KASPER_GROUP_INSTANCE_ID'), false)
+    // In static mode the setting means nothing: the StatefulSet of old, no instance id.
+    const staticMode = find(renderWith(['--set', 'staticMembership=true']), 'StatefulSet')!
+    assert.equal(staticMode.metadata.name, 'demo-kasper-of2')
+    assert.equal(envOf(staticMode).has('KASPER_GROUP_INSTANCE_ID'), false)
+  })
+
   test('group mode: a HorizontalPodAutoscaler on CPU scaling the Deployment', () => {
     const hpa = find(render('group-hpa.yaml'), 'HorizontalPodAutoscaler')!
     assert.deepEqual(hpa.spec.scaleTargetRef, {
@@ -384,7 +412,10 @@ describe('Helm chart', { skip: helmSkip }, () => {
     const manifests = render('group-keda.yaml')
     const scaled = find(manifests, 'ScaledObject')!
     assert.equal(scaled.apiVersion, 'keda.sh/v1alpha1')
-    assert.deepEqual(scaled.spec.scaleTargetRef, { name: find(manifests, 'Deployment')!.metadata.name })
+    assert.deepEqual(scaled.spec.scaleTargetRef, {
+      kind: 'Deployment',
+      name: find(manifests, 'Deployment')!.metadata.name,
+    })
     assert.equal(scaled.spec.maxReplicaCount, 12)
     assert.deepEqual(
       scaled.spec.triggers.map((t: Field) => [t.type, t.metadata.topic, t.authenticationRef?.name]),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProducerFencedError } from '../../src/kafka/errors.ts'
-import { GroupMembershipLostError } from '../../src/kafka/group/membership-lost.ts'
+import { commitFailure, GroupMembershipLostError } from '../../src/kafka/group/membership-lost.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import { FencedError } from '../../src/processor/fenced.ts'
@@ -435,6 +435,40 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       assert.deepEqual(closed.sort(), [0, 1, 2], 'close() reaches the processors still assigned')
     })
 
+    /** A member of generation 1 whose first commit the group refuses with `code`. */
+    async function refusedCommit(code: string) {
+      const kafka = new FakeKafka({ in: 1 })
+      const { processedBy, factory } = tracked()
+      const generation = { memberId: 'm', generationId: 1 }
+      const tp = new TopicProcessor(config(kafka, { groupGeneration: generation }), factory)
+      const loop = tp.runLoop()
+      await until(() => tp.progress().length === 1)
+      const refusal = Object.assign(new Error('refused'), { apiId: code })
+      kafka.failNextCommit = commitFailure(refusal, group, generation) as Error
+      kafka.append('in', 0, ['a'])
+      return { kafka, processedBy, factory, tp, loop }
+    }
+
+    test('a commit refused because a cooperative rebalance moved the generation on is made in the next one', async () => {
+      const { kafka, processedBy, factory, tp, loop } = await refusedCommit('ILLEGAL_GENERATION')
+      await until(() => kafka.commitGenerations.length === 1)
+      await sleep(50)
+      assert.equal(kafka.committed(group, 'in', 0), undefined, 'refused in generation 1')
+      const next = { memberId: 'm', generationId: 2 }
+      await tp.assign({ partitions: [0], processors: factory, groupGeneration: next })
+      await until(() => kafka.committed(group, 'in', 0) === 1n)
+      assert.deepEqual(kafka.commitGenerations, [1, 2], 'the same commit again, in generation 2')
+      assert.equal(processedBy.size, 1, 'the batch was processed once')
+      await tp.close()
+      await loop
+    })
+
+    test('a commit refused because the member is unknown stops the loop: nothing is committed', async () => {
+      const { kafka, loop } = await refusedCommit('UNKNOWN_MEMBER_ID')
+      await assert.rejects(loop, GroupMembershipLostError)
+      assert.equal(kafka.committed(group, 'in', 0), undefined)
+    })
+
     test('what is buffered of a revoked partition is dropped, not processed', async () => {
       const kafka = new FakeKafka({ in: 2 })
       const { processedBy, factory } = tracked()
@@ -485,12 +519,10 @@ describe('TopicProcessor (in-memory Kafka)', () => {
           kafka.beforeCommit = () => {
             kafka.beforeCommit = undefined
             void next()
-            kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION')
+            kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION', { generationMoved: true })
           }
         else
-          kafka.failNextCommit = Object.assign(new GroupMembershipLostError('REBALANCE_IN_PROGRESS'), {
-            generationMoved: true,
-          })
+          kafka.failNextCommit = new GroupMembershipLostError('REBALANCE_IN_PROGRESS', { generationMoved: true })
         kafka.append('in', 0, ['a', 'b'])
         const loop = tp.runLoop()
         if (when === 'before it') {
@@ -516,7 +548,7 @@ describe('TopicProcessor (in-memory Kafka)', () => {
         config(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
         tracked().factory,
       )
-      kafka.failNextCommit = new GroupMembershipLostError('UNKNOWN_MEMBER_ID')
+      kafka.failNextCommit = new GroupMembershipLostError('UNKNOWN_MEMBER_ID', { generationMoved: false })
       kafka.append('in', 0, ['a'])
       await assert.rejects(tp.runLoop(), GroupMembershipLostError)
       assert.equal(kafka.committed(group, 'in', 0), undefined)

@@ -57,6 +57,19 @@ At most 52 characters: the controller-revision-hash label (<name>-<10 characters
 {{- if eq .Values.assignment "group" -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+Group mode with static membership (KIP-345): a StatefulSet, whose pod names are stable, each pod's name its
+group.instance.id, so that a restarted pod takes its own place (and partitions) back without a rebalance.
+*/}}
+{{- define "kasper.staticMembership" -}}
+{{- if and (include "kasper.groupMode" .) .Values.staticMembership -}}true{{- end -}}
+{{- end -}}
+
+{{/* The workload's kind and name: a Deployment in group mode, else a StatefulSet. */}}
+{{- define "kasper.workloadKind" -}}
+{{- if and (include "kasper.groupMode" .) (not (include "kasper.staticMembership" .)) -}}Deployment{{- else -}}StatefulSet{{- end -}}
+{{- end -}}
+
 {{- define "kasper.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "kasper.fullname" .) .Values.serviceAccount.name -}}
@@ -102,6 +115,13 @@ containers:
       # Each pod joins the consumer group; Kafka's group protocol decides its partitions.
       - name: KASPER_INSTANCE_ASSIGNMENT
         value: group
+      {{- if include "kasper.staticMembership" . }}
+      # Static membership: the StatefulSet pod's stable name is its group.instance.id.
+      - name: KASPER_GROUP_INSTANCE_ID
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.name
+      {{- end }}
       {{- else }}
       # A StatefulSet pod is <name>-<ordinal>: Kasper takes the ordinal as its instance index.
       - name: KASPER_POD_NAME

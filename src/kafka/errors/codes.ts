@@ -116,7 +116,7 @@ const rows = [
   [79, 'MEMBER_ID_REQUIRED'],
   [80, 'PREFERRED_LEADER_NOT_AVAILABLE', [retriable, stale]],
   [81, 'GROUP_MAX_SIZE_REACHED', [fatal]],
-  [82, 'FENCED_INSTANCE_ID'],
+  [82, 'FENCED_INSTANCE_ID', [fatal]],
   [83, 'ELIGIBLE_LEADERS_NOT_AVAILABLE', [retriable, stale]],
   [84, 'ELECTION_NOT_NEEDED', [retriable, stale]],
   [85, 'NO_REASSIGNMENT_IN_PROGRESS'],

@@ -6,6 +6,10 @@ export interface MemberClaim {
   generationId: number
 }
 
+/** A partition claimed twice (a member that missed a generation) goes to the newer claim, then the smaller id. */
+const byClaimPrecedence = (members: readonly MemberClaim[]): MemberClaim[] =>
+  [...members].sort((a, b) => b.generationId - a.generationId || a.memberId.localeCompare(b.memberId))
+
 /**
  * Deals partition NUMBERS out to members (partition p of every input topic then goes to the member that
  * gets p: the partition-wise join holds across members). Balanced: counts differ by at most one. Sticky:
@@ -19,12 +23,8 @@ export function assignCopartitioned(
   const result = new Map<string, number[]>()
   if (members.length === 0) return result
   const available = new Set(partitions)
-  // A partition claimed twice (a member that missed a generation) goes to the newer claim, then the smaller id.
-  const claims = [...members].sort(
-    (a, b) => b.generationId - a.generationId || a.memberId.localeCompare(b.memberId),
-  )
   const kept = new Map<string, number[]>()
-  for (const member of claims) {
+  for (const member of byClaimPrecedence(members)) {
     const keep: number[] = []
     for (const p of [...member.owned].sort((a, b) => a - b)) {
       if (!available.delete(p)) continue
@@ -56,4 +56,25 @@ export function assignCopartitioned(
     )
   }
   return result
+}
+
+/**
+ * The cooperative protocol's first round (KIP-429): a partition the assignment moves from its current owner
+ * to another member is given to neither. The owner, seeing it revoked, stops it (finishing and committing
+ * its batch) and joins again; the next round hands it to its new member. No partition is ever processed by
+ * two members at once, and partitions that stay put are never stopped.
+ */
+export function withholdMoving(
+  assignment: ReadonlyMap<string, readonly number[]>,
+  members: readonly MemberClaim[],
+): Map<string, number[]> {
+  const owner = new Map<number, string>()
+  for (const member of byClaimPrecedence(members))
+    for (const p of member.owned) if (!owner.has(p)) owner.set(p, member.memberId)
+  return new Map(
+    [...assignment].map(([memberId, partitions]) => [
+      memberId,
+      partitions.filter((p) => (owner.get(p) ?? memberId) === memberId),
+    ]),
+  )
 }

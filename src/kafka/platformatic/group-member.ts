@@ -16,8 +16,14 @@ import {
 } from '@platformatic/kafka'
 import { kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
-import { assignCopartitioned, type MemberClaim } from '../group/copartitioned-assignor.ts'
-import type { GroupAssignment, GroupMember, GroupMemberOptions, RejoinReason } from '../group/types.ts'
+import { assignCopartitioned, type MemberClaim, withholdMoving } from '../group/copartitioned-assignor.ts'
+import type {
+  GroupAssignment,
+  GroupMember,
+  GroupMemberOptions,
+  RebalanceProtocol,
+  RejoinReason,
+} from '../group/types.ts'
 import type { ResolvedConnectionOptions } from '../types.ts'
 import { callback } from './callback.ts'
 import { baseOptions } from './options.ts'
@@ -26,8 +32,21 @@ import { baseOptions } from './options.ts'
 type JoinGroupResponse = joinGroupV9.JoinGroupResponse
 type SyncGroupResponse = syncGroupV5.SyncGroupResponse
 
-/** The protocol name members agree on; a member of another protocol (a plain consumer) cannot join. */
+/**
+ * The protocol names members agree on; a member of another protocol (a plain consumer) cannot join. A
+ * cooperative member offers both, cooperative first: the group chooses cooperative once every member offers
+ * it, so a rolling restart from eager to cooperative works (the group stays eager until the last one).
+ */
 export const copartitionedProtocol = 'kasper-copartitioned'
+export const cooperativeCopartitionedProtocol = 'kasper-copartitioned-cooperative'
+const protocolNames: Record<RebalanceProtocol, string> = {
+  cooperative: cooperativeCopartitionedProtocol,
+  eager: copartitionedProtocol,
+}
+const offered: Record<RebalanceProtocol, RebalanceProtocol[]> = {
+  cooperative: ['cooperative', 'eager'],
+  eager: ['eager'],
+}
 const protocolType = 'consumer'
 /** ConsumerProtocolSubscription v1 carries ownedPartitions (Kafka ≥ 2.4); the generation goes in userData. */
 const subscriptionVersion = 1
@@ -50,8 +69,9 @@ function claimOf(memberId: string, metadata: Buffer): MemberClaim {
 
 /**
  * GroupMember on @platformatic/kafka's protocol API: JoinGroup and SyncGroup on a connection whose request
- * timeout covers the rebalance timeout (JoinGroup waits for every member to rejoin), heartbeats and
- * LeaveGroup on another.
+ * timeout covers the rebalance timeout (JoinGroup waits for every member to rejoin), metadata, heartbeats and
+ * LeaveGroup on another. Nothing slow runs between JoinGroup and SyncGroup: the partition counts are read
+ * before JoinGroup, so the leader's assignment is a computation on what it already holds.
  */
 export class PlatformaticGroupMember implements GroupMember {
   readonly #options: GroupMemberOptions
@@ -60,7 +80,7 @@ export class PlatformaticGroupMember implements GroupMember {
   #coordinator: FindCoordinatorResult | undefined
   #memberId = ''
   #generationId = -1
-  #owned: number[] = []
+  #joining = false
   #heartbeats: AbortController | undefined
   #generationEnded: Promise<RejoinReason> = new Promise(() => {})
   #endGeneration: (reason: RejoinReason) => void = () => {}
@@ -73,8 +93,7 @@ export class PlatformaticGroupMember implements GroupMember {
     this.#joiner = new Admin({ ...base, timeout: joinTimeoutMs, requestTimeout: joinTimeoutMs })
   }
 
-  async join(signal: AbortSignal): Promise<GroupAssignment> {
-    this.#heartbeats?.abort()
+  async join(signal: AbortSignal, owned: readonly number[]): Promise<GroupAssignment> {
     this.#generationEnded = new Promise((resolve) => {
       this.#endGeneration = resolve
     })
@@ -83,28 +102,33 @@ export class PlatformaticGroupMember implements GroupMember {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
     )
     aborted.catch(() => {})
-    for (let attempt = 1; ; attempt++) {
-      signal.throwIfAborted()
-      try {
-        return await Promise.race([this.#joinOnce(signal), aborted])
-      } catch (error) {
+    this.#joining = true
+    try {
+      for (let attempt = 1; ; attempt++) {
         signal.throwIfAborted()
-        const kinds = kafkaErrorsIn(error)
-        const codes = new Set(kinds.map((kind) => kind.name))
-        if (codes.has('MEMBER_ID_REQUIRED')) {
-          this.#memberId = (error as { response?: JoinGroupResponse }).response?.memberId ?? ''
-          continue
-        }
-        // No retry fixes these (an authorization, a setting the broker refuses): the member stops with them.
-        if (kinds.some((kind) => kind.fatal)) throw error
-        if (codes.has('UNKNOWN_MEMBER_ID')) this.#memberId = ''
-        // A rebalance that started meanwhile only needs a new JoinGroup; anything else may be the coordinator.
-        if (!codes.has('REBALANCE_IN_PROGRESS') && !codes.has('ILLEGAL_GENERATION')) {
-          this.#coordinator = undefined
-          this.#options.onRetry('joining the consumer group', error)
-          await sleep(Math.min(maxRetryPauseMs, 250 * attempt), undefined, { signal })
+        try {
+          return await Promise.race([this.#joinOnce(signal, owned), aborted])
+        } catch (error) {
+          signal.throwIfAborted()
+          const kinds = kafkaErrorsIn(error)
+          const codes = new Set(kinds.map((kind) => kind.name))
+          if (codes.has('MEMBER_ID_REQUIRED')) {
+            this.#memberId = (error as { response?: JoinGroupResponse }).response?.memberId ?? ''
+            continue
+          }
+          // No retry fixes these (an authorization, a setting the broker refuses): the member stops with them.
+          if (kinds.some((kind) => kind.fatal)) throw error
+          if (codes.has('UNKNOWN_MEMBER_ID')) this.#memberId = ''
+          // A rebalance that started meanwhile only needs a new JoinGroup; anything else may be the coordinator.
+          if (!codes.has('REBALANCE_IN_PROGRESS') && !codes.has('ILLEGAL_GENERATION')) {
+            this.#coordinator = undefined
+            this.#options.onRetry('joining the consumer group', error)
+            await sleep(Math.min(maxRetryPauseMs, 250 * attempt), undefined, { signal })
+          }
         }
       }
+    } finally {
+      this.#joining = false
     }
   }
 
@@ -117,7 +141,7 @@ export class PlatformaticGroupMember implements GroupMember {
     const memberId = this.#memberId
     this.#memberId = ''
     try {
-      if (memberId && this.#coordinator) {
+      if (memberId && this.#coordinator && this.#options.groupInstanceId === undefined) {
         const api = await this.#api<[string, { memberId: string; reason: string }[]]>('LeaveGroup')
         await api.async(await this.#connection(this.#admin), this.#options.groupId, [
           { memberId, reason: 'kasper stopping' },
@@ -128,13 +152,16 @@ export class PlatformaticGroupMember implements GroupMember {
     }
   }
 
-  async #joinOnce(signal: AbortSignal): Promise<GroupAssignment> {
-    const { groupId, topics, sessionTimeoutMs, rebalanceTimeoutMs } = this.#options
+  async #joinOnce(signal: AbortSignal, owned: readonly number[]): Promise<GroupAssignment> {
+    const { groupId, topics, sessionTimeoutMs, rebalanceTimeoutMs, rebalanceProtocol } = this.#options
+    const groupInstanceId = this.#options.groupInstanceId ?? null
+    // Read before JoinGroup: once the group's round has started, the leader must answer within the session.
+    const partitions = this.#options.partitions(await this.#partitionCounts())
     const connection = await this.#connection(this.#joiner)
     const subscription = encodeConsumerProtocolSubscription({
       version: subscriptionVersion,
       topics,
-      ownedPartitions: topics.map((topic) => ({ topic, partitions: this.#owned })),
+      ownedPartitions: topics.map((topic) => ({ topic, partitions: [...owned] })),
       userData: generationBytes(this.#generationId),
     })
     const joinGroup = await this.#api<unknown[], JoinGroupResponse>('JoinGroup')
@@ -144,41 +171,63 @@ export class PlatformaticGroupMember implements GroupMember {
       sessionTimeoutMs,
       rebalanceTimeoutMs,
       this.#memberId,
-      null,
+      groupInstanceId,
       protocolType,
-      [{ name: copartitionedProtocol, metadata: subscription }],
+      offered[rebalanceProtocol].map((protocol) => ({
+        name: protocolNames[protocol],
+        metadata: subscription,
+      })),
       null,
     )
     signal.throwIfAborted()
     this.#memberId = joined.memberId
     this.#generationId = joined.generationId
+    const protocol: RebalanceProtocol =
+      joined.protocolName === cooperativeCopartitionedProtocol ? 'cooperative' : 'eager'
     const leader = joined.leader === joined.memberId
-    const assignments = leader ? await this.#assign(joined) : []
+    // A static leader that restarted is told to skip the assignment: the group keeps the one it has (KIP-814).
+    const assignments = leader && !joined.skipAssignment ? this.#assign(joined, partitions, protocol) : []
     const syncGroup = await this.#api<unknown[], SyncGroupResponse>('SyncGroup')
     const synced = await syncGroup.async(
       connection,
       groupId,
       joined.generationId,
       joined.memberId,
-      null,
+      groupInstanceId,
       protocolType,
-      copartitionedProtocol,
+      protocolNames[protocol],
       assignments,
     )
     const assigned =
       synced.assignment.length === 0
         ? []
         : decodeConsumerProtocolAssignment(synced.assignment).assignedPartitions
-    const partitions = [...new Set(assigned.flatMap((a) => a.partitions))].sort((a, b) => a - b)
+    const mine = [...new Set(assigned.flatMap((a) => a.partitions))].sort((a, b) => a - b)
     signal.throwIfAborted()
-    this.#owned = partitions
-    this.#startHeartbeats()
-    return { memberId: joined.memberId, generationId: joined.generationId, partitions, leader }
+    this.#heartbeats ??= this.#startHeartbeats()
+    return {
+      memberId: joined.memberId,
+      generationId: joined.generationId,
+      partitions: mine,
+      leader,
+      protocol,
+    }
   }
 
-  async #assign(joined: JoinGroupResponse): Promise<{ memberId: string; assignment: Buffer }[]> {
+  async #partitionCounts(): Promise<Map<string, number>> {
+    const { topics } = this.#options
+    const metadata = await this.#admin.metadata({ topics, forceUpdate: true })
+    return new Map(topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]))
+  }
+
+  #assign(
+    joined: JoinGroupResponse,
+    partitions: number[],
+    protocol: RebalanceProtocol,
+  ): { memberId: string; assignment: Buffer }[] {
     const claims = joined.members.map((m) => claimOf(m.memberId, m.metadata))
-    const assignment = assignCopartitioned(await this.#options.partitions(), claims)
+    const balanced = assignCopartitioned(partitions, claims)
+    const assignment = protocol === 'cooperative' ? withholdMoving(balanced, claims) : balanced
     return [...assignment].map(([memberId, partitions]) => ({
       memberId,
       assignment: encodeConsumerProtocolAssignment({
@@ -189,53 +238,57 @@ export class PlatformaticGroupMember implements GroupMember {
   }
 
   /**
-   * Heartbeats every heartbeatIntervalMs until the next join() or leave(). During a rebalance the broker
-   * answers REBALANCE_IN_PROGRESS and still counts the heartbeat, so the member stays in the group while its
-   * workers finish their batches. Without an answer for a whole session timeout, the member counts itself out.
+   * Heartbeats every heartbeatIntervalMs from the first assignment until leave(), through every rebalance: the
+   * member stays in the group while its workers finish and commit revoked partitions. While its own JoinGroup
+   * or SyncGroup is pending the coordinator counts the member as alive and none is sent. During a rebalance
+   * the broker answers REBALANCE_IN_PROGRESS and still counts the heartbeat. Without an answer for a whole
+   * session timeout, the member counts itself out.
    */
-  #startHeartbeats(): void {
+  #startHeartbeats(): AbortController {
     const stop = new AbortController()
-    this.#heartbeats = stop
     const { groupId, heartbeatIntervalMs, sessionTimeoutMs } = this.#options
-    const generation = { memberId: this.#memberId, generationId: this.#generationId }
+    const groupInstanceId = this.#options.groupInstanceId ?? null
     void (async () => {
       let answeredAtMs = Date.now()
       while (!stop.signal.aborted) {
+        await sleep(heartbeatIntervalMs, undefined, { signal: stop.signal }).catch(() => {})
+        if (stop.signal.aborted) return
+        if (this.#joining || !this.#memberId) {
+          answeredAtMs = Date.now()
+          continue
+        }
+        const generationEnded = this.#endGeneration
         try {
-          await sleep(heartbeatIntervalMs, undefined, { signal: stop.signal })
           const heartbeat = await this.#api<unknown[]>('Heartbeat')
           await heartbeat.async(
             await this.#connection(this.#admin),
             groupId,
-            generation.generationId,
-            generation.memberId,
-            null,
+            this.#generationId,
+            this.#memberId,
+            groupInstanceId,
           )
           answeredAtMs = Date.now()
         } catch (error) {
-          if (stop.signal.aborted) return
+          // An answer about a generation a join has since replaced says nothing about the current one.
+          if (stop.signal.aborted || this.#joining || generationEnded !== this.#endGeneration) continue
           const kinds = kafkaErrorsIn(error)
           const codes = new Set(kinds.map((kind) => kind.name))
           if (codes.has('REBALANCE_IN_PROGRESS')) {
             answeredAtMs = Date.now()
-            this.#endGeneration('rebalance')
+            generationEnded('rebalance')
           } else if (kinds.some((kind) => kind.generationEnded)) {
             if (codes.has('UNKNOWN_MEMBER_ID')) this.#memberId = ''
-            this.#endGeneration('lost')
-            return
+            generationEnded('lost')
           } else {
             this.#coordinator = undefined
             this.#options.onRetry('heartbeat', error)
-            if (Date.now() - answeredAtMs > sessionTimeoutMs) {
-              this.#endGeneration('lost')
-              return
-            }
+            if (Date.now() - answeredAtMs > sessionTimeoutMs) generationEnded('lost')
           }
         }
       }
     })()
+    return stop
   }
-
   #api<A extends unknown[], R = unknown>(name: string): Promise<API<A, R>> {
     return callback<API<A, R>>((done) => this.#admin[kGetApi](name, done as never))
   }

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { assignCopartitioned, type MemberClaim } from '../../../src/kafka/group/copartitioned-assignor.ts'
+import {
+  assignCopartitioned,
+  type MemberClaim,
+  withholdMoving,
+} from '../../../src/kafka/group/copartitioned-assignor.ts'
 
 const range = (n: number) => [...Array(n).keys()]
 const fresh = (...ids: string[]): MemberClaim[] =>
@@ -83,4 +87,43 @@ test('a partition claimed by two members goes to the newer generation', () => {
 test('claims on partition numbers outside the set are dropped', () => {
   const after = assignCopartitioned([0, 1], [{ memberId: 'a', owned: [0, 5], generationId: 1 }])
   assert.deepEqual(after, new Map([['a', [0, 1]]]))
+})
+
+test('cooperative first round: a partition moving between members goes to neither; kept and free ones are assigned', () => {
+  const members: MemberClaim[] = [
+    { memberId: 'a', owned: [0, 1, 2, 3], generationId: 4 },
+    { memberId: 'b', owned: [], generationId: -1 },
+  ]
+  const balanced = assignCopartitioned(range(5), members)
+  assert.deepEqual(
+    balanced,
+    new Map([
+      ['a', [0, 1, 2]],
+      ['b', [3, 4]],
+    ]),
+  )
+  assert.deepEqual(
+    withholdMoving(balanced, members),
+    new Map([
+      ['a', [0, 1, 2]],
+      ['b', [4]],
+    ]),
+    '3 moves from a to b: a revokes it first; 4 was nobody’s',
+  )
+})
+
+test('cooperative first round: a stale claim (an older generation) does not hold a partition back', () => {
+  const members: MemberClaim[] = [
+    { memberId: 'a', owned: [0, 1], generationId: 2 },
+    { memberId: 'b', owned: [1], generationId: 5 },
+  ]
+  const balanced = assignCopartitioned(range(2), members)
+  assert.deepEqual(
+    balanced,
+    new Map([
+      ['a', [0]],
+      ['b', [1]],
+    ]),
+  )
+  assert.deepEqual(withholdMoving(balanced, members), balanced)
 })

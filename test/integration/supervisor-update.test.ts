@@ -58,12 +58,13 @@ async function tracked(prefix: string) {
     },
     { source: 'test', baseDir: '/', env: {} },
   )
-  const supervisor = new Supervisor(config, captureLogger(), new PrometheusMetrics())
+  const metrics = new PrometheusMetrics()
+  const supervisor = new Supervisor(config, captureLogger(), metrics)
   const produce = (partition: number, count: number) =>
     client.produce(Array.from({ length: count }, (_, i) => ({ topic: input, partition, value: `r${i}` })))
   const committed = async (partition: number) =>
     (await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition }]))[0]?.offset
-  return { supervisor, logFile, produce, committed }
+  return { supervisor, metrics, logFile, produce, committed }
 }
 
 test('update(): kept partitions keep their processor objects; revoked ones are committed before it resolves', async () => {
@@ -139,6 +140,66 @@ test('update(): kept partitions keep their processor objects; revoked ones are c
     console.log(
       `update kept partitions 0-2 on their processors; partition 3 revoked mid-batch, committed at ${last3 + 1}, rebuilt once when given back`,
     )
+  } finally {
+    await supervisor.stop('test over')
+  }
+})
+
+test('update() never moves a kept partition to another thread; a thread left without partitions is retired, its series too', async () => {
+  const { supervisor, metrics, logFile, produce, committed } = await tracked('move')
+  try {
+    for (const p of [0, 1, 2, 3]) await produce(p, 5)
+    await supervisor.update([0, 1, 2, 3])
+    assert.deepEqual(
+      supervisor.workers().map((w) => [w.id, w.partitions]),
+      [
+        [0, [0, 2]],
+        [1, [1, 3]],
+      ],
+    )
+    await waitFor(async () => (await committed(3)) === 5n, 60_000, 'partition 3 processed')
+    // A batch of partition 3 is in flight while partitions 0, 1 and 2 go: 3 must stay on thread 1.
+    await produce(3, 5)
+    await waitFor(
+      async () => readLog(logFile).started(3).includes(5),
+      30_000,
+      'a batch of partition 3 started',
+    )
+    await supervisor.update([3])
+    assert.deepEqual(
+      supervisor.workers().map((w) => [w.id, w.partitions]),
+      [[1, [3]]],
+    )
+    const rendered = await metrics.registry.metrics()
+    assert.match(rendered, /kasper_worker_up\{worker="1"\} 1/)
+    assert.doesNotMatch(rendered, /kasper_worker_up\{worker="0"\}/, 'the retired worker left /metrics')
+    assert.doesNotMatch(rendered, /kasper_worker_heap_used_bytes\{worker="0"\}/)
+    await produce(3, 5)
+    await waitFor(async () => (await committed(3)) === 15n, 60_000, 'partition 3 processed on')
+    const log = readLog(logFile)
+    assert.equal(log.built(3).length, 1, "partition 3's processor was built once: it never changed threads")
+    assert.deepEqual(log.closed(3), [])
+    assert.deepEqual(
+      [...log.processed(3).keys()].sort((a, b) => a - b),
+      [...Array(15).keys()],
+      'every record of partition 3 processed',
+    )
+    // Given more, the retired thread's id comes back with the new partitions; 3 stays where it is.
+    await supervisor.update([0, 1, 2, 3])
+    assert.deepEqual(
+      supervisor.workers().map((w) => [w.id, w.partitions]),
+      [
+        [0, [0, 2]],
+        [1, [3, 1]],
+      ],
+    )
+    await waitFor(
+      async () => (await Promise.all([0, 1, 2].map(committed))).every((o) => o === 5n),
+      60_000,
+      'the added partitions processed',
+    )
+    assert.equal(readLog(logFile).built(3).length, 1)
+    console.log('update([3]) kept partition 3 on thread 1 through the change, processor and all')
   } finally {
     await supervisor.stop('test over')
   }

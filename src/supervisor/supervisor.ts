@@ -338,10 +338,14 @@ export class Supervisor {
     const now = Date.now()
     const collected = await this.#collect('drain')
     const partitions = collected.flatMap((c) => {
-      const answered = (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p, stale: false }))
+      const slot = this.#slots.find((s) => s.id === c.worker)
+      // A partition being released is still reported: it is no longer this slot's.
+      const owned = new Set(slot?.partitions)
+      const answered = (c.drain?.partitions ?? [])
+        .filter((p) => owned.has(p.partition))
+        .map((p) => ({ worker: c.worker, ...p, stale: false }))
       // What the worker could not tell (it is down, or restarted and not reading its partitions yet).
       const seen = new Set(answered.map((p) => topicPartitionKey(p.topic, p.partition)))
-      const slot = this.#slots.find((s) => s.id === c.worker)
       const lastKnown = (slot ? this.#partitionViews(slot, now) : [])
         .filter((p) => !seen.has(topicPartitionKey(p.topic, p.partition)))
         .map(({ topic, partition, next, logEnd }) => ({
@@ -362,7 +366,9 @@ export class Supervisor {
         const slot = this.#slots.find((s) => s.id === c.worker)
         // A worker that has not taken its latest partitions over yet is not drained of them.
         const complete = slot !== undefined && covers(slot, c.drain?.partitions ?? [])
-        return { drained: c.error === undefined && complete ? c.drain?.drained : false }
+        const owned = new Set(slot?.partitions)
+        const caughtUp = (c.drain?.partitions ?? []).every((p) => !owned.has(p.partition) || p.lag === 0n)
+        return { drained: c.error === undefined && complete && caughtUp }
       }),
     )
     return { drained, rebalancing: !this.isAssigned(), partitions, errors }

@@ -205,6 +205,32 @@ test('update() never moves a kept partition to another thread; a thread left wit
   }
 })
 
+test('update() that adds a thread outside a group keeps the running one (the pool is not replaced under it)', async () => {
+  const { supervisor, logFile, produce, committed } = await tracked('grow')
+  try {
+    for (const p of [0, 1, 2, 3]) await produce(p, 5)
+    supervisor.start([[0, 2]])
+    await waitFor(async () => (await committed(0)) === 5n, 60_000, 'partition 0 processed')
+    await supervisor.update([0, 1, 2, 3])
+    await waitFor(
+      async () => (await Promise.all([0, 1, 2, 3].map(committed))).every((o) => o === 5n),
+      60_000,
+      'every partition processed',
+    )
+    assert.deepEqual(
+      supervisor.workers().map((w) => [w.id, w.partitions, w.restarts]),
+      [
+        [0, [0, 2], 0],
+        [1, [1, 3], 0],
+      ],
+    )
+    const log = readLog(logFile)
+    for (const p of [0, 2]) assert.equal(log.built(p).length, 1, `partition ${p} kept its processor`)
+  } finally {
+    await supervisor.stop('test over')
+  }
+})
+
 test('the eager path, revoke() then start(): every worker commits and stops, every processor is rebuilt', async () => {
   const { supervisor, logFile, produce, committed } = await tracked('eager')
   try {

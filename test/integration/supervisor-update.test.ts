@@ -231,6 +231,31 @@ test('update() that adds a thread outside a group keeps the running one (the poo
   }
 })
 
+test('revoke() during an update() waits for it: no worker of the update runs after the revoke', async () => {
+  const { supervisor, logFile, produce, committed } = await tracked('revoke-chain')
+  try {
+    for (const p of [0, 1, 2, 3]) await produce(p, 5)
+    await supervisor.update([0, 1, 2, 3])
+    await waitFor(async () => (await committed(3)) === 5n, 60_000, 'partition 3 processed')
+    await produce(3, 5)
+    await waitFor(
+      async () => readLog(logFile).started(3).includes(5),
+      30_000,
+      'a batch of partition 3 started',
+    )
+    // Partition 3 is released mid-batch: the update is still in its first step when revoke() is called.
+    const update = supervisor.update([0, 1, 2])
+    const revoke = supervisor.revoke('test: eager rebalance during an update')
+    await Promise.all([update, revoke])
+    assert.deepEqual(supervisor.workers(), [], 'every worker stopped by the revoke')
+    assert.equal(supervisor.isAssigned(), false)
+    const log = readLog(logFile)
+    for (const p of [0, 1, 2, 3]) assert.deepEqual(log.closed(p), log.built(p), `partition ${p} closed`)
+  } finally {
+    await supervisor.stop('test over')
+  }
+})
+
 test('the eager path, revoke() then start(): every worker commits and stops, every processor is rebuilt', async () => {
   const { supervisor, logFile, produce, committed } = await tracked('eager')
   try {

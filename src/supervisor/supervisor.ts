@@ -141,11 +141,16 @@ export class Supervisor {
 
   /**
    * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
-   * their commits carry `groupGeneration`.
+   * their commits carry `groupGeneration`. After the changes (update, revoke) already under way.
    */
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.stopping) return
     this.#newGeneration(groupGeneration)
+    void this.#serialized(async () => this.#start(partitionSets))
+  }
+
+  #start(partitionSets: number[][]): void {
+    if (this.stopping) return
     this.#slots = partitionSets.map((partitions, id) => newSlot(id, partitions))
     this.#ensurePool(partitionSets.length)
     this.#processEvent({ type: 'assign' })
@@ -162,9 +167,10 @@ export class Supervisor {
 
   /**
    * Group mode, cooperative: the member's whole new assignment (partition numbers, the same for every input
-   * topic). Partitions kept stay on their thread and go on without a pause, their MessageProcessor untouched;
-   * every worker's commits carry `groupGeneration` from now on; revoked partitions finish their batch, commit
-   * and are released; added ones join the threads, sticky and balanced (reassignPartitions). Resolves once
+   * topic). Partitions kept never move to another thread and keep their MessageProcessor, pausing only while
+   * their thread applies the change between two batches; every worker's commits carry `groupGeneration` from
+   * now on; revoked partitions finish their batch, commit and are released; only then are added ones dealt out
+   * to the threads with the fewest (reassignPartitions). Resolves once
    * every revoked partition is committed and released (or its worker is gone), so that the member can rejoin.
    * With exactly-once a worker whose set changes is restarted (its transactional id names its partitions).
    * Before the first assignment, or after revoke(), it starts the workers.
@@ -190,7 +196,7 @@ export class Supervisor {
     if (this.stopping) return
     const threads = workerThreadCount(this.#config)
     if (this.#process.name === 'waiting') {
-      this.start(reassignPartitions([], partitions, threads), this.#groupGeneration)
+      this.#start(reassignPartitions([], partitions, threads))
       return
     }
     const slots = this.#slots

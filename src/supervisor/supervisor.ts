@@ -540,10 +540,14 @@ export class Supervisor {
   async #release(slot: WorkerSlot, next: number[]): Promise<void> {
     const previous = new Set(slot.partitions)
     const kept = next.filter((p) => previous.has(p))
-    if (kept.length === previous.size) return
+    const revoked = kept.length !== previous.size
+    const restart =
+      kept.length === 0 ||
+      (this.#config.processor.guarantee === 'exactly-once' && (revoked || next.length !== kept.length))
+    if (!revoked && !restart) return
     this.#own(slot, kept)
     if (!threadRuns(slot.state)) return
-    if (kept.length === 0 || this.#config.processor.guarantee === 'exactly-once') {
+    if (restart) {
       this.#logger.info('restarting the worker with its new partitions', {
         worker: slot.id,
         partitions: next,

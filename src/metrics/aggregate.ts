@@ -74,12 +74,15 @@ export async function renderWorkerMetrics(
 export class LastKnownGauges {
   readonly #metrics = new Map<string, { metric: Metric; series: Map<string, SeriesValue> }>()
 
-  /** Takes the gauges with a `partition` label from a worker's snapshot, replacing what was known of them. */
-  record(snapshot: WorkerMetricsSnapshot): void {
+  /**
+   * Takes the gauges of the `owned` partitions from a worker's snapshot, replacing what was known of them; a
+   * partition the worker still reports while it releases it (revoked) is not taken.
+   */
+  record(snapshot: WorkerMetricsSnapshot, owned: ReadonlySet<number>): void {
     for (const metric of snapshot) {
       if (String(metric.type) !== 'gauge') continue
       for (const value of metric.values) {
-        if (value.labels.partition === undefined) continue
+        if (value.labels.partition === undefined || !owned.has(Number(value.labels.partition))) continue
         let kept = this.#metrics.get(metric.name)
         if (!kept) {
           kept = { metric: { ...metric, values: [] }, series: new Map() }

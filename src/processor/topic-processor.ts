@@ -101,7 +101,7 @@ export class TopicProcessor<
   readonly #buffer = new BatchBuffer()
   #assigned: TopicPartition[]
   #groupGeneration: GroupGeneration | undefined
-  /** Resolved (by #newGeneration) when assign() brings a new generation, or at close(). */
+  /** Resolved (by #newGeneration) when setGeneration() brings a new generation, or at close(). */
   #generationChanged: Promise<void>
   #newGeneration: () => void = () => {}
   #pendingChanges: PendingChange[] = []
@@ -208,24 +208,33 @@ export class TopicProcessor<
     const kept = change.partitions.filter((p) => this.#processors.has(p))
     const changed = kept.length !== this.#inputPartitions.length || kept.length !== change.partitions.length
     if (change.partitions.length === 0)
-      return Promise.reject(new ConfigurationError('inputPartitions: at least one partition is required'))
+      return this.#discard(
+        change,
+        new ConfigurationError('inputPartitions: at least one partition is required'),
+      )
     if (changed && this.#transaction)
-      return Promise.reject(
+      return this.#discard(
+        change,
         new ConfigurationError(
           'guarantee: exactly-once partitions cannot change in place (the transactional id names them)',
         ),
       )
-    if (this.#closeRequested || this.#ended) return Promise.resolve()
-    // At once, not between batches: the batch in flight commits in the new generation, the old one is over.
-    if (change.groupGeneration) {
-      this.#groupGeneration = change.groupGeneration
-      this.#newGeneration()
-      this.#generationChanged = this.#nextGeneration()
-    }
+    if (this.#closeRequested || this.#ended) return this.#discard(change)
+    if (change.groupGeneration) this.setGeneration(change.groupGeneration)
     return new Promise((resolve, reject) => {
       this.#pendingChanges.push({ ...change, resolve, reject })
       this.#wake?.()
     })
+  }
+
+  /**
+   * The group generation commits carry from now on. At once, not between batches or behind queued changes:
+   * the batch in flight commits in the new generation (a commit refused for it is made again), the old one is over.
+   */
+  setGeneration(groupGeneration: GroupGeneration): void {
+    this.#groupGeneration = groupGeneration
+    this.#newGeneration()
+    this.#generationChanged = this.#nextGeneration()
   }
 
   #nextGeneration(): Promise<void> {
@@ -294,7 +303,7 @@ export class TopicProcessor<
       this.#buffer.clear()
       this.#progressLog.stop()
       this.#ended = true
-      for (const change of this.#pendingChanges.splice(0)) change.resolve()
+      for (const change of this.#pendingChanges.splice(0)) void this.#discard(change).then(change.resolve)
       await this.#closeProcessors([...this.#processors.keys()])
     }
   }
@@ -310,6 +319,7 @@ export class TopicProcessor<
       try {
         await this.#applyChange(change)
       } catch (error) {
+        await this.#discard(change)
         change.reject(error)
         throw error
       } finally {
@@ -364,12 +374,31 @@ export class TopicProcessor<
     for (const partition of partitions) {
       const processor = this.#processors.get(partition)
       this.#processors.delete(partition)
-      try {
-        await processor?.close?.()
-      } catch (error) {
-        this.#logger.warn('close() of a MessageProcessor failed', { partition, err: error })
-      }
+      if (processor) await this.#closeProcessor(partition, processor)
     }
+  }
+
+  /** A close() that fails, or does not settle within processTimeoutMs, is logged and left behind. */
+  async #closeProcessor(partition: number, processor: AnyMessageProcessor): Promise<void> {
+    try {
+      await new BatchDeadline(this.#config.processTimeoutMs).race(
+        processor.close?.(),
+        `close() of the MessageProcessor of partition ${partition}`,
+      )
+    } catch (error) {
+      this.#logger.warn('close() of a MessageProcessor failed', { partition, err: error })
+    }
+  }
+
+  /**
+   * A change not applied (refused, or the loop ended or failed first): the processors built for it, which
+   * the loop did not take, are closed. Resolves, or rejects with `error` when given.
+   */
+  async #discard(change: PartitionChange, error?: unknown): Promise<void> {
+    if (change.processors instanceof Map)
+      for (const [partition, processor] of change.processors)
+        if (this.#processors.get(partition) !== processor) await this.#closeProcessor(partition, processor)
+    if (error !== undefined) throw error
   }
 
   /** Starts tracking partitions from their start positions. */

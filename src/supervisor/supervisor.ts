@@ -141,11 +141,16 @@ export class Supervisor {
 
   /**
    * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
-   * their commits carry `groupGeneration`.
+   * their commits carry `groupGeneration`. After the changes (update, revoke) already under way.
    */
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.stopping) return
     this.#newGeneration(groupGeneration)
+    void this.#serialized(async () => this.#start(partitionSets))
+  }
+
+  #start(partitionSets: number[][]): void {
+    if (this.stopping) return
     this.#slots = partitionSets.map((partitions, id) => newSlot(id, partitions))
     this.#ensurePool(partitionSets.length)
     this.#processEvent({ type: 'assign' })
@@ -162,53 +167,77 @@ export class Supervisor {
 
   /**
    * Group mode, cooperative: the member's whole new assignment (partition numbers, the same for every input
-   * topic). Partitions kept stay on their thread and go on without a pause, their MessageProcessor untouched;
-   * every worker's commits carry `groupGeneration` from now on; revoked partitions finish their batch, commit
-   * and are released; added ones join the threads, sticky and balanced (reassignPartitions). Resolves once
+   * topic). Partitions kept never move to another thread and keep their MessageProcessor, pausing only while
+   * their thread applies the change between two batches; every worker's commits carry `groupGeneration` from
+   * now on; revoked partitions finish their batch, commit and are released; only then are added ones dealt out
+   * to the threads with the fewest (reassignPartitions). Resolves once
    * every revoked partition is committed and released (or its worker is gone), so that the member can rejoin.
    * With exactly-once a worker whose set changes is restarted (its transactional id names its partitions).
    * Before the first assignment, or after revoke(), it starts the workers.
    */
   update(partitions: number[], groupGeneration?: GroupGeneration): Promise<void> {
-    // One change at a time: each starts from the sets the previous one left.
-    const next = this.#updates.then(() => this.#update(partitions, groupGeneration))
+    // The generation at once, to every running worker: a commit of theirs refused because the group moved on
+    // must not wait for the changes queued before this one.
+    if (groupGeneration && !this.stopping) {
+      this.#newGeneration(groupGeneration)
+      for (const slot of this.#slots) this.#post(slot, { type: 'generation', groupGeneration })
+    }
+    return this.#serialized(() => this.#update(partitions))
+  }
+
+  /** One change at a time (update, revoke): each starts from the sets the previous one left. */
+  #serialized(change: () => Promise<void>): Promise<void> {
+    const next = this.#updates.then(change)
     this.#updates = next.catch(() => {})
     return next
   }
 
-  async #update(partitions: number[], groupGeneration: GroupGeneration | undefined): Promise<void> {
+  async #update(partitions: number[]): Promise<void> {
     if (this.stopping) return
     const threads = workerThreadCount(this.#config)
     if (this.#process.name === 'waiting') {
-      this.start(reassignPartitions([], partitions, threads), groupGeneration)
+      this.#start(reassignPartitions([], partitions, threads))
       return
     }
-    this.#newGeneration(groupGeneration ?? this.#groupGeneration)
+    const slots = this.#slots
     const sets = reassignPartitions(
-      this.#slots.map((slot) => slot.partitions),
+      slots.map((slot) => slot.partitions),
       partitions,
       threads,
     )
-    this.#ensurePool(sets.length)
-    const releases = new Map<WorkerSlot, Promise<void>>()
-    for (const slot of this.#slots) {
-      const next = sets[slot.id]
-      releases.set(slot, next ? this.#reassign(slot, next) : this.#retire(slot))
-    }
-    const added = sets.slice(this.#slots.length).map((set, i) => newSlot(this.#slots.length + i, set))
-    this.#slots.push(...added)
-    for (const slot of added) {
-      this.#restartsTotal.inc({ worker: slot.id }, 0)
-      this.#apply(slot, { type: 'launch' })
-    }
-    this.#logger.info('assignment changed in place', { partitions, workers: sets })
+    this.#ensurePool(sets.filter((set) => set.length > 0).length)
+    // Two steps, so that no partition is ever on two threads: revoked partitions are released (and slots left
+    // without partitions stopped) first; only then are partitions added and new slots launched.
+    const releases = new Map(
+      slots.map((slot, i) => [
+        slot,
+        sets[i]!.length === 0 ? this.#retire(slot) : this.#release(slot, sets[i]!),
+      ]),
+    )
     await this.#withinShutdownTimeout(releases, (late) =>
       this.#terminate(
         late,
         `workers did not release their revoked partitions within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms); their batches will be processed again by the partitions' next owners`,
       ),
     )
-    this.#slots = this.#slots.filter((slot) => slot.id < sets.length)
+    this.#slots = slots.filter((_, i) => sets[i]!.length > 0)
+    for (const [i, slot] of slots.entries()) if (sets[i]!.length === 0) this.#forgetWorker(slot.id)
+    if (this.stopping) return
+    for (const [i, slot] of slots.entries()) if (sets[i]!.length > 0) this.#extend(slot, sets[i]!)
+    for (const set of sets.slice(slots.length)) {
+      const used = new Set(this.#slots.map((slot) => slot.id))
+      let id = 0
+      while (used.has(id)) id++
+      const slot = newSlot(id, set)
+      this.#slots.push(slot)
+      this.#restartsTotal.inc({ worker: slot.id }, 0)
+      this.#apply(slot, { type: 'launch' })
+    }
+    this.#slots.sort((a, b) => a.id - b.id)
+    this.#logger.info('assignment changed in place', {
+      partitions,
+      workers: this.#slots.map((slot) => slot.partitions),
+    })
   }
 
   /**
@@ -216,7 +245,11 @@ export class Supervisor {
    * and commits, then stops; forced after shutdown.timeoutMs (the next owner processes those batches again).
    * The supervisor then waits, not ready, for the next start().
    */
-  async revoke(reason: string): Promise<void> {
+  revoke(reason: string): Promise<void> {
+    return this.#serialized(() => this.#revoke(reason))
+  }
+
+  async #revoke(reason: string): Promise<void> {
     if (this.#process.name !== 'assigned') return
     this.#processEvent({ type: 'revoke' })
     this.#logger.info('partitions revoked; workers finish their batches, then stop', { reason })
@@ -227,7 +260,10 @@ export class Supervisor {
         `workers did not stop within shutdown.timeoutMs (${this.#config.shutdown.timeoutMs} ms) of a rebalance; their batches will be processed again by the partitions' next owners`,
       ),
     )
-    if (this.#slots === slots) this.#slots = []
+    if (this.#slots === slots) {
+      this.#slots = []
+      for (const slot of slots) this.#forgetWorker(slot.id)
+    }
   }
 
   workers() {
@@ -294,7 +330,7 @@ export class Supervisor {
         if (reply?.type !== 'collected')
           return { ...base, error: `worker ${slot.id} did not answer within ${collectTimeoutMs} ms` }
         if (reply.metrics) slot.lastMetrics = reply.metrics
-        if (reply.metrics) slot.lastGauges.record(reply.metrics)
+        if (reply.metrics) slot.lastGauges.record(reply.metrics, new Set(slot.partitions))
         return { worker: slot.id, metrics: reply.metrics, drain: reply.drain, error: reply.drainError }
       }),
     )
@@ -308,10 +344,14 @@ export class Supervisor {
     const now = Date.now()
     const collected = await this.#collect('drain')
     const partitions = collected.flatMap((c) => {
-      const answered = (c.drain?.partitions ?? []).map((p) => ({ worker: c.worker, ...p, stale: false }))
+      const slot = this.#slots.find((s) => s.id === c.worker)
+      // A partition being released is still reported: it is no longer this slot's.
+      const owned = new Set(slot?.partitions)
+      const answered = (c.drain?.partitions ?? [])
+        .filter((p) => owned.has(p.partition))
+        .map((p) => ({ worker: c.worker, ...p, stale: false }))
       // What the worker could not tell (it is down, or restarted and not reading its partitions yet).
       const seen = new Set(answered.map((p) => topicPartitionKey(p.topic, p.partition)))
-      const slot = this.#slots[c.worker]
       const lastKnown = (slot ? this.#partitionViews(slot, now) : [])
         .filter((p) => !seen.has(topicPartitionKey(p.topic, p.partition)))
         .map(({ topic, partition, next, logEnd }) => ({
@@ -329,10 +369,12 @@ export class Supervisor {
     const drained = isDrained(
       this.isReady(),
       collected.map((c) => {
-        const slot = this.#slots[c.worker]
+        const slot = this.#slots.find((s) => s.id === c.worker)
         // A worker that has not taken its latest partitions over yet is not drained of them.
         const complete = slot !== undefined && covers(slot, c.drain?.partitions ?? [])
-        return { drained: c.error === undefined && complete ? c.drain?.drained : false }
+        const owned = new Set(slot?.partitions)
+        const caughtUp = (c.drain?.partitions ?? []).every((p) => !owned.has(p.partition) || p.lag === 0n)
+        return { drained: c.error === undefined && complete && caughtUp }
       }),
     )
     return { drained, rebalancing: !this.isAssigned(), partitions, errors }
@@ -392,21 +434,29 @@ export class Supervisor {
   }
 
   #newGeneration(groupGeneration: GroupGeneration | undefined): void {
+    // The same generation again (a change carried it first) keeps its promise: a refusal in it still counts.
+    const changed =
+      groupGeneration?.generationId !== this.#groupGeneration?.generationId ||
+      groupGeneration?.memberId !== this.#groupGeneration?.memberId
     this.#groupGeneration = groupGeneration
-    this.#membershipLost = new Promise((resolve) => {
-      this.#reportMembershipLost = resolve
-    })
+    if (changed || groupGeneration === undefined)
+      this.#membershipLost = new Promise((resolve) => {
+        this.#reportMembershipLost = resolve
+      })
   }
 
   /**
    * After a rebalance the threads of the previous generation are reused when as many are needed: they have
-   * the processor module and the Kafka client library loaded already. A group member's pool can grow to
-   * workers.threads, as update() adds sets.
+   * the processor module and the Kafka client library loaded already. A group member's pool holds
+   * workers.threads, as many as update() may run: it is never replaced under running workers.
    */
   #ensurePool(sets: number): void {
-    const size = this.#groupGeneration ? Math.max(sets, workerThreadCount(this.#config)) : sets
+    const size = this.#groupGeneration ? workerThreadCount(this.#config) : sets
     if (this.#pool?.options.maxThreads === size) return
-    void this.#pool?.destroy()
+    const previous = this.#pool
+    // Workers still running on the previous pool finish there: it is destroyed once they have ended.
+    const running = this.#slots.flatMap((slot) => (slot.thread ? [slot.thread.task] : []))
+    void Promise.allSettled(running).then(() => previous?.destroy())
     this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, size)
     this.#pool =
       size === 0
@@ -482,35 +532,55 @@ export class Supervisor {
     await slot.thread?.task
   }
 
-  /** Hands a running slot its new partition set; resolves once the revoked ones are released. */
-  async #reassign(slot: WorkerSlot, partitions: number[]): Promise<void> {
-    const previous = slot.partitions
-    slot.partitions = partitions
-    const owned = new Set(partitions)
-    for (const key of slot.progress.keys())
-      if (!owned.has(slot.progress.get(key)!.progress.partition)) slot.progress.delete(key)
-    slot.lastGauges.retain(owned)
-    const changed = previous.length !== partitions.length || previous.some((p) => !owned.has(p))
-    if (!threadRuns(slot.state)) {
-      // Not running: a backoff launches it with the new set; a stopped slot (the group refused a commit) runs again.
-      if (slot.state === 'stopped' || slot.state === 'created') this.#apply(slot, { type: 'launch' })
-      return
-    }
-    if (changed && this.#config.processor.guarantee === 'exactly-once') {
-      this.#logger.info('exactly-once: restarting the worker with its new partitions', {
+  /**
+   * First step of a change: the slot keeps only the partitions of `next` it has (none move between threads);
+   * resolves once the others are released. A running worker left with none, or with exactly-once (whose
+   * transactional id names its partitions), is stopped: #extend launches it again with its new set.
+   */
+  async #release(slot: WorkerSlot, next: number[]): Promise<void> {
+    const previous = new Set(slot.partitions)
+    const kept = next.filter((p) => previous.has(p))
+    const revoked = kept.length !== previous.size
+    const restart =
+      kept.length === 0 ||
+      (this.#config.processor.guarantee === 'exactly-once' && (revoked || next.length !== kept.length))
+    if (!revoked && !restart) return
+    this.#own(slot, kept)
+    if (!threadRuns(slot.state)) return
+    if (restart) {
+      this.#logger.info('restarting the worker with its new partitions', {
         worker: slot.id,
-        partitions,
+        partitions: next,
       })
       await this.#retire(slot)
-      if (!this.stopping) this.#apply(slot, { type: 'launch' })
       return
     }
-    const generation = this.#groupGeneration
-    await this.#request(
-      slot,
-      (id) => ({ type: 'assign', id, partitions, ...(generation ? { groupGeneration: generation } : {}) }),
-      undefined,
-    )
+    await this.#request(slot, (id) => ({ type: 'assign', id, partitions: kept }), undefined)
+  }
+
+  /** Second step of a change: the slot takes its partitions added; a slot not running is launched with them. */
+  #extend(slot: WorkerSlot, next: number[]): void {
+    const added = next.length !== slot.partitions.length
+    this.#own(slot, next)
+    // Not running: a backoff launches it with the new set; a stopped slot (released above, or the group refused a commit) runs again.
+    if (slot.state === 'stopped' || slot.state === 'created') this.#apply(slot, { type: 'launch' })
+    else if (added && threadRuns(slot.state))
+      void this.#request(slot, (id) => ({ type: 'assign', id, partitions: next }), undefined)
+  }
+
+  /** The slot's partitions from now on: what is known of the others is forgotten. */
+  #own(slot: WorkerSlot, partitions: number[]): void {
+    slot.partitions = partitions
+    const owned = new Set(partitions)
+    for (const [key, { progress }] of slot.progress)
+      if (!owned.has(progress.partition)) slot.progress.delete(key)
+    slot.lastGauges.retain(owned)
+  }
+
+  /** A slot retired by a change: its per-worker series leave /metrics. */
+  #forgetWorker(id: number): void {
+    this.#workerUp.remove?.({ worker: id })
+    this.#heapUsed.remove?.({ worker: id })
   }
 
   /**
@@ -629,7 +699,11 @@ export class Supervisor {
     }
     this.#apply(slot, { type: 'heartbeat', ready: message.ready })
     if (!message.ready) return
-    slot.throughput.record(now, sumOfNext(reported))
+    slot.throughput.record(
+      now,
+      sumOfNext(reported),
+      reported.map((p) => topicPartitionKey(p.topic, p.partition)).join(','),
+    )
     if (!slot.progressAtStart) {
       slot.readyAtMs = now
       slot.progressAtStart = new Map(
@@ -682,7 +756,7 @@ export class Supervisor {
     this.#heapUsed.set({ worker: slot.id }, 0)
     const final = result.metrics ?? slot.lastMetrics ?? []
     this.#retired.add(final)
-    slot.lastGauges.record(final)
+    slot.lastGauges.record(final, new Set(slot.partitions))
     slot.lastMetrics = undefined
     if (result.outcome === 'closed') {
       this.#logger.info('worker stopped', { worker: slot.id })

@@ -2,15 +2,16 @@ const windowMs = 60_000
 
 /**
  * Records per second over the last minute, from the worker's committed positions (the sum of its next
- * offsets) as its heartbeats report them. A restart that resumes from older offsets starts a new window.
+ * offsets) as its heartbeats report them. A restart that resumes from older offsets starts a new window, and
+ * so does a change of the partitions summed (`of`): a partition added would count its whole offset at once.
  */
 export class Throughput {
-  #samples: { atMs: number; total: bigint }[] = []
+  #samples: { atMs: number; total: bigint; of: string }[] = []
 
-  record(atMs: number, total: bigint): void {
+  record(atMs: number, total: bigint, of: string): void {
     const last = this.#samples.at(-1)
-    if (last && total < last.total) this.#samples = []
-    this.#samples.push({ atMs, total })
+    if (last && (total < last.total || of !== last.of)) this.#samples = []
+    this.#samples.push({ atMs, total, of })
     while (this.#samples.length > 2 && this.#samples[1]!.atMs <= atMs - windowMs) this.#samples.shift()
   }
 

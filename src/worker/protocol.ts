@@ -40,17 +40,20 @@ export type Collect = 'metrics' | 'drain'
 /**
  * 'assign': the worker's whole new partition set (a cooperative rebalance), applied between batches without
  * stopping the loop; answered with 'assigned' once revoked partitions are committed and released.
+ * 'generation': the group generation its commits carry from now on, applied on receipt (not queued behind
+ * partition changes: a commit refused for it waits for it).
  */
 export type ToWorker =
   | { type: 'close' }
   | { type: 'collect'; id: number; what: Collect }
-  | { type: 'assign'; id: number; partitions: number[]; groupGeneration?: GroupGeneration }
+  | { type: 'assign'; id: number; partitions: number[] }
+  | { type: 'generation'; groupGeneration: GroupGeneration }
 
 export type WorkerMetrics = WorkerMetricsSnapshot
 
 export type FromWorker =
   | { type: 'heartbeat'; ready: boolean; progress: PartitionProgress[]; heapUsedBytes: number }
-  | { type: 'assigned'; id: number; partitions: number[] }
+  | { type: 'assigned'; id: number }
   | {
       type: 'collected'
       id: number

@@ -35,7 +35,8 @@ const isFatal = (error: unknown): boolean =>
 
 /** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
-  const { config, partitions, workerId, port, groupGeneration } = task
+  const { config, partitions, workerId, port } = task
+  let groupGeneration = task.groupGeneration
   const logger = createLogger({
     format: config.logging.format,
     level: config.logging.level,
@@ -63,25 +64,27 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     if (processor && buildProcessorsFor && changeFailure === undefined) {
       const current = new Set(processor.inputPartitions)
       try {
+        // The processors built are the TopicProcessor's to close from here, whether the change is applied or not.
         const added = await buildProcessorsFor(message.partitions.filter((p) => !current.has(p)))
-        await processor.assign({
-          partitions: message.partitions,
-          processors: added,
-          ...(message.groupGeneration ? { groupGeneration: message.groupGeneration } : {}),
-        })
+        await processor.assign({ partitions: message.partitions, processors: added })
       } catch (error) {
         // The loop fails with it if applying the change failed; a factory error ends it from here.
         changeFailure ??= error
         void processor.close()
       }
     }
-    send({ type: 'assigned', id: message.id, partitions: processor?.inputPartitions ?? [] })
+    send({ type: 'assigned', id: message.id })
   }
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'close') {
       closeRequested = true
       void processor?.close()
+      return
+    }
+    if (message.type === 'generation') {
+      groupGeneration = message.groupGeneration
+      processor?.setGeneration(message.groupGeneration)
       return
     }
     if (message.type === 'assign') {

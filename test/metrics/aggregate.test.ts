@@ -47,7 +47,7 @@ test('last known gauges fill in the partitions a live worker does not report, an
   core.lag('t', 1, 7)
   core.lagSeconds('t', 0, 12)
   core.incoming('t', 0, 3)
-  known.record(await before.registry.getMetricsAsJSON())
+  known.record(await before.registry.getMetricsAsJSON(), new Set([0, 1]))
   // The worker is down: every partition at its last value, and no counter (the retired ones carry those).
   const down = await render([known.missingFrom(undefined)])
   assert.match(down, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="0"\} 40\n/)
@@ -63,4 +63,17 @@ test('last known gauges fill in the partitions a live worker does not report, an
   assert.match(up, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="1"\} 5\n/)
   known.retain(new Set([1]))
   assert.doesNotMatch(await render([known.missingFrom(undefined)]), /partition="0"/)
+})
+
+test('last known gauges take only the owned partitions of a snapshot that still reports a revoked one', async () => {
+  const known = new LastKnownGauges()
+  const releasing = new PrometheusMetrics()
+  const core = createCoreMetrics(releasing, 'p')
+  core.lag('t', 0, 40)
+  core.lag('t', 1, 7)
+  known.retain(new Set([1]))
+  known.record(await releasing.registry.getMetricsAsJSON(), new Set([1]))
+  const down = await render([known.missingFrom(undefined)])
+  assert.doesNotMatch(down, /partition="0"/)
+  assert.match(down, /kasper_messages_behind_high_water_mark\{processor="p",topic="t",partition="1"\} 7\n/)
 })

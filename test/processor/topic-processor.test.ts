@@ -474,38 +474,94 @@ describe('TopicProcessor (in-memory Kafka)', () => {
       const { processedBy, factory } = tracked()
       // A batch waits up to batchWaitMs for more records: the revoke comes while they are buffered.
       const tp = new TopicProcessor(
-        config(kafka, { inputPartitions: [0, 1], batchSize: 100, batchWaitMs: 60_000 }),
+        config(kafka, { inputPartitions: [0, 1], batchSize: 3, batchWaitMs: 60_000 }),
         factory,
       )
       const loop = tp.runLoop()
       await until(() => tp.progress().length === 2)
       kafka.append('in', 0, ['x'])
       kafka.append('in', 1, ['y'])
-      await sleep(100)
+      // Fetched (the log ends are known) but not processed: the batch waits for a third record.
+      await until(() => tp.progress().every((p) => p.logEnd === 1n))
       await tp.assign({ partitions: [1], processors: factory })
       assert.equal(processedBy.size, 0)
       assert.deepEqual(
         tp.progress().map((p) => p.partition),
         [1],
       )
+      // Two more records of partition 1 fill a batch: had x stayed buffered, it would be in it.
+      kafka.append('in', 1, ['z', 'w'])
+      await until(() => kafka.committed(group, 'in', 1) === 3n)
+      assert.deepEqual([...processedBy.keys()].sort(), ['1:w', '1:y', '1:z'])
       await tp.close()
       await loop
       assert.equal(processedBy.has('0:x'), false)
       assert.equal(kafka.committed(group, 'in', 0), undefined, 'nothing of partition 0 was committed')
     })
 
+    test('a MessageProcessor whose close() never settles is left behind after processTimeoutMs', async () => {
+      const kafka = new FakeKafka({ in: 2 })
+      const { processedBy, factory } = tracked()
+      const hanging: MessageProcessor = { process() {}, close: () => new Promise<void>(() => {}) }
+      const tp = new TopicProcessor(
+        config(kafka, { inputPartitions: [0, 1], processTimeoutMs: 50 }),
+        (partition) => (partition === 0 ? hanging : factory(partition)),
+      )
+      const loop = tp.runLoop()
+      await until(() => tp.progress().length === 2)
+      const change = tp.assign({ partitions: [1], processors: factory })
+      kafka.append('in', 1, ['a'])
+      // The loop applies the change between batches: a close() it waited on forever would stop it there.
+      await until(() => kafka.committed(group, 'in', 1) === 1n)
+      await change
+      assert.equal(processedBy.has('1:a'), true, 'partition 1 goes on after the revoke')
+      await tp.close()
+      await loop
+    })
+
+    test('processors handed to a change that is never applied are closed', async () => {
+      const kafka = new FakeKafka({ in: 3 })
+      const { closed, factory } = tracked()
+      const tp = new TopicProcessor(config(kafka, { inputPartitions: [0] }), factory)
+      const loop = tp.runLoop()
+      await until(() => tp.progress().length === 1)
+      await tp.close()
+      await loop
+      closed.length = 0
+      await tp.assign({ partitions: [0, 1], processors: new Map([[1, factory(1)]]) })
+      assert.deepEqual(closed, [1], 'a change after the loop ended')
+      // Refused: no MessageProcessor for partition 2 (the built one for 1 is closed).
+      const failing = new TopicProcessor(config(kafka, { inputPartitions: [0] }), factory)
+      const failed = failing.runLoop()
+      await until(() => failing.progress().length === 1)
+      closed.length = 0
+      await assert.rejects(
+        failing.assign({ partitions: [0, 1, 2], processors: new Map([[1, factory(1)]]) }),
+        /no MessageProcessor for partition 2/,
+      )
+      await assert.rejects(failed, /no MessageProcessor for partition 2/)
+      assert.deepEqual(closed.sort(), [0, 1], 'the one never applied, then those of the failed loop')
+    })
+
     const nextGeneration = { memberId: 'm', generationId: 2 }
-    const refusals: Array<[string, 'on its way' | 'before it']> = [
+    const refusals: Array<[string, 'on its way' | 'before it', 'assign' | 'setGeneration']> = [
       [
         'a commit refused because the generation changed on its way is made again in the new generation',
         'on its way',
+        'assign',
       ],
       [
         'a commit refused by a rebalance in progress waits for the next generation and is made in it',
         'before it',
+        'assign',
+      ],
+      [
+        'a commit refused by a rebalance in progress is made once setGeneration() brings the next generation, no partition change needed',
+        'before it',
+        'setGeneration',
       ],
     ]
-    for (const [title, when] of refusals)
+    for (const [title, when, via] of refusals)
       test(title, async () => {
         const kafka = new FakeKafka({ in: 1 })
         const { processedBy, factory } = tracked()
@@ -514,15 +570,21 @@ describe('TopicProcessor (in-memory Kafka)', () => {
           factory,
         )
         const next = () =>
-          tp.assign({ partitions: [0], processors: factory, groupGeneration: nextGeneration })
+          via === 'assign'
+            ? tp.assign({ partitions: [0], processors: factory, groupGeneration: nextGeneration })
+            : tp.setGeneration(nextGeneration)
         if (when === 'on its way')
           kafka.beforeCommit = () => {
             kafka.beforeCommit = undefined
             void next()
-            kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION', { generationMoved: true })
+            kafka.failNextCommit = new GroupMembershipLostError('ILLEGAL_GENERATION', {
+              generationMoved: true,
+            })
           }
         else
-          kafka.failNextCommit = new GroupMembershipLostError('REBALANCE_IN_PROGRESS', { generationMoved: true })
+          kafka.failNextCommit = new GroupMembershipLostError('REBALANCE_IN_PROGRESS', {
+            generationMoved: true,
+          })
         kafka.append('in', 0, ['a', 'b'])
         const loop = tp.runLoop()
         if (when === 'before it') {

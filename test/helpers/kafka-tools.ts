@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { kafka, kafkaDataDir } from '../../scripts/services/kafka.ts'
 import { kafkaBrokers, kafkaJarsDir } from './services.ts'
 
 /**
@@ -72,6 +73,7 @@ export function transactionsFixture(): (...args: string[]) => string[] {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 60_000,
+      maxBuffer: 256 * 1024 * 1024,
     })
       .split('\n')
       .filter(Boolean)
@@ -95,4 +97,23 @@ export async function describeGroupMembers(libs: string, groupId: string): Promi
     groupId,
   ])
   return stdout.split('\n').filter((line) => line.startsWith(`${groupId} `))
+}
+
+/**
+ * The compression codec of every record batch of `topic`'s `partition`, read from the broker's log segments
+ * with kafka.tools.DumpLogSegments (`none` for an uncompressed batch). Undefined when the test broker is not
+ * the one this checkout's harness started (its log files are elsewhere).
+ */
+export async function batchCodecs(topic: string, partition: number): Promise<string[] | undefined> {
+  if (process.env.KASPER_TEST_KAFKA_BROKERS !== kafka.testEnv.KASPER_TEST_KAFKA_BROKERS) return undefined
+  const dir = join(kafkaDataDir, `${topic}-${partition}`)
+  const segments = readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .map((name) => join(dir, name))
+  const { stdout } = await promisify(execFile)(
+    'java',
+    ['-Xmx256m', '-cp', `${kafkaJarsDir()}/*`, 'kafka.tools.DumpLogSegments', '--files', segments.join(',')],
+    { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+  )
+  return [...stdout.matchAll(/^baseOffset: .* compresscodec: (\w+)/gm)].map((match) => match[1] ?? '')
 }

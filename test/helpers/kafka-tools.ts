@@ -110,10 +110,18 @@ export async function batchCodecs(topic: string, partition: number): Promise<str
   const segments = readdirSync(dir)
     .filter((name) => name.endsWith('.log'))
     .map((name) => join(dir, name))
-  const { stdout } = await promisify(execFile)(
-    'java',
-    ['-Xmx256m', '-cp', `${kafkaJarsDir()}/*`, 'kafka.tools.DumpLogSegments', '--files', segments.join(',')],
-    { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+  const dump = (mainClass: string) =>
+    promisify(execFile)(
+      'java',
+      ['-Xmx256m', '-cp', `${kafkaJarsDir()}/*`, mainClass, '--files', segments.join(',')],
+      { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+    )
+  // In kafka-tools in recent Kafka releases, in the broker's own jar (kafka.tools) before.
+  const { stdout } = await dump('org.apache.kafka.tools.DumpLogSegments').catch(
+    (error: { stderr?: string }) => {
+      if (!error.stderr?.includes('ClassNotFoundException')) throw error
+      return dump('kafka.tools.DumpLogSegments')
+    },
   )
   return [...stdout.matchAll(/^baseOffset: .* compresscodec: (\w+)/gm)].map((match) => match[1] ?? '')
 }

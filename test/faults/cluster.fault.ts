@@ -20,6 +20,7 @@ import {
   clusterBrokers,
   groupCoordinator,
   killBroker,
+  restoreCluster,
   rollCluster,
   startBroker,
   transactionCoordinators,
@@ -46,6 +47,8 @@ interface Run {
   guarantee: Guarantee
   assignment: 'static' | 'group'
   events: EventName[]
+  /** A known bug, owned elsewhere, that makes this run fail: it still runs and reports, as a todo. */
+  knownBug?: string
 }
 type EventName =
   | 'leader kill -9'
@@ -121,7 +124,10 @@ function startLoad(input: string) {
   }
 }
 
-/** The output's total end offset every 250 ms; `longestPause` is the longest time without growth overlapping a window. */
+/**
+ * The output's total end offset every 250 ms; `longestPause` is the longest time without growth within a
+ * window (an event's start until the output grew again after it).
+ */
 function startSampler(output: string) {
   const growth: number[] = [Date.now()]
   let last = -1
@@ -150,7 +156,8 @@ function startSampler(output: string) {
       const marks = [...growth, Date.now()]
       for (let i = 1; i < marks.length; i++) {
         const [a, b] = [marks[i - 1]!, marks[i]!]
-        if (b > from && a < to) longest = Math.max(longest, b - a)
+        // Clipped to the window: a stall that began in the previous event's window is not counted twice.
+        if (b > from && a < to) longest = Math.max(longest, Math.min(b, to) - Math.max(a, from))
       }
       return longest
     },
@@ -167,6 +174,8 @@ interface Context {
   output: string
   cli: RunningCli
   notes: string[]
+  /** Claims the run broke that do not stop it. */
+  broken: string[]
 }
 
 const restartAfter = async (id: BrokerId) => {
@@ -211,7 +220,9 @@ const events: Record<EventName, (ctx: Context) => Promise<void>> = {
       await sleep(500)
     }
     ctx.notes.push(`two down: /readyz ${notReady ? 'went 503' : 'stayed 200'}`)
-    assert.ok(notReady, 'with two brokers of three down (writes refused) /readyz answers 503')
+    // Asserted after the run's outputs are counted, so that the table has them either way.
+    if (!notReady)
+      ctx.broken.push('with two brokers of three down (writes refused) /readyz never answered 503')
     await Promise.all([startBroker(first), startBroker(second)])
     await waitForFullIsr()
   },
@@ -260,7 +271,7 @@ async function scenario(run: Run): Promise<void> {
   const load = startLoad(input)
   const cli = startCli(['run', '--config', await writeConfig(config(run, name, input, output))])
   const samples = startSampler(output)
-  const ctx: Context = { name, input, output, cli, notes: [] }
+  const ctx: Context = { name, input, output, cli, notes: [], broken: [] }
   const windows: { event: EventName; from: number; to: number }[] = []
   try {
     await waitFor(() => samples.total() > 1000, 120_000, 'the first 1000 output records').catch((error) => {
@@ -281,6 +292,11 @@ async function scenario(run: Run): Promise<void> {
       }
       windows.push({ event, from, to: Date.now() })
     }
+  } catch (error) {
+    await samples.stop()
+    cli.process.kill('SIGKILL')
+    await restoreCluster()
+    throw error
   } finally {
     await load.stop()
   }
@@ -329,6 +345,7 @@ async function scenario(run: Run): Promise<void> {
     `${lost.length} of ${expected.size} ids never reached the output (${summary})`,
   )
   assert.ok(duplicates <= bound, `duplicates ${duplicates} ≤ ${bound} (${summary})`)
+  assert.deepEqual(ctx.broken, [], summary)
 }
 
 const runs: Run[] = [
@@ -343,6 +360,10 @@ const runs: Run[] = [
     guarantee: 'at-least-once',
     assignment: 'group',
     events: ['leader kill -9', 'rolling restart', 'group coordinator kill -9', 'two brokers down'],
+    knownBug:
+      'issue 24 items 2-3 (client branch): kafkajs sendBatch can resolve without sending a partition after a ' +
+      'leader change, so a run of one partition is committed unsent (16 of 68,250 ids lost, ids 6 apart); ' +
+      'and /readyz stays 200 while two brokers of three are down',
   },
   {
     client: 'platformatic',
@@ -352,10 +373,18 @@ const runs: Run[] = [
   },
 ]
 
+// KASPER_CLUSTER_FAULT_EVENTS: a comma-separated subset of the events to run (a quicker rerun of one).
+const onlyEvents = process.env.KASPER_CLUSTER_FAULT_EVENTS?.split(',').map((event) => event.trim())
+if (onlyEvents) for (const run of runs) run.events = run.events.filter((event) => onlyEvents.includes(event))
+
 describe('faults on a three-broker cluster, under load: nothing lost, the process rides them out', () => {
   for (const run of runs) {
-    test(`${run.client} ${run.guarantee} (${run.assignment}): ${run.events.join(' → ')}: lost 0, duplicates ${run.guarantee === 'exactly-once' ? '0 (read_committed)' : 'within one batch per thread per failure'}, no exit`, async () => {
-      await scenario(run)
-    })
+    test(
+      `${run.client} ${run.guarantee} (${run.assignment}): ${run.events.join(' → ')}: lost 0, duplicates ${run.guarantee === 'exactly-once' ? '0 (read_committed)' : 'within one batch per thread per failure'}, no exit`,
+      run.knownBug ? { todo: run.knownBug } : {},
+      async () => {
+        await scenario(run)
+      },
+    )
   }
 })

@@ -3,7 +3,7 @@
 // group or a transactional id.
 import { after, before } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { down, startNode, stopNode, up } from '../../scripts/services/index.ts'
+import { down, nodePid, startNode, stopNode, up } from '../../scripts/services/index.ts'
 import { clusterBrokerIds, kafkaCluster } from '../../scripts/services/kafka-cluster.ts'
 import { kafkaTool } from './kafka-tools.ts'
 import { kafkaJarsDir } from './services.ts'
@@ -27,6 +27,12 @@ export function useKafkaCluster(): void {
   after(async () => {
     if (process.env.KASPER_TEST_STOP_SERVICES === '1') await down(kafkaCluster)
   })
+}
+
+/** Starts every broker that is not running (after a test failed with brokers down), then waits for full ISRs. */
+export async function restoreCluster(): Promise<void> {
+  for (const id of clusterBrokerIds) if (nodePid(kafkaCluster, id) === undefined) await startBroker(id)
+  await waitForFullIsr()
 }
 
 /** kill -9 of broker `id`; resolves once the process is gone. */

@@ -15,6 +15,7 @@ import { ensureDataset, partitions } from './dataset.ts'
 import { type IdleResult, measureIdleRss } from './idle.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
+import { measureRollingRestart, rollingRestartTable } from './rolling-restart.ts'
 import { kasperCli, passThroughModule } from './runtime.ts'
 import { type Guarantee, verifyOutput } from './verify.ts'
 
@@ -149,6 +150,8 @@ function kasperRuntime(
     exactlyOnce?: boolean
     /** Avro values through the schema registry: decoded for process() and encoded again on the way out. */
     avro?: boolean
+    /** Brokers other than the bench broker's (the three-broker cluster of the rolling-restart row). */
+    brokers?: string[]
   } = {},
 ): Contender {
   const { resourceLimits, compression, exactlyOnce, avro } = variant
@@ -172,7 +175,7 @@ function kasperRuntime(
         outputs: { [output]: { value: { format: 'avro', schema: benchEventSchema } } },
       }
       const config = {
-        kafka: { brokers: connection.brokers, client },
+        kafka: { brokers: variant.brokers ?? connection.brokers, client },
         processor: {
           name: group,
           module: passThroughModule,
@@ -386,7 +389,8 @@ if (!options.only || idleOnly) {
 const wanted = options.only?.split(',').map((part) => part.trim()) ?? []
 const selected = (name: string) => wanted.length === 0 || wanted.some((part) => name.includes(part))
 const outputCountBuild = once(buildOutputCount)
-for (const valueBytes of latencyOnly || idleOnly ? [] : valueSizes) {
+const rollingOnly = options.only === 'rolling-restart'
+for (const valueBytes of latencyOnly || idleOnly || rollingOnly ? [] : valueSizes) {
   console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
   const input = await ensureDataset(connection, records, valueBytes)
   const contenders: Contender[] = []
@@ -456,6 +460,20 @@ for (const valueBytes of latencyOnly || idleOnly ? [] : valueSizes) {
     }
   }
   rows.push(...medians(runs))
+}
+
+if (rollingOnly) {
+  const contender = (brokers: string[]) => kasperRuntime('platformatic', 2, targetBatchSize, { brokers })
+  const result = await measureRollingRestart({
+    records,
+    valueBytes: valueSizes[0] ?? 100,
+    run: (brokers, input, output, group) => contender(brokers).run(input, output, group),
+    outputCountBuild,
+  })
+  const markdown = `# \`kasper run\` during a rolling restart, ${new Date().toISOString()}\n\nMachine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, three local brokers and a controller (Kafka ${kafkaVersion}, RF 3, min.insync.replicas 2).\n\n${rollingRestartTable(result)}\n`
+  writeFileSync(join(benchDir, 'results/rolling-restart.md'), markdown)
+  writeFileSync(join(benchDir, 'results/rolling-restart.json'), `${JSON.stringify(result, null, 2)}\n`)
+  console.log(`\n${rollingRestartTable(result)}\n\nwritten to bench/results/rolling-restart.md and .json`)
 }
 
 let latency: LatencyResult | undefined

@@ -19,7 +19,10 @@ export const saslUser = { username: 'kasper', password: 'kasper-secret' }
 // A self-signed certificate for 127.0.0.1, made for each run; clients trust it through tlsCaFile.
 const keystorePassword = 'kasper-tls'
 // Inside the run directory the harness gives prepare() (.services/kafka/run), known before it starts.
-const tlsDir = join(projectDir, '.services/kafka/run/tls')
+const harnessRunDir = join(projectDir, '.services/kafka/run')
+const tlsDir = join(harnessRunDir, 'tls')
+/** The broker's log.dirs: one folder of segments per topic-partition (read by kafka.tools.DumpLogSegments). */
+export const kafkaDataDir = join(harnessRunDir, 'data')
 const keystore = join(tlsDir, 'broker.p12')
 const tlsCaFile = join(tlsDir, 'ca.pem')
 
@@ -158,7 +161,7 @@ export const kafka: ServiceDefinition = {
     const libs = await kafkaLibs()
     await makeCertificate()
     const properties = join(runDir, 'server.properties')
-    writeFileSync(properties, serverProperties(join(runDir, 'data')))
+    writeFileSync(properties, serverProperties(kafkaDataDir))
     const clusterId = newClusterId()
     await formatStorage('kafka', libs, clusterId, properties)
     return kafkaNodePlan(libs, properties, { heap: '512m', cwd: runDir, clusterId })

@@ -3,7 +3,7 @@
 // group or a transactional id.
 import { after, before } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { down, startNode, stopNode, up } from '../../scripts/services/index.ts'
+import { down, nodePid, startNode, stopNode, up } from '../../scripts/services/index.ts'
 import { clusterBrokerIds, kafkaCluster } from '../../scripts/services/kafka-cluster.ts'
 import { kafkaTool } from './kafka-tools.ts'
 import { kafkaJarsDir } from './services.ts'
@@ -27,6 +27,12 @@ export function useKafkaCluster(): void {
   after(async () => {
     if (process.env.KASPER_TEST_STOP_SERVICES === '1') await down(kafkaCluster)
   })
+}
+
+/** Starts every broker that is not running (after a test failed with brokers down), then waits for full ISRs. */
+export async function restoreCluster(): Promise<void> {
+  for (const id of clusterBrokerIds) if (nodePid(kafkaCluster, id) === undefined) await startBroker(id)
+  await waitForFullIsr()
 }
 
 /** kill -9 of broker `id`; resolves once the process is gone. */
@@ -66,7 +72,10 @@ const ids = (list: string | undefined) =>
     .filter((id) => id !== '')
     .map(Number)
 
-/** Every partition of `topic` (every topic, internal ones included, when undefined), from kafka-topics --describe. */
+/**
+ * Every partition of `topic` (a regular expression; every topic, internal ones included, when undefined),
+ * from kafka-topics --describe.
+ */
 export async function describePartitions(topic?: string): Promise<PartitionState[]> {
   const stdout = await kafkaTool(
     kafkaJarsDir(),
@@ -101,8 +110,9 @@ export async function partitionLeader(topic: string, partition: number): Promise
 /** The broker leading the most partitions of `topics`, and how many it leads. */
 export async function busiestLeader(topics: string[]): Promise<{ id: BrokerId; partitions: number }> {
   const counts = new Map<number, number>()
-  for (const topic of topics)
-    for (const p of await describePartitions(topic)) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1)
+  // --topic takes a regular expression: one JVM run for all of them.
+  for (const p of await describePartitions(topics.join('|')))
+    counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1)
   const [id, partitions] = [...counts].filter(([id]) => id > 0).sort((a, b) => b[1] - a[1])[0] ?? []
   if (id === undefined || partitions === undefined) throw new Error(`no partition of ${topics} has a leader`)
   return { id: id as BrokerId, partitions }
@@ -137,18 +147,28 @@ export async function groupCoordinator(groupId: string): Promise<BrokerId> {
   return Number(id) as BrokerId
 }
 
-/** The broker coordinating `transactionalId` (FindCoordinator, through kafka-transactions describe). */
-export async function transactionCoordinator(transactionalId: string): Promise<BrokerId> {
+/**
+ * The transactional ids starting with `prefix` and the broker coordinating each (FindCoordinator, through
+ * kafka-transactions list).
+ */
+export async function transactionCoordinators(prefix: string): Promise<Map<string, BrokerId>> {
   const stdout = await kafkaTool(
     kafkaJarsDir(),
     'org.apache.kafka.tools.TransactionsCommand',
-    ['describe', '--transactional-id', transactionalId],
+    ['list'],
     clusterBrokers(),
   )
-  const [header, row] = stdout.split('\n').filter((line) => line.trim() !== '')
-  const column = header?.trim().split(/\s+/).indexOf('CoordinatorId') ?? -1
-  const id = row?.trim().split(/\s+/)[column]
-  if (column < 0 || id === undefined)
-    throw new Error(`kafka-transactions names no coordinator of ${transactionalId}:\n${stdout}`)
-  return Number(id) as BrokerId
+  const [header, ...rows] = stdout.split('\n').filter((line) => line.trim() !== '')
+  const columns = header?.trim().split(/\s+/) ?? []
+  const idColumn = columns.indexOf('TransactionalId')
+  const coordinatorColumn = columns.indexOf('Coordinator')
+  if (idColumn < 0 || coordinatorColumn < 0)
+    throw new Error(`unexpected kafka-transactions list output:\n${stdout}`)
+  const found = new Map<string, BrokerId>()
+  for (const row of rows) {
+    const cells = row.trim().split(/\s+/)
+    const id = cells[idColumn]
+    if (id?.startsWith(prefix)) found.set(id, Number(cells[coordinatorColumn]) as BrokerId)
+  }
+  return found
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { kafka, kafkaDataDir } from '../../scripts/services/kafka.ts'
 import { kafkaBrokers, kafkaJarsDir } from './services.ts'
 
 /**
@@ -73,6 +74,7 @@ export function transactionsFixture(): (...args: string[]) => string[] {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 60_000,
+      maxBuffer: 256 * 1024 * 1024,
     })
       .split('\n')
       .filter(Boolean)
@@ -111,4 +113,31 @@ export async function describeGroupState(libs: string, groupId: string): Promise
     .find((l) => l.trim().length > 0 && !l.startsWith('GROUP') && l.includes(' '))
   if (!line) throw new Error(`kafka-consumer-groups --describe --state printed no group line: ${stdout}`)
   return line.trim().replace(/\s+/g, ' ')
+}
+
+/**
+ * The compression codec of every record batch of `topic`'s `partition`, read from the broker's log segments
+ * with kafka.tools.DumpLogSegments (`none` for an uncompressed batch). Undefined when the test broker is not
+ * the one this checkout's harness started (its log files are elsewhere).
+ */
+export async function batchCodecs(topic: string, partition: number): Promise<string[] | undefined> {
+  if (process.env.KASPER_TEST_KAFKA_BROKERS !== kafka.testEnv.KASPER_TEST_KAFKA_BROKERS) return undefined
+  const dir = join(kafkaDataDir, `${topic}-${partition}`)
+  const segments = readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .map((name) => join(dir, name))
+  const dump = (mainClass: string) =>
+    promisify(execFile)(
+      'java',
+      ['-Xmx256m', '-cp', `${kafkaJarsDir()}/*`, mainClass, '--files', segments.join(',')],
+      { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+    )
+  // In kafka-tools in recent Kafka releases, in the broker's own jar (kafka.tools) before.
+  const { stdout } = await dump('org.apache.kafka.tools.DumpLogSegments').catch(
+    (error: { stderr?: string }) => {
+      if (!error.stderr?.includes('ClassNotFoundException')) throw error
+      return dump('kafka.tools.DumpLogSegments')
+    },
+  )
+  return [...stdout.matchAll(/^baseOffset: .* compresscodec: (\w+)/gm)].map((match) => match[1] ?? '')
 }

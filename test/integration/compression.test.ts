@@ -8,6 +8,7 @@ import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
 import { clientKinds, freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
+import { batchCodecs } from '../helpers/kafka-tools.ts'
 import { kafkaBrokers, kafkaJarsDir, uniqueName } from '../helpers/services.ts'
 
 // Every codec both ways, checked by independent JVM clients: the console producer writes compressed input,
@@ -202,6 +203,19 @@ describe('compression, every codec both ways, checked by the JVM console produce
         assert.ok(d.headers.startsWith(`h:${codec}-${recordsPerCodec},`), d.headers)
         assert.ok(d.headers.includes(`${deadLetterHeaders.errorMessage}:poison`), d.headers)
       }
+    }
+  })
+
+  test('the input batches the console producer wrote, and the outputs, are compressed with the intended codec (DumpLogSegments on the broker log)', async (t) => {
+    for (const [codec, { input, output }] of topics) {
+      const inputCodecs = await batchCodecs(input, 0)
+      if (inputCodecs === undefined) {
+        t.skip('the test broker is not this checkout harness broker: its log files cannot be read')
+        return
+      }
+      assert.ok(inputCodecs.length > 0, `${input} has record batches`)
+      assert.deepEqual(new Set(inputCodecs), new Set([codec]), `${codec} input batches`)
+      assert.deepEqual(new Set(await batchCodecs(output, 0)), new Set([codec]), `${codec} output batches`)
     }
   })
 

@@ -15,9 +15,10 @@ import { ConfigurationError } from '../processor/errors.ts'
 import { consumerGroupId } from '../processor/options.ts'
 import { ReplayError, replayDeadLetters } from '../processor/replay-dead-letters.ts'
 import { runKasper, StartupError, type StopSignals } from '../runtime/index.ts'
+import { packageVersion } from '../runtime/version.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
-import { packageVersion } from './version.ts'
+import { lagCommand } from './lag.ts'
 
 export interface Io {
   out: (line: string) => void
@@ -152,6 +153,17 @@ export async function runCli(argv: string[], io: Io, signals?: StopSignals): Pro
     .option('--to <topic>', 'copy every record to this topic, partitioned by key, instead of its origin')
     .action(async (options: { config: string; to?: string; from?: string }) => {
       exitCode = await replay(options.config, options, io)
+    })
+
+  program
+    .command('lag')
+    .description(
+      "the whole processor's committed offset, log end and lag per partition, from Kafka alone; exit 0 when drained, 3 when not",
+    )
+    .requiredOption('-c, --config <file>', 'configuration file: Kafka connection and processor')
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (options: { config: string; json: boolean }) => {
+      exitCode = await lagCommand(options.config, options, io)
     })
 
   try {

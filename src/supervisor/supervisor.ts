@@ -33,6 +33,9 @@ interface WorkerSlot {
   consecutiveFailures: number
   lastHeartbeatMs: number | undefined
   lastError: string | undefined
+  /** When the last error ended the worker, and how many errors ended it since the process started. */
+  lastErrorAtMs: number | undefined
+  errors: number
   progress: PartitionProgress[]
   progressAtStart: Map<string, bigint> | undefined
   /** When the running worker first reported ready. */
@@ -68,6 +71,8 @@ const newSlot = (partitions: number[], id: number): WorkerSlot => ({
   consecutiveFailures: 0,
   lastHeartbeatMs: undefined,
   lastError: undefined,
+  lastErrorAtMs: undefined,
+  errors: 0,
   progress: [],
   progressAtStart: undefined,
   readyAtMs: undefined,
@@ -222,6 +227,8 @@ export class Supervisor {
       restarts: s.restarts,
       lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
       lastError: s.lastError,
+      lastErrorAtMs: s.lastErrorAtMs,
+      errors: s.errors,
       progress: s.progress,
       recordsPerSecond: s.throughput.perSecond(),
       heapUsedBytes: s.heapUsedBytes,
@@ -464,6 +471,8 @@ export class Supervisor {
       return
     }
     slot.lastError = `${result.error.name}: ${result.error.message}`
+    slot.lastErrorAtMs = Date.now()
+    slot.errors++
     if (result.outcome === 'membership lost') {
       slot.status = 'stopped'
       this.#reportMembershipLost()
@@ -508,6 +517,9 @@ export class Supervisor {
     }
     const { delayMs } = decision
     slot.status = 'backoff'
+    // Counted when decided, so that the first backoff already shows one restart.
+    slot.restarts++
+    this.#restartsTotal.inc({ worker: slot.id })
     if (outage && result.transient) {
       slot.unreachable = result.transient.unreachable
       // One line per interval, not one per attempt: an outage can last hours.
@@ -536,8 +548,6 @@ export class Supervisor {
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined
       if (this.#stopping || !this.#slots.includes(slot)) return
-      slot.restarts++
-      this.#restartsTotal.inc({ worker: slot.id })
       this.#launch(slot)
     }, delayMs)
   }

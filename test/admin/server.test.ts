@@ -22,6 +22,8 @@ const view: WorkerView = {
   restarts: 1,
   lastHeartbeatAgoMs: 10,
   lastError: 'Error: <script>alert(1)</script> & "quotes"',
+  lastErrorAtMs: Date.now() - 60_000,
+  errors: 1,
   recordsPerSecond: 12.5,
   heapUsedBytes: 8 * 1024 * 1024,
   progress: [{ topic: 'in', partition: 0, next: 5n, logEnd: 9n, nextTimestampMs: Date.now() - 30_000 }],

@@ -7,7 +7,7 @@ export interface TrendPoint {
 export interface SparklineOptions {
   /** What the line shows, for the title (a tooltip without JavaScript) and the test's selectors. */
   label: string
-  /** The time span the x axis covers, ending at the last point. */
+  /** The longest time span the x axis covers, ending at the last point (shorter while the data is). */
   spanMs: number
   width?: number
   height?: number
@@ -24,8 +24,9 @@ export function sparkline(points: readonly TrendPoint[], options: SparklineOptio
   const height = options.height ?? 28
   const known = points.filter((p): p is { atMs: number; value: number } => p.value !== undefined)
   const end = known.at(-1)?.atMs ?? 0
+  const span = Math.max(1, Math.min(options.spanMs, end - (known[0]?.atMs ?? end)))
   const max = Math.max(0, ...known.map((p) => p.value))
-  const x = (atMs: number) => round(width - ((end - atMs) / options.spanMs) * width)
+  const x = (atMs: number) => round(width - ((end - atMs) / span) * width)
   const y = (value: number) => round(height - 1 - (max === 0 ? 0 : (value / max) * (height - 2)))
   const coordinates = known.map((p) => `${Math.max(0, x(p.atMs))},${y(p.value)}`).join(' ')
   const latest = known.at(-1)?.value

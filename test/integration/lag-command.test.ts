@@ -169,9 +169,13 @@ for (const mode of ['static', 'group'] as const) {
       const pods = files.map((file) => startCli(['run', '--config', file]))
       await waitFor(
         async () => (await Promise.all(pods.map(drained))).every(Boolean),
-        60_000,
+        180_000,
         'both pods drained',
-      )
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}\n${pods.map((pod) => pod.output().split('\n').slice(-15).join('\n')).join('\n-----\n')}`,
+        )
+      })
       const running = await lagMatchingJvm(files[1]!, libs, topic, 'both pods running, drained')
       assert.ok(running.drained)
       for (const pod of pods) await assertSameAsPod(running, pod, 'running, drained')
@@ -191,7 +195,7 @@ for (const mode of ['static', 'group'] as const) {
             owned.every((p) => p.lag === (p.partition === 1 || p.partition === 2 ? 3 : 0))
           )
         },
-        60_000,
+        180_000,
         'partitions 0 and 3 processed, 1 and 2 stuck',
       ).catch((error: Error) => {
         throw new Error(`${error.message}: ${JSON.stringify(owned)}`)

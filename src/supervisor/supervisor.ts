@@ -106,6 +106,7 @@ export class Supervisor {
   #assigned = false
   #groupGeneration: GroupGeneration | undefined
   readonly #restartsTotal: Counter
+  readonly #assignments: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge
   readonly #retired = new RetiredWorkerMetrics()
@@ -131,6 +132,12 @@ export class Supervisor {
       'Worker threads restarted after a failure',
       ['worker'],
     )
+    this.#assignments = metrics.counter(
+      'kasper_partition_assignments_total',
+      'Partition assignments this process started workers for: 1 for a static instance, one more per rebalance in group mode',
+      [],
+    )
+    this.#assignments.inc({}, 0)
     this.#workerUp = metrics.gauge('kasper_worker_up', '1 while the worker thread runs its loop', ['worker'])
     this.#heapUsed = metrics.gauge(
       'kasper_worker_heap_used_bytes',
@@ -167,6 +174,7 @@ export class Supervisor {
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.#stopping) return
     this.#groupGeneration = groupGeneration
+    this.#assignments.inc({})
     this.#membershipLost = new Promise((resolve) => {
       this.#reportMembershipLost = resolve
     })

@@ -251,6 +251,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       [
         'KasperLagHigh',
         'KasperLagGrowing',
+        'KasperPartitionStalled',
         'KasperWorkerRestarting',
         'KasperNotReady',
         'KasperProcessingErrors',

@@ -227,3 +227,43 @@ for (const mode of ['static', 'group'] as const) {
     })
   })
 }
+
+describe('kasper lag and an open transaction', () => {
+  const client = testClient('platformatic')
+  after(async () => client.close())
+
+  test("read_committed ends at the last stable offset (the open transaction's first record), read_uncommitted at the high watermark GetOffsetShell lists", async (t) => {
+    const libs = kafkaLibs()
+    if (!libs) {
+      t.skip('the Kafka jars are not downloaded (services started elsewhere)')
+      return
+    }
+    const [topic] = await freshTopics('lag-txn', 1)
+    assert.ok(topic)
+    await client.produce(Array.from({ length: 5 }, (_, n) => ({ topic, partition: 0, value: `plain${n}` })))
+    const producer = client.transactionalProducer!(uniqueName('lag-txn'), { transactionTimeoutMs: 120_000 })
+    await producer.produce(Array.from({ length: 3 }, (_, n) => ({ topic, partition: 0, value: `open${n}` })))
+    t.after(() => producer.abort())
+    const name = uniqueName('lag-txn')
+    const files = await Promise.all(
+      (['read_committed', 'read_uncommitted'] as const).map((isolationLevel) =>
+        writeConfig({
+          ...kasperConfig(name, topic, topic),
+          kafka: { ...kasperConfig(name, topic, topic).kafka, isolationLevel },
+        }),
+      ),
+    )
+    const [committed, uncommitted] = await Promise.all(files.map(kasperLag))
+    const highWatermark = (await jvmLogEnds(libs, topic)).get(0)
+    assert.equal(highWatermark, 8, 'GetOffsetShell: 5 plain records and 3 in the open transaction')
+    assert.equal(
+      committed!.report.partitions[0]!.logEnd,
+      5,
+      'read_committed: the open transaction starts at offset 5',
+    )
+    assert.equal(committed!.report.partitions[0]!.lag, 5)
+    assert.equal(uncommitted!.report.partitions[0]!.logEnd, highWatermark)
+    assert.equal(uncommitted!.report.partitions[0]!.lag, 8)
+    assert.deepEqual([committed!.code, uncommitted!.code], [3, 3])
+  })
+})

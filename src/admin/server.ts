@@ -22,6 +22,8 @@ export interface WorkerView {
   /** When the last error ended the worker (ms), and how many errors did since the process started. */
   lastErrorAtMs: number | undefined
   errors: number
+  /** The offsets of the batch the last error failed (`topic/partition@first..last`), when it failed one. */
+  lastFailedBatch?: string[] | undefined
   /** Records processed per second over the last minute; undefined until measured. */
   recordsPerSecond: number | undefined
   heapUsedBytes: number | undefined

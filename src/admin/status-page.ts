@@ -47,7 +47,8 @@ const age = (seconds: number | undefined) =>
 /** The last error with its time, age and count; "recovered" once the worker runs again. */
 function errorCell(w: WorkerStatus): string {
   if (w.lastError === undefined) return cell('lastError', '')
-  const when = `${w.lastErrorAt ?? unknown} (${age(w.lastErrorAgeSeconds)}), ${plural(w.errors, 'error')}`
+  const batch = w.lastFailedBatch ? `; failed batch ${w.lastFailedBatch.join(', ')}` : ''
+  const when = `${w.lastErrorAt ?? unknown} (${age(w.lastErrorAgeSeconds)}), ${plural(w.errors, 'error')}${batch}`
   const state = w.recovered ? 'recovered' : 'failing'
   return `<td data-field="lastError" data-state="${state}" class="${w.recovered ? 'recovered' : 'error'}">${w.recovered ? '<strong>recovered</strong> · ' : ''}${escapeHtml(w.lastError)}<br><small data-field="lastErrorAt">${escapeHtml(when)}</small></td>`
 }

@@ -36,6 +36,8 @@ interface WorkerSlot {
   /** When the last error ended the worker, and how many errors ended it since the process started. */
   lastErrorAtMs: number | undefined
   errors: number
+  /** The offsets of the batch the last error failed, when it failed one. */
+  lastFailedBatch: string[] | undefined
   progress: PartitionProgress[]
   progressAtStart: Map<string, bigint> | undefined
   /** When the running worker first reported ready. */
@@ -73,6 +75,7 @@ const newSlot = (partitions: number[], id: number): WorkerSlot => ({
   lastError: undefined,
   lastErrorAtMs: undefined,
   errors: 0,
+  lastFailedBatch: undefined,
   progress: [],
   progressAtStart: undefined,
   readyAtMs: undefined,
@@ -237,6 +240,7 @@ export class Supervisor {
       lastError: s.lastError,
       lastErrorAtMs: s.lastErrorAtMs,
       errors: s.errors,
+      lastFailedBatch: s.lastFailedBatch,
       progress: s.progress,
       recordsPerSecond: s.throughput.perSecond(),
       heapUsedBytes: s.heapUsedBytes,
@@ -481,6 +485,7 @@ export class Supervisor {
     slot.lastError = `${result.error.name}: ${result.error.message}`
     slot.lastErrorAtMs = Date.now()
     slot.errors++
+    slot.lastFailedBatch = result.error.batch
     if (result.outcome === 'membership lost') {
       slot.status = 'stopped'
       this.#reportMembershipLost()

@@ -400,6 +400,69 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
     await cli.exited
   })
 
+  test("during the first backoff: 1 restart (page and /metrics) and the failed batch's offsets", async (t) => {
+    const [input] = await freshTopics('backoff', 1)
+    assert.ok(input)
+    await client.produce([{ topic: input, partition: 0, value: 'a' }])
+    const name = uniqueName('backoff')
+    const cli = startCli([
+      'run',
+      '--config',
+      await writeConfig({
+        kafka: { brokers: kafkaBrokers() },
+        processor: { name, module: failing, inputTopics: [input], batchSize: 10, batchWaitMs: 50 },
+        workers: { threads: 1, heartbeatIntervalMs: 200 },
+        // A backoff longer than the test: the worker stays in its first one.
+        restart: { initialBackoffMs: 600_000, maxBackoffMs: 600_000 },
+        logging: { format: 'json', level: 'info' },
+        admin: { host: '127.0.0.1', port: 0 },
+        shutdown: { timeoutMs: 500 },
+      }),
+    ])
+    const base = await cli.adminUrl
+    type Backoff = {
+      restarts: number
+      workers: Array<{ status: string; restarts: number; lastFailedBatch?: string[] }>
+      partitions: Array<{ status: string; lag: number }>
+    }
+    let last: Backoff | undefined
+    // The worker reports its partition first, then meets the poison record.
+    await waitFor(
+      async () => {
+        last = (await (await fetch(`${base}/status`)).json()) as Backoff
+        return last.partitions[0]?.lag === 0
+      },
+      180_000,
+      'the first record processed',
+    )
+    await client.produce(['poison', 'b'].map((value) => ({ topic: input, partition: 0, value })))
+    await waitFor(
+      async () => {
+        last = (await (await fetch(`${base}/status`)).json()) as Backoff
+        return last.workers[0]?.status === 'backoff'
+      },
+      180_000,
+      'the worker in its first backoff',
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(last)}`)
+    })
+    assert.equal(last!.restarts, 1)
+    assert.equal(last!.workers[0]!.restarts, 1)
+    assert.deepEqual(last!.workers[0]!.lastFailedBatch, [`${input}/0@1..2`])
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    assert.match(metrics, /kasper_worker_restarts_total\{worker="0"\} 1/)
+    const dump = chromium(['--dump-dom', `${base}/`])
+    if (!dump) {
+      t.skip('chromium is not installed')
+      return
+    }
+    assert.match(dump.stdout, /<span data-field="restarts" data-value="1">1 restart<\/span>/)
+    assert.match(dump.stdout, /data-state="failing"/)
+    assert.match(dump.stdout, new RegExp(`1 error; failed batch ${input}/0@1\\.\\.2<`))
+    cli.process.kill('SIGTERM')
+    await cli.exited
+  })
+
   test('a failure logs its stack trace once', async () => {
     const [input] = await freshTopics('stack', 1)
     assert.ok(input)

@@ -44,6 +44,10 @@ interface OperatorStatus {
   workers: Array<{ recovered: boolean }>
 }
 
+/** `kasper run` with `config` and the test's Kafka. */
+const runKasper = async (config: Record<string, unknown>) =>
+  startCli(['run', '--config', await writeConfig({ kafka: { brokers: kafkaBrokers() }, ...config })])
+
 /** Headless Chromium from the system's packages; the test is skipped without it unless CI requires it. */
 function chromium(args: string[]): { stdout: string } | undefined {
   const result = spawnSync(
@@ -106,25 +110,20 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
       ...['stuck', 'e', 'f'].map((value) => ({ topic: input, partition: 3, value, timestamp: minuteAgo })),
     ])
     const name = uniqueName('page')
-    const cli = startCli([
-      'run',
-      '--config',
-      await writeConfig({
-        kafka: { brokers: kafkaBrokers() },
-        processor: {
-          name,
-          module: stuck,
-          inputTopics: [input],
-          batchSize: 1,
-          batchWaitMs: 50,
-          metricsUpdateIntervalMs: 200,
-        },
-        workers: { threads: 2, heartbeatIntervalMs: 200 },
-        logging: { format: 'json', level: 'info', progressIntervalMs: 500 },
-        admin: { host: '127.0.0.1', port: 0 },
-        shutdown: { timeoutMs: 500 },
-      }),
-    ])
+    const cli = await runKasper({
+      processor: {
+        name,
+        module: stuck,
+        inputTopics: [input],
+        batchSize: 1,
+        batchWaitMs: 50,
+        metricsUpdateIntervalMs: 200,
+      },
+      workers: { threads: 2, heartbeatIntervalMs: 200 },
+      logging: { format: 'json', level: 'info', progressIntervalMs: 500 },
+      admin: { host: '127.0.0.1', port: 0 },
+      shutdown: { timeoutMs: 500 },
+    })
     const base = await cli.adminUrl
     const status = async () => (await (await fetch(`${base}/status`)).json()) as Status
     const partitions = (s: Status) =>
@@ -221,34 +220,29 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
     ])
     const name = uniqueName('operator')
     const dashboard = 'https://grafana.example/d/kasper?var-processor=' + name
-    const cli = startCli([
-      'run',
-      '--config',
-      await writeConfig({
-        kafka: { brokers: kafkaBrokers() },
-        processor: {
-          name,
-          module: operatorPage,
-          inputTopics: [input],
-          batchSize: 5,
-          batchWaitMs: 50,
-          metricsUpdateIntervalMs: 200,
-          options: { markerFile: join(tmpdir(), `${name}.crashed`) },
-          errorPolicy: {
-            retries: 1,
-            retryInitialBackoffMs: 10,
-            retryMaxBackoffMs: 10,
-            onFailure: 'dead-letter',
-            deadLetterTopic: deadLetters,
-          },
+    const cli = await runKasper({
+      processor: {
+        name,
+        module: operatorPage,
+        inputTopics: [input],
+        batchSize: 5,
+        batchWaitMs: 50,
+        metricsUpdateIntervalMs: 200,
+        options: { markerFile: join(tmpdir(), `${name}.crashed`) },
+        errorPolicy: {
+          retries: 1,
+          retryInitialBackoffMs: 10,
+          retryMaxBackoffMs: 10,
+          onFailure: 'dead-letter',
+          deadLetterTopic: deadLetters,
         },
-        workers: { threads: 4, heartbeatIntervalMs: 200 },
-        restart: { initialBackoffMs: 100, maxBackoffMs: 100 },
-        logging: { format: 'json', level: 'info' },
-        admin: { host: '127.0.0.1', port: 0, dashboardUrl: dashboard },
-        shutdown: { timeoutMs: 500 },
-      }),
-    ])
+      },
+      workers: { threads: 4, heartbeatIntervalMs: 200 },
+      restart: { initialBackoffMs: 100, maxBackoffMs: 100 },
+      logging: { format: 'json', level: 'info' },
+      admin: { host: '127.0.0.1', port: 0, dashboardUrl: dashboard },
+      shutdown: { timeoutMs: 500 },
+    })
     const base = await cli.adminUrl
     const status = async () => (await (await fetch(`${base}/status`)).json()) as OperatorStatus
     let last: OperatorStatus | undefined
@@ -405,20 +399,15 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
     assert.ok(input)
     await client.produce([{ topic: input, partition: 0, value: 'a' }])
     const name = uniqueName('backoff')
-    const cli = startCli([
-      'run',
-      '--config',
-      await writeConfig({
-        kafka: { brokers: kafkaBrokers() },
-        processor: { name, module: failing, inputTopics: [input], batchSize: 10, batchWaitMs: 50 },
-        workers: { threads: 1, heartbeatIntervalMs: 200 },
-        // A backoff longer than the test: the worker stays in its first one.
-        restart: { initialBackoffMs: 600_000, maxBackoffMs: 600_000 },
-        logging: { format: 'json', level: 'info' },
-        admin: { host: '127.0.0.1', port: 0 },
-        shutdown: { timeoutMs: 500 },
-      }),
-    ])
+    const cli = await runKasper({
+      processor: { name, module: failing, inputTopics: [input], batchSize: 10, batchWaitMs: 50 },
+      workers: { threads: 1, heartbeatIntervalMs: 200 },
+      // A backoff longer than the test: the worker stays in its first one.
+      restart: { initialBackoffMs: 600_000, maxBackoffMs: 600_000 },
+      logging: { format: 'json', level: 'info' },
+      admin: { host: '127.0.0.1', port: 0 },
+      shutdown: { timeoutMs: 500 },
+    })
     const base = await cli.adminUrl
     type Backoff = {
       restarts: number
@@ -467,18 +456,13 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
     const [input] = await freshTopics('stack', 1)
     assert.ok(input)
     await client.produce([{ topic: input, partition: 0, value: 'poison' }])
-    const cli = startCli([
-      'run',
-      '--config',
-      await writeConfig({
-        kafka: { brokers: kafkaBrokers() },
-        processor: { name: uniqueName('stack'), module: failing, inputTopics: [input], batchWaitMs: 50 },
-        workers: { threads: 1 },
-        restart: { maxRestarts: 1, initialBackoffMs: 50, maxBackoffMs: 50 },
-        logging: { format: 'json', level: 'info' },
-        admin: { enabled: false },
-      }),
-    ])
+    const cli = await runKasper({
+      processor: { name: uniqueName('stack'), module: failing, inputTopics: [input], batchWaitMs: 50 },
+      workers: { threads: 1 },
+      restart: { maxRestarts: 1, initialBackoffMs: 50, maxBackoffMs: 50 },
+      logging: { format: 'json', level: 'info' },
+      admin: { enabled: false },
+    })
     const { code } = await cli.exited
     assert.equal(code, 1, cli.output())
     const lines = jsonLines(cli.output())

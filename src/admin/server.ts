@@ -1,7 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { type MetricsRegistry, renderWorkerMetrics } from '../metrics/aggregate.ts'
+import { PrometheusMetrics } from '../metrics/index.ts'
 import type { PartitionView } from '../processor/progress.ts'
 import type { WorkerMetrics } from '../worker/protocol.ts'
+import { PartitionHistory } from './partition-history.ts'
+import { partitionStatusMetric, startPartitionSampler } from './partition-sampler.ts'
+import { policyCounters } from './policy-counters.ts'
+import { readRunbook, runbookPath } from './runbook.ts'
 import { statusReport } from './status.ts'
 import { renderStatusPage } from './status-page.ts'
 
@@ -14,6 +19,11 @@ export interface WorkerView {
   restarts: number
   lastHeartbeatAgoMs: number | undefined
   lastError: string | undefined
+  /** When the last error ended the worker (ms), and how many errors did since the process started. */
+  lastErrorAtMs: number | undefined
+  errors: number
+  /** The offsets of the batch the last error failed (`topic/partition@first..last`), when it failed one. */
+  lastFailedBatch?: string[] | undefined
   /** Records processed per second over the last minute; undefined until measured. */
   recordsPerSecond: number | undefined
   heapUsedBytes: number | undefined
@@ -113,13 +123,28 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
     })
   })
 
-  const report = () => statusReport(source, options.describe)
+  const history = new PartitionHistory()
+  const { name, help, labels } = partitionStatusMetric
+  const statusGauge = new PrometheusMetrics({ registry }).gauge(name, help, labels)
+  const stopSampling = startPartitionSampler(source, history, statusGauge, () =>
+    String(options.describe().processor ?? ''),
+  )
+  app.addHook('onClose', async () => stopSampling())
+  const report = async () =>
+    statusReport(source, options.describe, history, policyCounters(await source.metrics()))
 
-  app.get('/status', async () => jsonSafe(report()))
+  app.get('/status', async () => jsonSafe(await report()))
 
   app.get('/', async (_request, reply) => {
     reply.header('content-type', 'text/html; charset=utf-8')
-    return renderStatusPage(report())
+    return renderStatusPage(await report(), history)
+  })
+
+  app.get(runbookPath, async (_request, reply) => {
+    const runbook = readRunbook()
+    reply.header('content-type', 'text/markdown; charset=utf-8')
+    if (runbook === undefined) reply.code(404)
+    return runbook ?? 'docs/runbook.md is not in this installation'
   })
 
   await app.listen({ host: options.host, port: options.port })

@@ -1,13 +1,14 @@
 import { Command, CommanderError } from 'commander'
 import type { StopSignals } from '../runtime/index.ts'
+import { packageVersion } from '../runtime/version.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import type { CliCommand, Io } from './command.ts'
 import { reportError } from './errors.ts'
 import { initCommand } from './init.ts'
+import { lagCommand } from './lag.ts'
 import { replayDeadLettersCommand } from './replay-dead-letters.ts'
 import { runCommand } from './run.ts'
 import { validateConfigCommand } from './validate-config.ts'
-import { packageVersion } from './version.ts'
 
 export type { Io } from './command.ts'
 
@@ -16,6 +17,7 @@ export const cliCommands: readonly CliCommand[] = [
   runCommand,
   validateConfigCommand,
   replayDeadLettersCommand,
+  lagCommand,
   initCommand,
 ]
 

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../processor/errors.ts'
 import { ReplayError } from '../processor/replay-dead-letters.ts'
 import { StartupError } from '../runtime/index.ts'
+import { kafkaFailureMessage } from '../runtime/kafka-failure.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { Io } from './command.ts'
@@ -49,4 +50,17 @@ export function reportError(error: unknown, io: Io): number {
   const { sentence, exitCode } = explainError(error)
   io.err(`kasper: ${sentence}`)
   return exitCode
+}
+
+/** Our own mistakes keep their stack (explainError). */
+const isBug = (error: unknown) =>
+  error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError
+
+/**
+ * What a command throws when a Kafka call fails: a StartupError worded as `kasper run` words it (what failed,
+ * the brokers asked, the client's reason); configuration errors, ReplayErrors and bugs pass through.
+ */
+export function asKafkaFailure(error: unknown, what: string, brokers: readonly string[]): unknown {
+  if (error instanceof ConfigurationError || error instanceof ReplayError || isBug(error)) return error
+  return new StartupError(kafkaFailureMessage(what, brokers, error), { cause: error })
 }

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
+import { packageVersion } from '../runtime/version.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import type { CliCommand } from './command.ts'
 import { UsageError } from './errors.ts'
-import { packageVersion } from './version.ts'
 
 /** A file of templates/init (type-checked with the project), from the sources or from dist/src/cli. */
 function template(file: string): string {

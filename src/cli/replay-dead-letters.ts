@@ -1,18 +1,12 @@
 import { toConnectionOptions } from '../config/index.ts'
 import { createKafkaClient } from '../kafka/index.ts'
 import { resolveErrorPolicy } from '../processor/error-policy.ts'
-import { ConfigurationError } from '../processor/errors.ts'
 import { requireTopic } from '../processor/input-topics.ts'
-import { ReplayError, replayDeadLetters } from '../processor/replay-dead-letters.ts'
-import { StartupError } from '../runtime/index.ts'
-import { kafkaFailureMessage } from '../runtime/kafka-failure.ts'
+import { replayDeadLetters } from '../processor/replay-dead-letters.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import type { CliCommand } from './command.ts'
 import { withConfig } from './config.ts'
-
-/** Our own mistakes keep their stack (explainError); anything else Kafka said is worded as `kasper run` words it. */
-const isBug = (error: unknown) =>
-  error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError
+import { asKafkaFailure } from './errors.ts'
 
 export const replayDeadLettersCommand: CliCommand = (program, { io, exit }) => {
   program
@@ -42,11 +36,7 @@ export const replayDeadLettersCommand: CliCommand = (program, { io, exit }) => {
             `copied ${count} record(s) from ${deadLetterTopic} to ${options.to ?? 'their origin topics and partitions'}`,
           )
         } catch (error) {
-          if (error instanceof ConfigurationError || error instanceof ReplayError || isBug(error)) throw error
-          throw new StartupError(
-            kafkaFailureMessage(`cannot replay ${deadLetterTopic}`, config.kafka.brokers, error),
-            { cause: error },
-          )
+          throw asKafkaFailure(error, `cannot replay ${deadLetterTopic}`, config.kafka.brokers)
         } finally {
           await client.close().catch(() => {})
         }

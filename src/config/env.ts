@@ -39,6 +39,8 @@ export const environmentOverrides: ReadonlyArray<{ variable: string; path: strin
   { variable: 'KASPER_LOG_LEVEL', path: ['logging', 'level'], parse: text },
   { variable: 'KASPER_ADMIN_HOST', path: ['admin', 'host'], parse: text },
   { variable: 'KASPER_ADMIN_PORT', path: ['admin', 'port'], parse: integer },
+  { variable: 'KASPER_ADMIN_DASHBOARD_URL', path: ['admin', 'dashboardUrl'], parse: text },
+  { variable: 'KASPER_ADMIN_RUNBOOK_URL', path: ['admin', 'runbookUrl'], parse: text },
   { variable: 'KASPER_SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], parse: integer },
 ]
 

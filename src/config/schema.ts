@@ -310,6 +310,9 @@ const admin = z.strictObject({
   enabled: z.boolean().default(true),
   host: nonEmpty.default('0.0.0.0'),
   port: positiveInt(0).max(65535, 'must be ≤ 65535').default(9464),
+  /** Where the status page links to: the team's dashboard, and the runbook (default: served at /runbook). */
+  dashboardUrl: z.url().optional(),
+  runbookUrl: z.url().optional(),
 })
 
 const shutdown = z.strictObject({

@@ -25,6 +25,16 @@ export interface CoreMetrics {
   timeout(): void
 }
 
+/** Names of the counters the status page reads back from the workers' snapshots. */
+export const coreCounterNames = {
+  outgoing: 'kasper_outgoing_messages_total',
+  errors: 'kasper_processing_errors_total',
+  deadLettered: 'kasper_dead_lettered_messages_total',
+  skipped: 'kasper_skipped_messages_total',
+  retried: 'kasper_batch_retries_total',
+  timedOut: 'kasper_batch_timeouts_total',
+} as const
+
 export function createCoreMetrics(provider: MetricsProvider, processor: string): CoreMetrics {
   const partitionLabels = ['processor', 'topic', 'partition'] as const
   const incoming = provider.counter(
@@ -33,7 +43,7 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     partitionLabels,
   )
   const outgoing = provider.counter(
-    'kasper_outgoing_messages_total',
+    coreCounterNames.outgoing,
     'Messages produced through the Sender (send and flush), by output topic and input partition',
     partitionLabels,
   )
@@ -61,24 +71,22 @@ export function createCoreMetrics(provider: MetricsProvider, processor: string):
     'Time to produce and acknowledge a batch output',
   )
   const commit = duration('kasper_commit_duration_seconds', 'Time to commit a batch offsets')
-  const errors = provider.counter('kasper_processing_errors_total', 'Errors that stopped the loop', [
-    'processor',
-  ])
+  const errors = provider.counter(coreCounterNames.errors, 'Errors that stopped the loop', ['processor'])
   const deadLettered = provider.counter(
-    'kasper_dead_lettered_messages_total',
+    coreCounterNames.deadLettered,
     'Records that failed process() on their own and were written to the dead-letter topic',
     partitionLabels,
   )
   const skipped = provider.counter(
-    'kasper_skipped_messages_total',
+    coreCounterNames.skipped,
     'Records that failed process() on their own and were skipped',
     partitionLabels,
   )
-  const retries = provider.counter('kasper_batch_retries_total', 'Failed process() calls retried in place', [
+  const retries = provider.counter(coreCounterNames.retried, 'Failed process() calls retried in place', [
     'processor',
   ])
   const timeouts = provider.counter(
-    'kasper_batch_timeouts_total',
+    coreCounterNames.timedOut,
     'Batches failed because process() did not settle within processTimeoutMs',
     ['processor'],
   )

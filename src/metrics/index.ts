@@ -1,5 +1,5 @@
 export { RetiredWorkerMetrics, renderWorkerMetrics, type WorkerMetricsSnapshot } from './aggregate.ts'
-export { type CoreMetrics, createCoreMetrics } from './core.ts'
+export { type CoreMetrics, coreCounterNames, createCoreMetrics } from './core.ts'
 export { NoopMetrics } from './noop.ts'
 export { PrometheusMetrics, type PrometheusMetricsOptions } from './prometheus.ts'
 export type { Counter, Gauge, Histogram, Labels, MetricsProvider } from './types.ts'

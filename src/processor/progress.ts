@@ -1,5 +1,8 @@
 import type { TopicPartition } from '../kafka/types.ts'
 
+/** Progress is keyed per topic-partition (re-exported for src/admin, which does not import src/kafka). */
+export { topicPartitionKey } from '../kafka/types.ts'
+
 export interface PartitionProgress extends TopicPartition {
   /** Next offset to process: everything before it is processed, produced and committed. */
   next: bigint

@@ -31,6 +31,7 @@ import {
   RetryInterrupted,
 } from './error-policy.ts'
 import { ConfigurationError } from './errors.ts'
+import { markFailedBatch } from './failed-batch.ts'
 import { FencedError } from './fenced.ts'
 import { inputPartitionCount } from './input-topics.ts'
 import {
@@ -844,6 +845,7 @@ export class TopicProcessor<
     const offsets = batch.offsets
       .filter((o) => partition === undefined || o.partition === partition)
       .map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.first}..${o.next - 1n}`)
+    markFailedBatch(error, offsets)
     // The stack is logged once, by whoever catches the error runLoop() rejects with (the worker, in kasper run).
     this.#logger.error(message, { partition, offsets, error: describeKafkaError(error) })
   }

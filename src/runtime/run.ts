@@ -19,6 +19,7 @@ import { StartupError } from './errors.ts'
 import { newGroupView, runGroupMember } from './group-mode.ts'
 import { partitionCountInThread } from './partition-count.ts'
 import { StopSignals } from './signals.ts'
+import { statusFacts } from './status-facts.ts'
 
 export interface RunOptions {
   /** Exit 0 once every assigned partition is processed up to its log end and committed. */
@@ -136,8 +137,10 @@ async function runUntilStopped(
   const serdes = serdesSummary(config.processor.inputTopics, config.serdes)
   // Static: this instance's partitions, known once Kafka has answered. Group: the group assigns them.
   let partitions: number[] = []
+  const staticFacts = statusFacts(config)
   const facts = () => ({
     processor: config.processor.name,
+    ...staticFacts,
     instance,
     partitions: group ? group.partitions : partitions,
     ...(group ? { group } : {}),

@@ -30,6 +30,9 @@ export interface WorkerSlot {
   consecutiveFailures: number
   lastError: string | undefined
   lastFailure: SerializedError | undefined
+  /** When the last error ended the worker, and how many errors ended it since the process started. */
+  lastErrorAtMs: number | undefined
+  errors: number
   /** The outage the worker is waiting out (Kafka or a store unreachable), if any, and what it made unreachable. */
   outage: OutageWatch
   unreachable: string | undefined
@@ -59,6 +62,8 @@ export const newSlot = (id: number, partitions: number[]): WorkerSlot => ({
   consecutiveFailures: 0,
   lastError: undefined,
   lastFailure: undefined,
+  lastErrorAtMs: undefined,
+  errors: 0,
   outage: new OutageWatch(),
   unreachable: undefined,
   lastHeartbeatMs: undefined,

@@ -89,6 +89,7 @@ export class Supervisor {
   #groupGeneration: GroupGeneration | undefined
   #updates: Promise<void> = Promise.resolve()
   readonly #restartsTotal: Counter
+  readonly #assignments: Counter
   readonly #workerUp: Gauge
   readonly #heapUsed: Gauge
   readonly #retired = new RetiredWorkerMetrics()
@@ -108,6 +109,12 @@ export class Supervisor {
       'Worker threads restarted after a failure',
       ['worker'],
     )
+    this.#assignments = metrics.counter(
+      'kasper_partition_assignments_total',
+      'Partition assignments this process started workers for: 1 for a static instance, one more per rebalance in group mode',
+      [],
+    )
+    this.#assignments.inc({}, 0)
     this.#workerUp = metrics.gauge('kasper_worker_up', '1 while the worker thread runs its loop', ['worker'])
     this.#heapUsed = metrics.gauge(
       'kasper_worker_heap_used_bytes',
@@ -146,6 +153,7 @@ export class Supervisor {
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.stopping) return
     this.#newGeneration(groupGeneration)
+    this.#assignments.inc({})
     void this.#serialized(async () => this.#start(partitionSets))
   }
 
@@ -182,6 +190,7 @@ export class Supervisor {
       this.#newGeneration(groupGeneration)
       for (const slot of this.#slots) this.#post(slot, { type: 'generation', groupGeneration })
     }
+    this.#assignments.inc({})
     return this.#serialized(() => this.#update(partitions))
   }
 
@@ -277,6 +286,9 @@ export class Supervisor {
       lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
       lastError: s.lastError,
       progress: this.#partitionViews(s, now),
+      lastErrorAtMs: s.lastErrorAtMs,
+      errors: s.errors,
+      lastFailedBatch: s.lastFailure?.batch,
       recordsPerSecond: s.throughput.perSecond(),
       heapUsedBytes: s.heapUsedBytes,
     }))
@@ -765,6 +777,8 @@ export class Supervisor {
     }
     slot.lastError = `${result.error.name}: ${result.error.message}`
     slot.lastFailure = result.error
+    slot.lastErrorAtMs = Date.now()
+    slot.errors++
     if (result.outcome === 'membership lost') {
       this.#apply(slot, { type: 'exited', outcome: 'membership lost' })
       return
@@ -783,6 +797,9 @@ export class Supervisor {
     this.#apply(slot, { type: 'failed', decision })
     if (slot.state !== 'backoff' || !('delayMs' in decision)) return
     const { delayMs } = decision
+    // Counted when decided, so that the first backoff already shows one restart.
+    slot.restarts++
+    this.#restartsTotal.inc({ worker: slot.id })
     if (!outage)
       this.#logger.warn('worker failed; restarting after backoff', {
         worker: slot.id,
@@ -808,8 +825,6 @@ export class Supervisor {
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined
       if (this.stopping || !this.#slots.includes(slot)) return
-      slot.restarts++
-      this.#restartsTotal.inc({ worker: slot.id })
       this.#apply(slot, { type: 'launch' })
     }, delayMs)
   }

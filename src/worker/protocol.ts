@@ -19,6 +19,8 @@ export interface SerializedError {
   name: string
   message: string
   stack?: string
+  /** The offsets of the batch it failed (`topic/partition@first..last`), when a batch failed. */
+  batch?: string[]
 }
 
 /**

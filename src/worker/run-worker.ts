@@ -10,6 +10,7 @@ import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
+import { failedBatchOf } from '../processor/failed-batch.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
 import type { MessageProcessor } from '../processor/types.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
@@ -25,10 +26,18 @@ import type {
 } from './protocol.ts'
 import { unreachable } from './unreachable.ts'
 
-const serialize = (error: unknown): SerializedError =>
-  error instanceof Error
-    ? { name: error.name, message: describeKafkaError(error), ...(error.stack ? { stack: error.stack } : {}) }
-    : { name: 'Error', message: String(error) }
+function serialize(error: unknown): SerializedError {
+  const batch = failedBatchOf(error)
+  const described =
+    error instanceof Error
+      ? {
+          name: error.name,
+          message: describeKafkaError(error),
+          ...(error.stack ? { stack: error.stack } : {}),
+        }
+      : { name: 'Error', message: String(error) }
+  return batch ? { ...described, batch } : described
+}
 
 const isFatal = (error: unknown): boolean =>
   error instanceof ConfigurationError || error instanceof ProcessorModuleError

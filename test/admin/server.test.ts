@@ -17,6 +17,9 @@ const view: WorkerView = {
   restarts: 1,
   lastHeartbeatAgoMs: 10,
   lastError: 'Error: <script>alert(1)</script> & "quotes"',
+  lastErrorAtMs: Date.now() - 60_000,
+  errors: 1,
+  lastFailedBatch: ['in/0@5..8'],
   recordsPerSecond: 12.5,
   heapUsedBytes: 8 * 1024 * 1024,
   progress: [
@@ -132,4 +135,16 @@ test('the page at / is HTML that refreshes itself, shows the report and escapes 
   assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; &quot;quotes&quot;/)
   assert.match(html, /<td data-field="lag"[^>]*>4<\/td>/)
   assert.match(html, /<td data-field="recordsPerSecond">12.5<\/td>/)
+})
+
+test('the page gives the last error its time, age, count and failed batch, and counts restarts in words', async () => {
+  const html = await (await fetch(`${base}/`)).text()
+  assert.match(
+    html,
+    /data-field="lastErrorAt">\d{4}-\d\d-\d\dT[^<]* \(\d+ s ago\), 1 error; failed batch in\/0@5\.\.8</,
+  )
+  assert.match(html, /data-state="recovered"/, 'running and ready again after its error')
+  assert.match(html, /<span data-field="restarts" data-value="1">1 restart<\/span>/)
+  assert.match(html, /<tr data-topic="in" data-partition="0">/)
+  assert.match(html, /<table id="totals">.*<td data-field="lag"[^>]*>4<\/td>/s)
 })

@@ -141,3 +141,55 @@ export async function batchCodecs(topic: string, partition: number): Promise<str
   )
   return [...stdout.matchAll(/^baseOffset: .* compresscodec: (\w+)/gm)].map((match) => match[1] ?? '')
 }
+
+/** One partition's row of kafka-consumer-groups.sh --describe: the committed offset, undefined when none. */
+export interface GroupOffsetRow {
+  topic: string
+  partition: number
+  committed: number | undefined
+  logEnd: number
+  lag: number | undefined
+}
+
+/** kafka-consumer-groups.sh --describe --group: the committed offset of each partition (with or without members). */
+export async function describeGroupOffsets(libs: string, groupId: string): Promise<GroupOffsetRow[]> {
+  const stdout = await kafkaTool(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
+    '--describe',
+    '--group',
+    groupId,
+  ])
+  const number = (text: string) => (text === '-' ? undefined : Number(text))
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`${groupId} `))
+    .map((line) => {
+      const [, topic, partition, committed, logEnd, lag] = line.trim().split(/\s+/)
+      return {
+        topic: topic!,
+        partition: Number(partition),
+        committed: number(committed!),
+        logEnd: Number(logEnd),
+        lag: number(lag!),
+      }
+    })
+    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+}
+
+/** GetOffsetShell --time latest: each partition's log end as the JVM admin client lists it, by partition. */
+export async function jvmLogEnds(libs: string, topic: string): Promise<Map<number, number>> {
+  const stdout = await kafkaTool(libs, 'org.apache.kafka.tools.GetOffsetShell', [
+    '--topic',
+    topic,
+    '--time',
+    'latest',
+  ])
+  return new Map(
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith(`${topic}:`))
+      .map((line) => {
+        const [, partition, offset] = line.split(':')
+        return [Number(partition), Number(offset)] as const
+      }),
+  )
+}

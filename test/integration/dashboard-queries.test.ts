@@ -18,13 +18,19 @@ import { freshTopics, testClient, waitFor } from '../helpers/kafka.ts'
 import { prometheusSkip } from '../helpers/prometheus.ts'
 import { uniqueName } from '../helpers/services.ts'
 
-/** The dashboard's queries, its variables' metrics included, with the variables as Grafana would fill them. */
+/** A comparison made to return its series whether or not it holds (see the convention above). */
+const withBool = (expr: string) => expr.replaceAll(/ (==|!=|>=|<=|>|<) /g, ' $1 bool ')
+
+/** The dashboard's queries, its annotations' and variables' metrics included, with the variables as Grafana would fill them. */
 function dashboardExpressions(dashboard: Field, processor: string): Map<string, string> {
   const fill = (expr: string) => expr.replaceAll('$processor', processor).replaceAll('$__rate_interval', '1m')
   const expressions = new Map<string, string>()
   for (const panel of dashboard.panels)
     for (const target of panel.targets)
       expressions.set(`panel "${panel.title}" ${target.refId}`, fill(target.expr))
+  // Annotations fire on a comparison: run with `bool`, as the alerts, so that they return their series.
+  for (const annotation of dashboard.annotations.list)
+    expressions.set(`annotation "${annotation.name}"`, withBool(fill(annotation.expr)))
   for (const variable of dashboard.templating.list.filter((v: Field) => v.type === 'query')) {
     const [, metric] = /^label_values\((\w+), *\w+\)$/.exec(variable.definition) ?? []
     assert.ok(metric, `variable ${variable.name}: label_values(metric, label)`)
@@ -104,8 +110,7 @@ test('every dashboard and alert expression returns series from a Prometheus scra
 
   const expressions = dashboardExpressions(dashboard, processor)
   for (const group of rules.groups)
-    for (const rule of group.rules)
-      expressions.set(`alert ${rule.alert}`, rule.expr.replaceAll(/ (==|!=|>=|<=|>|<) /g, ' $1 bool '))
+    for (const rule of group.rules) expressions.set(`alert ${rule.alert}`, withBool(rule.expr))
   const failures: string[] = []
   for (const [what, expr] of expressions) {
     const series = await query(expr)

@@ -252,6 +252,7 @@ describe('Helm chart', { skip: helmSkip }, () => {
       [
         'KasperLagHigh',
         'KasperLagGrowing',
+        'KasperPartitionStalled',
         'KasperWorkerRestarting',
         'KasperNotReady',
         'KasperProcessingErrors',

@@ -5,6 +5,7 @@ import { ProducerFencedError } from '../../src/kafka/errors.ts'
 import { commitFailure, GroupMembershipLostError } from '../../src/kafka/group/membership-lost.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
+import { failedBatchOf } from '../../src/processor/failed-batch.ts'
 import { FencedError } from '../../src/processor/fenced.ts'
 import { type TopicProcessorConfig, transactionalId } from '../../src/processor/options.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
@@ -205,6 +206,11 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     const failure = logger.lines.find((l) => l.level === 'error')!
     assert.match(failure.message, /not committed/)
     assert.deepEqual(failure.fields.offsets, ['in/0@3..5'])
+    assert.deepEqual(
+      failedBatchOf(poison),
+      ['in/0@3..5'],
+      'the error carries the failed batch for the status page',
+    )
     assert.equal(
       failure.fields.error,
       'poison record',

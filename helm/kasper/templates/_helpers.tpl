@@ -150,6 +150,14 @@ containers:
         value: "0.0.0.0"
       - name: KASPER_ADMIN_PORT
         value: {{ .Values.admin.port | quote }}
+      {{- with .Values.admin.dashboardUrl }}
+      - name: KASPER_ADMIN_DASHBOARD_URL
+        value: {{ . | quote }}
+      {{- end }}
+      {{- with .Values.admin.runbookUrl }}
+      - name: KASPER_ADMIN_RUNBOOK_URL
+        value: {{ . | quote }}
+      {{- end }}
       {{- with .Values.secrets.kafkaSaslPassword }}
       {{- if .name }}
       - name: KASPER_KAFKA_SASL_PASSWORD

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 
-/** The package version, read from package.json both from sources (src/cli) and from dist/src/cli. */
+/** The package version, read from package.json both from sources (src/runtime) and from dist/src/runtime. */
 export function packageVersion(): string {
   for (const relative of ['../../package.json', '../../../package.json']) {
     try {

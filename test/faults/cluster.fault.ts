@@ -47,8 +47,6 @@ interface Run {
   guarantee: Guarantee
   assignment: 'static' | 'group'
   events: EventName[]
-  /** A known bug, owned elsewhere, that makes this run fail: it still runs and reports, as a todo. */
-  knownBug?: string
 }
 type EventName =
   | 'leader kill -9'
@@ -360,10 +358,6 @@ const runs: Run[] = [
     guarantee: 'at-least-once',
     assignment: 'group',
     events: ['leader kill -9', 'rolling restart', 'group coordinator kill -9', 'two brokers down'],
-    knownBug:
-      'issue 24 items 2-3 (client branch): kafkajs sendBatch can resolve without sending a partition after a ' +
-      'leader change, so a run of one partition is committed unsent (16 of 68,250 ids lost, ids 6 apart); ' +
-      'and /readyz stays 200 while two brokers of three are down',
   },
   {
     client: 'platformatic',
@@ -381,7 +375,6 @@ describe('faults on a three-broker cluster, under load: nothing lost, the proces
   for (const run of runs) {
     test(
       `${run.client} ${run.guarantee} (${run.assignment}): ${run.events.join(' → ')}: lost 0, duplicates ${run.guarantee === 'exactly-once' ? '0 (read_committed)' : 'within one batch per thread per failure'}, no exit`,
-      run.knownBug ? { todo: run.knownBug } : {},
       async () => {
         await scenario(run)
       },

@@ -12,7 +12,8 @@ export const partitionStatusMetric = {
 
 /**
  * Samples every partition's progress into `history` now and every trendSampleIntervalMs, and exports each
- * partition's status. Returns the function that stops it.
+ * partition's status; a partition this process no longer owns loses its series (its new owner exports it).
+ * Returns the function that stops it.
  */
 export function startPartitionSampler(
   source: AdminSource,
@@ -20,6 +21,7 @@ export function startPartitionSampler(
   status: Gauge,
   processor: () => string,
 ): () => void {
+  let exported = new Map<string, { processor: string; topic: string; partition: number }>()
   const sample = () => {
     const atMs = Date.now()
     const observed = source.workers().flatMap((w) =>
@@ -32,10 +34,14 @@ export function startPartitionSampler(
       })),
     )
     history.record(atMs, observed)
+    const current = new Map<string, { processor: string; topic: string; partition: number }>()
     for (const p of observed) {
-      const value = partitionStatuses[partitionStatus(history.samples(p.topic, p.partition))]
-      status.set({ processor: processor(), topic: p.topic, partition: p.partition }, value)
+      const labels = { processor: processor(), topic: p.topic, partition: p.partition }
+      current.set(`${labels.processor}/${p.topic}/${p.partition}`, labels)
+      status.set(labels, partitionStatuses[partitionStatus(history.samples(p.topic, p.partition))])
     }
+    for (const [key, labels] of exported) if (!current.has(key)) status.remove?.(labels)
+    exported = current
   }
   sample()
   const timer = setInterval(sample, trendSampleIntervalMs)

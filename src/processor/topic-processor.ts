@@ -618,7 +618,7 @@ export class TopicProcessor<
         return
       } catch (error) {
         // A cooperative rebalance moved the generation on between the batch and its commit: the member keeps
-        // its partitions into the next one (assign() brings it), and commits in it. Eager, or a member that
+        // its partitions into the next one (setGeneration() brings it), and commits in it. Eager, or a member that
         // is out, is closed instead: nothing is committed.
         const moved = error instanceof GroupMembershipLostError && error.generationMoved && !this.#transaction
         if (!moved) throw error

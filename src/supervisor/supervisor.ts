@@ -111,7 +111,7 @@ export class Supervisor {
     )
     this.#assignments = metrics.counter(
       'kasper_partition_assignments_total',
-      'Partition assignments this process started workers for: 1 for a static instance, one more per rebalance in group mode',
+      'Partition assignments this process started workers for: 1 for a static instance, one more per generation joined in group mode',
       [],
     )
     this.#assignments.inc({}, 0)
@@ -190,7 +190,7 @@ export class Supervisor {
       this.#newGeneration(groupGeneration)
       for (const slot of this.#slots) this.#post(slot, { type: 'generation', groupGeneration })
     }
-    this.#assignments.inc({})
+    if (!this.stopping) this.#assignments.inc({})
     return this.#serialized(() => this.#update(partitions))
   }
 

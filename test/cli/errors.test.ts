@@ -30,6 +30,7 @@ const configCommands: Array<[string, (file: string) => string[]]> = [
   ['run', (file) => ['run', '--config', file]],
   ['validate-config', (file) => ['validate-config', file]],
   ['replay-dead-letters', (file) => ['replay-dead-letters', '--config', file]],
+  ['lag', (file) => ['lag', '--config', file]],
 ]
 
 describe('errors every command words alike (docs/errors.md)', () => {
@@ -38,6 +39,7 @@ describe('errors every command words alike (docs/errors.md)', () => {
       [['run'], /required option '-c, --config <file>'/],
       [['validate-config'], /missing required argument 'file'/],
       [['replay-dead-letters'], /required option '-c, --config <file>'/],
+      [['lag'], /required option '-c, --config <file>'/],
       [['init', 'a', 'b'], /too many arguments/],
       [['lagg'], /unknown command 'lagg'/],
     ]

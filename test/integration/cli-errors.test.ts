@@ -23,6 +23,9 @@ async function run(config: Record<string, unknown>): Promise<{ code: number | nu
 const replay = async (config: Record<string, unknown>, ...options: string[]) =>
   cliInProcess(['replay-dead-letters', '--config', await writeConfig(config), ...options])
 
+const lag = async (config: Record<string, unknown>) =>
+  cliInProcess(['lag', '--config', await writeConfig(config)])
+
 describe('errors against Kafka, alike for every command (docs/errors.md)', () => {
   after(killRunningClis)
 
@@ -56,17 +59,26 @@ describe('errors against Kafka, alike for every command (docs/errors.md)', () =>
     )
   })
 
-  test('a broker that refuses the connection: replay-dead-letters exits 1 naming kafka.brokers and the reason', async () => {
-    const config = kasperConfig(uniqueName('cli-down'), 'in', 'out', { kafka: { brokers: ['127.0.0.1:1'] } })
+  test('a broker that refuses the connection: replay-dead-letters and lag exit 1 naming kafka.brokers and the reason', async () => {
+    const name = uniqueName('cli-down')
+    const config = kasperConfig(name, 'in', 'out', { kafka: { brokers: ['127.0.0.1:1'] } })
     const result = await replay(config, '--from', 'any')
     assert.equal(result.code, 1)
     assertClearError(
       result.err,
       /^kasper: cannot replay any from kafka.brokers \(127.0.0.1:1\): .*ECONNREFUSED/,
     )
+    const lagged = await lag(config)
+    assert.equal(lagged.code, 1)
+    assertClearError(
+      lagged.err,
+      new RegExp(
+        `^kasper: cannot read the lag of kasper-topic-processor-${name} from kafka.brokers \\(127.0.0.1:1\\): .*ECONNREFUSED`,
+      ),
+    )
   })
 
-  test('a wrong SASL password: run and replay-dead-letters both exit 1 naming kafka.brokers and SASL, never the password', async () => {
+  test('a wrong SASL password: run, replay-dead-letters and lag exit 1 naming kafka.brokers and SASL, never the password', async () => {
     const { brokers, username } = kafkaSaslBrokers()
     const kafka = { brokers, sasl: { mechanism: 'plain', username, password: 'wrong-password' } }
     const config = kasperConfig(uniqueName('cli-sasl'), 'in', 'out', { kafka })
@@ -82,7 +94,13 @@ describe('errors against Kafka, alike for every command (docs/errors.md)', () =>
       ran.output,
       new RegExp(`kasper: cannot read topic metadata from kafka.brokers \\(${brokers[0]}\\): .*SASL`),
     )
-    assert.doesNotMatch(`${replayed.err}${ran.output}`, /wrong-password/)
+    const lagged = await lag(config)
+    assert.equal(lagged.code, 1)
+    assertClearError(
+      lagged.err,
+      new RegExp(`^kasper: cannot read the lag of .* from kafka.brokers \\(${brokers[0]}\\): .*SASL`),
+    )
+    assert.doesNotMatch(`${replayed.err}${ran.output}${lagged.err}`, /wrong-password/)
   })
 
   test('a broker certificate that is not trusted: replay-dead-letters exits 1 with the TLS reason, as run does', async () => {

@@ -391,7 +391,7 @@ describe('the status page at / (headless Chromium against kasper run)', () => {
 
   test("during the first backoff: 1 restart (page and /metrics) and the failed batch's offsets", {
     skip: skipUnless('chromium'),
-  }, async (t) => {
+  }, async () => {
     const [input] = await freshTopics('backoff', 1)
     assert.ok(input)
     await client.produce([{ topic: input, partition: 0, value: 'a' }])

@@ -373,11 +373,8 @@ if (onlyEvents) for (const run of runs) run.events = run.events.filter((event) =
 
 describe('faults on a three-broker cluster, under load: nothing lost, the process rides them out', () => {
   for (const run of runs) {
-    test(
-      `${run.client} ${run.guarantee} (${run.assignment}): ${run.events.join(' → ')}: lost 0, duplicates ${run.guarantee === 'exactly-once' ? '0 (read_committed)' : 'within one batch per thread per failure'}, no exit`,
-      async () => {
-        await scenario(run)
-      },
-    )
+    test(`${run.client} ${run.guarantee} (${run.assignment}): ${run.events.join(' → ')}: lost 0, duplicates ${run.guarantee === 'exactly-once' ? '0 (read_committed)' : 'within one batch per thread per failure'}, no exit`, async () => {
+      await scenario(run)
+    })
   }
 })

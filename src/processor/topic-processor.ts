@@ -230,7 +230,8 @@ export class TopicProcessor<
 
   /**
    * The group generation commits carry from now on. At once, not between batches or behind queued changes:
-   * the batch in flight commits in the new generation (a commit refused for it is made again), the old one is over.
+   * the batch in flight commits in the new generation (a commit refused for it is made again; with exactly-once
+   * its transaction is aborted and the batch processed again), the old one is over.
    */
   setGeneration(groupGeneration: GroupGeneration): void {
     this.#groupGeneration = groupGeneration

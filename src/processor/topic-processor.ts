@@ -230,7 +230,8 @@ export class TopicProcessor<
 
   /**
    * The group generation commits carry from now on. At once, not between batches or behind queued changes:
-   * the batch in flight commits in the new generation (a commit refused for it is made again), the old one is over.
+   * the batch in flight commits in the new generation (a commit refused for it is made again; with exactly-once
+   * its transaction is aborted and the batch processed again), the old one is over.
    */
   setGeneration(groupGeneration: GroupGeneration): void {
     this.#groupGeneration = groupGeneration
@@ -437,9 +438,9 @@ export class TopicProcessor<
     )
     if (takenOver.length > 0) {
       const taken = new Set(takenOver.map((o) => topicPartitionKey(o.topic, o.partition)))
-      await this.#commitOffsets(
-        start.committed.filter((o) => taken.has(topicPartitionKey(o.topic, o.partition))),
-      )
+      const commits = start.committed.filter((o) => taken.has(topicPartitionKey(o.topic, o.partition)))
+      // An aborted transaction (the generation moved on) is made again in the new generation.
+      while (!(await this.#commitOffsets(commits)));
     }
     this.#overlapGuard.start(start.committed)
     this.#track(this.#assigned, start.positions)
@@ -604,9 +605,11 @@ export class TopicProcessor<
 
   /**
    * Commits in this instance's name (commit metadata) when it is a static instance, as the group member
-   * when a group assigned the partitions; with exactly-once, in the open transaction.
+   * when a group assigned the partitions; with exactly-once, in the open transaction. Resolves false when,
+   * with exactly-once, the group refused the commit because its generation moved on: the transaction is
+   * aborted then, and the next generation has come.
    */
-  async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+  async #commitOffsets(offsets: TopicPartitionOffset[]): Promise<boolean> {
     const { client, groupId } = this.#config
     const metadata = this.#commitMetadata
     const commits: CommittedOffset[] = metadata ? offsets.map((o) => ({ ...o, metadata })) : offsets
@@ -615,15 +618,25 @@ export class TopicProcessor<
       try {
         if (this.#transaction) await this.#transaction.commit(groupId, commits, groupGeneration)
         else await client.commitOffsets(groupId, commits, groupGeneration)
-        return
+        return true
       } catch (error) {
         // A cooperative rebalance moved the generation on between the batch and its commit: the member keeps
-        // its partitions into the next one (setGeneration() brings it), and commits in it. Eager, or a member that
-        // is out, is closed instead: nothing is committed.
-        const moved = error instanceof GroupMembershipLostError && error.generationMoved && !this.#transaction
+        // its partitions into the next one (setGeneration() brings it), and commits in it. Eager, or a member
+        // that is out, is closed instead: nothing is committed. A refused TxnOffsetCommit leaves its
+        // transaction to be aborted (Kafka Streams' TaskMigratedException): at once, not to hold back
+        // read_committed readers while the rebalance lasts.
+        const moved = error instanceof GroupMembershipLostError && error.generationMoved
         if (!moved) throw error
+        if (this.#transaction) {
+          await this.#abort()
+          this.#logger.warn(
+            'the group generation moved on before the transaction committed: it was aborted, and its batch is processed again in the next generation',
+            { partitions: this.#inputPartitions, err: error },
+          )
+        }
         if (this.#groupGeneration === groupGeneration) await this.#generationChanged
         if (this.#closeRequested || this.#groupGeneration === groupGeneration) throw error
+        if (this.#transaction) return false
       }
     }
   }
@@ -653,18 +666,27 @@ export class TopicProcessor<
     )
   }
 
-  /** Commits the `advanced` positions and the `expired` offsets of the other partitions. */
-  async #commit(advanced: TopicPartitionOffset[], expired: TopicPartitionOffset[]): Promise<void> {
+  /**
+   * Commits the `advanced` positions and the `expired` offsets of the other partitions. Resolves false when
+   * exactly-once's transaction was aborted because the group's generation moved on: fetching then starts
+   * again from the committed offsets, and the batch is processed again in the new generation.
+   */
+  async #commit(advanced: TopicPartitionOffset[], expired: TopicPartitionOffset[]): Promise<boolean> {
     const moved = new Set(advanced.map((o) => topicPartitionKey(o.topic, o.partition)))
     const commits = [
       ...advanced,
       ...expired.filter((o) => !moved.has(topicPartitionKey(o.topic, o.partition))),
     ]
+    let committed: boolean
     try {
-      await this.#fenceable(() => this.#commitOffsets(commits))
+      committed = await this.#fenceable(() => this.#commitOffsets(commits))
     } catch (error) {
       await this.#abort()
       throw error
+    }
+    if (!committed) {
+      await this.#rewind()
+      return false
     }
     this.#overlapGuard.committed(commits)
     for (const o of advanced) {
@@ -672,6 +694,18 @@ export class TopicProcessor<
       progress.next = o.offset
       progress.nextTimestampMs = this.#buffer.headTimestamp(o.topic, o.partition)
     }
+    return true
+  }
+
+  /**
+   * After an aborted transaction: what was fetched past the committed offsets (the aborted batch, what is
+   * buffered behind it, a fetch in flight) is dropped, and fetching starts again from the committed offsets.
+   */
+  async #rewind(): Promise<void> {
+    await this.#inflightFetch
+    this.#inflightFetch = undefined
+    this.#buffer.clear()
+    for (const [key, progress] of this.#progress) this.#fetchPositions.set(key, progress.next)
   }
 
   /**
@@ -819,8 +853,7 @@ export class TopicProcessor<
     const expired = await this.#overlapGuard.check()
     const advanced = this.#advancedPositions([])
     if (expired.length === 0 && advanced.length === 0) return
-    await this.#commit(advanced, expired)
-    if (expired.length > 0) {
+    if ((await this.#commit(advanced, expired)) && expired.length > 0) {
       this.#logger.warn('committed offsets had expired; committed them again', {
         partitions: expired.map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.offset}`),
       })

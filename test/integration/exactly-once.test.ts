@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { ProducerFencedError } from '../../src/kafka/errors.ts'
-import { createTopics } from '../../src/kafka/index.ts'
+import { createGroupMember, createTopics, type GroupMember } from '../../src/kafka/index.ts'
 import type { TopicPartition, TransactionalProducer } from '../../src/kafka/types.ts'
-import { consumerGroupId } from '../../src/processor/options.ts'
+import { consumerGroupId, type TopicProcessorConfig } from '../../src/processor/options.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
 import type { MessageProcessor } from '../../src/processor/types.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
@@ -26,6 +26,24 @@ describe('exactly-once: Kafka transactions of the platformatic client', () => {
     client.transactionalProducer!(id, { transactionTimeoutMs: 120_000 })
   const all = (topic: string): TopicPartition[] =>
     Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))
+
+  /** An exactly-once TopicProcessor of partition 0, batches of up to 10 records. */
+  const processorOf = (
+    config: Pick<TopicProcessorConfig, 'name' | 'inputTopics'> & Partial<TopicProcessorConfig>,
+    processor: MessageProcessor,
+  ) =>
+    new TopicProcessor(
+      {
+        client,
+        inputPartitions: [0],
+        batchSize: 10,
+        batchWaitMs: 20,
+        guarantee: 'exactly-once',
+        logger: captureLogger(),
+        ...config,
+      },
+      () => processor,
+    )
 
   before(() => {
     jvm = transactionsFixture()
@@ -138,6 +156,73 @@ describe('exactly-once: Kafka transactions of the platformatic client', () => {
     )
   })
 
+  test('a transaction whose offset commit the group refuses because its generation moved on is aborted, and the batch committed once in the next generation', async () => {
+    const [input, output] = (await freshTopics('eos-moved', partitions, 2)) as [string, string]
+    const name = uniqueName('eos-moved')
+    const members: GroupMember[] = []
+    const member = async () => {
+      const created = await createGroupMember(
+        { brokers: kafkaBrokers(), clientId: uniqueName('eos-member') },
+        {
+          groupId: consumerGroupId(name),
+          topics: [input],
+          partitions: () => [0, 1],
+          rebalanceProtocol: 'eager',
+          sessionTimeoutMs: 10_000,
+          heartbeatIntervalMs: 300,
+          rebalanceTimeoutMs: 20_000,
+          onRetry: () => {},
+        },
+      )
+      members.push(created)
+      return created
+    }
+    const abort = new AbortController()
+    const logger = captureLogger()
+    try {
+      const first = await member()
+      const old = await first.join(abort.signal, [])
+      const processed: string[] = []
+      const copy: MessageProcessor = {
+        process(messages, sender) {
+          for (const m of messages) {
+            processed.push(m.value!.toString())
+            sender.send({ topic: output, partition: 0, value: m.value })
+          }
+        },
+      }
+      const processor = processorOf({ name, inputTopics: [input], groupGeneration: old, logger }, copy)
+      const loop = processor.runLoop()
+      // A second member joins: the generation moves on while the processor still commits in the old one.
+      const second = await member()
+      const joining = second.join(abort.signal, [])
+      await first.rejoinNeeded()
+      const [current] = await Promise.all([first.join(abort.signal, []), joining])
+      assert.ok(current.generationId > old.generationId)
+      const inputs = values('m', 5)
+      await client.produce(inputs.map((value) => ({ topic: input, partition: 0, value })))
+      const refusal = () => logger.lines.find((l) => /generation moved on/.test(l.message))
+      await waitFor(() => refusal() !== undefined, 30_000, 'the refusal')
+      assert.match(String(refusal()!.fields.err), /ILLEGAL_GENERATION/)
+      processor.setGeneration(current)
+      await waitFor(() => processor.hasConsumedAllMessages(), 30_000, 'the processor to drain')
+      await processor.close()
+      await loop
+      assert.deepEqual(new Set(processed), new Set(inputs))
+      assert.ok(processed.length > inputs.length, `the aborted batch was processed again: ${processed}`)
+      assert.deepEqual(read(output, 'read_committed'), [...inputs].sort(), 'each input once')
+      assert.deepEqual(read(output, 'read_uncommitted'), [...processed].sort(), 'the aborted attempt too')
+      const committed = await client.committedOffsets(consumerGroupId(name), [{ topic: input, partition: 0 }])
+      assert.deepEqual(
+        committed.map((o) => o.offset),
+        [5n],
+      )
+    } finally {
+      abort.abort()
+      await Promise.all(members.map((m) => m.leave().catch(() => {})))
+    }
+  })
+
   test('a failed produce aborts the batch: read_committed sees nothing of it, read_uncommitted the aborted part', async () => {
     const [input, output] = (await freshTopics('eos-fail', partitions, 2)) as [string, string]
     const small = uniqueName('eos-small')
@@ -156,19 +241,7 @@ describe('exactly-once: Kafka transactions of the platformatic client', () => {
         }
       },
     }
-    const processor = new TopicProcessor(
-      {
-        name: uniqueName('eos-fail'),
-        client,
-        inputTopics: [input],
-        inputPartitions: [0],
-        batchSize: 10,
-        batchWaitMs: 20,
-        guarantee: 'exactly-once',
-        logger: captureLogger(),
-      },
-      () => splitter,
-    )
+    const processor = processorOf({ name: uniqueName('eos-fail'), inputTopics: [input] }, splitter)
     await assert.rejects(processor.runLoop(), /MESSAGE_TOO_LARGE|too large/i)
     assert.deepEqual(read(output, 'read_committed'), [])
     assert.deepEqual(read(output, 'read_uncommitted'), ['fine', 'too-big'])

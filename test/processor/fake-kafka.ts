@@ -238,7 +238,9 @@ export class FakeKafka implements KafkaClient {
         if (error) throw error
         pending.push(...messages)
       },
-      commit: async (groupId, offsets) => {
+      commit: async (groupId, offsets, generation) => {
+        this.commitGenerations.push(generation?.generationId)
+        this.beforeCommit?.()
         this.calls.push(
           `txn commit ${offsets.map((o) => `${topicPartitionKey(o.topic, o.partition)}=${o.offset}`).join(' ')}`,
         )

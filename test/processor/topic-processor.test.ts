@@ -800,6 +800,75 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
     )
   })
 
+  const refusedTransactions: Array<[string, 'on its way' | 'before it', 'assign' | 'setGeneration']> = [
+    [
+      'a transaction whose offset commit the generation moved past on its way is aborted, and its batch committed once in the next generation',
+      'on its way',
+      'setGeneration',
+    ],
+    [
+      'a transaction whose offset commit a rebalance in progress refused is aborted at once, and its batch committed once in the next generation',
+      'before it',
+      'assign',
+    ],
+  ]
+  for (const [title, when, via] of refusedTransactions)
+    test(title, async () => {
+      const kafka = new FakeKafka({ in: 1, out: 1 })
+      const processed: string[] = []
+      const tp = new TopicProcessor(
+        exactlyOnce(kafka, { groupGeneration: { memberId: 'm', generationId: 1 } }),
+        () => ({
+          process(messages: IncomingMessage[], sender: Sender) {
+            for (const m of messages) {
+              processed.push(m.value!.toString())
+              sender.send({ topic: 'out', value: m.value!.toString().toUpperCase() })
+            }
+          },
+        }),
+      )
+      const nextGeneration = { memberId: 'm', generationId: 2 }
+      const next = () =>
+        via === 'assign'
+          ? tp.assign({ partitions: [0], processors: () => upper(), groupGeneration: nextGeneration })
+          : tp.setGeneration(nextGeneration)
+      const refusal = (code: string) => new GroupMembershipLostError(code, { generationMoved: true })
+      if (when === 'on its way')
+        kafka.beforeCommit = () => {
+          kafka.beforeCommit = undefined
+          void next()
+          kafka.failNextCommit = refusal('ILLEGAL_GENERATION')
+        }
+      else kafka.failNextCommit = refusal('REBALANCE_IN_PROGRESS')
+      kafka.append('in', 0, ['a', 'b'])
+      const loop = tp.runLoop()
+      if (when === 'before it') {
+        await until(() => kafka.calls.includes('txn abort'))
+        await sleep(50)
+        assert.equal(
+          kafka.committed(group, 'in', 0),
+          undefined,
+          'nothing committed before the next generation',
+        )
+        assert.deepEqual(valuesOf(kafka, 'out'), [], 'the aborted outputs are not visible')
+        void next()
+      }
+      await until(() => kafka.committed(group, 'in', 0) === 2n)
+      await tp.close()
+      await loop
+      assert.deepEqual(kafka.commitGenerations, [1, 2], 'one refused commit, one in generation 2')
+      assert.deepEqual(kafka.calls, [
+        'txn init',
+        'txn produce out:A out:B',
+        'txn commit in/0=2',
+        'txn abort',
+        'txn produce out:A out:B',
+        'txn commit in/0=2',
+      ])
+      assert.deepEqual(processed, ['a', 'b', 'a', 'b'], 'the aborted batch was processed again')
+      assert.deepEqual(valuesOf(kafka, 'out'), ['A', 'B'], 'committed outputs: each input once')
+    })
+
   test('a fenced producer stops the loop with an error naming the partitions', async () => {
     const kafka = new FakeKafka({ in: 2, out: 1 })
     kafka.append('in', 0, ['a'])

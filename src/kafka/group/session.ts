@@ -31,7 +31,8 @@ export type SessionState =
       protocol: RebalanceProtocol
       since: number
     }
-  | { name: 'revoking'; owned: []; since: number }
+  /** `previous`: what the member ran before an eager revocation, claimed again at the join for a sticky assignment. */
+  | { name: 'revoking'; owned: []; previous: number[]; since: number }
   | { name: 'leaving'; since: number }
   | { name: 'left'; since: number }
 
@@ -70,7 +71,10 @@ export const sessionEventTypes = [
 ] as const satisfies readonly SessionEventType[]
 
 export type SessionEffect =
-  /** Join the group (JoinGroup, SyncGroup) telling the leader it owns `owned`; answers with `joined`. */
+  /**
+   * Join the group (JoinGroup, SyncGroup) telling the leader it owns `owned` (eager: what it ran before the
+   * revocation, so that the assignment stays sticky, as the Java StickyAssignor's user data); answers with `joined`.
+   */
   | { type: 'join'; owned: number[] }
   /** Make the workers run exactly `partitions` (with `generation`, when given); answers with `updated`. */
   | { type: 'update'; partitions: number[]; generation?: GroupGeneration }
@@ -99,12 +103,13 @@ const stay = (state: SessionState): Transition => ({ state, effects: [] })
 
 /** Join again: under the eager protocol every owned partition is revoked first. */
 function rejoin(owned: number[], protocol: RebalanceProtocol, now: number): Transition {
-  if (protocol === 'eager' && owned.length > 0) return revokeAll(now)
+  if (protocol === 'eager' && owned.length > 0) return revokeAll(now, owned)
   return { state: { name: 'joining', owned, since: now }, effects: [{ type: 'join', owned }] }
 }
 
-const revokeAll = (now: number): Transition => ({
-  state: { name: 'revoking', owned: [], since: now },
+/** Stops every partition before joining again; `previous` are claimed at the join (none after a lost membership). */
+const revokeAll = (now: number, previous: number[] = []): Transition => ({
+  state: { name: 'revoking', owned: [], previous, since: now },
   effects: [{ type: 'update', partitions: [] }],
 })
 
@@ -197,7 +202,10 @@ export function nextSession(state: SessionState, event: SessionEvent, now: numbe
       switch (event.type) {
         case 'updated':
           if (event.partitions.length > 0) return stay(state)
-          return { state: { name: 'joining', owned: [], since: now }, effects: [{ type: 'join', owned: [] }] }
+          return {
+            state: { name: 'joining', owned: [], since: now },
+            effects: [{ type: 'join', owned: state.previous }],
+          }
         case 'rebalance':
         case 'lost':
           return stay(state)

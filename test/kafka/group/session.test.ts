@@ -35,7 +35,7 @@ const states: Record<SessionStateName, SessionState> = {
   joining: { name: 'joining', owned: [0, 1], since: now },
   assigning,
   stable,
-  revoking: { name: 'revoking', owned: [], since: now },
+  revoking: { name: 'revoking', owned: [], previous: [], since: now },
   leaving: { name: 'leaving', since: now },
   left: { name: 'left', since: now },
 }
@@ -53,7 +53,7 @@ const events: Record<SessionEventType, SessionEvent> = {
 const stays = (state: SessionState): Transition => ({ state, effects: [] })
 const leaving: Transition = { state: { name: 'leaving', since: later }, effects: [{ type: 'leave' }] }
 const revokeAll: Transition = {
-  state: { name: 'revoking', owned: [], since: later },
+  state: { name: 'revoking', owned: [], previous: [], since: later },
   effects: [{ type: 'update', partitions: [] }],
 }
 const invalid = 'invalid' as const
@@ -168,13 +168,16 @@ describe('group session: the paths through a rebalance', () => {
     })
   })
 
-  test('eager: a rebalance stops every partition before the member joins again', () => {
+  test('eager: a rebalance stops every partition before the member joins again, claiming them for a sticky assignment', () => {
     const eager: SessionState = { ...stable, protocol: 'eager' }
     const revoking = step({ state: eager, effects: [] }, { type: 'rebalance' })
-    assert.deepEqual(revoking, revokeAll)
+    assert.deepEqual(revoking, {
+      state: { name: 'revoking', owned: [], previous: [0, 1], since: later },
+      effects: [{ type: 'update', partitions: [] }],
+    })
     assert.deepEqual(step(revoking, { type: 'updated', partitions: [] }), {
       state: { name: 'joining', owned: [], since: later },
-      effects: [{ type: 'join', owned: [] }],
+      effects: [{ type: 'join', owned: [0, 1] }],
     })
   })
 

@@ -3,12 +3,12 @@
 // same data with no restart. Both outputs are checked like every other row's.
 import { up } from '../scripts/services/index.ts'
 import { kafkaCluster } from '../scripts/services/kafka-cluster.ts'
-import { createKafkaClient, createTopics, deleteTopics } from '../src/kafka/index.ts'
+import { createKafkaClient } from '../src/kafka/index.ts'
 import { clusterBrokers, rollCluster, waitForFullIsr } from '../test/helpers/kafka-cluster.ts'
 import type { Build, JvmProgram } from './builds.ts'
 import { ensureDataset, partitions } from './dataset.ts'
 import type { Measurement } from './measure.ts'
-import { verifyOutput } from './verify.ts'
+import { runOnCheckedOutput } from './verify.ts'
 
 export interface RollingRestartRow {
   run: 'no restart' | 'rolling restart'
@@ -60,43 +60,37 @@ export async function measureRollingRestart(options: {
   for (const run of ['no restart', 'rolling restart'] as const) {
     const id = `${Date.now().toString(36)}-${rows.length}`
     const output = `bench-roll-out-${id}`
-    await createTopics(connection, [{ name: output, partitions }])
     process.stdout.write(`${options.valueBytes} B, kasper run, platformatic, 2 workers, ${run}: `)
-    try {
-      const startedAt = Date.now()
-      let roll: RollingRestartRow['roll']
-      const rolled =
-        run === 'rolling restart'
-          ? firstOutput(brokers, output).then(async () => {
-              const from = (Date.now() - startedAt) / 1000
-              await rollCluster()
-              roll = { from, to: (Date.now() - startedAt) / 1000 }
-            })
-          : Promise.resolve()
-      const measured = await options.run(brokers, input, output, `bench-roll-${id}`)
-      await rolled
-      const verified = await verifyOutput(
-        connection,
-        output,
-        options.records,
-        'at-least-once',
-        options.outputCountBuild,
-      )
-      if (!verified.ok) throw new Error(`output check failed: ${verified.found}`)
-      const row = {
-        run,
-        messagesPerSecond: measured.messages / measured.seconds,
-        seconds: measured.seconds,
-        ...(roll ? { roll } : {}),
-        output: verified.found,
-      }
-      rows.push(row)
-      console.log(
-        `${Math.round(row.messagesPerSecond)} msg/s over ${row.seconds.toFixed(1)} s, ${row.output}`,
-      )
-    } finally {
-      await deleteTopics(connection, [output])
+    const startedAt = Date.now()
+    let roll: RollingRestartRow['roll']
+    const { measured, found } = await runOnCheckedOutput(
+      connection,
+      output,
+      options.records,
+      options.outputCountBuild,
+      async () => {
+        const rolled =
+          run === 'rolling restart'
+            ? firstOutput(brokers, output).then(async () => {
+                const from = (Date.now() - startedAt) / 1000
+                await rollCluster()
+                roll = { from, to: (Date.now() - startedAt) / 1000 }
+              })
+            : Promise.resolve()
+        const measured = await options.run(brokers, input, output, `bench-roll-${id}`)
+        await rolled
+        return measured
+      },
+    )
+    const row = {
+      run,
+      messagesPerSecond: measured.messages / measured.seconds,
+      seconds: measured.seconds,
+      ...(roll ? { roll } : {}),
+      output: found,
     }
+    rows.push(row)
+    console.log(`${Math.round(row.messagesPerSecond)} msg/s over ${row.seconds.toFixed(1)} s, ${row.output}`)
   }
   return { records: options.records, valueBytes: options.valueBytes, rows }
 }

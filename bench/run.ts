@@ -12,12 +12,13 @@ import { type CompressionCodec, createTopics, deleteTopics } from '../src/kafka/
 import { benchEventSchema, ensureAvroDataset } from './avro.ts'
 import { type Build, buildGo, buildGoKasper, buildKafkaStreams, buildOutputCount } from './builds.ts'
 import { ensureDataset, partitions } from './dataset.ts'
+import { groupJoinTable, measureGroupJoin } from './group-join.ts'
 import { type IdleResult, measureIdleRss } from './idle.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
 import { measureRollingRestart, rollingRestartTable } from './rolling-restart.ts'
 import { kasperCli, passThroughModule } from './runtime.ts'
-import { type Guarantee, verifyOutput } from './verify.ts'
+import { checkOutput, type Guarantee } from './verify.ts'
 
 const { values: options } = parseArgs({
   options: {
@@ -390,7 +391,8 @@ const wanted = options.only?.split(',').map((part) => part.trim()) ?? []
 const selected = (name: string) => wanted.length === 0 || wanted.some((part) => name.includes(part))
 const outputCountBuild = once(buildOutputCount)
 const rollingOnly = options.only === 'rolling-restart'
-for (const valueBytes of latencyOnly || idleOnly || rollingOnly ? [] : valueSizes) {
+const groupJoinOnly = options.only === 'group-join'
+for (const valueBytes of latencyOnly || idleOnly || rollingOnly || groupJoinOnly ? [] : valueSizes) {
   console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
   const input = await ensureDataset(connection, records, valueBytes)
   const contenders: Contender[] = []
@@ -417,14 +419,7 @@ for (const valueBytes of latencyOnly || idleOnly || rollingOnly ? [] : valueSize
       let row: Row
       try {
         const measured = await contender.run(input, output, `bench-${id}`)
-        const verified = await verifyOutput(
-          connection,
-          output,
-          records,
-          contender.guarantee,
-          outputCountBuild,
-        )
-        if (!verified.ok) throw new Error(`output check failed: ${verified.found}`)
+        const found = await checkOutput(connection, output, records, contender.guarantee, outputCountBuild)
         row = {
           ...measured,
           contender: contender.name,
@@ -432,7 +427,7 @@ for (const valueBytes of latencyOnly || idleOnly || rollingOnly ? [] : valueSize
           batchSize: contender.batchSize,
           workers: contender.workers,
           messagesPerSecond: measured.messages / measured.seconds,
-          output: verified.found,
+          output: found,
         }
       } catch (error) {
         // A failed run (a broker hiccup on this shared machine, an output short of records) is reported and
@@ -567,6 +562,20 @@ const machine = {
 }
 const date = new Date().toISOString()
 const header = `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, one local broker (Kafka ${kafkaVersion}).`
+if (groupJoinOnly) {
+  const result = await measureGroupJoin(connection, {
+    records,
+    valueBytes: valueSizes[0] ?? 100,
+    outputCountBuild,
+  })
+  const markdown = `# \`kasper run\` throughput while a group member joins, eager and cooperative, ${date}\n\n${header}\n\n${groupJoinTable(result)}\n`
+  writeFileSync(join(benchDir, 'results/group-join.md'), markdown)
+  writeFileSync(
+    join(benchDir, 'results/group-join.json'),
+    `${JSON.stringify({ date, machine, ...result }, null, 2)}\n`,
+  )
+  console.log(`\n${groupJoinTable(result)}\n\nwritten to bench/results/group-join.md and .json`)
+}
 if (latency) {
   const markdown = `# End-to-end latency, ${date}\n\n${header}\n\nSend time of the input record → broker append time of the output record, \`kasper run\` with 2 workers, batchWaitMs ${latency.batchWaitMs}, ${latency.ratePerSecond} msg/s offered for ${latency.seconds} s (first second skipped).\n\n| records | p50 ms | p99 ms | max ms | target p99 ms |\n|---|---|---|---|---|\n| ${latency.records} | ${latency.p50Ms} | ${latency.p99Ms} | ${latency.maxMs} | ≤ ${latency.batchWaitMs + 50} |\n`
   writeFileSync(join(benchDir, 'results/latency.md'), markdown)

@@ -1,6 +1,6 @@
 // Checks a contender's output after its run: a contender whose output falls short has failed, whatever
 // throughput it reported.
-import { createKafkaClient } from '../src/kafka/index.ts'
+import { createKafkaClient, createTopics, deleteTopics } from '../src/kafka/index.ts'
 import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
 import type { Build, JvmProgram } from './builds.ts'
 import { partitions } from './dataset.ts'
@@ -53,5 +53,32 @@ export async function verifyOutput(
   return {
     ok: count === records,
     found: `read_committed ${count} ${count === records ? '=' : '≠'} ${records}`,
+  }
+}
+
+/** verifyOutput, as a run's last step: what it found, or an error when the output falls short. */
+export async function checkOutput(...args: Parameters<typeof verifyOutput>): Promise<string> {
+  const verified = await verifyOutput(...args)
+  if (!verified.ok) throw new Error(`output check failed: ${verified.found}`)
+  return verified.found
+}
+
+/**
+ * A run on an output topic of its own: created, written by `run`, checked (at least once) and deleted (a
+ * bench run's copy of the data set is not kept). What the run measured and what the check found.
+ */
+export async function runOnCheckedOutput<T>(
+  connection: KafkaConnectionOptions,
+  output: string,
+  records: number,
+  outputCount: () => Promise<Build<JvmProgram>>,
+  run: () => Promise<T>,
+): Promise<{ measured: T; found: string }> {
+  await createTopics(connection, [{ name: output, partitions }])
+  try {
+    const measured = await run()
+    return { measured, found: await checkOutput(connection, output, records, 'at-least-once', outputCount) }
+  } finally {
+    await deleteTopics(connection, [output])
   }
 }

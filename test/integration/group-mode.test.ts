@@ -6,6 +6,7 @@ import { kasperConfig, killRunningClis, type RunningCli, startCli, writeConfig }
 import { type CpuHogs, startCpuHogs } from '../helpers/cpu-hogs.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import { describeGroupMembers, describeGroupState, kafkaLibs } from '../helpers/kafka-tools.ts'
+import { longestPauses, watchOutput } from '../helpers/output-watch.ts'
 import { uniqueName } from '../helpers/services.ts'
 
 const witness = fileURLToPath(new URL('./fixtures/join-witness-processor.ts', import.meta.url))
@@ -82,48 +83,6 @@ const joiningLogged = (member: RunningCli) =>
     'a new member to start joining',
   )
 
-interface OutputSample {
-  at: number
-  ends: bigint[]
-}
-
-/** Polls the output's end offsets every 250 ms until stopped. */
-function watchOutput(client: ReturnType<typeof testClient>, topic: string) {
-  const samples: OutputSample[] = []
-  let watching = true
-  const loop = (async () => {
-    while (watching) {
-      const ends = await client.listOffsets(
-        [...Array(partitions).keys()].map((partition) => ({ topic, partition })),
-        'latest',
-      )
-      samples.push({ at: Date.now(), ends: ends.map((e) => e.offset) })
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  })()
-  return {
-    samples,
-    stop: async () => {
-      watching = false
-      await loop
-    },
-  }
-}
-
-/** Per partition, the longest time its output's end offset did not move, over the samples in [from, to]. */
-function longestPauses(samples: OutputSample[], from: number, to: number): number[] {
-  const inWindow = samples.filter((s) => s.at >= from && s.at <= to)
-  return [...Array(partitions).keys()].map((p) => {
-    let longest = 0
-    let since = inWindow[0]?.at ?? from
-    for (let i = 1; i < inWindow.length; i++) {
-      if (inWindow[i]!.ends[p]! > inWindow[i - 1]!.ends[p]!) since = inWindow[i]!.at
-      longest = Math.max(longest, inWindow[i]!.at - since)
-    }
-    return longest
-  })
-}
-
 /** Consecutive duplicates removed: [a, a, b, a] → [a, b, a]. */
 const runs = <T>(values: T[]): T[] => values.filter((v, i) => i === 0 || v !== values[i - 1])
 
@@ -186,7 +145,7 @@ describe('group mode (instance.assignment group), the cores saturated by CPU hog
     const {
       statuses: [one],
     } = await settled([first], 0, 'the first member to own every partition')
-    const watch = watchOutput(client, output)
+    const watch = watchOutput(client, output, partitions)
     t.after(watch.stop)
     const second = startCli(['run', '--config', file])
     const third = startCli(['run', '--config', file])

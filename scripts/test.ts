@@ -4,7 +4,9 @@
 // not started: the tests use that server. The services stay up for fast reruns unless
 // KASPER_TEST_STOP_SERVICES=1. `--unit` (or KASPER_TEST_UNIT_ONLY=1) starts nothing and skips test/integration.
 import { spawn } from 'node:child_process'
-import { globSync } from 'node:fs'
+import { globSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ServiceDefinition } from './services/index.ts'
 
 const args = process.argv.slice(2)
@@ -53,8 +55,17 @@ async function provisionTools(files: string[]): Promise<void> {
   if (!result.ready) console.error(`helm: ${result.why}`)
 }
 
+/** The failed tests with their errors, repeated at the very end of the output (after the services' logs). */
+const failuresFile = join(tmpdir(), `kasper-test-failures-${process.pid}.txt`)
+
 function runTests(env: NodeJS.ProcessEnv): Promise<number> {
-  const nodeArgs = ['--test', '--test-concurrency=1', '--test-timeout=300000', ...testFiles()]
+  const reporters = [
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('./failures-reporter.ts', import.meta.url).pathname}`,
+    `--test-reporter-destination=${failuresFile}`,
+  ]
+  const nodeArgs = ['--test', '--test-concurrency=1', '--test-timeout=300000', ...reporters, ...testFiles()]
   const child = spawn(process.execPath, nodeArgs, { stdio: 'inherit', env })
   const forward = (signal: NodeJS.Signals) => child.kill(signal)
   process.on('SIGINT', forward).on('SIGTERM', forward)
@@ -81,7 +92,10 @@ async function main(): Promise<number> {
     for (const service of managed) {
       console.error(`\n--- last lines of ${logFile(service)} ---\n${logTail(service, 40)}`)
     }
+    const failures = readFileSync(failuresFile, { encoding: 'utf8', flag: 'a+' })
+    if (failures) console.error(`\n--- failed tests ---\n${failures}`)
   }
+  rmSync(failuresFile, { force: true })
   if (process.env.KASPER_TEST_STOP_SERVICES === '1')
     await Promise.all(managed.map((service) => down(service)))
   return code

@@ -29,6 +29,26 @@ export const retryPauseMs = (
   initialPauseMs: number = leaderChangeRetry.initialPauseMs,
 ): number => Math.min(leaderChangeRetry.maxPauseMs, initialPauseMs * 2 ** (attempt - 1))
 
+/** The time leaderChangeRetry's pauses add up to (about 15 s): how long a leader or coordinator move is waited for. */
+const leaderChangeSpanMs = Array.from({ length: leaderChangeRetry.attempts - 1 }, (_, i) =>
+  retryPauseMs(i + 1),
+).reduce((sum, pauseMs) => sum + pauseMs, 0)
+
+/**
+ * How many attempts fit in leaderChangeRetry's span when the pauses start at `initialPauseMs`: a request
+ * that starts retrying sooner (a coordinator answering CONCURRENT_TRANSACTIONS for a few milliseconds)
+ * gets more attempts, never more time. Past that span a refusal is an outage, which fails the worker (its
+ * partitions then show as not ready) rather than holding the batch.
+ */
+export function attemptsWithinLeaderChangeSpan(initialPauseMs: number): number {
+  let [attempts, spentMs] = [1, 0]
+  while (spentMs + retryPauseMs(attempts, initialPauseMs) <= leaderChangeSpanMs) {
+    spentMs += retryPauseMs(attempts, initialPauseMs)
+    attempts++
+  }
+  return attempts
+}
+
 /**
  * Runs a request again when it fails with a retriable error (for example NOT_LEADER_OR_FOLLOWER right after
  * a topic is created or a broker restarts), per leaderChangeRetry unless told otherwise; `refresh` runs

@@ -1,5 +1,5 @@
 import { describeKafkaError } from '../kafka/describe-error.ts'
-import { ProducerFencedError } from '../kafka/errors.ts'
+import { isTransient, ProducerFencedError } from '../kafka/errors.ts'
 import { GroupMembershipLostError } from '../kafka/group/membership-lost.ts'
 import type { GroupGeneration } from '../kafka/group/types.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
@@ -578,7 +578,7 @@ export class TopicProcessor<
             : client.produce(outgoing, this.#produceOptions),
         )
       } catch (error) {
-        await this.#abort()
+        await this.#abort(error)
         this.#logBatchFailure(
           'producing the batch output failed; the batch is not committed',
           batch,
@@ -594,7 +594,7 @@ export class TopicProcessor<
     try {
       expired = await this.#overlapGuard.check()
     } catch (error) {
-      await this.#abort()
+      await this.#abort(error)
       this.#logBatchFailure('the batch is not committed', batch, undefined, error)
       throw error
     }
@@ -681,7 +681,7 @@ export class TopicProcessor<
     try {
       committed = await this.#fenceable(() => this.#commitOffsets(commits))
     } catch (error) {
-      await this.#abort()
+      await this.#abort(error)
       throw error
     }
     if (!committed) {
@@ -834,7 +834,18 @@ export class TopicProcessor<
   }
 
   /** Exactly-once: aborts the open transaction after a failure (a failed abort is left to the coordinator). */
-  async #abort(): Promise<void> {
+  /**
+   * Aborts the open transaction, unless `failure` (what failed the batch) is an outage: the coordinator
+   * would refuse the abort as long, holding the worker up while its partitions look ready, and the next
+   * worker's InitProducerId aborts the transaction anyway.
+   */
+  async #abort(failure?: unknown): Promise<void> {
+    if (this.#transaction && failure !== undefined && isTransient(failure)) {
+      this.#logger.warn(
+        'the transaction is left open to the outage; the next worker aborts it as it starts, or the coordinator after transactionTimeoutMs',
+      )
+      return
+    }
     try {
       await this.#transaction?.abort()
     } catch (error) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
+  attemptsWithinLeaderChangeSpan,
   isRetriable,
   leaderChangeRetry,
   retryPauseMs,
@@ -84,4 +85,17 @@ test('both clients pause between attempts per one policy: doubling from 100 ms, 
     [100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000, 2000, 2000],
   )
   assert.equal(retryPauseMs(3, 20), 80)
+})
+
+test('a retry that starts with shorter pauses gets more attempts within the same span as leaderChangeRetry', () => {
+  assert.equal(attemptsWithinLeaderChangeSpan(leaderChangeRetry.initialPauseMs), leaderChangeRetry.attempts)
+  const attempts = attemptsWithinLeaderChangeSpan(20)
+  const spanMs = (attempts: number, initialPauseMs: number) =>
+    Array.from({ length: attempts - 1 }, (_, i) => retryPauseMs(i + 1, initialPauseMs)).reduce(
+      (a, b) => a + b,
+      0,
+    )
+  assert.ok(attempts > leaderChangeRetry.attempts, `${attempts} attempts`)
+  assert.ok(spanMs(attempts, 20) <= spanMs(leaderChangeRetry.attempts, leaderChangeRetry.initialPauseMs))
+  assert.ok(spanMs(attempts + 1, 20) > spanMs(leaderChangeRetry.attempts, leaderChangeRetry.initialPauseMs))
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ProducerFencedError } from '../../src/kafka/errors.ts'
+import { markTransient, ProducerFencedError } from '../../src/kafka/errors.ts'
 import { commitFailure, GroupMembershipLostError } from '../../src/kafka/group/membership-lost.ts'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { ConfigurationError } from '../../src/processor/errors.ts'
@@ -768,6 +768,16 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
     await assert.rejects(tp.runLoop(), /broker says no/)
     assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A', 'txn abort'])
     assert.equal(kafka.messages('out', 0).length, 0)
+    assert.equal(kafka.committed(group, 'in', 0), undefined)
+  })
+
+  test('a produce failed by an outage leaves the transaction to the next worker: no abort that the outage would hold up', async () => {
+    const kafka = new FakeKafka({ in: 1, out: 1 })
+    kafka.append('in', 0, ['a'])
+    kafka.failNextProduce = markTransient(new Error('NOT_ENOUGH_REPLICAS'))
+    const tp = new TopicProcessor(exactlyOnce(kafka), () => upper())
+    await assert.rejects(tp.runLoop(), /NOT_ENOUGH_REPLICAS/)
+    assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A'])
     assert.equal(kafka.committed(group, 'in', 0), undefined)
   })
 

@@ -6,7 +6,7 @@ import { commitFailure } from '../group/membership-lost.ts'
 import { type GroupGeneration, simpleCommit } from '../group/types.ts'
 import { groupBy } from '../group-by.ts'
 import type { OutgoingMessage } from '../messages.ts'
-import { withRoutingRetry } from '../routing-retry.ts'
+import { attemptsWithinLeaderChangeSpan, withRoutingRetry } from '../routing-retry.ts'
 import { killAtEdge } from '../transaction-edges.ts'
 import {
   type CommittedOffset,
@@ -24,9 +24,10 @@ import { IdempotentProducer, type Identity } from './producer.ts'
 type TransactionApi = 'InitProducerId' | 'AddOffsetsToTxn' | 'TxnOffsetCommit' | 'EndTxn'
 
 // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers are still being
-// written (milliseconds): the Java producer retries it after 20 ms, and so do we, a bit longer each time.
-const coordinatorAttempts = 30
+// written (milliseconds): the Java producer retries it after 20 ms, and so do we, a bit longer each time,
+// within the time a leader change is waited for (a coordinator whose log cannot be written is an outage).
 const coordinatorPauseMs = 20
+const coordinatorAttempts = attemptsWithinLeaderChangeSpan(coordinatorPauseMs)
 /** TxnOffsetCommit v3 (Kafka 2.5) carries the group generation and member id (KIP-447). */
 const firstTxnOffsetCommitWithMember = 3
 

@@ -71,6 +71,8 @@ export interface AdminOptions {
   source: AdminSource
   /** Static facts for /status (instance, processor name, redacted config). */
   describe: () => Record<string, unknown>
+  /** Every worker state with its meaning, for the runbook's list. */
+  workerStates: string
 }
 
 /** JSON cannot carry bigint; offsets stay exact up to 2^53, far beyond any real log. */
@@ -141,7 +143,7 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
   })
 
   app.get(runbookPath, async (_request, reply) => {
-    const runbook = readRunbook()
+    const runbook = readRunbook(options.workerStates)
     reply.header('content-type', 'text/markdown; charset=utf-8')
     if (runbook === undefined) reply.code(404)
     return runbook ?? 'docs/runbook.md is not in this installation'

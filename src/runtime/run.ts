@@ -13,6 +13,7 @@ import { workerResourceLimits } from '../supervisor/heap-limits.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
 import { OutageWatch } from '../supervisor/outage.ts'
 import { backoffMs } from '../supervisor/restart.ts'
+import { describeWorkerStates } from '../supervisor/worker-state.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
 import { StartupError } from './errors.ts'
@@ -155,6 +156,7 @@ async function runUntilStopped(
         registry: metrics.registry,
         source: supervisor,
         describe: facts,
+        workerStates: describeWorkerStates(),
       }).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error)
         throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)

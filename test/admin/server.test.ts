@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import { workerStatesMarkers } from '../../src/admin/runbook.ts'
 import { type AdminSource, startAdminServer, type WorkerView } from '../../src/admin/server.ts'
 import { createCoreMetrics } from '../../src/metrics/core.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
@@ -70,6 +71,7 @@ before(async () => {
     registry: supervisorMetrics.registry,
     source,
     describe: () => ({ processor: 'p' }),
+    workerStates: '`up` (the states the admin server is given)',
   })
   const address = app.server.address()
   assert.ok(address && typeof address === 'object')
@@ -147,4 +149,13 @@ test('the page gives the last error its time, age, count and failed batch, and c
   assert.match(html, /<span data-field="restarts" data-value="1">1 restart<\/span>/)
   assert.match(html, /<tr data-topic="in" data-partition="0">/)
   assert.match(html, /<table id="totals">.*<td data-field="lag"[^>]*>4<\/td>/s)
+})
+
+test("/runbook serves docs/runbook.md with the worker states it is given in place of the file's list", async () => {
+  const response = await fetch(`${base}/runbook`)
+  assert.equal(response.status, 200)
+  const runbook = await response.text()
+  assert.match(runbook, /^# Operations runbook/)
+  const [open, close] = workerStatesMarkers
+  assert.ok(runbook.includes(`${open}\`up\` (the states the admin server is given)${close}`), runbook)
 })

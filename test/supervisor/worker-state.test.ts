@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
+import { workerStatesMarkers } from '../../src/admin/runbook.ts'
 import {
+  describeWorkerStates,
   type Transition,
   transition,
   type WorkerEvent,
   type WorkerState,
   workerEventTypes,
+  workerStateMeanings,
   workerStates,
 } from '../../src/supervisor/worker-state.ts'
 
@@ -140,4 +144,26 @@ test('a worker that crashes, backs off and comes back: created → starting → 
     'stopping',
     'stopped',
   ])
+})
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ')
+const doc = (path: string) => oneLine(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'))
+
+test('the list of worker states names every state with its meaning, in the order of the enum', () => {
+  const listed = describeWorkerStates()
+  let from = 0
+  for (const state of workerStates) {
+    const at = listed.indexOf(`\`${state}\` (${workerStateMeanings[state]})`, from)
+    assert.ok(at >= from, `${state} is listed, after the states before it: ${listed}`)
+    from = at
+  }
+})
+
+test('the README and the runbook list the worker states as the enum does', () => {
+  assert.ok(doc('README.md').includes(describeWorkerStates()), 'README.md: the worker states')
+  const [open, close] = workerStatesMarkers
+  assert.ok(
+    doc('docs/runbook.md').includes(`${open}${describeWorkerStates()}${close}`),
+    'docs/runbook.md: the list between the worker-states markers',
+  )
 })

@@ -353,6 +353,31 @@ test('static membership: instance.group.instanceId, or KASPER_GROUP_INSTANCE_ID;
   )
 })
 
+test('an instanceId in the file with assignment static set by KASPER_INSTANCE_ASSIGNMENT blames the variable', () => {
+  const group = { ...minimal, instance: { assignment: 'group', group: { instanceId: 'enricher-0' } } }
+  const problem =
+    'KASPER_INSTANCE_ASSIGNMENT (instance.assignment): instance.group.instanceId: must not be set with assignment static: static membership is a consumer group feature'
+  assert.deepEqual(problemsOf(group, { KASPER_INSTANCE_ASSIGNMENT: 'static' }), [problem])
+  assert.throws(
+    () => parse(group, { KASPER_INSTANCE_ASSIGNMENT: 'static' }),
+    { message: problem },
+    'no file prefix: the file is not at fault',
+  )
+})
+
+test('serdes.inputs naming a topic KASPER_INPUT_TOPICS left out blames the variable', () => {
+  const withSerdes = { ...minimal, serdes: { inputs: { events: { value: 'json' } } } }
+  assert.equal(parse(withSerdes).serdes?.inputs.events?.value?.format, 'json')
+  const problem =
+    'KASPER_INPUT_TOPICS (processor.inputTopics): serdes.inputs: names a topic that is not in processor.inputTopics'
+  assert.deepEqual(problemsOf(withSerdes, { KASPER_INPUT_TOPICS: 'orders' }), [problem])
+  assert.throws(
+    () => parse(withSerdes, { KASPER_INPUT_TOPICS: 'orders' }),
+    { message: problem },
+    'no file prefix: the file is not at fault',
+  )
+})
+
 test('a problem found after loading names the KASPER_* variable that set the value, else the file', () => {
   const unknownTopic = (topics: string) =>
     new ConfigurationError(`processor.inputTopics: unknown topic: ${topics}`, {

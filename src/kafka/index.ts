@@ -50,7 +50,7 @@ export async function createGroupMember(
 }
 
 export { describeKafkaError } from './describe-error.ts'
-export { errorNodes, hasKafkaError } from './errors/index.ts'
+export { errorNodes, hasKafkaError, isFatalKafkaError } from './errors/index.ts'
 export {
   isTransient,
   KafkaClientError,

@@ -34,11 +34,18 @@ export interface RunOptions {
 
 const drainPollMs = 250
 
-/** A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the user's to fix). */
-const rethrowable = (error: SerializedError): Error =>
-  error.name === 'ProcessorModuleError'
+/**
+ * A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the
+ * user's to fix) and exits with the code the restart decision chose: 2 for the configuration or the
+ * processor module, 1 for Kafka refusing us.
+ */
+const rethrowable = (error: SerializedError, exitCode: number): Error => {
+  if (exitCode !== exitCodes.badConfiguration)
+    return new StartupError(`Kafka refused a worker, and no restart can change that: ${error.message}`)
+  return error.name === 'ProcessorModuleError'
     ? new ProcessorModuleError(error.message)
     : new ConfigurationError(error.message)
+}
 
 /**
  * The input topics' partition count, read on a short-lived thread (partitionCountInThread). While Kafka is
@@ -109,7 +116,8 @@ function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
 
 /**
  * Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code,
- * or rejects with the ConfigurationError or ProcessorModuleError that stopped a worker for good.
+ * or rejects with the ConfigurationError, ProcessorModuleError or StartupError (Kafka refusing us for good)
+ * that stopped a worker.
  */
 export async function runKasper(config: KasperConfig, options: RunOptions): Promise<number> {
   const signals = options.signals ?? new StopSignals()
@@ -239,7 +247,7 @@ async function supervise(
   stopWatchingDrain()
   await member
   logger.info('stopped', { exitCode: code })
-  if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
+  if (supervisor.fatalError) throw rethrowable(supervisor.fatalError, code)
   if (membershipError !== undefined) {
     if (membershipError instanceof ConfigurationError) throw membershipError
     const { instance } = config

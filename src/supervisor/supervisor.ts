@@ -134,7 +134,7 @@ export class Supervisor {
     return this.#process.name === 'stopping' || this.#process.name === 'stopped'
   }
 
-  /** The error a restart cannot fix (bad configuration, broken processor module) that stopped the workers. */
+  /** The error a restart cannot fix (bad configuration, broken processor module, Kafka refusing us) that stopped the workers. */
   get fatalError(): SerializedError | undefined {
     return this.#process.name === 'stopping' || this.#process.name === 'stopped'
       ? this.#process.fatalError
@@ -678,7 +678,7 @@ export class Supervisor {
       (error: unknown) =>
         this.#settled(slot, {
           outcome: 'failed',
-          fatal: false,
+          fatal: undefined,
           error: {
             name: 'WorkerCrash',
             message: abort.signal.aborted

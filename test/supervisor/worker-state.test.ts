@@ -30,6 +30,7 @@ const events: Record<(typeof workerEventTypes)[number], WorkerEvent[]> = {
     restart,
     { type: 'failed', decision: { action: 'wait out', delayMs: 400 } },
     { type: 'failed', decision: { action: 'stop', exitCode: 2 } },
+    { type: 'failed', decision: { action: 'stop', exitCode: 1 } },
     { type: 'failed', decision: { action: 'give up', exitCode: 1 } },
   ],
 }
@@ -40,7 +41,7 @@ const name = (event: WorkerEvent): string =>
     : event.type === 'exited'
       ? `exited(${event.outcome})`
       : event.type === 'failed'
-        ? `failed(${event.decision.action})`
+        ? `failed(${event.decision.action}${event.decision.action === 'stop' ? `, exit ${event.decision.exitCode}` : ''})`
         : event.type
 
 const rejected = (state: WorkerState, event: WorkerEvent): Transition => ({
@@ -97,7 +98,14 @@ function expected(state: WorkerState, event: WorkerEvent): Transition {
         case 'stop':
           return {
             state: 'failed',
-            effects: [{ type: 'stop process', reason: 'fatal worker error', exitCode: 2, fatal: true }],
+            effects: [
+              {
+                type: 'stop process',
+                reason: 'fatal worker error',
+                exitCode: event.decision.exitCode,
+                fatal: true,
+              },
+            ],
           }
         case 'give up':
           return {

@@ -504,6 +504,10 @@ export class Supervisor {
       case 'schedule restart':
         this.#scheduleRestart(slot, effect.delayMs)
         return
+      case 'count restart':
+        slot.restarts++
+        this.#restartsTotal.inc({ worker: slot.id })
+        return
       case 'cancel restart':
         clearTimeout(slot.restartTimer)
         slot.restartTimer = undefined
@@ -797,9 +801,6 @@ export class Supervisor {
     this.#apply(slot, { type: 'failed', decision })
     if (slot.state !== 'backoff' || !('delayMs' in decision)) return
     const { delayMs } = decision
-    // Counted when decided, so that the first backoff already shows one restart.
-    slot.restarts++
-    this.#restartsTotal.inc({ worker: slot.id })
     if (!outage)
       this.#logger.warn('worker failed; restarting after backoff', {
         worker: slot.id,

@@ -61,6 +61,8 @@ export type WorkerEffect =
   /** End the thread at once (its batch in flight is processed again). */
   | { type: 'terminate' }
   | { type: 'schedule restart'; delayMs: number }
+  /** The backoff is over and the worker starts again: one restart (a stop during the backoff counts none). */
+  | { type: 'count restart' }
   | { type: 'cancel restart' }
   /** The group refused a commit of this generation: the member must rejoin. */
   | { type: 'membership lost' }
@@ -146,7 +148,7 @@ const table: Record<WorkerState, Row> = {
     failed: () => to('stopped'),
   },
   backoff: {
-    launch: () => to('starting', { type: 'spawn' }),
+    launch: () => to('starting', { type: 'count restart' }, { type: 'spawn' }),
     // The ended thread's port and its task settle on different channels: its last heartbeat can come late.
     heartbeat: 'ignore',
     'heartbeat missed': 'reject',

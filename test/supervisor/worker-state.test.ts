@@ -59,7 +59,9 @@ function expected(state: WorkerState, event: WorkerEvent): Transition {
   const threadRuns = state === 'starting' || state === 'running'
   switch (event.type) {
     case 'launch':
-      return ['created', 'backoff', 'stopped'].includes(state)
+      if (state === 'backoff')
+        return { state: 'starting', effects: [{ type: 'count restart' }, { type: 'spawn' }] }
+      return ['created', 'stopped'].includes(state)
         ? { state: 'starting', effects: [{ type: 'spawn' }] }
         : rejected(state, event)
     case 'heartbeat':
@@ -152,6 +154,47 @@ test('a worker that crashes, backs off and comes back: created → starting → 
     'stopping',
     'stopped',
   ])
+})
+
+/** Runs `events` from `created`: the restarts counted on the way and the state reached. */
+function restartsCounted(events: WorkerEvent[]): { restarts: number; state: WorkerState } {
+  let state: WorkerState = 'created'
+  let restarts = 0
+  for (const event of events) {
+    const next = transition(state, event)
+    restarts += next.effects.filter((effect) => effect.type === 'count restart').length
+    state = next.state
+  }
+  return { restarts, state }
+}
+
+const failedOnce: WorkerEvent[] = [{ type: 'launch' }, { type: 'heartbeat', ready: true }, restart]
+
+test('a restart is counted when the worker starts again after its backoff, not when the backoff is decided', () => {
+  assert.deepEqual(restartsCounted(failedOnce), { restarts: 0, state: 'backoff' })
+  assert.deepEqual(restartsCounted([...failedOnce, { type: 'launch' }]), { restarts: 1, state: 'starting' })
+  assert.deepEqual(
+    restartsCounted([
+      ...failedOnce,
+      { type: 'launch' },
+      { type: 'heartbeat', ready: true },
+      restart,
+      { type: 'launch' },
+    ]),
+    { restarts: 2, state: 'starting' },
+  )
+})
+
+test('a shutdown during the backoff counts no restart', () => {
+  assert.deepEqual(restartsCounted([...failedOnce, { type: 'close' }]), { restarts: 0, state: 'stopped' })
+  assert.deepEqual(
+    restartsCounted([...failedOnce, { type: 'close' }, { type: 'launch' }]),
+    {
+      restarts: 0,
+      state: 'starting',
+    },
+    'a later launch by a new assignment is a start, not a restart',
+  )
 })
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ')

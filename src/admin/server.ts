@@ -19,6 +19,8 @@ export interface WorkerView {
   restarts: number
   lastHeartbeatAgoMs: number | undefined
   lastError: string | undefined
+  /** While the worker waits out an outage: what is unreachable (Kafka's brokers, a store, the schema registry). */
+  unreachable: string | undefined
   /** When the last error ended the worker (ms), and how many errors did since the process started. */
   lastErrorAtMs: number | undefined
   errors: number

@@ -57,6 +57,7 @@ export {
   ProduceError,
   type Transient,
   UnknownTopicError,
+  unreachableService,
 } from './errors.ts'
 export { GroupMembershipLostError } from './group/membership-lost.ts'
 export {

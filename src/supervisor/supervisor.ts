@@ -285,6 +285,7 @@ export class Supervisor {
       restarts: s.restarts,
       lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
       lastError: s.lastError,
+      unreachable: s.unreachable,
       progress: this.#partitionViews(s, now),
       lastErrorAtMs: s.lastErrorAtMs,
       errors: s.errors,

@@ -31,7 +31,7 @@ export type FatalCause = 'configuration' | 'kafka'
 
 /**
  * How a worker's loop ended. A fatal failure (see FatalCause) is not retried; a
- * transient one (an outage) is waited out, `unreachable` naming what was (Kafka's brokers or a store);
+ * transient one (an outage) is waited out, `unreachable` naming what was (Kafka's brokers, a store or the schema registry);
  * 'membership lost': the group refused a commit, the partitions may be another member's now.
  */
 export type WorkerOutcome =

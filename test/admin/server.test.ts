@@ -18,6 +18,7 @@ const view: WorkerView = {
   restarts: 1,
   lastHeartbeatAgoMs: 10,
   lastError: 'Error: <script>alert(1)</script> & "quotes"',
+  unreachable: 'schema registry (serdes.registry.url http://registry:8081)',
   lastErrorAtMs: Date.now() - 60_000,
   errors: 1,
   lastFailedBatch: ['in/0@5..8'],
@@ -113,8 +114,9 @@ test('/status reports workers with lag and the description', async () => {
   const status = (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>
   assert.equal(status.processor, 'p')
   assert.equal(status.restarts, 1)
-  const [worker] = status.workers as { progress: { lag: number }[] }[]
+  const [worker] = status.workers as { progress: { lag: number }[]; unreachable: string }[]
   assert.equal(worker?.progress[0]?.lag, 4)
+  assert.equal(worker?.unreachable, 'schema registry (serdes.registry.url http://registry:8081)')
 })
 
 test('/status reports lag in seconds, throughput and drained from the latest heartbeats', async () => {

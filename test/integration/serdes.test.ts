@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
-import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import {
   consumeProtobuf,
@@ -230,25 +230,16 @@ describe('serdes against a real schema registry and broker', () => {
     await proxy.cut()
     const registryUrl = `http://127.0.0.1:${proxyPort}`
     const named = `schema registry (serdes.registry.url ${registryUrl})`
-    const config = {
-      kafka: { brokers: kafkaBrokers() },
-      processor: {
-        name: uniqueName('serdes-outage'),
-        module: processorModule,
-        inputTopics: [input],
-        batchWaitMs: 100,
-        options: { outputTopic: output },
-      },
+    const config = kasperConfig(uniqueName('serdes-outage'), input, output, {
+      processor: { module: processorModule, batchWaitMs: 100 },
       workers: { threads: 1 },
       restart: { initialBackoffMs: 200, maxBackoffMs: 1000 },
-      logging: { format: 'json', level: 'info' },
-      admin: { host: '127.0.0.1', port: 0 },
       serdes: {
         registry: { url: registryUrl, requestTimeoutMs: 2000 },
         inputs: { [input]: { value: 'avro' } },
         outputs: { [output]: { value: 'json' } },
       },
-    }
+    })
     const cli = startCli(['run', '--config', await writeConfig(config), '--exit-when-drained'])
     try {
       const base = await cli.adminUrl

@@ -19,6 +19,8 @@ export interface WorkerView {
   restarts: number
   lastHeartbeatAgoMs: number | undefined
   lastError: string | undefined
+  /** While the worker waits out an outage: what is unreachable (Kafka's brokers, a store, the schema registry). */
+  unreachable: string | undefined
   /** When the last error ended the worker (ms), and how many errors did since the process started. */
   lastErrorAtMs: number | undefined
   errors: number
@@ -71,6 +73,8 @@ export interface AdminOptions {
   source: AdminSource
   /** Static facts for /status (instance, processor name, redacted config). */
   describe: () => Record<string, unknown>
+  /** Every worker state with its meaning, for the runbook's list. */
+  workerStates: string
 }
 
 /** JSON cannot carry bigint; offsets stay exact up to 2^53, far beyond any real log. */
@@ -141,7 +145,7 @@ export async function startAdminServer(options: AdminOptions): Promise<FastifyIn
   })
 
   app.get(runbookPath, async (_request, reply) => {
-    const runbook = readRunbook()
+    const runbook = readRunbook(options.workerStates)
     reply.header('content-type', 'text/markdown; charset=utf-8')
     if (runbook === undefined) reply.code(404)
     return runbook ?? 'docs/runbook.md is not in this installation'

@@ -180,6 +180,7 @@ const instance = z
         code: 'custom',
         message: 'must not be set with assignment static: static membership is a consumer group feature',
         path: ['group', 'instanceId'],
+        params: { relatedKeys: ['instance.assignment'] } satisfies RelatedKeys,
       })
     } else if ((i.index ?? 0) >= (i.count ?? 1)) {
       context.addIssue({
@@ -351,6 +352,7 @@ export const configSchema = z
     {
       message: 'names a topic that is not in processor.inputTopics',
       path: ['serdes', 'inputs'],
+      params: { relatedKeys: ['processor.inputTopics'] } satisfies RelatedKeys,
     },
   )
 

@@ -1,4 +1,4 @@
-import { someCause } from './errors/causes.ts'
+import { errorNodes, someCause } from './errors/causes.ts'
 
 /**
  * A KafkaClient's own error: the Kafka client library or the broker answered with something unexpected (a
@@ -61,13 +61,25 @@ export class ProducerFencedError extends KafkaClientError {
  */
 export interface Transient {
   readonly transient: true
+  /** What is unreachable when it is not Kafka (a store, the schema registry), for the outage warning and /status. */
+  readonly service?: string
 }
 
 export const isTransient = (error: unknown): boolean => someCause(error, (node) => node.transient === true)
 
-/** Marks `error` as an outage (see Transient), in place, and returns it. */
-export function markTransient<E>(error: E): E {
-  if (error && typeof error === 'object' && !Object.isFrozen(error))
+/** What an outage's error, or the first of its causes that says, names as unreachable when it is not Kafka. */
+export function unreachableService(error: unknown): string | undefined {
+  for (const { node } of errorNodes(error))
+    if (node.transient === true && typeof node.service === 'string') return node.service
+  return undefined
+}
+
+/** Marks `error` as an outage (see Transient) of `service` (undefined: Kafka), in place, and returns it. */
+export function markTransient<E>(error: E, service?: string): E {
+  if (error && typeof error === 'object' && !Object.isFrozen(error)) {
     Object.defineProperty(error, 'transient', { value: true, enumerable: false, configurable: true })
+    if (service !== undefined)
+      Object.defineProperty(error, 'service', { value: service, enumerable: false, configurable: true })
+  }
   return error
 }

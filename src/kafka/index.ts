@@ -50,13 +50,14 @@ export async function createGroupMember(
 }
 
 export { describeKafkaError } from './describe-error.ts'
-export { errorNodes, hasKafkaError } from './errors/index.ts'
+export { errorNodes, hasKafkaError, isFatalKafkaError } from './errors/index.ts'
 export {
   isTransient,
   KafkaClientError,
   ProduceError,
   type Transient,
   UnknownTopicError,
+  unreachableService,
 } from './errors.ts'
 export { GroupMembershipLostError } from './group/membership-lost.ts'
 export {

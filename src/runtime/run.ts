@@ -13,6 +13,7 @@ import { workerResourceLimits } from '../supervisor/heap-limits.ts'
 import { Supervisor, splitPartitions } from '../supervisor/index.ts'
 import { OutageWatch } from '../supervisor/outage.ts'
 import { backoffMs } from '../supervisor/restart.ts'
+import { describeWorkerStates } from '../supervisor/worker-state.ts'
 import { ProcessorModuleError } from '../worker/processor-module.ts'
 import type { SerializedError } from '../worker/protocol.ts'
 import { StartupError } from './errors.ts'
@@ -33,11 +34,18 @@ export interface RunOptions {
 
 const drainPollMs = 250
 
-/** A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the user's to fix). */
-const rethrowable = (error: SerializedError): Error =>
-  error.name === 'ProcessorModuleError'
+/**
+ * A worker's fatal error, rethrown in the main thread so that the CLI prints it on stderr (no stack: the
+ * user's to fix) and exits with the code the restart decision chose: 2 for the configuration or the
+ * processor module, 1 for Kafka refusing us.
+ */
+const rethrowable = (error: SerializedError, exitCode: number): Error => {
+  if (exitCode !== exitCodes.badConfiguration)
+    return new StartupError(`Kafka refused a worker, and no restart can change that: ${error.message}`)
+  return error.name === 'ProcessorModuleError'
     ? new ProcessorModuleError(error.message)
     : new ConfigurationError(error.message)
+}
 
 /**
  * The input topics' partition count, read on a short-lived thread (partitionCountInThread). While Kafka is
@@ -108,7 +116,8 @@ function watchDrain(supervisor: Supervisor, logger: Logger): () => void {
 
 /**
  * Runs the supervisor, its worker threads and the admin server until stopped; resolves with the exit code,
- * or rejects with the ConfigurationError or ProcessorModuleError that stopped a worker for good.
+ * or rejects with the ConfigurationError, ProcessorModuleError or StartupError (Kafka refusing us for good)
+ * that stopped a worker.
  */
 export async function runKasper(config: KasperConfig, options: RunOptions): Promise<number> {
   const signals = options.signals ?? new StopSignals()
@@ -155,6 +164,7 @@ async function runUntilStopped(
         registry: metrics.registry,
         source: supervisor,
         describe: facts,
+        workerStates: describeWorkerStates(),
       }).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error)
         throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)
@@ -237,7 +247,7 @@ async function supervise(
   stopWatchingDrain()
   await member
   logger.info('stopped', { exitCode: code })
-  if (supervisor.fatalError) throw rethrowable(supervisor.fatalError)
+  if (supervisor.fatalError) throw rethrowable(supervisor.fatalError, code)
   if (membershipError !== undefined) {
     if (membershipError instanceof ConfigurationError) throw membershipError
     const { instance } = config

@@ -30,11 +30,18 @@ export class RegistryClient {
   readonly #headers: Record<string, string>
   readonly #agent: Agent | undefined
   readonly #timeoutMs: number
+  /** How an outage of the registry names it (the warning, /status): its option and URL. */
+  readonly #service: string
   readonly #byId = new Map<number, Promise<RegisteredSchema>>()
   readonly #ids = new Map<string, Promise<number>>()
 
   constructor(options: RegistryOptions) {
     this.#base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`)
+    // Credentials in the URL stay out of logs and /status.
+    const shown = new URL(this.#base)
+    shown.username = ''
+    shown.password = ''
+    this.#service = `schema registry (serdes.registry.url ${shown.href.replace(/\/$/, '')})`
     this.#timeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs
     const { auth, tls } = options
     this.#headers = { accept: contentType, 'content-type': contentType }
@@ -97,7 +104,9 @@ export class RegistryClient {
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (chunk: Buffer) => chunks.push(chunk))
-          res.on('error', (error) => reject(markTransient(new RegistryError(`${where}: ${error.message}`))))
+          res.on('error', (error) =>
+            reject(markTransient(new RegistryError(`${where}: ${error.message}`), this.#service)),
+          )
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8')
             let parsed: unknown
@@ -113,13 +122,18 @@ export class RegistryClient {
               status === 404
                 ? new SchemaNotFoundError(`${where}: ${String(message)}`)
                 : new RegistryError(`${where}: HTTP ${status}: ${String(message)}`)
-            reject(status >= 500 || status === 429 ? markTransient(error) : error)
+            reject(status >= 500 || status === 429 ? markTransient(error, this.#service) : error)
           })
         },
       )
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)))
       req.on('error', (error) =>
-        reject(markTransient(new RegistryError(`${where}: the registry is unreachable: ${error.message}`))),
+        reject(
+          markTransient(
+            new RegistryError(`${where}: the registry is unreachable: ${error.message}`),
+            this.#service,
+          ),
+        ),
       )
       req.end(payload)
     })

@@ -18,6 +18,6 @@ export class StoreError extends Error {
     super(`${store} ${operation} failed: ${reason}`, options)
     this.store = store
     this.operation = operation
-    if (options?.transient) markTransient(this)
+    if (options?.transient) markTransient(this, store)
   }
 }

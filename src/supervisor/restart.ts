@@ -1,4 +1,5 @@
 import type { KasperConfig } from '../config/types.ts'
+import type { FatalCause } from '../worker/protocol.ts'
 import { exitCodes } from './exit-codes.ts'
 
 /** Exponential backoff: initial, 2×, 4×… capped at max. `failures` counts from 1. */
@@ -10,8 +11,11 @@ export type RestartDecision =
   | { action: 'restart'; delayMs: number }
   /** An outage (Kafka or a store unreachable): restart after the backoff, without counting a failure. */
   | { action: 'wait out'; delayMs: number }
-  /** A restart cannot fix it (bad configuration, broken processor module): stop everything now. */
-  | { action: 'stop'; exitCode: typeof exitCodes.badConfiguration }
+  /**
+   * A restart cannot fix it: stop everything now, with exit 2 for bad configuration or a broken processor
+   * module, 1 for Kafka refusing us (a code its error table marks fatal).
+   */
+  | { action: 'stop'; exitCode: typeof exitCodes.badConfiguration | typeof exitCodes.failure }
   /** More than `maxRestarts` consecutive failures: give up, so that the failure is visible. */
   | { action: 'give up'; exitCode: typeof exitCodes.failure }
 
@@ -20,10 +24,11 @@ export type RestartDecision =
  * included, or for a transient failure (an outage) the failures during this outage.
  */
 export function restartDecision(
-  failure: { fatal: boolean; transient: boolean; failures: number },
+  failure: { fatal: FatalCause | undefined; transient: boolean; failures: number },
   policy: KasperConfig['restart'],
 ): RestartDecision {
-  if (failure.fatal) return { action: 'stop', exitCode: exitCodes.badConfiguration }
+  if (failure.fatal === 'configuration') return { action: 'stop', exitCode: exitCodes.badConfiguration }
+  if (failure.fatal === 'kafka') return { action: 'stop', exitCode: exitCodes.failure }
   if (failure.transient)
     return {
       action: 'wait out',

@@ -134,7 +134,7 @@ export class Supervisor {
     return this.#process.name === 'stopping' || this.#process.name === 'stopped'
   }
 
-  /** The error a restart cannot fix (bad configuration, broken processor module) that stopped the workers. */
+  /** The error a restart cannot fix (bad configuration, broken processor module, Kafka refusing us) that stopped the workers. */
   get fatalError(): SerializedError | undefined {
     return this.#process.name === 'stopping' || this.#process.name === 'stopped'
       ? this.#process.fatalError
@@ -285,6 +285,7 @@ export class Supervisor {
       restarts: s.restarts,
       lastHeartbeatAgoMs: s.lastHeartbeatMs === undefined ? undefined : now - s.lastHeartbeatMs,
       lastError: s.lastError,
+      unreachable: s.unreachable,
       progress: this.#partitionViews(s, now),
       lastErrorAtMs: s.lastErrorAtMs,
       errors: s.errors,
@@ -504,6 +505,10 @@ export class Supervisor {
       case 'schedule restart':
         this.#scheduleRestart(slot, effect.delayMs)
         return
+      case 'count restart':
+        slot.restarts++
+        this.#restartsTotal.inc({ worker: slot.id })
+        return
       case 'cancel restart':
         clearTimeout(slot.restartTimer)
         slot.restartTimer = undefined
@@ -678,7 +683,7 @@ export class Supervisor {
       (error: unknown) =>
         this.#settled(slot, {
           outcome: 'failed',
-          fatal: false,
+          fatal: undefined,
           error: {
             name: 'WorkerCrash',
             message: abort.signal.aborted
@@ -797,9 +802,6 @@ export class Supervisor {
     this.#apply(slot, { type: 'failed', decision })
     if (slot.state !== 'backoff' || !('delayMs' in decision)) return
     const { delayMs } = decision
-    // Counted when decided, so that the first backoff already shows one restart.
-    slot.restarts++
-    this.#restartsTotal.inc({ worker: slot.id })
     if (!outage)
       this.#logger.warn('worker failed; restarting after backoff', {
         worker: slot.id,

@@ -4,15 +4,6 @@ import type { RestartDecision } from './restart.ts'
 /**
  * The life of one worker slot (a partition set and the thread that runs it), after Kafka Streams'
  * StreamThread.State: every valid transition is in `table` below, and nothing else changes the state.
- *
- * - created: not launched yet.
- * - starting: its thread runs but has not reported its partitions yet (building processors, reading offsets).
- * - running: its loop reported its partitions (ready).
- * - stopping: asked to finish its batch, commit and stop; waiting for its thread to end.
- * - backoff: its loop failed; it is launched again when the backoff ends.
- * - stopped: ended cleanly, or its loop failed while stopping; launched again only by a new assignment
- *   (in group mode, after the group refused a commit and the member rejoined).
- * - failed: a restart cannot help (fatal error, restart limit); the process stops.
  */
 export const workerStates = [
   'created',
@@ -24,6 +15,21 @@ export const workerStates = [
   'failed',
 ] as const
 export type WorkerState = (typeof workerStates)[number]
+
+/** What each state means, as the README and the runbook list them (a test holds both to this). */
+export const workerStateMeanings: Record<WorkerState, string> = {
+  created: 'not launched yet',
+  starting: 'its thread runs; building processors, reading offsets',
+  running: 'its loop reported its partitions: ready',
+  stopping: 'asked to finish its batch, commit and stop',
+  backoff: 'failed; launched again when the backoff ends',
+  stopped: 'ended cleanly, or failed while stopping; launched again only by a new assignment',
+  failed: 'a restart cannot help; the process stops',
+}
+
+/** Every state with its meaning, in the order of `workerStates`: `created` (not launched yet), … */
+export const describeWorkerStates = (): string =>
+  workerStates.map((state) => `\`${state}\` (${workerStateMeanings[state]})`).join(', ')
 
 export type WorkerEvent =
   /** Start the thread: first launch, or the backoff's end. */
@@ -55,6 +61,8 @@ export type WorkerEffect =
   /** End the thread at once (its batch in flight is processed again). */
   | { type: 'terminate' }
   | { type: 'schedule restart'; delayMs: number }
+  /** The backoff is over and the worker starts again: one restart (a stop during the backoff counts none). */
+  | { type: 'count restart' }
   | { type: 'cancel restart' }
   /** The group refused a commit of this generation: the member must rejoin. */
   | { type: 'membership lost' }
@@ -140,7 +148,7 @@ const table: Record<WorkerState, Row> = {
     failed: () => to('stopped'),
   },
   backoff: {
-    launch: () => to('starting', { type: 'spawn' }),
+    launch: () => to('starting', { type: 'count restart' }, { type: 'spawn' }),
     // The ended thread's port and its task settle on different channels: its last heartbeat can come late.
     heartbeat: 'ignore',
     'heartbeat missed': 'reject',

@@ -24,13 +24,24 @@ export interface SerializedError {
 }
 
 /**
- * How a worker's loop ended. A fatal failure (bad configuration, broken processor module) is not retried; a
- * transient one (an outage) is waited out, `unreachable` naming what was (Kafka's brokers or a store);
+ * Why a failure is one no restart fixes: the configuration or the processor module is wrong (exit 2), or
+ * Kafka answered a code its error table marks fatal, such as an authorization refused (exit 1).
+ */
+export type FatalCause = 'configuration' | 'kafka'
+
+/**
+ * How a worker's loop ended. A fatal failure (see FatalCause) is not retried; a
+ * transient one (an outage) is waited out, `unreachable` naming what was (Kafka's brokers, a store or the schema registry);
  * 'membership lost': the group refused a commit, the partitions may be another member's now.
  */
 export type WorkerOutcome =
   | { outcome: 'closed' }
-  | { outcome: 'failed'; fatal: boolean; transient?: { unreachable: string }; error: SerializedError }
+  | {
+      outcome: 'failed'
+      fatal: FatalCause | undefined
+      transient?: { unreachable: string }
+      error: SerializedError
+    }
   | { outcome: 'membership lost'; error: SerializedError }
 
 /** The outcome and the worker's final metrics, which the supervisor keeps once the thread is gone. */

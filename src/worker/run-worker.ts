@@ -9,13 +9,13 @@ import {
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
-import { ConfigurationError } from '../processor/errors.ts'
 import { failedBatchOf } from '../processor/failed-batch.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
 import type { MessageProcessor } from '../processor/types.ts'
 import { closeStores, createStores } from '../stores/from-config.ts'
 import type { MultiStore, Store } from '../stores/types.ts'
-import { buildProcessors, loadProcessorFactory, ProcessorModuleError } from './processor-module.ts'
+import { fatalCause } from './fatal.ts'
+import { buildProcessors, loadProcessorFactory } from './processor-module.ts'
 import type {
   FromWorker,
   SerializedError,
@@ -38,9 +38,6 @@ function serialize(error: unknown): SerializedError {
       : { name: 'Error', message: String(error) }
   return batch ? { ...described, batch } : described
 }
-
-const isFatal = (error: unknown): boolean =>
-  error instanceof ConfigurationError || error instanceof ProcessorModuleError
 
 /** One worker thread's life: build the processors, run the TopicProcessor loop, report over the port. */
 export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
@@ -164,10 +161,10 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       logger.warn('the group refused the commit; stopping without committing', { error: error.message })
       outcome = { outcome: 'membership lost', error: serialize(error) }
     } else {
-      const fatal = isFatal(error)
-      const transient = !fatal && isTransient(error)
+      const fatal = fatalCause(error)
+      const transient = fatal === undefined && isTransient(error)
       const { message, stack } = serialize(error)
-      // A configuration or module problem is the user's to fix: the message says what; a stack would be noise.
+      // What no restart fixes is the user's to fix: the message says what; a stack would be noise.
       // An outage is the supervisor's to report, once per interval rather than once per attempt.
       if (!transient)
         logger.error('worker stopped by an error', {

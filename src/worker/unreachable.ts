@@ -1,12 +1,13 @@
-import { errorNodes, unreachableBrokers } from '../kafka/index.ts'
-import { StoreError } from '../stores/errors.ts'
+import { unreachableBrokers, unreachableService } from '../kafka/index.ts'
 
 /**
- * What an outage made unreachable: the store its error (or one of its causes) names, else the Kafka brokers
- * its connection errors name (one broker of three down names that one), else all of Kafka's brokers.
+ * What an outage made unreachable: the service its error (or one of its causes) names (a store, the schema
+ * registry), else the Kafka brokers its connection errors name (one broker of three down names that one),
+ * else all of Kafka's brokers.
  */
 export function unreachable(error: unknown, brokers: string[]): string {
-  for (const { node } of errorNodes(error)) if (node instanceof StoreError) return node.store
+  const service = unreachableService(error)
+  if (service !== undefined) return service
   const all = `Kafka (kafka.brokers ${brokers.join(', ')})`
   const down = unreachableBrokers(error)
   if (down.length === 0 || brokers.every((broker) => down.includes(broker))) return all

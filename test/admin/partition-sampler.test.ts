@@ -13,6 +13,7 @@ const worker = (partitions: number[]): WorkerView => ({
   restarts: 0,
   lastHeartbeatAgoMs: 0,
   lastError: undefined,
+  unreachable: undefined,
   lastErrorAtMs: undefined,
   errors: 0,
   recordsPerSecond: undefined,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import { workerStatesMarkers } from '../../src/admin/runbook.ts'
 import { type AdminSource, startAdminServer, type WorkerView } from '../../src/admin/server.ts'
 import { createCoreMetrics } from '../../src/metrics/core.ts'
 import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
@@ -17,6 +18,7 @@ const view: WorkerView = {
   restarts: 1,
   lastHeartbeatAgoMs: 10,
   lastError: 'Error: <script>alert(1)</script> & "quotes"',
+  unreachable: 'schema registry (serdes.registry.url http://registry:8081)',
   lastErrorAtMs: Date.now() - 60_000,
   errors: 1,
   lastFailedBatch: ['in/0@5..8'],
@@ -70,6 +72,7 @@ before(async () => {
     registry: supervisorMetrics.registry,
     source,
     describe: () => ({ processor: 'p' }),
+    workerStates: '`up` (the states the admin server is given)',
   })
   const address = app.server.address()
   assert.ok(address && typeof address === 'object')
@@ -111,8 +114,9 @@ test('/status reports workers with lag and the description', async () => {
   const status = (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>
   assert.equal(status.processor, 'p')
   assert.equal(status.restarts, 1)
-  const [worker] = status.workers as { progress: { lag: number }[] }[]
+  const [worker] = status.workers as { progress: { lag: number }[]; unreachable: string }[]
   assert.equal(worker?.progress[0]?.lag, 4)
+  assert.equal(worker?.unreachable, 'schema registry (serdes.registry.url http://registry:8081)')
 })
 
 test('/status reports lag in seconds, throughput and drained from the latest heartbeats', async () => {
@@ -147,4 +151,13 @@ test('the page gives the last error its time, age, count and failed batch, and c
   assert.match(html, /<span data-field="restarts" data-value="1">1 restart<\/span>/)
   assert.match(html, /<tr data-topic="in" data-partition="0">/)
   assert.match(html, /<table id="totals">.*<td data-field="lag"[^>]*>4<\/td>/s)
+})
+
+test("/runbook serves docs/runbook.md with the worker states it is given in place of the file's list", async () => {
+  const response = await fetch(`${base}/runbook`)
+  assert.equal(response.status, 200)
+  const runbook = await response.text()
+  assert.match(runbook, /^# Operations runbook/)
+  const [open, close] = workerStatesMarkers
+  assert.ok(runbook.includes(`${open}\`up\` (the states the admin server is given)${close}`), runbook)
 })

@@ -36,6 +36,12 @@ function problemsOf(raw: unknown, env: Record<string, string> = {}): string[] {
   assert.fail('expected the configuration to be rejected')
 }
 
+/** `raw` with `env` is refused with `problem` alone, blamed on a variable: without the file's name. */
+function assertBlamedOnVariable(raw: unknown, env: Record<string, string>, problem: string): void {
+  assert.deepEqual(problemsOf(raw, env), [problem])
+  assert.throws(() => parse(raw, env), { message: problem }, 'no file prefix: the file is not at fault')
+}
+
 test('a minimal file gets every default', () => {
   const config = parse(minimal)
   assert.equal(config.kafka.client, 'platformatic')
@@ -116,10 +122,7 @@ test('a bad KASPER_* variable is blamed on the variable, not on the file', () =>
       'KASPER_POD_NAME (instance.index = 7, the ordinal of pod kasper-7): index must be < count',
     ],
   ]
-  for (const [env, problem] of cases) {
-    assert.deepEqual(problemsOf(minimal, env), [problem])
-    assert.throws(() => parse(minimal, env), { message: problem }, 'no file prefix: the file is not at fault')
-  }
+  for (const [env, problem] of cases) assertBlamedOnVariable(minimal, env, problem)
   const both = { ...minimal, logging: { format: 'xml' } }
   assert.throws(
     () => parse(both, { KASPER_BATCH_SIZE: 'abc' }),
@@ -351,6 +354,21 @@ test('static membership: instance.group.instanceId, or KASPER_GROUP_INSTANCE_ID;
     problemsOf({ ...minimal, instance: { assignment: 'group', group: { rebalanceProtocol: 'sticky' } } }),
     ['instance.group.rebalanceProtocol: must be one of "cooperative", "eager", got "sticky"'],
   )
+})
+
+test('an instanceId in the file with assignment static set by KASPER_INSTANCE_ASSIGNMENT blames the variable', () => {
+  const group = { ...minimal, instance: { assignment: 'group', group: { instanceId: 'enricher-0' } } }
+  const problem =
+    'KASPER_INSTANCE_ASSIGNMENT (instance.assignment): instance.group.instanceId: must not be set with assignment static: static membership is a consumer group feature'
+  assertBlamedOnVariable(group, { KASPER_INSTANCE_ASSIGNMENT: 'static' }, problem)
+})
+
+test('serdes.inputs naming a topic KASPER_INPUT_TOPICS left out blames the variable', () => {
+  const withSerdes = { ...minimal, serdes: { inputs: { events: { value: 'json' } } } }
+  assert.equal(parse(withSerdes).serdes?.inputs.events?.value?.format, 'json')
+  const problem =
+    'KASPER_INPUT_TOPICS (processor.inputTopics): serdes.inputs: names a topic that is not in processor.inputTopics'
+  assertBlamedOnVariable(withSerdes, { KASPER_INPUT_TOPICS: 'orders' }, problem)
 })
 
 test('a problem found after loading names the KASPER_* variable that set the value, else the file', () => {

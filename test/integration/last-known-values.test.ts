@@ -31,7 +31,7 @@ interface Drained {
   partitions: Array<{ worker: number; partition: number; lag: number; stale: boolean }>
 }
 
-test('a worker in restart backoff keeps its partitions on /metrics, /status, the page and /drained at their last known values', async () => {
+test('a worker in restart backoff keeps its partitions on /metrics, /status, the page and /drained at their last known values, which kasper lag matches while nothing is written', async () => {
   const [input] = await freshTopics('last-known', 2)
   assert.ok(input)
   // Partition 0 starts with a poison record: its worker fails on every batch, 1.5 s in, then backs off 3 s.
@@ -56,7 +56,8 @@ test('a worker in restart backoff keeps its partitions on /metrics, /status, the
     admin: { host: '127.0.0.1', port: 0 },
     shutdown: { timeoutMs: 10_000 },
   }
-  const cli = startCli(['run', '--config', await writeConfig(config)])
+  const configFile = await writeConfig(config)
+  const cli = startCli(['run', '--config', configFile])
   const base = await cli.adminUrl
   const get = async (path: string) => (await fetch(`${base}${path}`)).text()
   // Partition 0: the poison record and 20 more, none processed.
@@ -113,11 +114,24 @@ test('a worker in restart backoff keeps its partitions on /metrics, /status, the
     }
     await sleep(100)
   }
+  // Nothing was written since the worker's last fetch: Kafka's own figures are the stale ones.
+  const lag = startCli(['lag', '--config', configFile, '--json'])
+  const lagExit = (await lag.exited).code
+  const report = JSON.parse(
+    lag
+      .output()
+      .split('\n')
+      .find((line) => line.startsWith('{')) ?? 'null',
+  ) as {
+    partitions: Array<{ partition: number; lag: number }>
+  } | null
   cli.process.kill('SIGTERM')
   await cli.exited
   console.log(
     `${scrapes} scrapes every 100 ms, ${inBackoff} during a backoff, ${staleOnPage} with a stale row on the page`,
   )
+  assert.equal(lagExit, 3, lag.output())
+  assert.equal(report?.partitions.find((p) => p.partition === 0)?.lag, behind, lag.output())
   assert.deepEqual(failures, [], cli.output())
   assert.ok(inBackoff >= 5, `only ${inBackoff} scrapes during a backoff`)
   assert.ok(staleOnPage >= 1, 'the page marks the row stale during a backoff')

@@ -154,6 +154,27 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
     )
   })
 
+  test("a Kafka answer its error table marks fatal (a transaction timeout above the broker's maximum) stops at once, not after restart.maxRestarts (exit 1)", async () => {
+    const [input, output] = await freshTopics('fatal-kafka', 1, 2)
+    assert.ok(input && output)
+    await client.produce([{ topic: input, partition: 0, value: 'hello' }])
+    // The broker's transaction.max.timeout.ms is 15 minutes by default: InitProducerId refuses 20.
+    const result = await run({
+      ...kasperConfig(uniqueName('fatal-kafka'), input, output, {
+        workers: { threads: 1 },
+        processor: { guarantee: 'exactly-once', transactionTimeoutMs: 1_200_000 },
+      }),
+      restart: { maxRestarts: 5, initialBackoffMs: 500, maxBackoffMs: 500 },
+    })
+    assert.equal(result.code, 1, result.output)
+    assertClearError(
+      result.output,
+      /kasper: Kafka refused a worker, and no restart can change that: .*INVALID_TRANSACTION_TIMEOUT/,
+    )
+    assert.match(result.output, /worker failed with an error a restart cannot fix; stopping/)
+    assert.doesNotMatch(result.output, /restarting after backoff/, 'no restart was tried')
+  })
+
   test('the admin port in use (exit 1)', async () => {
     const [topic] = await freshTopics('port', 1)
     assert.ok(topic)

@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
-import { killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
-import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
+import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
+import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import {
   consumeProtobuf,
   consumeWithRegistry,
@@ -16,6 +16,7 @@ import {
   produceWithRegistry,
 } from '../helpers/registry-clients.ts'
 import { kafkaBrokers, schemaRegistryUrl, uniqueName } from '../helpers/services.ts'
+import { hostAndPort, TcpProxy } from '../helpers/tcp-proxy.ts'
 
 const processorModule = join(import.meta.dirname, 'fixtures/serdes-processor.ts')
 
@@ -201,6 +202,74 @@ describe('serdes against a real schema registry and broker', () => {
         .map((b) => b.toString('hex'))
         .sort(),
     )
+  })
+
+  test('the registry unreachable: the worker waits it out, the warning and /status name the schema registry and serdes.registry.url, not Kafka; then the record goes through', async () => {
+    const [input, output] = await freshTopics('serdes-outage', 1, 2)
+    assert.ok(input && output)
+    const registered = await fetch(`${schemaRegistryUrl()}/subjects/${input}-value/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: userV1 }),
+    })
+    assert.equal(registered.status, 200, await registered.clone().text())
+    const { id } = (await registered.json()) as { id: number }
+    // The wire format: magic byte 0, the schema id, then Avro's { id: 1, name: "a" } (zigzag varints).
+    const schemaId = Buffer.alloc(4)
+    schemaId.writeUInt32BE(id)
+    await client.produce([
+      {
+        topic: input,
+        partition: 0,
+        value: Buffer.concat([Buffer.from([0]), schemaId, Buffer.from('020261', 'hex')]),
+      },
+    ])
+    // The registry is reached through a proxy that is down at first.
+    const proxy = new TcpProxy(hostAndPort(schemaRegistryUrl()))
+    const proxyPort = await proxy.start()
+    await proxy.cut()
+    const registryUrl = `http://127.0.0.1:${proxyPort}`
+    const named = `schema registry (serdes.registry.url ${registryUrl})`
+    const config = kasperConfig(uniqueName('serdes-outage'), input, output, {
+      processor: { module: processorModule, batchWaitMs: 100 },
+      workers: { threads: 1 },
+      restart: { initialBackoffMs: 200, maxBackoffMs: 1000 },
+      serdes: {
+        registry: { url: registryUrl, requestTimeoutMs: 2000 },
+        inputs: { [input]: { value: 'avro' } },
+        outputs: { [output]: { value: 'json' } },
+      },
+    })
+    const cli = startCli(['run', '--config', await writeConfig(config), '--exit-when-drained'])
+    try {
+      const base = await cli.adminUrl
+      await waitFor(
+        async () => /outage: waiting for it to end/.test(cli.output()),
+        60_000,
+        'the outage warning',
+      )
+      const warning = cli
+        .output()
+        .split('\n')
+        .find((line) => line.includes('outage: waiting for it to end'))
+      assert.ok(warning?.includes(`"unreachable":"${named}"`), warning)
+      assert.doesNotMatch(warning!, /kafka\.brokers/)
+      const status = (await (await fetch(`${base}/status`)).json()) as {
+        workers: Array<{ unreachable?: string }>
+      }
+      assert.equal(status.workers[0]?.unreachable, named)
+      await proxy.start()
+      assert.equal((await cli.exited).code, 0, cli.output())
+    } finally {
+      await proxy.cut()
+    }
+    const [record] = await readAll(client, output, 1)
+    assert.deepEqual(JSON.parse(record!.value!.toString()), {
+      id: 1,
+      name: 'a',
+      email: null,
+      seenBy: 'kasper',
+    })
   })
 
   test('skip: a record with an unknown schema id is skipped with a warning naming it; the others reach the output', async () => {

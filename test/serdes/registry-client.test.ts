@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { isTransient } from '../../src/kafka/errors.ts'
+import { isTransient, unreachableService } from '../../src/kafka/errors.ts'
 import { SchemaNotFoundError } from '../../src/serdes/errors.ts'
 import { RegistryClient, RegistryError } from '../../src/serdes/registry-client.ts'
 
@@ -91,5 +91,19 @@ describe('registry client (against a recording HTTP server)', () => {
       .catch((error: unknown) => error)
     assert.ok(isTransient(unreachable), String(unreachable))
     assert.match(String(unreachable), /the registry is unreachable/)
+  })
+
+  test('an outage of the registry names it and serdes.registry.url, without the credentials in the URL', async () => {
+    const failed = await new RegistryClient({ url }).schemaById(500).catch((error: unknown) => error)
+    assert.equal(unreachableService(failed), `schema registry (serdes.registry.url ${url})`)
+    const unreachable = await new RegistryClient({
+      url: 'http://kasper:secret@127.0.0.1:1/',
+      requestTimeoutMs: 2000,
+    })
+      .schemaById(1)
+      .catch((error: unknown) => error)
+    assert.equal(unreachableService(unreachable), 'schema registry (serdes.registry.url http://127.0.0.1:1)')
+    const missing = await new RegistryClient({ url }).schemaById(7).catch((error: unknown) => error)
+    assert.equal(unreachableService(missing), undefined, 'a missing schema is no outage')
   })
 })

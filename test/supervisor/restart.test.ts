@@ -15,7 +15,7 @@ const policy = { maxRestarts: 3, initialBackoffMs: 1000, maxBackoffMs: 5000 }
 
 test('a failing worker restarts after a growing backoff while failures stay within maxRestarts', () => {
   assert.deepEqual(
-    [1, 2, 3].map((failures) => restartDecision({ fatal: false, transient: false, failures }, policy)),
+    [1, 2, 3].map((failures) => restartDecision({ fatal: undefined, transient: false, failures }, policy)),
     [
       { action: 'restart', delayMs: 1000 },
       { action: 'restart', delayMs: 2000 },
@@ -25,12 +25,12 @@ test('a failing worker restarts after a growing backoff while failures stay with
 })
 
 test('one failure more than maxRestarts gives up with exit code 1', () => {
-  assert.deepEqual(restartDecision({ fatal: false, transient: false, failures: 4 }, policy), {
+  assert.deepEqual(restartDecision({ fatal: undefined, transient: false, failures: 4 }, policy), {
     action: 'give up',
     exitCode: exitCodes.failure,
   })
   assert.deepEqual(
-    restartDecision({ fatal: false, transient: false, failures: 1 }, { ...policy, maxRestarts: 0 }),
+    restartDecision({ fatal: undefined, transient: false, failures: 1 }, { ...policy, maxRestarts: 0 }),
     {
       action: 'give up',
       exitCode: exitCodes.failure,
@@ -38,11 +38,20 @@ test('one failure more than maxRestarts gives up with exit code 1', () => {
   )
 })
 
-test('a fatal error stops at once with exit code 2, whatever the count', () => {
+test('a configuration or processor module error stops at once with exit code 2, whatever the count', () => {
   for (const failures of [1, 10]) {
-    assert.deepEqual(restartDecision({ fatal: true, transient: false, failures }, policy), {
+    assert.deepEqual(restartDecision({ fatal: 'configuration', transient: false, failures }, policy), {
       action: 'stop',
       exitCode: exitCodes.badConfiguration,
+    })
+  }
+})
+
+test('a Kafka error its table marks fatal stops at once with exit code 1, whatever the count', () => {
+  for (const failures of [1, 10]) {
+    assert.deepEqual(restartDecision({ fatal: 'kafka', transient: false, failures }, policy), {
+      action: 'stop',
+      exitCode: exitCodes.failure,
     })
   }
 })
@@ -50,11 +59,14 @@ test('a fatal error stops at once with exit code 2, whatever the count', () => {
 test('an outage is waited out with the capped backoff, however long, and never gives up', () => {
   assert.deepEqual(
     [1, 2, 3, 4, 100].map((failures) =>
-      restartDecision({ fatal: false, transient: true, failures }, { ...policy, maxRestarts: 0 }),
+      restartDecision({ fatal: undefined, transient: true, failures }, { ...policy, maxRestarts: 0 }),
     ),
     [1000, 2000, 4000, 5000, 5000].map((delayMs) => ({ action: 'wait out', delayMs })),
   )
-  assert.equal(restartDecision({ fatal: false, transient: true, failures: 1000 }, policy).action, 'wait out')
+  assert.equal(
+    restartDecision({ fatal: undefined, transient: true, failures: 1000 }, policy).action,
+    'wait out',
+  )
 })
 
 test('an outage is logged at its first failure, then once per interval, with how long it has lasted', () => {

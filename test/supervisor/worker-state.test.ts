@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
+import { workerStatesMarkers } from '../../src/admin/runbook.ts'
 import {
+  describeWorkerStates,
   type Transition,
   transition,
   type WorkerEvent,
   type WorkerState,
   workerEventTypes,
+  workerStateMeanings,
   workerStates,
 } from '../../src/supervisor/worker-state.ts'
 
@@ -26,6 +30,7 @@ const events: Record<(typeof workerEventTypes)[number], WorkerEvent[]> = {
     restart,
     { type: 'failed', decision: { action: 'wait out', delayMs: 400 } },
     { type: 'failed', decision: { action: 'stop', exitCode: 2 } },
+    { type: 'failed', decision: { action: 'stop', exitCode: 1 } },
     { type: 'failed', decision: { action: 'give up', exitCode: 1 } },
   ],
 }
@@ -36,7 +41,7 @@ const name = (event: WorkerEvent): string =>
     : event.type === 'exited'
       ? `exited(${event.outcome})`
       : event.type === 'failed'
-        ? `failed(${event.decision.action})`
+        ? `failed(${event.decision.action}${event.decision.action === 'stop' ? `, exit ${event.decision.exitCode}` : ''})`
         : event.type
 
 const rejected = (state: WorkerState, event: WorkerEvent): Transition => ({
@@ -54,7 +59,9 @@ function expected(state: WorkerState, event: WorkerEvent): Transition {
   const threadRuns = state === 'starting' || state === 'running'
   switch (event.type) {
     case 'launch':
-      return ['created', 'backoff', 'stopped'].includes(state)
+      if (state === 'backoff')
+        return { state: 'starting', effects: [{ type: 'count restart' }, { type: 'spawn' }] }
+      return ['created', 'stopped'].includes(state)
         ? { state: 'starting', effects: [{ type: 'spawn' }] }
         : rejected(state, event)
     case 'heartbeat':
@@ -93,7 +100,14 @@ function expected(state: WorkerState, event: WorkerEvent): Transition {
         case 'stop':
           return {
             state: 'failed',
-            effects: [{ type: 'stop process', reason: 'fatal worker error', exitCode: 2, fatal: true }],
+            effects: [
+              {
+                type: 'stop process',
+                reason: 'fatal worker error',
+                exitCode: event.decision.exitCode,
+                fatal: true,
+              },
+            ],
           }
         case 'give up':
           return {
@@ -140,4 +154,67 @@ test('a worker that crashes, backs off and comes back: created → starting → 
     'stopping',
     'stopped',
   ])
+})
+
+/** Runs `events` from `created`: the restarts counted on the way and the state reached. */
+function restartsCounted(events: WorkerEvent[]): { restarts: number; state: WorkerState } {
+  let state: WorkerState = 'created'
+  let restarts = 0
+  for (const event of events) {
+    const next = transition(state, event)
+    restarts += next.effects.filter((effect) => effect.type === 'count restart').length
+    state = next.state
+  }
+  return { restarts, state }
+}
+
+const failedOnce: WorkerEvent[] = [{ type: 'launch' }, { type: 'heartbeat', ready: true }, restart]
+
+test('a restart is counted when the worker starts again after its backoff, not when the backoff is decided', () => {
+  assert.deepEqual(restartsCounted(failedOnce), { restarts: 0, state: 'backoff' })
+  assert.deepEqual(restartsCounted([...failedOnce, { type: 'launch' }]), { restarts: 1, state: 'starting' })
+  assert.deepEqual(
+    restartsCounted([
+      ...failedOnce,
+      { type: 'launch' },
+      { type: 'heartbeat', ready: true },
+      restart,
+      { type: 'launch' },
+    ]),
+    { restarts: 2, state: 'starting' },
+  )
+})
+
+test('a shutdown during the backoff counts no restart', () => {
+  assert.deepEqual(restartsCounted([...failedOnce, { type: 'close' }]), { restarts: 0, state: 'stopped' })
+  assert.deepEqual(
+    restartsCounted([...failedOnce, { type: 'close' }, { type: 'launch' }]),
+    {
+      restarts: 0,
+      state: 'starting',
+    },
+    'a later launch by a new assignment is a start, not a restart',
+  )
+})
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ')
+const doc = (path: string) => oneLine(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'))
+
+test('the list of worker states names every state with its meaning, in the order of the enum', () => {
+  const listed = describeWorkerStates()
+  let from = 0
+  for (const state of workerStates) {
+    const at = listed.indexOf(`\`${state}\` (${workerStateMeanings[state]})`, from)
+    assert.ok(at >= from, `${state} is listed, after the states before it: ${listed}`)
+    from = at
+  }
+})
+
+test('the README and the runbook list the worker states as the enum does', () => {
+  assert.ok(doc('README.md').includes(describeWorkerStates()), 'README.md: the worker states')
+  const [open, close] = workerStatesMarkers
+  assert.ok(
+    doc('docs/runbook.md').includes(`${open}${describeWorkerStates()}${close}`),
+    'docs/runbook.md: the list between the worker-states markers',
+  )
 })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { RegistryClient } from '../../src/serdes/registry-client.ts'
 import { StoreError } from '../../src/stores/errors.ts'
 import { unreachable } from '../../src/worker/unreachable.ts'
 
@@ -25,6 +26,13 @@ test('every broker down, or none named: the outage names kafka.brokers', () => {
     all,
   )
   assert.equal(unreachable({ errors: [{ apiId: 'NOT_ENOUGH_REPLICAS' }] }, brokers), all)
+})
+
+test('a schema registry outage names the registry and serdes.registry.url, not Kafka', async () => {
+  const error = await new RegistryClient({ url: 'http://127.0.0.1:1', requestTimeoutMs: 2000 })
+    .schemaById(3)
+    .catch((failure: unknown) => new Error('decode failed', { cause: failure }))
+  assert.equal(unreachable(error, brokers), 'schema registry (serdes.registry.url http://127.0.0.1:1)')
 })
 
 test('a store outage names the store', () => {

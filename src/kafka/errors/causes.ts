@@ -15,6 +15,7 @@ export interface ErrorNode {
   address?: unknown
   port?: unknown
   transient?: unknown
+  service?: unknown
   retriable?: unknown
   canRetry?: unknown
   hasStaleMetadata?: unknown

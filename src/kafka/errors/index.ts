@@ -41,6 +41,12 @@ export function kafkaErrorsIn(error: unknown): KafkaErrorKind[] {
   return kinds
 }
 
+/**
+ * True when the broker answered, somewhere in an error, a code the table marks fatal (an authorization
+ * refused, an unsupported version or setting): no retry or restart fixes it, the user must act.
+ */
+export const isFatalKafkaError = (error: unknown): boolean => kafkaErrorsIn(error).some((kind) => kind.fatal)
+
 /** True when the broker answered `name` somewhere in an error (an older alias of it included). */
 export const hasKafkaError = (error: unknown, name: KafkaErrorName): boolean =>
   kafkaErrorsIn(error).some((kind) => kind.name === name)

@@ -83,6 +83,7 @@ export {
   deleteTopics,
   type TopicSpec,
 } from './platformatic/admin.ts'
+export { topicWriteAccess } from './platformatic/authorized-operations.ts'
 export type {
   CompressionCodec,
   FetchedPartition,
@@ -93,6 +94,7 @@ export type {
   ProduceOptions,
   SaslOptions,
   TlsOptions,
+  TopicAccess,
   TopicPartition,
   TopicPartitionOffset,
 } from './types.ts'

@@ -72,11 +72,12 @@ export async function requireWritableTopic(
   field: string,
   why: string,
 ): Promise<void> {
-  const access = await topicWriteAccess(connection, topic).catch((error: unknown) => {
-    if (error instanceof UnknownTopicError) return 'no such topic'
+  try {
+    if ((await topicWriteAccess(connection, topic)) !== 'denied') return
+  } catch (error) {
+    if (error instanceof UnknownTopicError) return
     throw error
-  })
-  if (access !== 'denied') return
+  }
   const principal = connection.sasl ? `User:${connection.sasl.username}` : 'the principal Kasper connects as'
   throw new ConfigurationError(
     `${field}: not authorized to write to topic ${topic} (${why}): grant ${principal} WRITE on it`,

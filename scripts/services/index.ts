@@ -37,6 +37,7 @@ const files = (service: ServiceDefinition) => {
     dir,
     run: join(dir, 'run'),
     plan: join(dir, 'plan.json'),
+    settings: join(dir, 'settings'),
     lock: join(dir, 'lock'),
   }
 }
@@ -84,6 +85,16 @@ function recordedPlans(service: ServiceDefinition): LaunchPlan[] | undefined {
   }
 }
 
+/** Whether the running service was started with the settings this checkout would start it with. */
+function startedWithCurrentSettings(service: ServiceDefinition): boolean {
+  if (!service.settings) return true
+  try {
+    return readFileSync(files(service).settings, 'utf8') === service.settings()
+  } catch {
+    return false
+  }
+}
+
 function requirePlans(service: ServiceDefinition): LaunchPlan[] {
   const plans = recordedPlans(service)
   if (!plans) throw serviceError(service.name, `not started by this harness (no ${files(service).plan})`)
@@ -123,7 +134,7 @@ async function upLocked(
 ): Promise<{ started: boolean; seconds: number }> {
   const paths = files(service)
   const current = await status(service)
-  if (current.healthy) return { started: false, seconds: 0 }
+  if (current.healthy && startedWithCurrentSettings(service)) return { started: false, seconds: 0 }
   await stopAll(service)
   for (const port of service.ports) {
     if (await portOpen(port)) {
@@ -144,6 +155,7 @@ async function upLocked(
   const plans = Array.isArray(prepared) ? prepared : [prepared]
   for (const node of plans.keys()) rmSync(nodeFiles(service, node, plans.length).log, { force: true })
   writeFileSync(paths.plan, JSON.stringify(plans))
+  if (service.settings) writeFileSync(paths.settings, service.settings())
   for (const node of plans.keys()) launchNode(service, plans, node)
   await waitReady(service, plans, undefined)
   return { started: true, seconds: (Date.now() - startedAt) / 1000 }

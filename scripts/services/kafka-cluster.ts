@@ -10,7 +10,7 @@ import {
   requireJava,
 } from './kafka.ts'
 import { kafkaClusterId, kafkaMetadataBrokers } from './kafka-protocol.ts'
-import { servicePort } from './paths.ts'
+import { projectDir, servicePort } from './paths.ts'
 import { portOpen } from './process.ts'
 import type { ServiceDefinition } from './types.ts'
 
@@ -59,6 +59,18 @@ function brokerProperties(id: number, dataDir: string): string {
   ])
 }
 
+const nodes = [
+  { id: controllerId, heap: '256m', properties: controllerProperties },
+  ...clusterBrokerIds.map((id) => ({
+    id,
+    heap: '384m',
+    properties: (dataDir: string) => brokerProperties(id, dataDir),
+  })),
+]
+/** Node `id`'s folder in the run directory the harness gives prepare() (.services/kafka-cluster/run). */
+const nodeDir = (runDir: string, id: number) => join(runDir, `node-${id}`)
+const harnessRunDir = join(projectDir, '.services/kafka-cluster/run')
+
 async function brokerAnswers(id: number, clusterId: string): Promise<boolean> {
   return (await kafkaClusterId('127.0.0.1', clusterBrokerPort(id))) === clusterId
 }
@@ -70,21 +82,15 @@ export const kafkaCluster: ServiceDefinition = {
   overrideVariables: [],
   readyTimeoutMs: 120_000,
   stopTimeoutMs: 30_000,
+  settings: () =>
+    nodes.map(({ id, properties }) => properties(join(nodeDir(harnessRunDir, id), 'data'))).join('\n'),
   async prepare(runDir) {
     requireJava('kafka-cluster')
     const libs = await kafkaLibs()
     const clusterId = newClusterId()
-    const nodes = [
-      { id: controllerId, heap: '256m', properties: controllerProperties },
-      ...clusterBrokerIds.map((id) => ({
-        id,
-        heap: '384m',
-        properties: (dataDir: string) => brokerProperties(id, dataDir),
-      })),
-    ]
     return Promise.all(
       nodes.map(async ({ id, heap, properties }) => {
-        const dir = join(runDir, `node-${id}`)
+        const dir = nodeDir(runDir, id)
         mkdirSync(dir, { recursive: true })
         const file = join(dir, 'server.properties')
         writeFileSync(file, properties(join(dir, 'data')))

@@ -45,6 +45,12 @@ function serverProperties(dataDir: string): string {
     'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${saslUser.username}" password="${saslUser.password}" user_${saslUser.username}="${saslUser.password}";`,
     `log.dirs=${dataDir}`,
+    // ACLs are enforced, so that a test can take a right away from the SASL user; a resource without ACLs is
+    // open to everyone, as it was without an authorizer. The controller and inter-broker connections (and
+    // every PLAINTEXT or SSL client) are User:ANONYMOUS.
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found=true',
+    'super.users=User:ANONYMOUS',
     ...internalTopics({ replicas: 1, minIsr: 1, partitions: 1 }),
   ])
 }
@@ -156,6 +162,7 @@ export const kafka: ServiceDefinition = {
   ],
   readyTimeoutMs: 90_000,
   stopTimeoutMs: 20_000,
+  settings: () => serverProperties(kafkaDataDir),
   async prepare(runDir) {
     requireJava('kafka')
     const libs = await kafkaLibs()

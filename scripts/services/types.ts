@@ -19,6 +19,11 @@ export interface ServiceDefinition {
   overrideVariables: string[]
   readyTimeoutMs: number
   stopTimeoutMs: number
+  /**
+   * The configuration the processes start with (a server.properties), as this checkout would write it: a
+   * running service started with other settings (by an older checkout) is restarted rather than reused.
+   */
+  settings?(): string
   /** Fetches binaries if needed and prepares `runDir` (fresh and empty); returns how to start each process. */
   prepare(runDir: string): Promise<LaunchPlan | LaunchPlan[]>
   /**

@@ -1,7 +1,7 @@
 import { toConnectionOptions } from '../config/index.ts'
 import { createKafkaClient } from '../kafka/index.ts'
 import { resolveErrorPolicy } from '../processor/error-policy.ts'
-import { requireTopic } from '../processor/input-topics.ts'
+import { requireTopic, requireWritableTopic } from '../processor/input-topics.ts'
 import { replayDeadLetters } from '../processor/replay-dead-letters.ts'
 import { exitCodes } from '../supervisor/exit-codes.ts'
 import type { CliCommand } from './command.ts'
@@ -21,11 +21,15 @@ export const replayDeadLettersCommand: CliCommand = (program, { io, exit }) => {
       await withConfig(options.config, async (config) => {
         const { name, errorPolicy, compression } = config.processor
         const deadLetterTopic = options.from ?? resolveErrorPolicy(name, errorPolicy).deadLetterTopic
-        const client = createKafkaClient(config.kafka.client, toConnectionOptions(config.kafka))
+        const connection = toConnectionOptions(config.kafka)
+        const client = createKafkaClient(config.kafka.client, connection)
         try {
           const fromField = options.from ? '--from' : 'processor.errorPolicy.deadLetterTopic'
           await requireTopic(client, deadLetterTopic, fromField, 'the dead-letter topic to replay')
-          if (options.to) await requireTopic(client, options.to, '--to', 'the topic to copy to')
+          if (options.to) {
+            await requireWritableTopic(connection, options.to, '--to', 'the topic to copy to')
+            await requireTopic(client, options.to, '--to', 'the topic to copy to')
+          }
           const count = await replayDeadLetters({
             client,
             deadLetterTopic,

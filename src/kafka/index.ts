@@ -84,6 +84,7 @@ export {
   deleteTopics,
   type TopicSpec,
 } from './platformatic/admin.ts'
+export { topicWriteAccess } from './platformatic/authorized-operations.ts'
 export type {
   CompressionCodec,
   FetchedPartition,
@@ -94,6 +95,7 @@ export type {
   ProduceOptions,
   SaslOptions,
   TlsOptions,
+  TopicAccess,
   TopicPartition,
   TopicPartitionOffset,
 } from './types.ts'

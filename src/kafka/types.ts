@@ -91,6 +91,9 @@ export type ResolvedConnectionOptions = KafkaConnectionOptions & { isolationLeve
 
 export type KafkaClientKind = 'platformatic' | 'kafkajs'
 
+/** Whether the principal may do an operation on a topic, as the broker reports it (or does not). */
+export type TopicAccess = 'allowed' | 'denied' | 'not-reported'
+
 /**
  * Compression codecs of a record batch's records section. A codec's index here is its id in the batch's
  * attributes (bits 0–2), as Kafka numbers them.

@@ -1,5 +1,6 @@
 import { UnknownTopicError } from '../kafka/errors.ts'
-import type { KafkaClient } from '../kafka/types.ts'
+import { topicWriteAccess } from '../kafka/index.ts'
+import type { KafkaClient, KafkaConnectionOptions } from '../kafka/types.ts'
 import { ConfigurationError } from './errors.ts'
 
 /**
@@ -57,4 +58,29 @@ export async function requireTopic(
       })
     throw error
   }
+}
+
+/**
+ * Throws a ConfigurationError naming `field` (and `why` the topic is written) when the broker reports that
+ * the connection's principal may not write to `topic`, or may not even describe it: without DESCRIBE the topic
+ * looks missing, so this comes before requireTopic. A topic that does not exist, and a broker that does not
+ * report authorized operations, pass (requireTopic, and the first write, tell).
+ */
+export async function requireWritableTopic(
+  connection: KafkaConnectionOptions,
+  topic: string,
+  field: string,
+  why: string,
+): Promise<void> {
+  try {
+    if ((await topicWriteAccess(connection, topic)) !== 'denied') return
+  } catch (error) {
+    if (error instanceof UnknownTopicError) return
+    throw error
+  }
+  const principal = connection.sasl ? `User:${connection.sasl.username}` : 'the principal Kasper connects as'
+  throw new ConfigurationError(
+    `${field}: not authorized to write to topic ${topic} (${why}): grant ${principal} WRITE on it`,
+    { keys: [field] },
+  )
 }

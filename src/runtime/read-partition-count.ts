@@ -5,7 +5,7 @@ import {
   type KafkaConnectionOptions,
 } from '../kafka/index.ts'
 import { ConfigurationError } from '../processor/errors.ts'
-import { inputPartitionCount, requireTopic } from '../processor/input-topics.ts'
+import { inputPartitionCount, requireTopic, requireWritableTopic } from '../processor/input-topics.ts'
 import { kafkaFailureMessage } from './kafka-failure.ts'
 
 /** What the partition count thread is given; it loads no configuration code. */
@@ -13,7 +13,10 @@ export interface PartitionCountTask {
   client: KafkaClientKind
   connection: KafkaConnectionOptions
   inputTopics: string[]
-  /** Checked to exist when onFailure is dead-letter: found at start, not when the first record fails. */
+  /**
+   * Checked to exist, and to be writable by the connection's principal, when onFailure is dead-letter: found
+   * at start, not when the first record fails.
+   */
   deadLetterTopic?: string
 }
 
@@ -30,13 +33,12 @@ export async function readPartitionCount(task: PartitionCountTask): Promise<Part
   const client = createKafkaClient(task.client, task.connection)
   try {
     const count = await inputPartitionCount(client, task.inputTopics, 'processor.inputTopics')
-    if (task.deadLetterTopic !== undefined)
-      await requireTopic(
-        client,
-        task.deadLetterTopic,
-        'processor.errorPolicy.deadLetterTopic',
-        'onFailure: dead-letter writes there: create it before a record fails',
-      )
+    if (task.deadLetterTopic !== undefined) {
+      const field = 'processor.errorPolicy.deadLetterTopic'
+      const why = 'onFailure: dead-letter writes there'
+      await requireWritableTopic(task.connection, task.deadLetterTopic, field, why)
+      await requireTopic(client, task.deadLetterTopic, field, `${why}: create it before a record fails`)
+    }
     return { count }
   } catch (error) {
     if (error instanceof ConfigurationError)

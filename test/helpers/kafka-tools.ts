@@ -60,6 +60,30 @@ export async function consoleConsume(libs: string, topic: string, maxMessages: n
 }
 
 /**
+ * kafka-acls.sh --add: an ACL that allows or denies `principal` (User:name) `operations` (Write, Read…) on
+ * `topic`, added over the PLAINTEXT listener (whose principal, User:ANONYMOUS, is the broker's super user).
+ */
+export async function addTopicAcl(
+  topic: string,
+  principal: string,
+  permission: 'allow' | 'deny',
+  operations: string[],
+): Promise<void> {
+  const stdout = await kafkaTool(kafkaJarsDir(), 'org.apache.kafka.tools.AclCommand', [
+    ...['--add', `--${permission}-principal`, principal, '--topic', topic],
+    ...operations.flatMap((operation) => ['--operation', operation]),
+  ]).catch((error: unknown) => {
+    if (!String(error).includes('SecurityDisabledException')) throw error
+    throw new Error(
+      `the test broker has no authorizer (one started before the harness configured it): run \`npm run services -- up kafka\`, which restarts it`,
+      { cause: error },
+    )
+  })
+  if (!stdout.includes(`principal=${principal}`))
+    throw new Error(`kafka-acls added no ACL for ${principal} on ${topic}: ${stdout}`)
+}
+
+/**
  * test/integration/fixtures/TransactionsFixture.java compiled against the harness's Kafka jars: the JVM's
  * transactional writer and its reader (`read <brokers> <topic> <partitions> <isolation level>`), as an
  * independent client. Returns a function that runs it and resolves with its output lines.

@@ -1,7 +1,7 @@
 // The rows of docs/errors.md against the real Kafka: every command names the option or key at fault, the
 // brokers and the client's reason (SASL, TLS, refused) alike, with the same exit codes.
 import assert from 'node:assert/strict'
-import { after, describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import {
   assertClearError,
   cliInProcess,
@@ -10,8 +10,10 @@ import {
   startCli,
   writeConfig,
 } from '../helpers/cli.ts'
-import { freshTopics } from '../helpers/kafka.ts'
+import { clientKinds, freshTopics } from '../helpers/kafka.ts'
+import { addTopicAcl } from '../helpers/kafka-tools.ts'
 import { kafkaSaslBrokers, kafkaTlsBrokers, uniqueName } from '../helpers/services.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** `kasper run` in a child process until it exits. */
 async function run(config: Record<string, unknown>): Promise<{ code: number | null; output: string }> {
@@ -130,6 +132,91 @@ describe('errors against Kafka, alike for every command (docs/errors.md)', () =>
       ),
     )
     assert.doesNotMatch(result.output, /starting workers/)
+  })
+
+  describe('a dead-letter or --to topic the SASL user may not write (topic ACLs)', () => {
+    const sasl = kafkaSaslBrokers()
+    const kafka = {
+      brokers: sasl.brokers,
+      sasl: { mechanism: 'plain', username: sasl.username, password: sasl.password },
+    }
+    const principal = `User:${sasl.username}`
+    let input: string
+    /** ALLOW READ only: the user may describe and read it, and the broker reports WRITE as not authorized. */
+    let readOnly: string
+    /** DENY WRITE: with an ACL on the topic and none allowing DESCRIBE, the user cannot even see it. */
+    let writeDenied: string
+    /** ALLOW WRITE: an ACL lets the user write (not the absence of ACLs). */
+    let granted: string
+    const withDeadLetters = (deadLetterTopic: string, client: string) => {
+      const config = kasperConfig(uniqueName('cli-dlq-acl'), input, 'out', { kafka: { ...kafka, client } })
+      const processor = {
+        ...(config.processor as object),
+        errorPolicy: { onFailure: 'dead-letter', deadLetterTopic },
+      }
+      return { ...config, processor }
+    }
+    const refusal = (field: string, topic: string, why: string) =>
+      `${field}: not authorized to write to topic ${topic} \\(${why}\\): grant ${principal} WRITE on it`
+
+    before(async () => {
+      const topics = await freshTopics('cli-dlq-acl', 1, 4)
+      ;[input, readOnly, writeDenied, granted] = topics as [string, string, string, string]
+      await Promise.all([
+        addTopicAcl(readOnly, principal, 'allow', ['Read']),
+        addTopicAcl(writeDenied, principal, 'deny', ['Write']),
+        addTopicAcl(granted, principal, 'allow', ['Write']),
+      ])
+    })
+
+    for (const client of clientKinds) {
+      test(`run (${client}) exits 2 at start when the user may only read the dead-letter topic, naming the key, the topic and the WRITE to grant`, async () => {
+        const result = await run(withDeadLetters(readOnly, client))
+        assert.equal(result.code, 2, result.output)
+        assertClearError(
+          result.output,
+          new RegExp(
+            `kasper: /.*kasper.yaml: ${refusal('processor.errorPolicy.deadLetterTopic', readOnly, 'onFailure: dead-letter writes there')}\n`,
+          ),
+        )
+        assert.doesNotMatch(result.output, /starting workers/)
+      })
+    }
+
+    test('run exits 2 with the same sentence, not "unknown topic", when a DENY WRITE hides the dead-letter topic', async () => {
+      const result = await run(withDeadLetters(writeDenied, 'platformatic'))
+      assert.equal(result.code, 2, result.output)
+      assertClearError(
+        result.output,
+        new RegExp(
+          `kasper: /.*kasper.yaml: ${refusal('processor.errorPolicy.deadLetterTopic', writeDenied, 'onFailure: dead-letter writes there')}\n`,
+        ),
+      )
+    })
+
+    test('run starts when an ACL allows the user to write the dead-letter topic', async () => {
+      const cli = startCli(['run', '--config', await writeConfig(withDeadLetters(granted, 'platformatic'))])
+      await waitFor(
+        () => /starting workers/.test(cli.output()),
+        60_000,
+        `kasper run to start: ${cli.output()}`,
+      )
+      cli.process.kill('SIGTERM')
+      const { code } = await cli.exited
+      assert.equal(code, 0, cli.output())
+      assert.doesNotMatch(cli.output(), /not authorized/)
+    })
+
+    test('replay-dead-letters --to a topic the user may only read exits 2 naming --to, before copying anything', async () => {
+      const config = kasperConfig(uniqueName('cli-replay-acl'), 'unused', 'unused', { kafka })
+      const result = await replay(config, '--from', granted, '--to', readOnly)
+      assert.equal(result.code, 2, result.err)
+      assertClearError(
+        result.err,
+        new RegExp(`^kasper: ${refusal('--to', readOnly, 'the topic to copy to')}$`),
+      )
+      assert.equal(result.out, '')
+    })
   })
 
   test('run in group mode with a session timeout below the broker minimum exits 2 naming instance.group.sessionTimeoutMs', async () => {

@@ -14,7 +14,8 @@ export interface TopicSpec {
   configs?: Record<string, string>
 }
 
-async function withAdmin<T>(
+/** Runs `work` with an admin client of its own, closed afterwards. */
+export async function withAdmin<T>(
   connection: KafkaConnectionOptions,
   work: (admin: Admin) => Promise<T>,
 ): Promise<T> {

@@ -1,4 +1,4 @@
-// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --only A,B --quick]`
+// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --only A,B --skip C,D --quick]`
 // Pass-through throughput of Kasper and its peers on the same loopback broker, in one run: see README.md, "Performance".
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -30,7 +30,8 @@ const { values: options } = parseArgs({
     'latency-seconds': { type: 'string', default: '20' },
     'batch-wait-ms': { type: 'string', default: '1000' },
     only: { type: 'string' },
-    repeat: { type: 'string', default: '1' },
+    skip: { type: 'string' },
+    repeat: { type: 'string', default: '3' },
   },
 })
 const records = options.quick ? 100_000 : Number(options.records)
@@ -54,8 +55,10 @@ interface Row extends Measurement {
   messagesPerSecond: number
   /** What the output check found (verify.ts); empty for the JVM perf tools, which have no output topic. */
   output: string
-  /** Every run's msg/s when --repeat ran the contender more than once; the row is the median run. */
-  runsMessagesPerSecond?: number[]
+  /** Every run's msg/s, in run order; the row is the median run (by msg/s). */
+  runsMessagesPerSecond: number[]
+  /** The spread of msg/s over those runs. */
+  spread: { min: number; median: number; max: number }
 }
 
 const repeats = Number(options.repeat)
@@ -64,9 +67,15 @@ if (!Number.isInteger(repeats) || repeats < 1) {
   process.exit(2)
 }
 
-/** The median run (by msg/s) of each contender, in first-seen order; this machine's runs vary by ±20 %. */
-function medians(runs: Row[]): Row[] {
-  const byName = new Map<string, Row[]>()
+/** One run of a contender, before its runs are combined into a row. */
+type Run = Omit<Row, 'runsMessagesPerSecond' | 'spread'>
+
+/**
+ * The median run (by msg/s) of each contender, in first-seen order, with every run's msg/s and their spread:
+ * this machine's runs of one contender vary by up to 2× between repeats.
+ */
+function medians(runs: Run[]): Row[] {
+  const byName = new Map<string, Run[]>()
   for (const run of runs) {
     const key = `${run.contender}\u0000${run.batchSize}`
     byName.set(key, [...(byName.get(key) ?? []), run])
@@ -74,9 +83,15 @@ function medians(runs: Row[]): Row[] {
   return [...byName.values()].map((group) => {
     const sorted = group.toSorted((a, b) => a.messagesPerSecond - b.messagesPerSecond)
     const median = sorted[Math.floor((sorted.length - 1) / 2)]!
-    return group.length === 1
-      ? median
-      : { ...median, runsMessagesPerSecond: group.map((r) => Math.round(r.messagesPerSecond)) }
+    return {
+      ...median,
+      runsMessagesPerSecond: group.map((r) => Math.round(r.messagesPerSecond)),
+      spread: {
+        min: Math.round(sorted[0]!.messagesPerSecond),
+        median: Math.round(median.messagesPerSecond),
+        max: Math.round(sorted.at(-1)!.messagesPerSecond),
+      },
+    }
   })
 }
 
@@ -306,7 +321,7 @@ const java = async (main: string, args: string[]) =>
   runContender('java', ['-Xmx512m', '-cp', `${await kafkaLibs()}/*`, main, ...args], {})
 
 /** Kafka's own perf tools: the produce-only and consume-only ceilings of this machine and broker. */
-async function jvmCeilings(input: string, valueBytes: number, repeat: number): Promise<Row[]> {
+async function jvmCeilings(input: string, valueBytes: number, repeat: number): Promise<Run[]> {
   const topic = `bench-jvm-produce-${runId}-${valueBytes}-${repeat}`
   await createTopics(connection, [{ name: topic, partitions }])
   const produced = await java('org.apache.kafka.tools.ProducerPerformance', [
@@ -346,7 +361,7 @@ async function jvmCeilings(input: string, valueBytes: number, repeat: number): P
     ?.split(',')
     .map((f) => f.trim())
   const consumedRate = Number(csv?.[5] ?? Number.NaN)
-  const row = (contender: string, rate: number, m: Measurement): Row => ({
+  const row = (contender: string, rate: number, m: Measurement): Run => ({
     ...m,
     contender,
     valueBytes,
@@ -387,8 +402,14 @@ if (!options.only || idleOnly) {
   console.log(`idle: kasper run, ${idle.workers} workers: ${idle.rssMb.toFixed(0)} MB RSS`)
 }
 // --only: comma-separated parts of contender names; a contender runs when its name contains one of them.
+// --skip: comma-separated parts of contender names; a contender whose name contains one of them does not run.
 const wanted = options.only?.split(',').map((part) => part.trim()) ?? []
-const selected = (name: string) => wanted.length === 0 || wanted.some((part) => name.includes(part))
+const unwanted = options.skip?.split(',').map((part) => part.trim()) ?? []
+const selected = (name: string) =>
+  (wanted.length === 0 || wanted.some((part) => name.includes(part))) &&
+  !unwanted.some((part) => name.includes(part))
+/** A run of some contenders only: it does not replace the full run's results, nor measure latency. */
+const partialRun = wanted.length > 0 || unwanted.length > 0
 const outputCountBuild = once(buildOutputCount)
 const rollingOnly = options.only === 'rolling-restart'
 const groupJoinOnly = options.only === 'group-join'
@@ -406,7 +427,7 @@ for (const valueBytes of latencyOnly || idleOnly || rollingOnly || groupJoinOnly
     }
   }
   // Repeats go round all contenders in turn, so that a slow spell of the machine does not hit one only.
-  const runs: Row[] = []
+  const runs: Run[] = []
   let attempt = 0
   for (let repeat = 1; repeat <= repeats; repeat++) {
     if (repeats > 1) console.log(`run ${repeat} of ${repeats}`)
@@ -416,7 +437,7 @@ for (const valueBytes of latencyOnly || idleOnly || rollingOnly || groupJoinOnly
       await createTopics(connection, [{ name: output, partitions }])
       const label = `${valueBytes} B, ${contender.name}${contender.batchSize ? `, batch ${contender.batchSize}` : ''}`
       process.stdout.write(`${label}: `)
-      let row: Row
+      let row: Run
       try {
         const measured = await contender.run(input, output, `bench-${id}`)
         const found = await checkOutput(connection, output, records, contender.guarantee, outputCountBuild)
@@ -472,7 +493,7 @@ if (rollingOnly) {
 }
 
 let latency: LatencyResult | undefined
-if (wanted.length === 0 || latencyOnly) {
+if (!partialRun || latencyOnly) {
   const rate = Number(options['latency-rate'])
   console.log(`\nlatency: kasper run, 2 workers, ${rate} msg/s offered for ${options['latency-seconds']} s…`)
   latency = await measureLatency(connection, {
@@ -514,12 +535,15 @@ for (const avro of rated.filter((r) => r.contender.endsWith(', avro decode + enc
 const ceiling = (valueBytes: number) =>
   rows.find((r) => r.valueBytes === valueBytes && r.contender.startsWith('JVM consume+produce'))
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+/** min – max msg/s of the row's runs, and how many there were when some failed. */
+const spreadOf = (r: Row) =>
+  `${fmt(r.spread.min)} – ${fmt(r.spread.max)}${r.runsMessagesPerSecond.length < repeats ? ` (${r.runsMessagesPerSecond.length} of ${repeats} runs)` : ''}`
 const table = [
-  '| value | contender | batch | msg/s | × go sarama | × Kafka Streams ALOS | × kafkajs eachBatch | % of JVM ceiling | CPU s / M records | peak RSS MB | RSS MB / worker | output (checked after the run) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| value | contender | batch | msg/s (median) | min – max msg/s | × go sarama | × Kafka Streams ALOS | × kafkajs eachBatch | % of JVM ceiling | CPU s / M records | peak RSS MB | RSS MB / worker | output (checked after the run) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rated.map((r) => {
     const vsCeiling = (100 * r.messagesPerSecond) / (ceiling(r.valueBytes)?.messagesPerSecond ?? Number.NaN)
-    return `| ${r.valueBytes} B | ${r.contender} | ${r.batchSize ?? '–'} | ${fmt(r.messagesPerSecond)} | ${fmt(r.ratioToGoSarama, 2)} | ${fmt(r.ratioToStreamsAlos, 2)} | ${fmt(r.ratioToKafkajsEachBatch, 2)} | ${fmt(vsCeiling)} % | ${fmt(r.cpuSecondsPerMillion, 1)} | ${fmt(r.maxRssMb)} | ${fmt(r.maxRssMb / r.workers)} | ${r.output || '–'} |`
+    return `| ${r.valueBytes} B | ${r.contender} | ${r.batchSize ?? '–'} | ${fmt(r.messagesPerSecond)} | ${spreadOf(r)} | ${fmt(r.ratioToGoSarama, 2)} | ${fmt(r.ratioToStreamsAlos, 2)} | ${fmt(r.ratioToKafkajsEachBatch, 2)} | ${fmt(vsCeiling)} % | ${fmt(r.cpuSecondsPerMillion, 1)} | ${fmt(r.maxRssMb)} | ${fmt(r.maxRssMb / r.workers)} | ${r.output || '–'} |`
   }),
 ].join('\n')
 /** The issue's targets for the product contenders at the compared batch size (a report, not assertions). */
@@ -594,12 +618,11 @@ if (rows.length > 0) {
   ].join('\n\n')
   const listed = (title: string, items: string[]) =>
     items.length > 0 ? `\n${title}:\n\n${items.map((f) => `- ${f}`).join('\n')}\n` : ''
-  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all${repeats > 1 ? `; each figure is the median of ${repeats} runs (every run's msg/s in latest.json)` : ''}.\n${header}\n\n${table}\n\n${notes}\n${listed('Failed runs (left out of the medians)', failures)}${listed(
+  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all; each row is the median run of ${repeats} (by msg/s; its CPU and RSS are that run's), with the min – max msg/s of its runs (every run's msg/s in the .json).\n${header}\n\n${table}\n\n${notes}\n${listed('Failed runs (left out of the medians)', failures)}${listed(
     'Skipped contenders',
     [...skipped].map(([name, why]) => `${name}: ${why}`),
   )}\n## Targets\n\n${targetsTable()}\n`
-  // A run of some contenders only (--only) does not replace the full run's results.
-  const name = wanted.length > 0 ? 'partial.tmp' : 'latest'
+  const name = partialRun ? 'partial.tmp' : 'latest'
   writeFileSync(join(benchDir, `results/${name}.md`), markdown)
   writeFileSync(
     join(benchDir, `results/${name}.json`),

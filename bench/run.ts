@@ -1,4 +1,4 @@
-// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --only A,B --skip C,D --quick]`
+// `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --only A,B --skip C,D --quick --cpu-prof DIR]`
 // Pass-through throughput of Kasper and its peers on the same loopback broker, in one run: see README.md, "Performance".
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -31,6 +31,7 @@ const { values: options } = parseArgs({
     'batch-wait-ms': { type: 'string', default: '1000' },
     only: { type: 'string' },
     skip: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     repeat: { type: 'string', default: '3' },
   },
 })
@@ -61,6 +62,7 @@ interface Row extends Measurement {
   spread: { min: number; median: number; max: number }
 }
 
+const cpuProfileDir = options['cpu-prof']
 const repeats = Number(options.repeat)
 if (!Number.isInteger(repeats) || repeats < 1) {
   console.error(`--repeat: must be an integer ≥ 1 (got ${options.repeat})`)
@@ -209,9 +211,11 @@ function kasperRuntime(
       }
       const file = join(stateDir('bench'), `${group}.json`)
       writeFileSync(file, JSON.stringify(config))
+      // --cpu-prof DIR: a V8 CPU profile per thread (main, partition count, each worker) of every run, in DIR/<group>.
+      const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, group)}`] : []
       const measured = await runContender(
         node,
-        [kasperCli(), 'run', '--config', file, '--exit-when-drained'],
+        [...profile, kasperCli(), 'run', '--config', file, '--exit-when-drained'],
         {},
       )
       // The window opens when the first worker's loop starts (process and thread start-up excluded) and

@@ -552,31 +552,58 @@ const table = [
 ].join('\n')
 /** The issue's targets for the product contenders at the compared batch size (a report, not assertions). */
 function targetsTable(): string {
-  const product = ['kasper library, platformatic', 'kasper run, platformatic, 2 workers']
+  const runtime = 'kasper run, platformatic, 2 workers'
+  const product = ['kasper library, platformatic', runtime]
   const lines = ['| target | value | contender | measured | met |', '|---|---|---|---|---|']
-  const mark = (ok: boolean) => (ok ? 'yes' : 'no')
+  /** yes or no; – when the figure or its reference was not measured in this run. */
+  const met = (value: number, bound: number, holds: (value: number, bound: number) => boolean) =>
+    Number.isFinite(value) && Number.isFinite(bound) ? (holds(value, bound) ? 'yes' : 'no') : '–'
+  const atLeast = (value: number, bound: number) => value >= bound
+  const atMost = (value: number, bound: number) => value <= bound
+  const atTarget = (valueBytes: number, contender: string) =>
+    rated.find(
+      (r) => r.valueBytes === valueBytes && r.contender === contender && r.batchSize === targetBatchSize,
+    )
+  /** Which bound of the 1 KB throughput target is the lower one, when both were measured. */
+  const setter = (ceilingShare: number, twiceSarama: number) =>
+    Number.isFinite(ceilingShare) && Number.isFinite(twiceSarama)
+      ? ` (${ceilingShare < twiceSarama ? 'the broker' : 'go sarama'} sets it)`
+      : ''
   for (const r of rated.filter((r) => product.includes(r.contender) && r.batchSize === targetBatchSize)) {
     const perWorker = r.maxRssMb / r.workers
-    const goCpu = rated.find(
-      (g) => g.valueBytes === r.valueBytes && g.contender === goSaramaName && g.batchSize === targetBatchSize,
-    )?.cpuSecondsPerMillion
+    const sarama = atTarget(r.valueBytes, goSaramaName)
+    const twiceSarama = 2 * (sarama?.messagesPerSecond ?? Number.NaN)
+    const ceilingShare = 0.9 * (ceiling(r.valueBytes)?.messagesPerSecond ?? Number.NaN)
+    const goCpu = sarama?.cpuSecondsPerMillion ?? Number.NaN
     const where = `${r.valueBytes} B | ${r.contender}`
+    // At 100 B the sarama loop sets the bar; above it, on one machine with its broker, the broker may.
+    const throughput =
+      r.valueBytes <= 100
+        ? `| ≥ 2 × go sarama (Kasper's loop) | ${where} | ${fmt(r.ratioToGoSarama, 2)} × | ${met(r.messagesPerSecond, twiceSarama, atLeast)} |`
+        : `| ≥ 0.9 × JVM consume+produce ceiling or 2 × go sarama, the lower: ${fmt(Math.min(ceilingShare, twiceSarama))} msg/s${setter(ceilingShare, twiceSarama)} | ${where} | ${fmt(r.messagesPerSecond)} msg/s | ${met(r.messagesPerSecond, Math.min(ceilingShare, twiceSarama), atLeast)} |`
     lines.push(
-      `| ≥ 2 × go sarama (Kasper's loop) | ${where} | ${fmt(r.ratioToGoSarama, 2)} × | ${mark(r.ratioToGoSarama >= 2)} |`,
-      `| ≥ 1.5 × Kafka Streams at_least_once | ${where} | ${fmt(r.ratioToStreamsAlos, 2)} × | ${mark(r.ratioToStreamsAlos >= 1.5)} |`,
-      `| CPU s / M records ≤ go sarama's (${fmt(goCpu ?? Number.NaN, 1)}) | ${where} | ${fmt(r.cpuSecondsPerMillion, 1)} | ${mark(r.cpuSecondsPerMillion <= (goCpu ?? Number.NaN))} |`,
-      `| ≤ 80 MB RSS per worker | ${where} | ${fmt(perWorker)} MB | ${mark(perWorker <= 80)} |`,
+      throughput,
+      `| ≥ 2 × Kafka Streams at_least_once | ${where} | ${fmt(r.ratioToStreamsAlos, 2)} × | ${met(r.ratioToStreamsAlos, 2, atLeast)} |`,
+      `| CPU s / M records ≤ go sarama's (${fmt(goCpu, 1)}) | ${where} | ${fmt(r.cpuSecondsPerMillion, 1)} | ${met(r.cpuSecondsPerMillion, goCpu, atMost)} |`,
+      `| ≤ 80 MB RSS per worker | ${where} | ${fmt(perWorker)} MB | ${met(perWorker, 80, atMost)} |`,
     )
+    if (r.contender === runtime) {
+      const exactlyOnce = atTarget(r.valueBytes, `${runtime}, exactly-once`)
+      const ratio = (exactlyOnce?.messagesPerSecond ?? Number.NaN) / r.messagesPerSecond
+      lines.push(
+        `| exactly-once ≥ 0.8 × its own at-least-once | ${where}, exactly-once | ${fmt(ratio, 2)} × | ${met(ratio, 0.8, atLeast)} |`,
+      )
+    }
   }
   if (idle) {
     lines.push(
-      `| ≤ 150 MB RSS idle | – | kasper run, ${idle.workers} workers | ${fmt(idle.rssMb)} MB | ${mark(idle.rssMb <= 150)} |`,
+      `| ≤ 150 MB RSS idle | – | kasper run, ${idle.workers} workers | ${fmt(idle.rssMb)} MB | ${met(idle.rssMb, 150, atMost)} |`,
     )
   }
   if (latency) {
     const limit = latency.batchWaitMs + 50
     lines.push(
-      `| p99 ≤ batchWait + 50 ms at ${latency.ratePerSecond} msg/s | ${latency.batchWaitMs} ms wait | kasper run, 2 workers | ${latency.p99Ms} ms | ${mark(latency.p99Ms <= limit)} |`,
+      `| p99 ≤ batchWait + 50 ms at ${latency.ratePerSecond} msg/s | ${latency.batchWaitMs} ms wait | kasper run, 2 workers | ${latency.p99Ms} ms | ${met(latency.p99Ms, limit, atMost)} |`,
     )
   }
   return lines.join('\n')

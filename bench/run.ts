@@ -649,7 +649,7 @@ if (rows.length > 0) {
   ].join('\n\n')
   const listed = (title: string, items: string[]) =>
     items.length > 0 ? `\n${title}:\n\n${items.map((f) => `- ${f}`).join('\n')}\n` : ''
-  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all; each row is the median run of ${repeats} (by msg/s; its CPU and RSS are that run's), with the min – max msg/s of its runs (every run's msg/s in the .json).\n${header}\n\n${table}\n\n${notes}\n${listed('Failed runs (left out of the medians)', failures)}${listed(
+  const markdown = `# Pass-through benchmark, ${date}\n\n${records} records per value size, ${partitions} partitions, acks = all; ${repeats > 1 ? `each row is the median run of ${repeats} (by msg/s; its CPU and RSS are that run's), with the min – max msg/s of its runs (every run's msg/s in the .json)` : 'each row is one run (--repeat 1)'}.\n${header}\n\n${table}\n\n${notes}\n${listed('Failed runs (left out of the medians)', failures)}${listed(
     'Skipped contenders',
     [...skipped].map(([name, why]) => `${name}: ${why}`),
   )}\n## Targets\n\n${targetsTable()}\n`

@@ -217,6 +217,8 @@ const workers = z.strictObject({
     .default('auto'),
   heartbeatIntervalMs: milliseconds.default(1000),
   heartbeatTimeoutMs: milliseconds.default(30000),
+  /** The silence allowed before a thread's first heartbeat: loading the code blocks it, far longer on busy cores. */
+  startTimeoutMs: milliseconds.default(120000),
   /** V8 heap limits of each worker thread (Node's Worker resourceLimits); src/supervisor/heap-limits.ts fills in defaults. */
   resourceLimits: z
     .strictObject({

@@ -6,16 +6,28 @@ import { threadRuns, type WorkerState } from './worker-state.ts'
  * /status and the status page.
  */
 
-/** Live: every worker thread that runs heartbeated within the timeout (one waiting out a backoff counts as alive). */
+export interface HeartbeatTimeouts {
+  heartbeatTimeoutMs: number
+  startTimeoutMs: number
+}
+
+/**
+ * How long a worker thread may stay silent: startTimeoutMs until its first heartbeat (loading Kasper, the
+ * Kafka client and the processor module blocks the thread, for seconds on busy cores), heartbeatTimeoutMs after.
+ */
+export const silenceAllowedMs = (worker: { heartbeated: boolean }, timeouts: HeartbeatTimeouts): number =>
+  worker.heartbeated ? timeouts.heartbeatTimeoutMs : timeouts.startTimeoutMs
+
+/** Live: every worker thread that runs heartbeated within its allowance (one waiting out a backoff counts as alive). */
 export function isLive(
-  workers: ReadonlyArray<{ state: WorkerState; lastHeartbeatMs: number | undefined }>,
+  workers: ReadonlyArray<{ state: WorkerState; lastHeartbeatMs: number | undefined; heartbeated: boolean }>,
   nowMs: number,
-  heartbeatTimeoutMs: number,
+  timeouts: HeartbeatTimeouts,
 ): boolean {
   return workers.every(
     (w) =>
       !threadRuns(w.state) ||
-      (w.lastHeartbeatMs !== undefined && nowMs - w.lastHeartbeatMs <= heartbeatTimeoutMs),
+      (w.lastHeartbeatMs !== undefined && nowMs - w.lastHeartbeatMs <= silenceAllowedMs(w, timeouts)),
   )
 }
 

@@ -19,7 +19,7 @@ import type {
 } from '../worker/protocol.ts'
 import { reassignPartitions } from './assignment.ts'
 import { exitCodes } from './exit-codes.ts'
-import { isDrained, isLive, isReady } from './health.ts'
+import { isDrained, isLive, isReady, silenceAllowedMs } from './health.ts'
 import { workerResourceLimits } from './heap-limits.ts'
 import { outageLogIntervalMs } from './outage.ts'
 import {
@@ -166,10 +166,9 @@ export class Supervisor {
       this.#restartsTotal.inc({ worker: slot.id }, 0)
       this.#apply(slot, { type: 'launch' })
     }
-    const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#config.workers
     this.#watchdog ??= setInterval(
-      () => this.#checkHeartbeats(heartbeatTimeoutMs),
-      Math.min(1000, heartbeatIntervalMs),
+      () => this.#checkHeartbeats(),
+      Math.min(1000, this.#config.workers.heartbeatIntervalMs),
     )
   }
 
@@ -296,7 +295,7 @@ export class Supervisor {
   }
 
   isLive(): boolean {
-    return isLive(this.#slots, Date.now(), this.#config.workers.heartbeatTimeoutMs)
+    return isLive(this.#slots, Date.now(), this.#config.workers)
   }
 
   isReady(): boolean {
@@ -661,6 +660,7 @@ export class Supervisor {
     const abort = new AbortController()
     const launch = ++slot.launches
     slot.lastHeartbeatMs = Date.now()
+    slot.heartbeated = false
     slot.progressAtStart = undefined
     slot.readyAtMs = undefined
     slot.lastMetrics = undefined
@@ -702,6 +702,7 @@ export class Supervisor {
     }
     const now = Date.now()
     slot.lastHeartbeatMs = now
+    slot.heartbeated = true
     slot.heapUsedBytes = message.heapUsedBytes
     this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
     // A partition being revoked is reported until the worker releases it: the supervisor forgot it already.
@@ -831,15 +832,17 @@ export class Supervisor {
     }, delayMs)
   }
 
-  #checkHeartbeats(timeoutMs: number): void {
+  #checkHeartbeats(): void {
     const now = Date.now()
     for (const slot of this.#slots) {
       if (!slot.thread || slot.lastHeartbeatMs === undefined) continue
-      if (now - slot.lastHeartbeatMs > timeoutMs) {
-        this.#logger.error('worker missed its heartbeat; terminating it', {
-          worker: slot.id,
-          silentMs: now - slot.lastHeartbeatMs,
-        })
+      if (now - slot.lastHeartbeatMs > silenceAllowedMs(slot, this.#config.workers)) {
+        this.#logger.error(
+          slot.heartbeated
+            ? 'worker missed its heartbeat; terminating it'
+            : 'worker sent no first heartbeat within workers.startTimeoutMs; terminating it',
+          { worker: slot.id, silentMs: now - slot.lastHeartbeatMs },
+        )
         slot.lastHeartbeatMs = undefined
         this.#apply(slot, { type: 'heartbeat missed' })
       }

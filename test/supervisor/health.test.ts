@@ -3,17 +3,28 @@ import { test } from 'node:test'
 import { isDrained, isLive, isReady } from '../../src/supervisor/health.ts'
 import type { WorkerState } from '../../src/supervisor/worker-state.ts'
 
-const worker = (state: WorkerState, lastHeartbeatMs?: number) => ({ state, lastHeartbeatMs })
+const worker = (state: WorkerState, lastHeartbeatMs?: number, heartbeated = true) => ({
+  state,
+  lastHeartbeatMs,
+  heartbeated,
+})
+const timeouts = { heartbeatTimeoutMs: 500, startTimeoutMs: 2000 }
 
 test('live: every thread that runs heartbeated within the timeout; a worker in backoff or stopped counts as alive', () => {
-  assert.equal(isLive([worker('running', 900), worker('starting', 500)], 1000, 500), true)
-  assert.equal(isLive([worker('running', 400)], 1000, 500), false)
-  assert.equal(isLive([worker('stopping', undefined)], 1000, 500), false, 'a missed heartbeat clears it')
+  assert.equal(isLive([worker('running', 900), worker('starting', 500)], 1000, timeouts), true)
+  assert.equal(isLive([worker('running', 400)], 1000, timeouts), false)
+  assert.equal(isLive([worker('stopping', undefined)], 1000, timeouts), false, 'a missed heartbeat clears it')
   assert.equal(
-    isLive([worker('backoff', undefined), worker('stopped', 0), worker('failed', 0)], 1000, 500),
+    isLive([worker('backoff', undefined), worker('stopped', 0), worker('failed', 0)], 1000, timeouts),
     true,
   )
-  assert.equal(isLive([], 1000, 500), true)
+  assert.equal(isLive([], 1000, timeouts), true)
+})
+
+test('live: before its first heartbeat a thread loading its code has startTimeoutMs, not heartbeatTimeoutMs', () => {
+  assert.equal(isLive([worker('starting', 0, false)], 1500, timeouts), true, 'silent 1.5 s, still loading')
+  assert.equal(isLive([worker('starting', 0, false)], 2500, timeouts), false, 'silent past startTimeoutMs')
+  assert.equal(isLive([worker('starting', 0, true)], 1500, timeouts), false, 'silent 1.5 s after a heartbeat')
 })
 
 test('ready: assigned, and every worker running; a member with no partitions is ready', () => {

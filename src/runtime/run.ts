@@ -3,7 +3,7 @@ import { startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, serdesSummary, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { describeKafkaError, hasKafkaError, isTransient } from '../kafka/index.ts'
-import { createLogger } from '../logging/index.ts'
+import { createLogger, StartupTimeline } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
@@ -129,8 +129,10 @@ async function runUntilStopped(
     level: config.logging.level,
     processor: config.processor.name,
   }).child({ role: 'supervisor' })
+  const startup = new StartupTimeline(logger)
+  startup.mark('config')
   const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
-  const supervisor = new Supervisor(config, logger, metrics)
+  const supervisor = new Supervisor(config, logger, metrics, () => startup.origin())
   const { instance } = config
   const group = instance.assignment === 'group' ? newGroupView(config) : undefined
   const redacted = redactConfig(config)
@@ -166,10 +168,12 @@ async function runUntilStopped(
       const port = typeof address === 'object' && address ? address.port : config.admin.port
       logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
     }
+    startup.mark('admin server')
     const stopWaiting = new AbortController()
     void signals.first.then(() => stopWaiting.abort())
     const countPartitions = () => partitionCount(config, logger, stopWaiting.signal)
     const count = await countPartitions()
+    startup.mark('partition count')
     if (count === undefined) {
       await signalledBeforeStart(signals, logger)
       return exitCodes.ok

@@ -3,6 +3,7 @@ import { Piscina } from 'piscina'
 import { workerThreadCount } from '../config/derive.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { type GroupGeneration, topicPartitionKey } from '../kafka/index.ts'
+import type { StartupOrigin } from '../logging/startup.ts'
 import type { Logger } from '../logging/types.ts'
 import { RetiredWorkerMetrics, type WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -97,13 +98,21 @@ export class Supervisor {
   #requestId = 0
   readonly #pendingReplies = new Map<number, (message: FromWorker | undefined) => void>()
   #watchdog: NodeJS.Timeout | undefined
+  /** Until the first workers are spawned: where their start-up timelines carry on from. */
+  #startupOrigin: (() => StartupOrigin) | undefined
   #resolveDone!: (code: number) => void
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
 
-  constructor(config: KasperConfig, logger: Logger, metrics: PrometheusMetrics) {
+  constructor(
+    config: KasperConfig,
+    logger: Logger,
+    metrics: PrometheusMetrics,
+    startupOrigin?: () => StartupOrigin,
+  ) {
     this.#config = config
     this.#logger = logger
+    this.#startupOrigin = startupOrigin
     this.#restartsTotal = metrics.counter(
       'kasper_worker_restarts_total',
       'Worker threads restarted after a failure',
@@ -166,6 +175,7 @@ export class Supervisor {
       this.#restartsTotal.inc({ worker: slot.id }, 0)
       this.#apply(slot, { type: 'launch' })
     }
+    this.#startupOrigin = undefined
     const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#config.workers
     this.#watchdog ??= setInterval(
       () => this.#checkHeartbeats(heartbeatTimeoutMs),
@@ -668,6 +678,7 @@ export class Supervisor {
       partitions: slot.partitions,
       config: this.#config,
       ...(this.#groupGeneration ? { groupGeneration: this.#groupGeneration } : {}),
+      ...(this.#startupOrigin ? { startup: this.#startupOrigin() } : {}),
       port: port2,
     }
     this.#logger.info('worker starting', { worker: slot.id, partitions: slot.partitions })

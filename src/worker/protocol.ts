@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { KasperConfig } from '../config/types.ts'
 import type { GroupGeneration } from '../kafka/index.ts'
+import type { StartupOrigin } from '../logging/startup.ts'
 import type { WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
 
@@ -11,6 +12,8 @@ export interface WorkerTask {
   config: KasperConfig
   /** The group member the partitions were assigned to (instance.assignment group). */
   groupGeneration?: GroupGeneration
+  /** The first workers of the process: their start-up phases are logged at debug, carrying on from here. */
+  startup?: StartupOrigin
   /** Control (supervisor → worker) and telemetry (worker → supervisor). */
   port: MessagePort
 }

@@ -172,6 +172,7 @@ async function runUntilStopped(
     const stopWaiting = new AbortController()
     void signals.first.then(() => stopWaiting.abort())
     const countPartitions = () => partitionCount(config, logger, stopWaiting.signal)
+    supervisor.prestart()
     const count = await countPartitions()
     startup.mark('partition count')
     if (count === undefined) {
@@ -202,7 +203,7 @@ async function runUntilStopped(
     }
     return await supervise(supervisor, { config, options, signals, logger, start })
   } finally {
-    await admin?.close()
+    await Promise.all([admin?.close(), supervisor.discardPrestarted()])
   }
 }
 

@@ -15,6 +15,7 @@ import type {
   FromWorker,
   SerializedError,
   ToWorker,
+  WorkerData,
   WorkerResult,
   WorkerTask,
 } from '../worker/protocol.ts'
@@ -159,6 +160,22 @@ export class Supervisor {
    * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
    * their commits carry `groupGeneration`. After the changes (update, revoke) already under way.
    */
+  /**
+   * Starts as many worker threads as workers.threads before their partitions are known (while the partition
+   * count is read), so that they boot and load the Kafka client library meanwhile.
+   */
+  prestart(): void {
+    if (!this.#pool && !this.stopping) this.#ensurePool(workerThreadCount(this.#config))
+  }
+
+  /** Ends the threads prestart() started when no worker was started on them (the process stopped first). */
+  async discardPrestarted(): Promise<void> {
+    if (this.#slots.length > 0) return
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.destroy()
+  }
+
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.stopping) return
     this.#newGeneration(groupGeneration)
@@ -490,6 +507,7 @@ export class Supervisor {
             idleTimeout: Number.POSITIVE_INFINITY,
             concurrentTasksPerWorker: 1,
             resourceLimits: this.#resourceLimits,
+            workerData: { kafkaClient: this.#config.kafka.client } satisfies WorkerData,
           })
   }
 

@@ -1,9 +1,14 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { KasperConfig } from '../config/types.ts'
-import type { GroupGeneration } from '../kafka/index.ts'
+import type { GroupGeneration, KafkaClientKind } from '../kafka/index.ts'
 import type { StartupOrigin } from '../logging/startup.ts'
 import type { WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+
+/** What every thread of the pool is given at its start. */
+export interface WorkerData {
+  kafkaClient: KafkaClientKind
+}
 
 /** What the supervisor hands a worker thread: one TopicProcessor loop over one partition set. */
 export interface WorkerTask {

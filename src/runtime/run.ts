@@ -40,13 +40,14 @@ const rethrowable = (error: SerializedError): Error =>
     : new ConfigurationError(error.message)
 
 /**
- * The input topics' partition count, read on a short-lived thread (partitionCountInThread). While Kafka is
+ * The input topics' partition count, read on a thread of the worker pool (partitionCountInThread). While Kafka is
  * unreachable (an outage: refused, reset, timed out, a name that does not resolve yet) it waits with the
  * restart backoff, logging once per interval what it cannot reach; what a retry cannot fix (TLS,
  * authentication) is a StartupError. Resolves undefined once `stop` aborts.
  */
 async function partitionCount(
   config: KasperConfig,
+  supervisor: Supervisor,
   logger: Logger,
   stop: AbortSignal,
 ): Promise<number | undefined> {
@@ -54,7 +55,7 @@ async function partitionCount(
   const brokers = config.kafka.brokers.join(', ')
   while (!stop.aborted) {
     try {
-      return await partitionCountInThread(config)
+      return await partitionCountInThread(config, supervisor)
     } catch (error) {
       if (!isTransient(error)) throw error
       const { failures, downForMs, log } = outage.failed(Date.now())
@@ -171,14 +172,13 @@ async function runUntilStopped(
     startup.mark('admin server')
     const stopWaiting = new AbortController()
     void signals.first.then(() => stopWaiting.abort())
-    const countPartitions = () => partitionCount(config, logger, stopWaiting.signal)
-    supervisor.prestart()
+    const countPartitions = () => partitionCount(config, supervisor, logger, stopWaiting.signal)
     const count = await countPartitions()
-    startup.mark('partition count')
     if (count === undefined) {
       await signalledBeforeStart(signals, logger)
       return exitCodes.ok
     }
+    startup.mark('partition count')
     if (instance.assignment === 'group') {
       const view = group!
       const membership = () => runGroupMember(config, instance.group, supervisor, view, logger)

@@ -13,6 +13,8 @@ import type { DrainStatus } from '../processor/topic-processor.ts'
 import type {
   Collect,
   FromWorker,
+  PartitionCountResult,
+  PartitionCountTask,
   SerializedError,
   ToWorker,
   WorkerData,
@@ -166,6 +168,16 @@ export class Supervisor {
    */
   prestart(): void {
     if (!this.#pool && !this.stopping) this.#ensurePool(workerThreadCount(this.#config))
+  }
+
+  /**
+   * Reads the input topics' partition count on a thread of the pool (prestart() first): the main thread never
+   * loads the Kafka client library, and the thread keeps it loaded for its worker.
+   */
+  partitionCount(task: PartitionCountTask): Promise<PartitionCountResult> {
+    this.prestart()
+    if (!this.#pool) return Promise.reject(new Error('the supervisor is stopping'))
+    return this.#pool.run(task, { name: 'partitionCount' }) as Promise<PartitionCountResult>
   }
 
   /** Ends the threads prestart() started when no worker was started on them (the process stopped first). */

@@ -1,9 +1,26 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { KasperConfig } from '../config/types.ts'
-import type { GroupGeneration, KafkaClientKind } from '../kafka/index.ts'
+import type { GroupGeneration, KafkaClientKind, KafkaConnectionOptions } from '../kafka/index.ts'
 import type { StartupOrigin } from '../logging/startup.ts'
 import type { WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+
+/** The partition count task, run on a thread of the pool before the workers' tasks; it loads no configuration code. */
+export interface PartitionCountTask {
+  client: KafkaClientKind
+  connection: KafkaConnectionOptions
+  inputTopics: string[]
+  /** Checked to exist when onFailure is dead-letter: found at start, not when the first record fails. */
+  deadLetterTopic?: string
+}
+
+/**
+ * The count, or what the main thread needs to throw the error again: its message, whether it is a
+ * ConfigurationError (and its keys) and whether it is an outage (transient).
+ */
+export type PartitionCountResult =
+  | { count: number }
+  | { message: string; configurationError: boolean; keys?: readonly string[]; transient?: boolean }
 
 /** What every thread of the pool is given at its start. */
 export interface WorkerData {

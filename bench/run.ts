@@ -1,4 +1,5 @@
 // `npm run bench [-- --records N --value-bytes 100,1024 --batch-sizes 10000,1000 --repeat 3 --only A,B --skip C,D --quick --cpu-prof DIR]`
+// --only startup: the start-up row alone (bench/startup.ts).
 // Pass-through throughput of Kasper and its peers on the same loopback broker, in one run: see README.md, "Performance".
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -18,6 +19,7 @@ import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
 import { measureRollingRestart, rollingRestartTable } from './rolling-restart.ts'
 import { kasperCli, passThroughModule } from './runtime.ts'
+import { measureStartup, startupTable } from './startup.ts'
 import { checkOutput, type Guarantee } from './verify.ts'
 
 const { values: options } = parseArgs({
@@ -417,7 +419,10 @@ const partialRun = wanted.length > 0 || unwanted.length > 0
 const outputCountBuild = once(buildOutputCount)
 const rollingOnly = options.only === 'rolling-restart'
 const groupJoinOnly = options.only === 'group-join'
-for (const valueBytes of latencyOnly || idleOnly || rollingOnly || groupJoinOnly ? [] : valueSizes) {
+const startupOnly = options.only === 'startup'
+for (const valueBytes of latencyOnly || idleOnly || rollingOnly || groupJoinOnly || startupOnly
+  ? []
+  : valueSizes) {
   console.log(`\npreparing ${records} records of ${valueBytes} bytes over ${partitions} partitions…`)
   const input = await ensureDataset(connection, records, valueBytes)
   const contenders: Contender[] = []
@@ -630,6 +635,16 @@ if (groupJoinOnly) {
     `${JSON.stringify({ date, machine, ...result }, null, 2)}\n`,
   )
   console.log(`\n${groupJoinTable(result)}\n\nwritten to bench/results/group-join.md and .json`)
+}
+if (startupOnly) {
+  const result = await measureStartup(connection, { records: 1000, valueBytes: 100, repeats: 5, hogs: 4 })
+  const markdown = `# \`kasper run\` start-up, ${date}\n\n${header}\n\n\`kasper run --exit-when-drained\` (the compiled build, ${result.workers} workers, a TypeScript processor module) over ${result.records} records of 100 B in ${partitions} partitions, a new consumer group each run; one warm-up run, then ${result.series[0]?.runs.length} runs quiet and as many with ${result.hogs} CPU hogs (busy-looping processes).\n\n${startupTable(result)}\n`
+  writeFileSync(join(benchDir, 'results/startup.md'), markdown)
+  writeFileSync(
+    join(benchDir, 'results/startup.json'),
+    `${JSON.stringify({ date, machine, ...result }, null, 2)}\n`,
+  )
+  console.log(`\n${startupTable(result)}\n\nwritten to bench/results/startup.md and .json`)
 }
 if (latency) {
   const markdown = `# End-to-end latency, ${date}\n\n${header}\n\nSend time of the input record → broker append time of the output record, \`kasper run\` with 2 workers, batchWaitMs ${latency.batchWaitMs}, ${latency.ratePerSecond} msg/s offered for ${latency.seconds} s (first second skipped).\n\n| records | p50 ms | p99 ms | max ms | target p99 ms |\n|---|---|---|---|---|\n| ${latency.records} | ${latency.p50Ms} | ${latency.p99Ms} | ${latency.maxMs} | ≤ ${latency.batchWaitMs + 50} |\n`

@@ -38,7 +38,10 @@ type EveryOption<T> = { [K in keyof Required<T>]: T[K] }
 export function toProcessorOptions(
   config: KasperConfig,
   worker: EveryOption<
-    Pick<TopicProcessorConfig, 'client' | 'inputPartitions' | 'logger' | 'metrics' | 'groupGeneration'>
+    Pick<
+      TopicProcessorConfig,
+      'client' | 'inputPartitions' | 'logger' | 'metrics' | 'groupGeneration' | 'startup'
+    >
   >,
 ): TopicProcessorConfig {
   const { processor } = config

@@ -17,7 +17,7 @@ export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnec
   if (kind === 'platformatic')
     return new LazyKafkaClient(
       async () => {
-        const { PlatformaticKafkaClient } = await import('./platformatic/client.ts')
+        const { PlatformaticKafkaClient } = await importPlatformatic()
         return new PlatformaticKafkaClient(options)
       },
       { transactions: true },
@@ -25,12 +25,24 @@ export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnec
   if (kind === 'kafkajs')
     return new LazyKafkaClient(
       async () => {
-        const { KafkaJsClient } = await import('./kafkajs/client.ts')
+        const { KafkaJsClient } = await importKafkaJs()
         return new KafkaJsClient(options)
       },
       { transactions: false },
     )
   throw new Error(`kafka.client: unknown client ${String(kind)} (platformatic or kafkajs)`)
+}
+
+const importPlatformatic = () => import('./platformatic/client.ts')
+const importKafkaJs = () => import('./kafkajs/client.ts')
+
+/**
+ * Starts loading the library of `kind` now (a worker thread waiting for its task), so that the client's first
+ * call finds it loaded. A failure is left for that call to report.
+ */
+export function preloadKafkaClient(kind: KafkaClientKind): void {
+  const load = kind === 'platformatic' ? importPlatformatic : kind === 'kafkajs' ? importKafkaJs : undefined
+  load?.().catch(() => {})
 }
 
 /**

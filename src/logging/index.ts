@@ -21,4 +21,5 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 export { basicLogger } from './basic.ts'
 export { logLevels } from './levels.ts'
 export { jsonLogger, textLogger } from './pino.ts'
+export { type StartupOrigin, type StartupPhase, StartupTimeline, startupPhases } from './startup.ts'
 export type { LogFields, Logger, LogLevel } from './types.ts'

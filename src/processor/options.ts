@@ -5,6 +5,7 @@ import {
   type FetchOptions,
   type KafkaClient,
 } from '../kafka/types.ts'
+import type { StartupTimeline } from '../logging/startup.ts'
 import type { Logger } from '../logging/types.ts'
 import type { MetricsProvider } from '../metrics/types.ts'
 import type { SerdesOptions } from '../serdes/types.ts'
@@ -94,6 +95,8 @@ export interface TopicProcessorConfig {
    * Buffers in and Buffers or strings out.
    */
   serdes?: SerdesOptions
+  /** `kasper run`'s start-up timeline, marked as the loop connects, reads its offsets and processes its first batch. */
+  startup?: StartupTimeline
 }
 
 export type MessageProcessors<
@@ -112,10 +115,11 @@ export interface ResolvedConfig
   extends Required<
     Omit<
       TopicProcessorConfig,
-      'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance' | 'groupGeneration' | 'serdes'
+      'logger' | 'metrics' | 'fetch' | 'errorPolicy' | 'instance' | 'groupGeneration' | 'serdes' | 'startup'
     >
   > {
   serdes: SerdesOptions | undefined
+  startup: StartupTimeline | undefined
   groupId: string
   instance: StaticInstance | undefined
   groupGeneration: GroupGeneration | undefined
@@ -228,6 +232,7 @@ export function resolveConfig(config: TopicProcessorConfig): ResolvedConfig {
     errorPolicy: resolveErrorPolicy(config.name, config.errorPolicy),
     instance: config.instance,
     serdes: config.serdes,
+    startup: config.startup,
   }
   for (const option of Object.keys(minimums) as Array<keyof typeof minimums>)
     requireInteger(option, resolved[option], minimums[option])

@@ -47,7 +47,10 @@ export function clampToLog(
   return offset
 }
 
-/** Where each partition starts (the group's committed offset, kept inside the log, else `initialOffset`), and the committed offsets read. */
+/**
+ * Where each partition starts (the group's committed offset, kept inside the log, else `initialOffset`), the
+ * committed offsets read, and the log ends read.
+ */
 export async function resolveStartOffsets(
   client: KafkaClient,
   groupId: string,
@@ -55,7 +58,11 @@ export async function resolveStartOffsets(
   initialOffset: InitialOffset,
   logger: Logger,
   committedOptions?: CommittedOffsetsOptions,
-): Promise<{ positions: Map<string, bigint>; committed: TopicPartitionOffset[] }> {
+): Promise<{
+  positions: Map<string, bigint>
+  committed: TopicPartitionOffset[]
+  logEnds: Map<string, bigint>
+}> {
   const [committed, starts, ends] = await Promise.all([
     client.committedOffsets(groupId, partitions, committedOptions),
     client.listOffsets(partitions, 'earliest'),
@@ -78,7 +85,7 @@ export async function resolveStartOffsets(
         : clampToLog(tp, committedOffset, logStart, logEnd, logger)
     result.set(key, offset)
   }
-  return { positions: result, committed }
+  return { positions: result, committed, logEnds: endByKey }
 }
 
 /** A fresh offset for a partition whose fetch position fell outside the log. */

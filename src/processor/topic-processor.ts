@@ -124,6 +124,8 @@ export class TopicProcessor<
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #nextMetricsUpdateMs = 0
+  /** Until the backlog at start is fetched and taken: the log end at start of each partition behind it. */
+  #backlogAtStart: Map<string, bigint> | undefined
   readonly #progressLog: ProgressLog
   /** Static instances name themselves in their commits' metadata (see count-handover.ts). */
   readonly #commitMetadata: string | undefined
@@ -417,6 +419,7 @@ export class TopicProcessor<
   async #initialize(): Promise<void> {
     const { client, inputTopics, inputPartitions, groupId, initialOffset } = this.#config
     const partitionCount = await inputPartitionCount(client, inputTopics)
+    this.#config.startup?.mark('client connect')
     const missing = inputPartitions.filter((p) => p >= partitionCount)
     if (missing.length > 0) {
       throw new ConfigurationError(
@@ -442,6 +445,10 @@ export class TopicProcessor<
       // An aborted transaction (the generation moved on) is made again in the new generation.
       while (!(await this.#commitOffsets(commits)));
     }
+    this.#config.startup?.mark('offset fetch')
+    const behind = [...start.positions].filter(([key, offset]) => offset < (start.logEnds.get(key) ?? 0n))
+    if (behind.length > 0)
+      this.#backlogAtStart = new Map(behind.map(([key]) => [key, start.logEnds.get(key)!]))
     this.#overlapGuard.start(start.committed)
     this.#track(this.#assigned, start.positions)
     this.#progressLog.start(() => this.progress())
@@ -457,16 +464,32 @@ export class TopicProcessor<
     const { batchSize, batchWaitMs } = this.#config
     const now = Date.now()
     const waitedMs = now - this.#buffer.firstArrivalMs
-    if (this.#buffer.size >= batchSize || (this.#buffer.size > 0 && waitedMs >= batchWaitMs)) {
+    // The backlog at start, once fetched, is not held for batchWaitMs: waiting would only delay it.
+    const backlogFetched = this.#backlogAtStartFetched()
+    if (
+      this.#buffer.size >= batchSize ||
+      backlogFetched ||
+      (this.#buffer.size > 0 && waitedMs >= batchWaitMs)
+    ) {
+      if (backlogFetched) this.#backlogAtStart = undefined
       const batch = this.#buffer.take(batchSize)
       if (this.#buffer.size < batchSize) this.#startFetch()
       await this.#processBatch(batch)
+      this.#config.startup?.mark('first record')
     } else {
       const deadlineMs = this.#buffer.size > 0 ? batchWaitMs - waitedMs : this.#config.fetch.maxWaitMs
       await this.#receive(deadlineMs)
     }
     if (this.#buffer.size === 0) await this.#keepCommittedOffsets()
     if (now >= this.#nextMetricsUpdateMs) this.#updateLagMetrics(now)
+  }
+
+  /** Every partition that started behind its log end is fetched up to it, and something is buffered. */
+  #backlogAtStartFetched(): boolean {
+    if (!this.#backlogAtStart || this.#buffer.size === 0) return false
+    for (const [key, logEnd] of this.#backlogAtStart)
+      if ((this.#fetchPositions.get(key) ?? logEnd) < logEnd) return false
+    return true
   }
 
   #startFetch(): void {
@@ -496,6 +519,7 @@ export class TopicProcessor<
     if (!outcome) return
     this.#inflightFetch = undefined
     if (!outcome.ok) throw outcome.error
+    this.#config.startup?.mark('first fetch')
     await this.#accept(outcome.partitions, outcome.receivedAtMs)
   }
 

@@ -1,32 +1,8 @@
-import {
-  createKafkaClient,
-  isTransient,
-  type KafkaClientKind,
-  type KafkaConnectionOptions,
-} from '../kafka/index.ts'
+import { createKafkaClient, isTransient } from '../kafka/index.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import { inputPartitionCount, requireTopic, requireWritableTopic } from '../processor/input-topics.ts'
+import type { PartitionCountResult, PartitionCountTask } from '../worker/protocol.ts'
 import { kafkaFailureMessage } from './kafka-failure.ts'
-
-/** What the partition count thread is given; it loads no configuration code. */
-export interface PartitionCountTask {
-  client: KafkaClientKind
-  connection: KafkaConnectionOptions
-  inputTopics: string[]
-  /**
-   * Checked to exist, and to be writable by the connection's principal, when onFailure is dead-letter: found
-   * at start, not when the first record fails.
-   */
-  deadLetterTopic?: string
-}
-
-/**
- * The count, or what the main thread needs to throw the error again: its message, whether it is a
- * ConfigurationError (and its keys) and whether it is an outage (transient).
- */
-export type PartitionCountResult =
-  | { count: number }
-  | { message: string; configurationError: boolean; keys?: readonly string[]; transient?: boolean }
 
 /** The input topics' shared partition count, read from Kafka in this thread. */
 export async function readPartitionCount(task: PartitionCountTask): Promise<PartitionCountResult> {

@@ -3,7 +3,7 @@ import { startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, serdesSummary, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { describeKafkaError, hasKafkaError, isTransient } from '../kafka/index.ts'
-import { createLogger } from '../logging/index.ts'
+import { createLogger, StartupTimeline } from '../logging/index.ts'
 import type { Logger } from '../logging/types.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { ConfigurationError } from '../processor/errors.ts'
@@ -48,13 +48,14 @@ const rethrowable = (error: SerializedError, exitCode: number): Error => {
 }
 
 /**
- * The input topics' partition count, read on a short-lived thread (partitionCountInThread). While Kafka is
+ * The input topics' partition count, read on a thread of the worker pool (partitionCountInThread). While Kafka is
  * unreachable (an outage: refused, reset, timed out, a name that does not resolve yet) it waits with the
  * restart backoff, logging once per interval what it cannot reach; what a retry cannot fix (TLS,
  * authentication) is a StartupError. Resolves undefined once `stop` aborts.
  */
 async function partitionCount(
   config: KasperConfig,
+  supervisor: Supervisor,
   logger: Logger,
   stop: AbortSignal,
 ): Promise<number | undefined> {
@@ -62,7 +63,7 @@ async function partitionCount(
   const brokers = config.kafka.brokers.join(', ')
   while (!stop.aborted) {
     try {
-      return await partitionCountInThread(config)
+      return await partitionCountInThread(config, supervisor)
     } catch (error) {
       if (!isTransient(error)) throw error
       const { failures, downForMs, log } = outage.failed(Date.now())
@@ -138,8 +139,10 @@ async function runUntilStopped(
     level: config.logging.level,
     processor: config.processor.name,
   }).child({ role: 'supervisor' })
+  const startup = new StartupTimeline(logger)
+  startup.mark('config')
   const metrics = new PrometheusMetrics({ collectDefaultMetrics: true })
-  const supervisor = new Supervisor(config, logger, metrics)
+  const supervisor = new Supervisor(config, logger, metrics, () => startup.origin())
   const { instance } = config
   const group = instance.assignment === 'group' ? newGroupView(config) : undefined
   const redacted = redactConfig(config)
@@ -176,14 +179,16 @@ async function runUntilStopped(
       const port = typeof address === 'object' && address ? address.port : config.admin.port
       logger.info('admin server listening', { url: `http://${config.admin.host}:${port}`, port })
     }
+    startup.mark('admin server')
     const stopWaiting = new AbortController()
     void signals.first.then(() => stopWaiting.abort())
-    const countPartitions = () => partitionCount(config, logger, stopWaiting.signal)
+    const countPartitions = () => partitionCount(config, supervisor, logger, stopWaiting.signal)
     const count = await countPartitions()
     if (count === undefined) {
       await signalledBeforeStart(signals, logger)
       return exitCodes.ok
     }
+    startup.mark('partition count')
     if (instance.assignment === 'group') {
       const view = group!
       const membership = () => runGroupMember(config, instance.group, supervisor, view, logger)
@@ -208,7 +213,7 @@ async function runUntilStopped(
     }
     return await supervise(supervisor, { config, options, signals, logger, start })
   } finally {
-    await admin?.close()
+    await Promise.all([admin?.close(), supervisor.discardPrestarted()])
   }
 }
 

@@ -3,6 +3,7 @@ import { Piscina } from 'piscina'
 import { workerThreadCount } from '../config/derive.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { type GroupGeneration, topicPartitionKey } from '../kafka/index.ts'
+import type { StartupOrigin } from '../logging/startup.ts'
 import type { Logger } from '../logging/types.ts'
 import { RetiredWorkerMetrics, type WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { PrometheusMetrics } from '../metrics/prometheus.ts'
@@ -12,8 +13,11 @@ import type { DrainStatus } from '../processor/topic-processor.ts'
 import type {
   Collect,
   FromWorker,
+  PartitionCountResult,
+  PartitionCountTask,
   SerializedError,
   ToWorker,
+  WorkerData,
   WorkerResult,
   WorkerTask,
 } from '../worker/protocol.ts'
@@ -97,13 +101,21 @@ export class Supervisor {
   #requestId = 0
   readonly #pendingReplies = new Map<number, (message: FromWorker | undefined) => void>()
   #watchdog: NodeJS.Timeout | undefined
+  /** Until the first workers are spawned: where their start-up timelines carry on from. */
+  #startupOrigin: (() => StartupOrigin) | undefined
   #resolveDone!: (code: number) => void
   /** Resolves with the process exit code once every worker has stopped. */
   readonly done: Promise<number>
 
-  constructor(config: KasperConfig, logger: Logger, metrics: PrometheusMetrics) {
+  constructor(
+    config: KasperConfig,
+    logger: Logger,
+    metrics: PrometheusMetrics,
+    startupOrigin?: () => StartupOrigin,
+  ) {
     this.#config = config
     this.#logger = logger
+    this.#startupOrigin = startupOrigin
     this.#restartsTotal = metrics.counter(
       'kasper_worker_restarts_total',
       'Worker threads restarted after a failure',
@@ -150,6 +162,32 @@ export class Supervisor {
    * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
    * their commits carry `groupGeneration`. After the changes (update, revoke) already under way.
    */
+  /**
+   * Starts as many worker threads as workers.threads before their partitions are known (while the partition
+   * count is read), so that they boot and load the Kafka client library meanwhile.
+   */
+  prestart(): void {
+    if (!this.#pool && !this.stopping) this.#ensurePool(workerThreadCount(this.#config))
+  }
+
+  /**
+   * Reads the input topics' partition count on a thread of the pool (prestart() first): the main thread never
+   * loads the Kafka client library, and the thread keeps it loaded for its worker.
+   */
+  partitionCount(task: PartitionCountTask): Promise<PartitionCountResult> {
+    this.prestart()
+    if (!this.#pool) return Promise.reject(new Error('the supervisor is stopping'))
+    return this.#pool.run(task, { name: 'partitionCount' }) as Promise<PartitionCountResult>
+  }
+
+  /** Ends the threads prestart() started when no worker was started on them (the process stopped first). */
+  async discardPrestarted(): Promise<void> {
+    if (this.#slots.length > 0) return
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.destroy()
+  }
+
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.stopping) return
     this.#newGeneration(groupGeneration)
@@ -166,6 +204,7 @@ export class Supervisor {
       this.#restartsTotal.inc({ worker: slot.id }, 0)
       this.#apply(slot, { type: 'launch' })
     }
+    this.#startupOrigin = undefined
     this.#watchdog ??= setInterval(
       () => this.#checkHeartbeats(),
       Math.min(1000, this.#config.workers.heartbeatIntervalMs),
@@ -480,6 +519,7 @@ export class Supervisor {
             idleTimeout: Number.POSITIVE_INFINITY,
             concurrentTasksPerWorker: 1,
             resourceLimits: this.#resourceLimits,
+            workerData: { kafkaClient: this.#config.kafka.client } satisfies WorkerData,
           })
   }
 
@@ -673,6 +713,7 @@ export class Supervisor {
       partitions: slot.partitions,
       config: this.#config,
       ...(this.#groupGeneration ? { groupGeneration: this.#groupGeneration } : {}),
+      ...(this.#startupOrigin ? { startup: this.#startupOrigin() } : {}),
       port: port2,
     }
     this.#logger.info('worker starting', { worker: slot.id, partitions: slot.partitions })

@@ -1,8 +1,34 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { KasperConfig } from '../config/types.ts'
-import type { GroupGeneration } from '../kafka/index.ts'
+import type { GroupGeneration, KafkaClientKind, KafkaConnectionOptions } from '../kafka/index.ts'
+import type { StartupOrigin } from '../logging/startup.ts'
 import type { WorkerMetricsSnapshot } from '../metrics/aggregate.ts'
 import type { DrainStatus, PartitionProgress } from '../processor/topic-processor.ts'
+
+/** The partition count task, run on a thread of the pool before the workers' tasks; it loads no configuration code. */
+export interface PartitionCountTask {
+  client: KafkaClientKind
+  connection: KafkaConnectionOptions
+  inputTopics: string[]
+  /**
+   * Checked to exist, and to be writable by the connection's principal, when onFailure is dead-letter: found
+   * at start, not when the first record fails.
+   */
+  deadLetterTopic?: string
+}
+
+/**
+ * The count, or what the main thread needs to throw the error again: its message, whether it is a
+ * ConfigurationError (and its keys) and whether it is an outage (transient).
+ */
+export type PartitionCountResult =
+  | { count: number }
+  | { message: string; configurationError: boolean; keys?: readonly string[]; transient?: boolean }
+
+/** What every thread of the pool is given at its start. */
+export interface WorkerData {
+  kafkaClient: KafkaClientKind
+}
 
 /** What the supervisor hands a worker thread: one TopicProcessor loop over one partition set. */
 export interface WorkerTask {
@@ -11,6 +37,8 @@ export interface WorkerTask {
   config: KasperConfig
   /** The group member the partitions were assigned to (instance.assignment group). */
   groupGeneration?: GroupGeneration
+  /** The first workers of the process: their start-up phases are logged at debug, carrying on from here. */
+  startup?: StartupOrigin
   /** Control (supervisor → worker) and telemetry (worker → supervisor). */
   port: MessagePort
 }

@@ -7,7 +7,7 @@ import {
   isTransient,
 } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
-import { createLogger } from '../logging/index.ts'
+import { createLogger, StartupTimeline } from '../logging/index.ts'
 import { PrometheusMetrics } from '../metrics/prometheus.ts'
 import { failedBatchOf } from '../processor/failed-batch.ts'
 import { TopicProcessor } from '../processor/topic-processor.ts'
@@ -48,6 +48,8 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     level: config.logging.level,
     processor: config.processor.name,
   }).child({ worker: workerId })
+  const startup = task.startup && new StartupTimeline(logger, task.startup)
+  startup?.mark('worker start')
   const metrics = new PrometheusMetrics()
   const send = (message: FromWorker) => port.postMessage(message)
   let client: KafkaClient | undefined
@@ -139,6 +141,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
         stores: stores!,
       }))
     const processors = await buildProcessorsFor(partitions)
+    startup?.mark('module load')
     processor = new TopicProcessor(
       toProcessorOptions(config, {
         client: kafka,
@@ -146,6 +149,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
         logger,
         metrics,
         groupGeneration,
+        startup,
       }),
       processors,
     )

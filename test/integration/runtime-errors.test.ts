@@ -94,8 +94,8 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
   })
 
   test('Kafka unreachable at start: the process waits, alive but not ready, naming the brokers; then it starts', async () => {
-    const [topic] = await freshTopics('late-kafka', 1)
-    assert.ok(topic)
+    const [topic, output] = await freshTopics('late-kafka', 1, 2)
+    assert.ok(topic && output)
     await client.produce([{ topic, partition: 0, value: 'hello' }])
     const [host, port] = kafkaBrokers()[0]!.split(':')
     // The bootstrap address goes through a proxy that is down at first; the brokers it announces are direct.
@@ -104,6 +104,8 @@ describe('kasper run with bad input: one clear error, the right exit code, nothi
     await proxy.cut()
     const configuration = config(topic, {
       kafka: { brokers: [`127.0.0.1:${proxyPort}`], connectTimeoutMs: 1000 },
+      // A processor that can produce: one that fails may be restarted as /readyz is read.
+      processor: { options: { outputTopic: output } },
     })
     const cli = startCli([
       'run',

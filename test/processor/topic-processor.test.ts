@@ -86,6 +86,26 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     assert.deepEqual(batches, [['first'], ['second'], ['third']])
   })
 
+  test('the backlog at start is processed once fetched, not held for batchWaitMs; later records are', async () => {
+    const kafka = new FakeKafka({ in: 2 })
+    kafka.append('in', 0, ['a', 'b'])
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(
+      config(kafka, { inputPartitions: [0, 1], batchSize: 100, batchWaitMs: 60_000 }),
+      processor,
+    )
+    const loop = tp.runLoop()
+    // Within the test's 30 s, so not after the 60 s batchWaitMs.
+    await until(() => kafka.committed(group, 'in', 0) === 2n, 'the backlog committed')
+    kafka.append('in', 0, ['c'])
+    await until(() => tp.progress().find((p) => p.partition === 0)?.logEnd === 3n, 'c fetched')
+    await sleep(200)
+    assert.equal(kafka.committed(group, 'in', 0), 2n, 'c waits in a batch of 1 out of 100 for batchWaitMs')
+    assert.deepEqual(batches, [{ partition: 0, values: ['in:a', 'in:b'] }])
+    await tp.close()
+    await loop
+  })
+
   test('progress carries the timestamp of the next record to process until it is committed', async () => {
     const kafka = new FakeKafka({ in: 1 })
     kafka.append('in', 0, ['a', 'b'])

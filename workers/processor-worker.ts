@@ -1,7 +1,7 @@
 // Thread entry point run by piscina: one task = one TopicProcessor loop over one partition set; before the
 // workers' tasks, one thread reads the input topics' partition count (partitionCount).
 import { workerData } from 'node:worker_threads'
-import { preloadKafkaClient } from '../src/kafka/index.ts'
+import { loadKafkaClientLibrary } from '../src/kafka/index.ts'
 import { readPartitionCount } from '../src/runtime/read-partition-count.ts'
 import type {
   PartitionCountResult,
@@ -13,7 +13,7 @@ import type {
 import { runWorker } from '../src/worker/run-worker.ts'
 
 // While the thread waits for its task (the partition count is read meanwhile): loaded by its first Kafka call.
-preloadKafkaClient((workerData as WorkerData).kafkaClient)
+void loadKafkaClientLibrary((workerData as WorkerData).kafkaClient)
 
 export default function processorWorker(task: WorkerTask): Promise<WorkerResult> {
   return runWorker(task)

@@ -37,12 +37,12 @@ const importPlatformatic = () => import('./platformatic/client.ts')
 const importKafkaJs = () => import('./kafkajs/client.ts')
 
 /**
- * Starts loading the library of `kind` now (a worker thread waiting for its task), so that the client's first
- * call finds it loaded. A failure is left for that call to report.
+ * Loads the library of `kind` (a worker thread starts it while it waits for its task), so that the client's
+ * first call finds it loaded; resolves once it is. A failure is left for that call to report.
  */
-export function preloadKafkaClient(kind: KafkaClientKind): void {
+export async function loadKafkaClientLibrary(kind: KafkaClientKind): Promise<void> {
   const load = kind === 'platformatic' ? importPlatformatic : kind === 'kafkajs' ? importKafkaJs : undefined
-  load?.().catch(() => {})
+  await load?.().catch(() => {})
 }
 
 /**

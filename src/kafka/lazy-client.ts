@@ -92,7 +92,7 @@ export class LazyKafkaClient implements KafkaClient {
         (await get()).produce(messages, produceOptions).catch(rethrowMarkingOutage),
       commit: async (groupId, offsets, generation) =>
         (await get()).commit(groupId, offsets, generation).catch(rethrowMarkingOutage),
-      abort: async () => (await get()).abort().catch(rethrowMarkingOutage),
+      abort: async (options) => (await get()).abort(options).catch(rethrowMarkingOutage),
     }
   }
 

@@ -162,6 +162,10 @@ export interface TransactionOptions {
  * commit() adds the offsets (AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator) and ends the
  * transaction (EndTxn). A fenced producer rejects with a ProducerFencedError.
  */
+export interface AbortOptions {
+  once?: boolean
+}
+
 export interface TransactionalProducer {
   /**
    * InitProducerId: takes the transactional id over, fencing every older producer with it and aborting its
@@ -173,8 +177,12 @@ export interface TransactionalProducer {
   produce(messages: OutgoingMessage[], options?: ProduceOptions): Promise<void>
   /** Commits the open transaction with `offsets` as the group's committed offsets. */
   commit(groupId: string, offsets: CommittedOffset[], generation?: GroupGeneration): Promise<void>
-  /** Aborts the open transaction, if any; the next transaction starts with a fresh producer epoch. */
-  abort(): Promise<void>
+  /**
+   * Aborts the open transaction, if any; the next transaction starts with a fresh producer epoch. `once`: one
+   * attempt, no retry across a coordinator move (after an outage, whatever still refuses the abort is left to
+   * the next producer's InitProducerId).
+   */
+  abort(options?: AbortOptions): Promise<void>
 }
 
 /**

@@ -471,7 +471,6 @@ export class TopicProcessor<
       backlogFetched ||
       (this.#buffer.size > 0 && waitedMs >= batchWaitMs)
     ) {
-      if (backlogFetched) this.#backlogAtStart = undefined
       const batch = this.#buffer.take(batchSize)
       if (this.#buffer.size < batchSize) this.#startFetch()
       await this.#processBatch(batch)
@@ -484,12 +483,18 @@ export class TopicProcessor<
     if (now >= this.#nextMetricsUpdateMs) this.#updateLagMetrics(now)
   }
 
-  /** Every partition that started behind its log end is fetched up to it, and something is buffered. */
+  /**
+   * Every partition that started behind its log end is fetched up to it, and the buffer still holds some of
+   * it. Forgotten once the buffer is empty after that, whether the backlog's tail held records or only
+   * transaction markers: later records are batched as usual.
+   */
   #backlogAtStartFetched(): boolean {
-    if (!this.#backlogAtStart || this.#buffer.size === 0) return false
+    if (!this.#backlogAtStart) return false
     for (const [key, logEnd] of this.#backlogAtStart)
       if ((this.#fetchPositions.get(key) ?? logEnd) < logEnd) return false
-    return true
+    if (this.#buffer.size > 0) return true
+    this.#backlogAtStart = undefined
+    return false
   }
 
   #startFetch(): void {
@@ -857,21 +862,15 @@ export class TopicProcessor<
     }
   }
 
-  /** Exactly-once: aborts the open transaction after a failure (a failed abort is left to the coordinator). */
   /**
-   * Aborts the open transaction, unless `failure` (what failed the batch) is an outage: the coordinator
-   * would refuse the abort as long, holding the worker up while its partitions look ready, and the next
-   * worker's InitProducerId aborts the transaction anyway.
+   * Exactly-once: aborts the open transaction after a failure (a failed abort is left to the next worker's
+   * InitProducerId, or to the coordinator after transactionTimeoutMs). After an outage (`failure` transient)
+   * the abort is tried once: retried, a coordinator still refusing would hold the worker up for as long
+   * while its partitions look ready.
    */
   async #abort(failure?: unknown): Promise<void> {
-    if (this.#transaction && failure !== undefined && isTransient(failure)) {
-      this.#logger.warn(
-        'the transaction is left open to the outage; the next worker aborts it as it starts, or the coordinator after transactionTimeoutMs',
-      )
-      return
-    }
     try {
-      await this.#transaction?.abort()
+      await this.#transaction?.abort({ once: failure !== undefined && isTransient(failure) })
     } catch (error) {
       this.#logger.warn(
         'aborting the transaction failed; the transaction coordinator aborts it when the next worker starts or after transactionTimeoutMs',

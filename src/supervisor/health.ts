@@ -12,15 +12,16 @@ export interface HeartbeatTimeouts {
 }
 
 /**
- * How long a worker thread may stay silent: startTimeoutMs until its first heartbeat (loading Kasper, the
- * Kafka client and the processor module blocks the thread, for seconds on busy cores), heartbeatTimeoutMs after.
+ * How long a worker thread may stay silent: startTimeoutMs until it has loaded its code (Kasper, the Kafka
+ * client library and the processor module; loading blocks the thread, for tens of seconds on saturated
+ * cores), heartbeatTimeoutMs after.
  */
-export const silenceAllowedMs = (worker: { heartbeated: boolean }, timeouts: HeartbeatTimeouts): number =>
-  worker.heartbeated ? timeouts.heartbeatTimeoutMs : timeouts.startTimeoutMs
+export const silenceAllowedMs = (worker: { loaded: boolean }, timeouts: HeartbeatTimeouts): number =>
+  worker.loaded ? timeouts.heartbeatTimeoutMs : timeouts.startTimeoutMs
 
 /** Live: every worker thread that runs heartbeated within its allowance (one waiting out a backoff counts as alive). */
 export function isLive(
-  workers: ReadonlyArray<{ state: WorkerState; lastHeartbeatMs: number | undefined; heartbeated: boolean }>,
+  workers: ReadonlyArray<{ state: WorkerState; lastHeartbeatMs: number | undefined; loaded: boolean }>,
   nowMs: number,
   timeouts: HeartbeatTimeouts,
 ): boolean {

@@ -37,8 +37,8 @@ export interface WorkerSlot {
   outage: OutageWatch
   unreachable: string | undefined
   lastHeartbeatMs: number | undefined
-  /** Whether the running thread has sent its first heartbeat (it has loaded its code). */
-  heartbeated: boolean
+  /** Whether the running thread has reported its code loaded (the Kafka client library, the processor module). */
+  loaded: boolean
   heapUsedBytes: number | undefined
   /** Every owned partition's latest reported progress, and when it was reported; kept while the worker is down. */
   progress: Map<string, { progress: PartitionProgress; seenAtMs: number }>
@@ -69,7 +69,7 @@ export const newSlot = (id: number, partitions: number[]): WorkerSlot => ({
   outage: new OutageWatch(),
   unreachable: undefined,
   lastHeartbeatMs: undefined,
-  heartbeated: false,
+  loaded: false,
   heapUsedBytes: undefined,
   progress: new Map(),
   progressAtStart: undefined,

@@ -159,10 +159,6 @@ export class Supervisor {
   }
 
   /**
-   * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
-   * their commits carry `groupGeneration`. After the changes (update, revoke) already under way.
-   */
-  /**
    * Starts as many worker threads as workers.threads before their partitions are known (while the partition
    * count is read), so that they boot and load the Kafka client library meanwhile.
    */
@@ -188,6 +184,10 @@ export class Supervisor {
     await pool?.destroy()
   }
 
+  /**
+   * Runs one worker per partition set (none: an idle group member, ready with nothing to do); in group mode
+   * their commits carry `groupGeneration`. After the changes (update, revoke) already under way.
+   */
   start(partitionSets: number[][], groupGeneration?: GroupGeneration): void {
     if (this.stopping) return
     this.#newGeneration(groupGeneration)
@@ -700,7 +700,7 @@ export class Supervisor {
     const abort = new AbortController()
     const launch = ++slot.launches
     slot.lastHeartbeatMs = Date.now()
-    slot.heartbeated = false
+    slot.loaded = false
     slot.progressAtStart = undefined
     slot.readyAtMs = undefined
     slot.lastMetrics = undefined
@@ -743,7 +743,7 @@ export class Supervisor {
     }
     const now = Date.now()
     slot.lastHeartbeatMs = now
-    slot.heartbeated = true
+    slot.loaded = message.loaded
     slot.heapUsedBytes = message.heapUsedBytes
     this.#heapUsed.set({ worker: slot.id }, message.heapUsedBytes)
     // A partition being revoked is reported until the worker releases it: the supervisor forgot it already.
@@ -879,9 +879,9 @@ export class Supervisor {
       if (!slot.thread || slot.lastHeartbeatMs === undefined) continue
       if (now - slot.lastHeartbeatMs > silenceAllowedMs(slot, this.#config.workers)) {
         this.#logger.error(
-          slot.heartbeated
+          slot.loaded
             ? 'worker missed its heartbeat; terminating it'
-            : 'worker sent no first heartbeat within workers.startTimeoutMs; terminating it',
+            : 'worker did not load its code within workers.startTimeoutMs; terminating it',
           { worker: slot.id, silentMs: now - slot.lastHeartbeatMs },
         )
         slot.lastHeartbeatMs = undefined

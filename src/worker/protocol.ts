@@ -93,7 +93,14 @@ export type ToWorker =
 export type WorkerMetrics = WorkerMetricsSnapshot
 
 export type FromWorker =
-  | { type: 'heartbeat'; ready: boolean; progress: PartitionProgress[]; heapUsedBytes: number }
+  | {
+      type: 'heartbeat'
+      ready: boolean
+      /** The thread has loaded its code: the Kafka client library and the processor module. */
+      loaded: boolean
+      progress: PartitionProgress[]
+      heapUsedBytes: number
+    }
   | { type: 'assigned'; id: number }
   | {
       type: 'collected'

@@ -5,6 +5,7 @@ import {
   describeKafkaError,
   GroupMembershipLostError,
   isTransient,
+  loadKafkaClientLibrary,
 } from '../kafka/index.ts'
 import type { KafkaClient } from '../kafka/types.ts'
 import { createLogger, StartupTimeline } from '../logging/index.ts'
@@ -57,6 +58,8 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   let processor: TopicProcessor | undefined
   let closeRequested = false
   let heartbeat: NodeJS.Timeout | undefined
+  /** Until the code is loaded, the supervisor allows workers.startTimeoutMs of silence rather than heartbeatTimeoutMs. */
+  let loaded = false
   let buildProcessorsFor: ((partitions: number[]) => Promise<Map<number, MessageProcessor>>) | undefined
   /** An error of a partition change that must end the worker (the factory failed for an added partition). */
   let changeFailure: unknown
@@ -118,6 +121,7 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
     send({
       type: 'heartbeat',
       ready: progress.length > 0,
+      loaded,
       progress,
       heapUsedBytes: getHeapStatistics().used_heap_size,
     })
@@ -142,6 +146,9 @@ export async function runWorker(task: WorkerTask): Promise<WorkerResult> {
       }))
     const processors = await buildProcessorsFor(partitions)
     startup?.mark('module load')
+    await loadKafkaClientLibrary(config.kafka.client)
+    loaded = true
+    beat()
     processor = new TopicProcessor(
       toProcessorOptions(config, {
         client: kafka,

@@ -251,8 +251,8 @@ export class FakeKafka implements KafkaClient {
         pending = []
         for (const o of offsets) this.setCommitted(groupId, o.topic, o.partition, o.offset)
       },
-      abort: async () => {
-        this.calls.push('txn abort')
+      abort: async (options) => {
+        this.calls.push(options?.once ? 'txn abort once' : 'txn abort')
         pending = []
       },
     }

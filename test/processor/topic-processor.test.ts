@@ -106,6 +106,24 @@ describe('TopicProcessor (in-memory Kafka)', () => {
     await loop
   })
 
+  test('a backlog at start of transaction markers only is forgotten once fetched: a later record waits for batchWaitMs', async () => {
+    const kafka = new FakeKafka({ in: 1 })
+    kafka.appendSkipped('in', 0, 2)
+    const { batches, processor } = recorder()
+    const tp = new TopicProcessor(config(kafka, { batchSize: 100, batchWaitMs: 60_000 }), processor)
+    const loop = tp.runLoop()
+    try {
+      await sleep(300)
+      kafka.append('in', 0, ['c'])
+      await until(() => tp.progress().find((p) => p.partition === 0)?.logEnd === 3n, 'c fetched')
+      await sleep(200)
+      assert.deepEqual(batches, [], 'c waits in a batch of 1 out of 100 for batchWaitMs')
+    } finally {
+      await tp.close()
+      await loop
+    }
+  })
+
   test('progress carries the timestamp of the next record to process until it is committed', async () => {
     const kafka = new FakeKafka({ in: 1 })
     kafka.append('in', 0, ['a', 'b'])
@@ -791,13 +809,13 @@ describe('TopicProcessor exactly-once (in-memory Kafka)', () => {
     assert.equal(kafka.committed(group, 'in', 0), undefined)
   })
 
-  test('a produce failed by an outage leaves the transaction to the next worker: no abort that the outage would hold up', async () => {
+  test('a produce failed by an outage aborts the transaction with one attempt, not the retries across a coordinator move', async () => {
     const kafka = new FakeKafka({ in: 1, out: 1 })
     kafka.append('in', 0, ['a'])
     kafka.failNextProduce = markTransient(new Error('NOT_ENOUGH_REPLICAS'))
     const tp = new TopicProcessor(exactlyOnce(kafka), () => upper())
     await assert.rejects(tp.runLoop(), /NOT_ENOUGH_REPLICAS/)
-    assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A'])
+    assert.deepEqual(kafka.calls, ['txn init', 'txn produce out:A', 'txn abort once'])
     assert.equal(kafka.committed(group, 'in', 0), undefined)
   })
 

@@ -3,10 +3,10 @@ import { test } from 'node:test'
 import { isDrained, isLive, isReady } from '../../src/supervisor/health.ts'
 import type { WorkerState } from '../../src/supervisor/worker-state.ts'
 
-const worker = (state: WorkerState, lastHeartbeatMs?: number, heartbeated = true) => ({
+const worker = (state: WorkerState, lastHeartbeatMs?: number, loaded = true) => ({
   state,
   lastHeartbeatMs,
-  heartbeated,
+  loaded,
 })
 const timeouts = { heartbeatTimeoutMs: 500, startTimeoutMs: 2000 }
 
@@ -21,10 +21,10 @@ test('live: every thread that runs heartbeated within the timeout; a worker in b
   assert.equal(isLive([], 1000, timeouts), true)
 })
 
-test('live: before its first heartbeat a thread loading its code has startTimeoutMs, not heartbeatTimeoutMs', () => {
+test('live: a thread still loading its code has startTimeoutMs, not heartbeatTimeoutMs', () => {
   assert.equal(isLive([worker('starting', 0, false)], 1500, timeouts), true, 'silent 1.5 s, still loading')
   assert.equal(isLive([worker('starting', 0, false)], 2500, timeouts), false, 'silent past startTimeoutMs')
-  assert.equal(isLive([worker('starting', 0, true)], 1500, timeouts), false, 'silent 1.5 s after a heartbeat')
+  assert.equal(isLive([worker('starting', 0, true)], 1500, timeouts), false, 'silent 1.5 s once loaded')
 })
 
 test('ready: assigned, and every worker running; a member with no partitions is ready', () => {

@@ -3,9 +3,9 @@ import type { KafkaConnectionOptions } from '../types.ts'
 import { baseOptions } from './options.ts'
 
 // Topic administration (create and delete topics, delete records and committed offsets) for tests,
-// benchmarks and examples. It always uses @platformatic/kafka, whichever client kafka.client or
-// createKafkaClient chose: the runtime and the TopicProcessor never call it, and the package installs
-// @platformatic/kafka either way.
+// benchmarks and examples, and the start-up check of the dead-letter topic's authorized operations. It
+// always uses @platformatic/kafka, whichever client kafka.client or createKafkaClient chose: the package
+// installs @platformatic/kafka either way.
 
 export interface TopicSpec {
   name: string

@@ -9,6 +9,7 @@ import type { OutgoingMessage } from '../messages.ts'
 import { attemptsWithinLeaderChangeSpan, withRoutingRetry } from '../routing-retry.ts'
 import { killAtEdge } from '../transaction-edges.ts'
 import {
+  type AbortOptions,
   type CommittedOffset,
   type ProduceOptions,
   type TopicPartition,
@@ -97,10 +98,11 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     })
   }
 
-  async abort(): Promise<void> {
+  async abort(options?: AbortOptions): Promise<void> {
     const open = this.#partitions.size > 0 || this.#groups.size > 0
+    const attempts = options?.once ? 1 : coordinatorAttempts
     try {
-      if (open && this.#identity) await this.#step(() => this.#endTransaction(false))
+      if (open && this.#identity) await this.#step(() => this.#endTransaction(false, attempts))
     } finally {
       // A new epoch for the next transaction: the sequence numbers of an aborted produce are unknown.
       this.#forgetTransaction()
@@ -207,20 +209,26 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     killAtEdge?.('after-txn-offset-commit')
   }
 
-  async #endTransaction(commit: boolean): Promise<void> {
+  async #endTransaction(commit: boolean, attempts = coordinatorAttempts): Promise<void> {
     const { producerId, producerEpoch } = await this.#currentIdentity()
     if (commit) killAtEdge?.('before-end-txn')
-    await this.#toTransactionCoordinator('EndTxn', (api, connection) =>
-      api.async(connection, this.#transactionalId, producerId, producerEpoch, commit),
+    await this.#toTransactionCoordinator(
+      'EndTxn',
+      (api, connection) => api.async(connection, this.#transactionalId, producerId, producerEpoch, commit),
+      attempts,
     )
   }
 
   #toTransactionCoordinator(
     name: TransactionApi,
     call: (api: API<unknown[], unknown>, connection: Connection) => Promise<unknown>,
+    attempts = coordinatorAttempts,
   ): Promise<unknown> {
-    return this.#retryAtCoordinator('transaction', this.#transactionalId, async (connection) =>
-      call(await this.#api(name), connection),
+    return this.#retryAtCoordinator(
+      'transaction',
+      this.#transactionalId,
+      async (connection) => call(await this.#api(name), connection),
+      attempts,
     )
   }
 
@@ -228,11 +236,12 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     kind: 'group' | 'transaction',
     key: string,
     call: (connection: Connection) => Promise<T>,
+    attempts = coordinatorAttempts,
   ): Promise<T> {
     return withRoutingRetry(
       async () => call(await this.#coordinators.connection(kind, key)),
       () => this.#coordinators.forget(kind, key),
-      coordinatorAttempts,
+      attempts,
       coordinatorPauseMs,
     )
   }

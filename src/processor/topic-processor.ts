@@ -870,7 +870,7 @@ export class TopicProcessor<
    */
   async #abort(failure?: unknown): Promise<void> {
     try {
-      await this.#transaction?.abort({ once: failure !== undefined && isTransient(failure) })
+      await this.#transaction?.abort({ once: isTransient(failure) })
     } catch (error) {
       this.#logger.warn(
         'aborting the transaction failed; the transaction coordinator aborts it when the next worker starts or after transactionTimeoutMs',

@@ -69,15 +69,15 @@ export async function readProcessorLag(
     options.initialOffset,
     options.logger,
   )
-  const ends = await client.listOffsets(partitions, 'latest')
   const committed = new Map(start.committed.map((o) => [topicPartitionKey(o.topic, o.partition), o.offset]))
-  const progress = ends.map((end): PartitionProgress => {
-    const next = start.positions.get(topicPartitionKey(end.topic, end.partition))!
+  // The log ends resolveStartOffsets read to place `next` inside the log.
+  const progress = partitions.map((tp): PartitionProgress => {
+    const key = topicPartitionKey(tp.topic, tp.partition)
     return {
-      topic: end.topic,
-      partition: end.partition,
-      next,
-      logEnd: end.offset,
+      topic: tp.topic,
+      partition: tp.partition,
+      next: start.positions.get(key)!,
+      logEnd: start.logEnds.get(key) ?? 0n,
       nextTimestampMs: undefined,
     }
   })

@@ -127,8 +127,19 @@ interface Facts {
   consumerGroup?: string
   inputTopics?: string[]
   deadLetterTopic?: string
+  serdes?: Record<'inputs' | 'outputs', Record<string, { key: string; value: string }>>
   settings?: Record<string, unknown>
   links?: { runbook?: string; dashboard?: string }
+}
+
+/** Each topic's key and value serde, inputs then outputs; outputs not named are bytes. */
+function serdesText(serdes: Facts['serdes']): string {
+  const side = (direction: string, topics: Record<string, { key: string; value: string }>) =>
+    Object.entries(topics).map(
+      ([topic, { key, value }]) => `${direction} ${topic}: key ${key}, value ${value}`,
+    )
+  const named = [...side('in', serdes?.inputs ?? {}), ...side('out', serdes?.outputs ?? {})]
+  return [...named, 'other outputs: bytes'].join(' · ')
 }
 
 function factsList(report: StatusReport): string {
@@ -143,6 +154,7 @@ ${item('consumerGroup', 'consumer group', facts.consumerGroup ?? unknown)}
 ${item('inputTopics', 'input topics', (facts.inputTopics ?? []).join(', '))}
 ${item('outputTopics', 'output topics (produced to so far)', report.outputTopics.join(', ') || unknown)}
 ${item('deadLetterTopic', 'dead-letter topic', facts.deadLetterTopic ?? 'none (errorPolicy.onFailure is not dead-letter)')}
+${item('serdes', 'serdes', serdesText(facts.serdes))}
 ${item('settings', 'settings', settings)}
 ${item('version', 'Kasper version', facts.version ?? unknown)}
 </dl>`

@@ -177,6 +177,13 @@ describe('kasper run (supervisor, worker threads, admin server)', () => {
     assert.equal(status.workers.length, 2)
     // Without a serdes section every topic is bytes, as before serdes existed.
     assert.deepEqual(status.serdes, { inputs: { [input]: { key: 'bytes', value: 'bytes' } }, outputs: {} })
+    const page = await (await fetch(`${base}/`)).text()
+    assert.ok(
+      page.includes(
+        `<dd data-field="serdes">in ${input}: key bytes, value bytes · other outputs: bytes</dd>`,
+      ),
+      "the status page names each topic's serdes",
+    )
     cli.process.kill('SIGTERM')
     const { code } = await cli.exited
     assert.equal(code, 0, cli.output())

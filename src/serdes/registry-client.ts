@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http'
 import { Agent, request as httpsRequest } from 'node:https'
 import { markTransient } from '../kafka/errors.ts'
+import { isSocketUnreachable } from '../kafka/outage.ts'
 import { SchemaNotFoundError } from './errors.ts'
 import type { RegistryOptions } from './types.ts'
 
@@ -126,13 +127,22 @@ export class RegistryClient {
           })
         },
       )
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)))
+      req.on('timeout', () =>
+        req.destroy(
+          Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        ),
+      )
+      // Down or cut off is an outage, waited out; a refused certificate is not: no retry mends it.
       req.on('error', (error) =>
         reject(
-          markTransient(
-            new RegistryError(`${where}: the registry is unreachable: ${error.message}`),
-            this.#service,
-          ),
+          isSocketUnreachable(error)
+            ? markTransient(
+                new RegistryError(`${where}: the registry is unreachable: ${error.message}`),
+                this.#service,
+              )
+            : new RegistryError(
+                `${where}: ${error.message}${url.protocol === 'https:' ? ' (TLS: see serdes.registry.tls)' : ''}`,
+              ),
         ),
       )
       req.end(payload)

@@ -1,18 +1,24 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 
-/** A TCP proxy a test can cut and restore, to make a real server unreachable and back. */
+/**
+ * A TCP proxy a test can cut and restore, to make a real server unreachable and back; with `tls` (a key and
+ * certificate) it also terminates TLS, to put a plaintext server behind a certificate.
+ */
 export class TcpProxy {
   readonly #target: { host: string; port: number }
+  readonly #tls: TlsOptions | undefined
   readonly #sockets = new Set<Socket>()
   #server: Server | undefined
   port = 0
 
-  constructor(target: { host: string; port: number }) {
+  constructor(target: { host: string; port: number }, tls?: TlsOptions) {
     this.#target = target
+    this.#tls = tls
   }
 
   async start(): Promise<number> {
-    const server = createServer((client) => {
+    const onClient = (client: Socket) => {
       const upstream = connect(this.#target)
       for (const socket of [client, upstream]) {
         this.#sockets.add(socket)
@@ -23,7 +29,8 @@ export class TcpProxy {
         })
       }
       client.pipe(upstream).pipe(client)
-    })
+    }
+    const server = this.#tls ? createTlsServer(this.#tls, onClient) : createServer(onClient)
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
     const address = server.address()
     this.port = typeof address === 'object' && address ? address.port : 0

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import type { IncomingMessage } from '../../src/kafka/messages.ts'
 import { deadLetterHeaders } from '../../src/processor/dead-letter.ts'
+import { selfSignedCertificate } from '../helpers/certificate.ts'
 import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics, readAll, testClient, waitFor } from '../helpers/kafka.ts'
 import {
@@ -270,6 +271,45 @@ describe('serdes against a real schema registry and broker', () => {
       email: null,
       seenBy: 'kasper',
     })
+  })
+
+  test('the registry over TLS: trusted through serdes.registry.tls.caFile, records decoded; a certificate not trusted fails the worker (no outage) and the process exits 1 naming it', async () => {
+    const [input, output] = await freshTopics('serdes-tls', 1, 2)
+    assert.ok(input && output)
+    await produceWithRegistry(input, 'avro', userV1, users(0, 5, false))
+    const { pfx, passphrase, caFile } = selfSignedCertificate()
+    const proxy = new TcpProxy(hostAndPort(schemaRegistryUrl()), { pfx, passphrase })
+    const registryUrl = `https://127.0.0.1:${await proxy.start()}`
+    const serdes = (tls: unknown) => ({
+      registry: { url: registryUrl, tls },
+      inputs: { [input]: { value: 'avro' } },
+      outputs: { [output]: { value: 'json' } },
+    })
+    try {
+      await runDrained(input, output, serdes({ caFile }), { onFailure: 'stop' })
+      const read = await readAll(client, output, 1)
+      assert.deepEqual(
+        read.map((r) => (JSON.parse(r.value!.toString()) as { id: number }).id).sort(),
+        [0, 1, 2, 3, 4],
+      )
+
+      const untrusted = kasperConfig(uniqueName('serdes-tls-untrusted'), input, output, {
+        processor: { module: processorModule, batchWaitMs: 100 },
+        workers: { threads: 1 },
+        restart: { maxRestarts: 1, initialBackoffMs: 50, maxBackoffMs: 100 },
+        serdes: serdes({}),
+      })
+      const cli = startCli(['run', '--config', await writeConfig(untrusted)])
+      const { code } = await cli.exited
+      assert.equal(code, 1, cli.output())
+      assert.doesNotMatch(cli.output(), /outage: waiting for it to end/)
+      assert.match(
+        cli.output(),
+        /GET https:\/\/127\.0\.0\.1:\d+\/schemas\/ids\/\d+: self-signed certificate.*\(TLS: see serdes\.registry\.tls\)/,
+      )
+    } finally {
+      await proxy.cut()
+    }
   })
 
   test('skip: a record with an unknown schema id is skipped with a warning naming it; the others reach the output', async () => {

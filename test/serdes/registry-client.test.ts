@@ -25,6 +25,7 @@ describe('registry client (against a recording HTTP server)', () => {
         if (req.url === '/schemas/ids/2')
           return res.end(JSON.stringify({ schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }))
         if (req.url === '/subjects/orders-value/versions') return res.end(JSON.stringify({ id: 9 }))
+        if (req.url === '/schemas/ids/999') return // never answered
         if (req.url === '/schemas/ids/500') {
           res.statusCode = 500
           return res.end(JSON.stringify({ error_code: 50001, message: 'store down' }))
@@ -91,6 +92,11 @@ describe('registry client (against a recording HTTP server)', () => {
       .catch((error: unknown) => error)
     assert.ok(isTransient(unreachable), String(unreachable))
     assert.match(String(unreachable), /the registry is unreachable/)
+    const silent = await new RegistryClient({ url, requestTimeoutMs: 200 })
+      .schemaById(999)
+      .catch((error: unknown) => error)
+    assert.ok(isTransient(silent), String(silent))
+    assert.match(String(silent), /the registry is unreachable: no answer within 200 ms/)
   })
 
   test('an outage of the registry names it and serdes.registry.url, without the credentials in the URL', async () => {

@@ -5,9 +5,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stateDir } from '../scripts/services/paths.ts'
-import type { RebalanceProtocol } from '../src/kafka/group/types.ts'
+import { groupTimingDefaults, type RebalanceProtocol } from '../src/kafka/group/types.ts'
 import { createKafkaClient } from '../src/kafka/index.ts'
 import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
+import { startCpuHogs } from '../test/helpers/cpu-hogs.ts'
 import { longestPauses, type OutputSample, watchOutput } from '../test/helpers/output-watch.ts'
 import { waitFor } from '../test/helpers/wait.ts'
 import type { Build, JvmProgram } from './builds.ts'
@@ -46,6 +47,10 @@ export interface GroupJoinRow {
 export interface GroupJoinResult {
   records: number
   valueBytes: number
+  /** Busy-looping processes that saturated the cores through each protocol's run (0: a quiet machine). */
+  hogs: number
+  /** instance.group.heartbeatIntervalMs when set; else Kasper's default. */
+  heartbeatIntervalMs: number | undefined
   rows: GroupJoinRow[]
 }
 
@@ -108,7 +113,7 @@ async function measureJoin(
   input: string,
   records: number,
   output: string,
-  protocol: RebalanceProtocol,
+  group: { rebalanceProtocol: RebalanceProtocol; heartbeatIntervalMs?: number },
   id: string,
 ): Promise<Omit<GroupJoinRow, 'output'>> {
   const config = {
@@ -121,7 +126,7 @@ async function measureJoin(
       batchWaitMs: 1000,
       options: { outputTopic: output, recordsPerSecond: recordsPerSecondPerThread },
     },
-    instance: { assignment: 'group', group: { rebalanceProtocol: protocol } },
+    instance: { assignment: 'group', group },
     workers: { threads: 2 },
     logging: { format: 'json', level: 'info' },
     admin: { enabled: false },
@@ -155,7 +160,7 @@ async function measureJoin(
     await flowing('the second member to join', () => Number.isFinite(joinedAt))
     await flowing('the window after the join', () => Date.now() >= joinedAt + windowMs)
     await flowing('the group to process the whole input', () => total(watch.samples.at(-1)) >= records)
-    return joinRow(protocol, watch.samples, joinedAt, records)
+    return joinRow(group.rebalanceProtocol, watch.samples, joinedAt, records)
   } finally {
     for (const member of members) member.child.kill('SIGTERM')
     await Promise.all(members.map((m) => m.exited))
@@ -166,27 +171,50 @@ async function measureJoin(
 
 export async function measureGroupJoin(
   connection: KafkaConnectionOptions,
-  options: { records: number; valueBytes: number; outputCountBuild: () => Promise<Build<JvmProgram>> },
+  options: {
+    records: number
+    valueBytes: number
+    hogs: number
+    heartbeatIntervalMs: number | undefined
+    outputCountBuild: () => Promise<Build<JvmProgram>>
+  },
 ): Promise<GroupJoinResult> {
   const input = await ensureDataset(connection, options.records, options.valueBytes)
   const rows: GroupJoinRow[] = []
+  const { heartbeatIntervalMs } = options
+  const heartbeat = heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }
   for (const protocol of ['eager', 'cooperative'] as const) {
     const id = `${Date.now().toString(36)}-${protocol}`
     const output = `bench-join-out-${id}`
     process.stdout.write(`${options.valueBytes} B, kasper run, 2 members × 2 workers, ${protocol} join: `)
+    const hogs = options.hogs > 0 ? startCpuHogs(options.hogs) : undefined
     const { measured: row, found } = await runOnCheckedOutput(
       connection,
       output,
       options.records,
       options.outputCountBuild,
-      () => measureJoin(connection, input, options.records, output, protocol, id),
-    )
+      () =>
+        measureJoin(
+          connection,
+          input,
+          options.records,
+          output,
+          { rebalanceProtocol: protocol, ...heartbeat },
+          id,
+        ),
+    ).finally(() => hogs?.stop())
     rows.push({ ...row, output: found })
     console.log(
       `${Math.round(row.steadyMessagesPerSecond)} → ${Math.round(row.joinMessagesPerSecond)} msg/s, dip ${Math.round(row.dipMessagesPerSecond)}, longest pause ${row.longestPauseMs} ms (one partition ${row.longestPartitionPauseMs} ms), ${found}`,
     )
   }
-  return { records: options.records, valueBytes: options.valueBytes, rows }
+  return {
+    records: options.records,
+    valueBytes: options.valueBytes,
+    hogs: options.hogs,
+    heartbeatIntervalMs,
+    rows,
+  }
 }
 
 export function groupJoinTable(result: GroupJoinResult): string {
@@ -194,7 +222,7 @@ export function groupJoinTable(result: GroupJoinResult): string {
   const during = (r: GroupJoinRow) => r.joinMessagesPerSecond / r.steadyMessagesPerSecond
   const eager = result.rows.find((r) => r.protocol === 'eager')
   return [
-    `${result.records} records of ${result.valueBytes} B over ${partitions} partitions; \`kasper run\` in group mode, 2 workers per member, batchSize ${batchSize}, each thread paced at ${recordsPerSecondPerThread} records/s (process() waits as a processor calling a service would). The first member runs alone until its output has flowed for ${windowMs / 1000} s, then a second member starts; the join is when it logs that it joins the group. Windows of ${windowMs / 1000} s before and from the join on; output end offsets sampled every 250 ms. After the join the group has 4 threads, twice the paced capacity, so × steady counts the added threads as well as the join's cost; × eager (cooperative's × steady ÷ eager's) compares the protocols.`,
+    `${result.records} records of ${result.valueBytes} B over ${partitions} partitions; \`kasper run\` in group mode, 2 workers per member, batchSize ${batchSize}, each thread paced at ${recordsPerSecondPerThread} records/s (process() waits as a processor calling a service would)${result.hogs > 0 ? `, the cores saturated by ${result.hogs} CPU hogs (busy-looping processes) through each run` : ', a quiet machine'}; heartbeats every ${result.heartbeatIntervalMs ?? groupTimingDefaults.heartbeatIntervalMs} ms. The first member runs alone until its output has flowed for ${windowMs / 1000} s, then a second member starts; the join is when it logs that it joins the group. Windows of ${windowMs / 1000} s before and from the join on; output end offsets sampled every 250 ms. After the join the group has 4 threads, twice the paced capacity, so × steady counts the added threads as well as the join's cost; × eager (cooperative's × steady ÷ eager's) compares the protocols.`,
     '',
     '| protocol | steady msg/s (before) | msg/s from the join | × steady | × eager | dip (lowest 1 s) msg/s | longest pause, whole output (ms) | longest pause, one partition (ms) | input drained (s after join) | output (checked after the run) |',
     '|---|---|---|---|---|---|---|---|---|---|',

@@ -35,6 +35,8 @@ const { values: options } = parseArgs({
     skip: { type: 'string' },
     'cpu-prof': { type: 'string' },
     repeat: { type: 'string', default: '3' },
+    hogs: { type: 'string', default: '0' },
+    'heartbeat-interval-ms': { type: 'string' },
   },
 })
 const records = options.quick ? 100_000 : Number(options.records)
@@ -68,6 +70,20 @@ const cpuProfileDir = options['cpu-prof']
 const repeats = Number(options.repeat)
 if (!Number.isInteger(repeats) || repeats < 1) {
   console.error(`--repeat: must be an integer ≥ 1 (got ${options.repeat})`)
+  process.exit(2)
+}
+const hogs = Number(options.hogs)
+if (!Number.isInteger(hogs) || hogs < 0) {
+  console.error(`--hogs: must be an integer ≥ 0 (got ${options.hogs})`)
+  process.exit(2)
+}
+const heartbeatOption = options['heartbeat-interval-ms']
+const heartbeatIntervalMs = heartbeatOption === undefined ? undefined : Number(heartbeatOption)
+if (
+  heartbeatIntervalMs !== undefined &&
+  !(Number.isInteger(heartbeatIntervalMs) && heartbeatIntervalMs > 0)
+) {
+  console.error(`--heartbeat-interval-ms: must be an integer > 0 (got ${heartbeatOption})`)
   process.exit(2)
 }
 
@@ -626,15 +642,18 @@ if (groupJoinOnly) {
   const result = await measureGroupJoin(connection, {
     records,
     valueBytes: valueSizes[0] ?? 100,
+    hogs,
+    heartbeatIntervalMs,
     outputCountBuild,
   })
   const markdown = `# \`kasper run\` throughput while a group member joins, eager and cooperative, ${date}\n\n${header}\n\n${groupJoinTable(result)}\n`
-  writeFileSync(join(benchDir, 'results/group-join.md'), markdown)
+  const file = `group-join${result.hogs > 0 ? '-hogs' : ''}${heartbeatIntervalMs ? `-heartbeat-${heartbeatIntervalMs}ms` : ''}`
+  writeFileSync(join(benchDir, `results/${file}.md`), markdown)
   writeFileSync(
-    join(benchDir, 'results/group-join.json'),
+    join(benchDir, `results/${file}.json`),
     `${JSON.stringify({ date, machine, ...result }, null, 2)}\n`,
   )
-  console.log(`\n${groupJoinTable(result)}\n\nwritten to bench/results/group-join.md and .json`)
+  console.log(`\n${groupJoinTable(result)}\n\nwritten to bench/results/${file}.md and .json`)
 }
 if (startupOnly) {
   const result = await measureStartup(connection, { records: 1000, valueBytes: 100, repeats: 5, hogs: 4 })

@@ -64,25 +64,35 @@ describe('group member (classic protocol, co-partitioned assignment)', () => {
     )
   })
 
-  test('cooperative: a partition that moves is withheld in the first round, handed over in the second', async () => {
+  test('cooperative: a partition that moves is withheld in the first round, handed over in the second; the first round tells both members a second one is due', async () => {
     const [a, b] = await freshTopics('member-coop', 2, 2)
     assert.ok(a && b)
     const groupId = uniqueName('member-coop')
     const abort = new AbortController()
     const first = await member(groupId, [a, b], [0, 1], 'cooperative')
     const alone = await first.join(abort.signal, [])
-    assert.deepEqual([alone.partitions, alone.protocol], [[0, 1], 'cooperative'])
+    assert.deepEqual([alone.partitions, alone.protocol, alone.followUpRound], [[0, 1], 'cooperative', false])
     const second = await member(groupId, [a, b], [0, 1], 'cooperative')
     const joining = second.join(abort.signal, [])
     assert.equal(await first.rejoinNeeded(), 'rebalance')
     const [keep, wait] = await Promise.all([first.join(abort.signal, [0, 1]), joining])
     assert.deepEqual([keep.partitions, wait.partitions], [[0], []], 'partition 1 moves: neither has it yet')
+    assert.deepEqual(
+      [keep.followUpRound, wait.followUpRound],
+      [true, true],
+      'both heartbeat often until round two',
+    )
     // The first member revoked 1 (its workers committed it) and joins again; the second round hands 1 over.
     const rejoining = first.join(abort.signal, [0])
     assert.equal(await second.rejoinNeeded(), 'rebalance')
     const [one, two] = await Promise.all([rejoining, second.join(abort.signal, [])])
     assert.equal(one.generationId, two.generationId)
     assert.deepEqual([one.partitions, two.partitions], [[0], [1]])
+    assert.deepEqual(
+      [one.followUpRound, two.followUpRound],
+      [false, false],
+      'nothing withheld: no third round',
+    )
   })
 
   test('a cooperative member in a group with an eager one speaks eager (a rolling switch works)', async () => {

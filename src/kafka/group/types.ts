@@ -18,6 +18,8 @@ export interface GroupAssignment extends GroupGeneration {
   leader: boolean
   /** The protocol the group chose for this generation (eager while any member speaks only eager). */
   protocol: RebalanceProtocol
+  /** Cooperative: the leader withheld partitions that move, so a second round follows (follow-up-round.ts). */
+  followUpRound: boolean
 }
 
 /** Why a member must join again: the coordinator started a rebalance, or the member is no longer in the group. */

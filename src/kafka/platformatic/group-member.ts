@@ -17,6 +17,12 @@ import {
 import { kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
 import { assignCopartitioned, type MemberClaim, withholdMoving } from '../group/copartitioned-assignor.ts'
+import {
+  followUpHeartbeatMs,
+  followUpRoundUserData,
+  isFollowUpRoundDue,
+  withholdsAny,
+} from '../group/follow-up-round.ts'
 import type {
   GroupAssignment,
   GroupMember,
@@ -82,6 +88,10 @@ export class PlatformaticGroupMember implements GroupMember {
   #generationId = -1
   #joining = false
   #heartbeats: AbortController | undefined
+  /** Aborted to end the heartbeat loop's current wait early (a second round became due). */
+  #heartbeatSoon = new AbortController()
+  /** The latest assignment said a second cooperative round is due: heartbeats come every followUpHeartbeatMs. */
+  #followUpRound = false
   #generationEnded: Promise<RejoinReason> = new Promise(() => {})
   #endGeneration: (reason: RejoinReason) => void = () => {}
 
@@ -198,19 +208,20 @@ export class PlatformaticGroupMember implements GroupMember {
       protocolNames[protocol],
       assignments,
     )
-    const assigned =
-      synced.assignment.length === 0
-        ? []
-        : decodeConsumerProtocolAssignment(synced.assignment).assignedPartitions
-    const mine = [...new Set(assigned.flatMap((a) => a.partitions))].sort((a, b) => a - b)
+    const decoded =
+      synced.assignment.length === 0 ? undefined : decodeConsumerProtocolAssignment(synced.assignment)
+    const mine = [...new Set(decoded?.assignedPartitions.flatMap((a) => a.partitions))].sort((a, b) => a - b)
     signal.throwIfAborted()
+    this.#followUpRound = isFollowUpRoundDue(decoded?.userData)
     this.#heartbeats ??= this.#startHeartbeats()
+    if (this.#followUpRound) this.#heartbeatSoon.abort()
     return {
       memberId: joined.memberId,
       generationId: joined.generationId,
       partitions: mine,
       leader,
       protocol,
+      followUpRound: this.#followUpRound,
     }
   }
 
@@ -228,17 +239,20 @@ export class PlatformaticGroupMember implements GroupMember {
     const claims = joined.members.map((m) => claimOf(m.memberId, m.metadata))
     const balanced = assignCopartitioned(partitions, claims)
     const assignment = protocol === 'cooperative' ? withholdMoving(balanced, claims) : balanced
+    const userData = followUpRoundUserData(withholdsAny(balanced, assignment))
     return [...assignment].map(([memberId, partitions]) => ({
       memberId,
       assignment: encodeConsumerProtocolAssignment({
         version: 0,
         assignedPartitions: this.#options.topics.map((topic) => ({ topic, partitions })),
+        userData,
       }),
     }))
   }
 
   /**
-   * Heartbeats every heartbeatIntervalMs from the first assignment until leave(), through every rebalance: the
+   * Heartbeats every heartbeatIntervalMs (followUpHeartbeatMs while a second cooperative round is due) from the
+   * first assignment until leave(), through every rebalance: the
    * member stays in the group while its workers finish and commit revoked partitions. While its own JoinGroup
    * or SyncGroup is pending the coordinator counts the member as alive and none is sent. During a rebalance
    * the broker answers REBALANCE_IN_PROGRESS and still counts the heartbeat. Without an answer for a whole
@@ -248,11 +262,17 @@ export class PlatformaticGroupMember implements GroupMember {
     const stop = new AbortController()
     const { groupId, heartbeatIntervalMs, sessionTimeoutMs } = this.#options
     const groupInstanceId = this.#options.groupInstanceId ?? null
+    stop.signal.addEventListener('abort', () => this.#heartbeatSoon.abort(), { once: true })
     void (async () => {
       let answeredAtMs = Date.now()
       while (!stop.signal.aborted) {
-        await sleep(heartbeatIntervalMs, undefined, { signal: stop.signal }).catch(() => {})
+        const intervalMs = this.#followUpRound
+          ? Math.min(heartbeatIntervalMs, followUpHeartbeatMs)
+          : heartbeatIntervalMs
+        const soon = this.#heartbeatSoon.signal
+        await sleep(intervalMs, undefined, { signal: soon }).catch(() => {})
         if (stop.signal.aborted) return
+        if (soon.aborted) this.#heartbeatSoon = new AbortController()
         if (this.#joining || !this.#memberId) {
           answeredAtMs = Date.now()
           continue

@@ -33,18 +33,12 @@ const unreachableErrors = new Set([
   'StaleMetadataError',
 ])
 
-/** True for a socket error of a server that is down or cut off, whatever the server (a broker, a registry). */
-export function isSocketUnreachable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code
-  return typeof code === 'string' && unreachableCodes.has(code)
-}
-
 function isUnreachable(node: ErrorNode): boolean {
   // A broker's answer: one of the table's outage kinds (leadership or a coordinator moving, replicas missing).
   const answer = kafkaErrorNameOf(node)
   if (answer) return kafkaErrorKindNamed(answer)?.outage === true
   if (typeof node.code === 'number') return kafkaErrorKind(node.code).outage
-  if (isSocketUnreachable(node)) return true
+  if (typeof node.code === 'string' && unreachableCodes.has(node.code)) return true
   if (typeof node.code === 'string' && unreachableErrors.has(node.code)) return true
   if (typeof node.name === 'string' && unreachableErrors.has(node.name)) return true
   // kafkajs's connection error without a socket code (a connection timeout); a TLS certificate refusal
@@ -73,7 +67,7 @@ function brokerOf(node: ErrorNode): string | undefined {
   const broker = node.broker as { host?: unknown; port?: unknown } | undefined
   if (broker && typeof broker === 'object' && typeof broker.host === 'string')
     return `${broker.host}:${String(broker.port)}`
-  if (isSocketUnreachable(node) && typeof node.address === 'string')
+  if (typeof node.code === 'string' && unreachableCodes.has(node.code) && typeof node.address === 'string')
     return `${node.address}:${String(node.port)}`
   return undefined
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isTransient } from '../kafka/errors.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
+import { isRecordsFault } from '../serdes/record-serdes.ts'
 import { ConfigurationError } from './errors.ts'
 import { requireInteger } from './options.ts'
 
@@ -153,8 +153,9 @@ export class ErrorPolicyRunner {
       return
     }
     const { error } = result
-    // An outage (a store or Kafka unreachable) is no record's fault: waited out, never isolated.
-    if (this.#policy.onFailure === 'stop' || error instanceof OutputFailure || isTransient(error))
+    // An outage (a store or Kafka unreachable) or the schema registry refusing Kasper is no record's fault:
+    // never isolated, and an outage is waited out.
+    if (this.#policy.onFailure === 'stop' || error instanceof OutputFailure || !isRecordsFault(error))
       throw error instanceof OutputFailure ? error.cause : error
     if (messages.length === 1) {
       const message = messages[0]!

@@ -102,7 +102,8 @@ export async function runGroupMember(
         member.join(stopped.signal, effect.owned).then(
           (assignment) => {
             generation = assignment
-            Object.assign(view, assignment)
+            const { memberId, generationId, leader, partitions, protocol } = assignment
+            Object.assign(view, { memberId, generationId, leader, partitions, protocol })
             logger.info('consumer group assigned partitions', {
               group: view.groupId,
               memberId: assignment.memberId,

@@ -1,3 +1,4 @@
+import { someCause } from '../kafka/errors/index.ts'
 import { isTransient } from '../kafka/errors.ts'
 import type { IncomingMessage, OutgoingMessage } from '../kafka/messages.ts'
 import { DecodeError, EncodeError, SerdesConfigurationError } from './errors.ts'
@@ -34,8 +35,13 @@ const plain: Partial<Record<SerdeFormat, Serde>> = { bytes: bytesSerde, string: 
 
 const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-/** A failure that is no record's fault (the registry unreachable or refusing us) is not a decode error. */
-const isRecordsFault = (error: unknown): boolean => !isTransient(error) && !(error instanceof RegistryError)
+/**
+ * False for a failure that is no record's fault, even wrapped: the registry unreachable (an outage) or refusing
+ * Kasper (TLS, authentication, a schema it rejects). Such a failure is not a record's decode or encode error,
+ * and the error policy never isolates, dead-letters or skips records over it.
+ */
+export const isRecordsFault = (error: unknown): boolean =>
+  !isTransient(error) && !someCause(error, (node) => node instanceof RegistryError)
 
 /**
  * The serdes of a TopicProcessor's input and output topics. Topics without one keep today's behaviour: inputs

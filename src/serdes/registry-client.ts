@@ -1,7 +1,6 @@
 import { request as httpRequest } from 'node:http'
 import { Agent, request as httpsRequest } from 'node:https'
 import { markTransient } from '../kafka/errors.ts'
-import { isSocketUnreachable } from '../kafka/outage.ts'
 import { SchemaNotFoundError } from './errors.ts'
 import type { RegistryOptions } from './types.ts'
 
@@ -14,6 +13,16 @@ export interface RegisteredSchema {
 }
 
 const contentType = 'application/vnd.schemaregistry.v1+json'
+
+/**
+ * Node's codes for a TLS handshake or certificate the client refuses (an untrusted or expired certificate, a
+ * name that does not match, TLS spoken to a plaintext port): no retry mends them. Any other request error is
+ * taken for the registry being down or cut off.
+ */
+function isTlsRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' && /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)
+}
 const defaultRequestTimeoutMs = 10_000
 
 /** The registry refused or failed a request for a reason other than a missing schema. */
@@ -127,21 +136,17 @@ export class RegistryClient {
           })
         },
       )
-      req.on('timeout', () =>
-        req.destroy(
-          Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' }),
-        ),
-      )
-      // Down or cut off is an outage, waited out; a refused certificate is not: no retry mends it.
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)))
+      // Down or cut off is an outage, waited out; a refused TLS handshake is not: no retry mends it.
       req.on('error', (error) =>
         reject(
-          isSocketUnreachable(error)
-            ? markTransient(
+          isTlsRefusal(error)
+            ? new RegistryError(
+                `${where}: TLS refused: ${error.message.trim()} (see serdes.registry.tls, and that the URL's scheme is the registry's)`,
+              )
+            : markTransient(
                 new RegistryError(`${where}: the registry is unreachable: ${error.message}`),
                 this.#service,
-              )
-            : new RegistryError(
-                `${where}: ${error.message}${url.protocol === 'https:' ? ' (TLS: see serdes.registry.tls)' : ''}`,
               ),
         ),
       )

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   createGroupMember,
   type GroupMember,
@@ -18,6 +19,10 @@ async function member(
   topics: string[],
   partitions: number[],
   rebalanceProtocol: RebalanceProtocol = 'eager',
+  timing: { sessionTimeoutMs: number; heartbeatIntervalMs: number } = {
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: 300,
+  },
 ): Promise<GroupMember> {
   const created = await createGroupMember(
     { brokers: kafkaBrokers(), clientId: uniqueName('member') },
@@ -26,8 +31,7 @@ async function member(
       topics,
       partitions: () => partitions,
       rebalanceProtocol,
-      sessionTimeoutMs: 6000,
-      heartbeatIntervalMs: 300,
+      ...timing,
       rebalanceTimeoutMs: 10_000,
       onRetry: () => {},
     },
@@ -93,6 +97,27 @@ describe('group member (classic protocol, co-partitioned assignment)', () => {
       [false, false],
       'nothing withheld: no third round',
     )
+  })
+
+  test('cooperative: a member whose heartbeats are a minute apart learns of the second round from the often ones a due round brings', async () => {
+    const [topic] = await freshTopics('member-follow-up', 2)
+    assert.ok(topic)
+    const groupId = uniqueName('member-follow-up')
+    const abort = new AbortController()
+    const first = await member(groupId, [topic], [0, 1], 'cooperative')
+    await first.join(abort.signal, [])
+    const slow = { sessionTimeoutMs: 180_000, heartbeatIntervalMs: 60_000 }
+    const second = await member(groupId, [topic], [0, 1], 'cooperative', slow)
+    const joining = second.join(abort.signal, [])
+    assert.equal(await first.rejoinNeeded(), 'rebalance')
+    const [keep, wait] = await Promise.all([first.join(abort.signal, [0, 1]), joining])
+    assert.deepEqual([keep.partitions, wait.partitions, wait.followUpRound], [[0], [], true])
+    const rejoining = first.join(abort.signal, [0])
+    // Without the often heartbeats the second member would learn of the round a minute after its join.
+    const learned = await Promise.race([second.rejoinNeeded(), sleep(20_000).then(() => 'not within 20 s')])
+    assert.equal(learned, 'rebalance')
+    const [one, two] = await Promise.all([rejoining, second.join(abort.signal, [])])
+    assert.deepEqual([one.partitions, two.partitions], [[0], [1]])
   })
 
   test('a cooperative member in a group with an eager one speaks eager (a rolling switch works)', async () => {

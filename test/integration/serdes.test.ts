@@ -273,40 +273,68 @@ describe('serdes against a real schema registry and broker', () => {
     })
   })
 
-  test('the registry over TLS: trusted through serdes.registry.tls.caFile, records decoded; a certificate not trusted fails the worker (no outage) and the process exits 1 naming it', async () => {
-    const [input, output] = await freshTopics('serdes-tls', 1, 2)
-    assert.ok(input && output)
+  test('the registry over TLS: trusted through serdes.registry.tls.caFile, records decoded; a certificate not trusted is no outage and no fault of a record: on the input side and on the output side with dead-letter, exit 1 naming it, nothing dead-lettered', async () => {
+    const [input, output, jsonInput, deadLetters] = await freshTopics('serdes-tls', 1, 4)
+    assert.ok(input && output && jsonInput && deadLetters)
     await produceWithRegistry(input, 'avro', userV1, users(0, 5, false))
+    await client.produce(
+      users(0, 3, false).map((user) => ({ topic: jsonInput, partition: 0, value: JSON.stringify(user) })),
+    )
     const { pfx, passphrase, caFile } = selfSignedCertificate()
     const proxy = new TcpProxy(hostAndPort(schemaRegistryUrl()), { pfx, passphrase })
     const registryUrl = `https://127.0.0.1:${await proxy.start()}`
-    const serdes = (tls: unknown) => ({
-      registry: { url: registryUrl, tls },
-      inputs: { [input]: { value: 'avro' } },
-      outputs: { [output]: { value: 'json' } },
-    })
+    const untrustedRun = async (
+      from: string,
+      serdes: Record<string, unknown>,
+      request: RegExp,
+    ): Promise<void> => {
+      const config = kasperConfig(uniqueName('serdes-tls-untrusted'), from, output, {
+        processor: {
+          module: processorModule,
+          batchWaitMs: 100,
+          errorPolicy: { onFailure: 'dead-letter', deadLetterTopic: deadLetters },
+        },
+        workers: { threads: 1 },
+        restart: { maxRestarts: 1, initialBackoffMs: 50, maxBackoffMs: 100 },
+        serdes: { registry: { url: registryUrl, tls: {} }, ...serdes },
+      })
+      const cli = startCli(['run', '--config', await writeConfig(config)])
+      const { code } = await cli.exited
+      assert.equal(code, 1, cli.output())
+      assert.doesNotMatch(cli.output(), /outage: waiting for it to end|dead-lettered/)
+      assert.match(
+        cli.output(),
+        new RegExp(`${request.source}: TLS refused: self-signed certificate.*serdes\\.registry\\.tls`),
+      )
+    }
     try {
-      await runDrained(input, output, serdes({ caFile }), { onFailure: 'stop' })
+      await runDrained(
+        input,
+        output,
+        {
+          registry: { url: registryUrl, tls: { caFile } },
+          inputs: { [input]: { value: 'avro' } },
+          outputs: { [output]: { value: 'json' } },
+        },
+        { onFailure: 'stop' },
+      )
       const read = await readAll(client, output, 1)
       assert.deepEqual(
         read.map((r) => (JSON.parse(r.value!.toString()) as { id: number }).id).sort(),
         [0, 1, 2, 3, 4],
       )
-
-      const untrusted = kasperConfig(uniqueName('serdes-tls-untrusted'), input, output, {
-        processor: { module: processorModule, batchWaitMs: 100 },
-        workers: { threads: 1 },
-        restart: { maxRestarts: 1, initialBackoffMs: 50, maxBackoffMs: 100 },
-        serdes: serdes({}),
-      })
-      const cli = startCli(['run', '--config', await writeConfig(untrusted)])
-      const { code } = await cli.exited
-      assert.equal(code, 1, cli.output())
-      assert.doesNotMatch(cli.output(), /outage: waiting for it to end/)
-      assert.match(
-        cli.output(),
-        /GET https:\/\/127\.0\.0\.1:\d+\/schemas\/ids\/\d+: self-signed certificate.*\(TLS: see serdes\.registry\.tls\)/,
+      await untrustedRun(
+        input,
+        { inputs: { [input]: { value: 'avro' } } },
+        /GET https:\/\/127\.0\.0\.1:\d+\/schemas\/ids\/\d+/,
       )
+      const outputSchema = { format: 'avro', schemaFile: await schemaFile(seenUserAvro) }
+      await untrustedRun(
+        jsonInput,
+        { inputs: { [jsonInput]: { value: 'json' } }, outputs: { [output]: { value: outputSchema } } },
+        /POST https:\/\/127\.0\.0\.1:\d+\/subjects\/[^/]+\/versions/,
+      )
+      assert.equal((await readAll(client, deadLetters, 1)).length, 0, 'nothing dead-lettered')
     } finally {
       await proxy.cut()
     }

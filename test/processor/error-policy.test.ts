@@ -15,6 +15,7 @@ import {
 import { ConfigurationError } from '../../src/processor/errors.ts'
 import { ReplayError, replayDeadLetters, replayGroupId } from '../../src/processor/replay-dead-letters.ts'
 import { TopicProcessor } from '../../src/processor/topic-processor.ts'
+import { RegistryError } from '../../src/serdes/registry-client.ts'
 import { StoreError } from '../../src/stores/errors.ts'
 import { captureLogger } from '../helpers/capture-logger.ts'
 import { FakeKafka, runUntilCommitted } from './fake-kafka.ts'
@@ -109,6 +110,27 @@ describe('error policy', () => {
   })
 
   for (const onFailure of ['dead-letter', 'skip'] as const) {
+    test(`the schema registry refusing Kasper (a RegistryError, even wrapped) is never isolated nor given up with ${onFailure}`, async () => {
+      const { runner: r } = runner({ onFailure, retries: 1 })
+      const refused = new RegistryError('POST https://registry/subjects/out-value/versions: TLS refused: …')
+      const calls: string[][] = []
+      await assert.rejects(
+        r.run(records(['a', 'b', 'c', 'd']), async (messages) => {
+          calls.push(text(messages))
+          throw new Error('send failed', { cause: refused })
+        }),
+        (error: Error) => error.cause === refused,
+      )
+      assert.deepEqual(
+        calls,
+        [
+          ['a', 'b', 'c', 'd'],
+          ['a', 'b', 'c', 'd'],
+        ],
+        'no bisection',
+      )
+    })
+
     test(`an outage (a transient error, even wrapped) is never isolated nor given up with ${onFailure}: it stops after the retries`, async () => {
       const { runner: r, retries } = runner({ onFailure, retries: 2 })
       const outage = new StoreError('redis store "ids"', 'get', 'connect ECONNREFUSED', { transient: true })

@@ -99,6 +99,17 @@ describe('registry client (against a recording HTTP server)', () => {
     assert.match(String(silent), /the registry is unreachable: no answer within 200 ms/)
   })
 
+  test('a refused TLS handshake (here TLS spoken to a plaintext port) fails at once, no outage', async () => {
+    const refused = await new RegistryClient({ url: url.replace('http:', 'https:'), requestTimeoutMs: 2000 })
+      .schemaById(1)
+      .catch((error: unknown) => error)
+    assert.ok(refused instanceof RegistryError && !isTransient(refused), String(refused))
+    assert.match(
+      String(refused),
+      /TLS refused: .*\(see serdes\.registry\.tls, and that the URL's scheme is the registry's\)$/,
+    )
+  })
+
   test('an outage of the registry names it and serdes.registry.url, without the credentials in the URL', async () => {
     const failed = await new RegistryClient({ url }).schemaById(500).catch((error: unknown) => error)
     assert.equal(unreachableService(failed), `schema registry (serdes.registry.url ${url})`)

@@ -1,7 +1,7 @@
 /**
  * Under cooperative rebalancing the leader withholds, in the first round, every partition that moves; its
  * owner releases it and joins again, which starts a second round. The other members would learn of that
- * round from their next heartbeat only (heartbeatIntervalMs, 3 s by default), the moving partitions idle
+ * round from their next heartbeat only (heartbeatIntervalMs: groupTimingDefaults), the moving partitions idle
  * meanwhile. So the leader tells every member, in its assignment's user data (the protocol,
  * kasper-copartitioned, is Kasper's own), that a second round is due, and they heartbeat every
  * followUpHeartbeatMs until it starts.

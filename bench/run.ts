@@ -67,25 +67,18 @@ interface Row extends Measurement {
 }
 
 const cpuProfileDir = options['cpu-prof']
-const repeats = Number(options.repeat)
-if (!Number.isInteger(repeats) || repeats < 1) {
-  console.error(`--repeat: must be an integer ≥ 1 (got ${options.repeat})`)
+/** The integer option `--name` of at least `min`; anything else exits 2 naming the option. */
+function integerOption(name: string, value: string, min: number): number {
+  const parsed = Number(value)
+  if (Number.isInteger(parsed) && parsed >= min) return parsed
+  console.error(`--${name}: must be an integer ≥ ${min} (got ${value})`)
   process.exit(2)
 }
-const hogs = Number(options.hogs)
-if (!Number.isInteger(hogs) || hogs < 0) {
-  console.error(`--hogs: must be an integer ≥ 0 (got ${options.hogs})`)
-  process.exit(2)
-}
+const repeats = integerOption('repeat', options.repeat, 1)
+const hogs = integerOption('hogs', options.hogs, 0)
 const heartbeatOption = options['heartbeat-interval-ms']
-const heartbeatIntervalMs = heartbeatOption === undefined ? undefined : Number(heartbeatOption)
-if (
-  heartbeatIntervalMs !== undefined &&
-  !(Number.isInteger(heartbeatIntervalMs) && heartbeatIntervalMs > 0)
-) {
-  console.error(`--heartbeat-interval-ms: must be an integer > 0 (got ${heartbeatOption})`)
-  process.exit(2)
-}
+const heartbeatIntervalMs =
+  heartbeatOption === undefined ? undefined : integerOption('heartbeat-interval-ms', heartbeatOption, 1)
 
 /** One run of a contender, before its runs are combined into a row. */
 type Run = Omit<Row, 'runsMessagesPerSecond' | 'spread'>

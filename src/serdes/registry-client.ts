@@ -13,6 +13,7 @@ export interface RegisteredSchema {
 }
 
 const contentType = 'application/vnd.schemaregistry.v1+json'
+const defaultRequestTimeoutMs = 10_000
 
 /**
  * Node's codes for a TLS handshake or certificate the client refuses (an untrusted or expired certificate, a
@@ -23,7 +24,6 @@ function isTlsRefusal(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code
   return typeof code === 'string' && /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)
 }
-const defaultRequestTimeoutMs = 10_000
 
 /** The registry refused or failed a request for a reason other than a missing schema. */
 export class RegistryError extends Error {

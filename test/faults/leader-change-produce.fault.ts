@@ -1,7 +1,8 @@
-// The contract "nothing acknowledged that was not sent", for both clients, against a real leader change:
-// produce to every partition of a topic (replication factor 3, min.insync.replicas 2) while the broker
-// leading most of them is killed -9 and started again; every record of a produce the client reported
-// acknowledged must be in the topic, as the JVM console consumer reads it.
+// The contract "nothing acknowledged that was not sent", for both clients, on the three-broker cluster
+// (replication factor 3, min.insync.replicas 2), as the JVM consumer reads the topic:
+// - produce to every partition while the broker leading most of them is killed -9 and started again;
+// - a produce that fails although the leader appended its batch (its followers stalled), then another one:
+//   the second one's records must be appended, not acknowledged as duplicates of the first.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -9,9 +10,13 @@ import { createKafkaClient, createTopics } from '../../src/kafka/index.ts'
 import { clientKinds } from '../helpers/kafka.ts'
 import {
   busiestLeader,
+  clusterBrokerIds,
   clusterBrokers,
+  freezeBroker,
   killBroker,
+  partitionLeader,
   startBroker,
+  thawBroker,
   useKafkaCluster,
   waitForFullIsr,
 } from '../helpers/kafka-cluster.ts'
@@ -84,6 +89,47 @@ describe('leader change under produce (three brokers)', () => {
         [],
         `${missing.length} acknowledged records are not in the topic`,
       )
+    })
+
+    test(`${kind}: after a produce failed with its batch appended by the leader, the next produce's records are written`, async () => {
+      const brokers = clusterBrokers()
+      const topic = uniqueName(`unanswered-${kind}`)
+      await createTopics({ brokers, clientId: 'ack-admin' }, [{ name: topic, partitions: 1 }])
+      const leader = await partitionLeader(topic, 0)
+      const followers = clusterBrokerIds.filter((id) => id !== leader)
+      const client = createKafkaClient(kind, {
+        brokers,
+        clientId: uniqueName('unanswered'),
+        // Short: every attempt against the stalled followers waits for it, and the produce must fail.
+        requestTimeoutMs: 2000,
+      })
+      // The same number of records each time: equal sequence ranges are what the broker takes for a retry.
+      const produce = (name: string) =>
+        client.produce(
+          Array.from({ length: perPartition }, (_, i) => ({ topic, partition: 0, value: `${name}-${i}` })),
+        )
+      await produce('before')
+      // The leader appends the batch, then waits for followers that never fetch it: every attempt times out or
+      // is refused once the controller fenced them, so the produce fails with its batch in the leader's log.
+      const frozenAt = performance.now()
+      for (const id of followers) freezeBroker(id)
+      try {
+        await assert.rejects(produce('unanswered'))
+      } finally {
+        for (const id of followers) thawBroker(id)
+      }
+      const failedAt = performance.now()
+      await waitForFullIsr()
+      process.stdout.write(
+        `\n${kind}: the produce failed ${((failedAt - frozenAt) / 1000).toFixed(1)} s after brokers ${followers} froze; full ISR again ${((performance.now() - failedAt) / 1000).toFixed(1)} s later\n`,
+      )
+      await produce('after')
+      await client.close()
+
+      const read = transactionsFixture()('read', brokers.join(','), topic, '1', 'read_uncommitted')
+      const count = (name: string) => read.filter((value) => value.startsWith(`${name}-`)).length
+      assert.equal(count('unanswered'), perPartition, `the leader appended the failed produce: ${read}`)
+      assert.equal(count('after'), perPartition, `every record of the next produce is in the topic: ${read}`)
     })
   }
 })

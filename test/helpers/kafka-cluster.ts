@@ -45,6 +45,21 @@ export const stopBroker = (id: BrokerId) => stopNode(kafkaCluster, id, 'SIGTERM'
 export const startBroker = (id: BrokerId) => startNode(kafkaCluster, id)
 
 /**
+ * SIGSTOP to broker `id`'s process group: its connections stay open and it answers nothing, as a node stalled
+ * by a long pause; the controller fences it once its heartbeats stop. `thawBroker` resumes it.
+ */
+export const freezeBroker = (id: BrokerId) => signalBroker(id, 'SIGSTOP')
+
+/** SIGCONT to broker `id`'s process group, after freezeBroker. */
+export const thawBroker = (id: BrokerId) => signalBroker(id, 'SIGCONT')
+
+function signalBroker(id: BrokerId, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  const pid = nodePid(kafkaCluster, id)
+  if (pid === undefined) throw new Error(`broker ${id} of the cluster is not running`)
+  process.kill(-pid, signal)
+}
+
+/**
  * A rolling restart: each broker in turn gets SIGTERM, is started again, and the next waits until every
  * partition has its full ISR back. `onEach` runs after each broker is back (to record what happened).
  */

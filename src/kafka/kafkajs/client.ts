@@ -42,8 +42,7 @@ export class KafkaJsClient implements KafkaClient {
   readonly #isolationLevel: IsolationLevel
   readonly #cluster: Cluster
   #connected: Promise<void> | undefined
-  #producer: Producer | undefined
-  #producerConnected: Promise<void> | undefined
+  #producer: { producer: Producer; connected: Promise<void> } | undefined
   readonly #partitionFor = keyPartitioner()
   #closed: Promise<void> | undefined
 
@@ -227,28 +226,49 @@ export class KafkaJsClient implements KafkaClient {
   async produce(messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
     if (messages.length === 0) return
     if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
-    this.#producer ??= this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    })
     try {
       // Partitioned before the producer connects: a connect started first would reject unhandled (and end the
       // worker thread) when the partition check fails, as it does while the brokers are unreachable.
       const partitioned = await this.#partitioned(messages)
-      this.#producerConnected ??= this.#producer.connect().catch((error: unknown) => {
-        this.#producerConnected = undefined
-        throw error
-      })
-      await this.#producerConnected
+      const producer = await this.#connectedProducer()
       // kafkajs numbers its CompressionTypes as Kafka does.
       const compression = compressionCodecId(options.compression ?? 'none') as CompressionTypes
-      for (const chunk of chunkForProduce(partitioned)) {
-        await this.#sendBatch(chunk, compression)
+      try {
+        for (const chunk of chunkForProduce(partitioned)) await this.#sendBatch(producer, chunk, compression)
+      } catch (error) {
+        await this.#dropProducer(producer)
+        throw error
       }
     } catch (error) {
       throw produceFailure(messages, error)
     }
+  }
+
+  /** The idempotent producer, connected (its producer id taken): made at the first produce, again after a drop. */
+  async #connectedProducer(): Promise<Producer> {
+    if (!this.#producer) {
+      const producer = this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      })
+      this.#producer = { producer, connected: producer.connect() }
+      this.#producer.connected.catch(() => this.#dropProducer(producer))
+    }
+    const { producer, connected } = this.#producer
+    await connected
+    return producer
+  }
+
+  /**
+   * Ends `producer` after a failed send or connect, so that the next produce takes a new producer id. kafkajs
+   * takes back the sequence numbers of a request that failed although the leader may have appended it (its
+   * answer lost, its followers stalled): the next records would reuse them, and the broker would acknowledge
+   * them as duplicates of that batch without appending them.
+   */
+  async #dropProducer(producer: Producer): Promise<void> {
+    if (this.#producer?.producer === producer) this.#producer = undefined
+    await producer.disconnect().catch(() => undefined)
   }
 
   /**
@@ -256,8 +276,12 @@ export class KafkaJsClient implements KafkaClient {
    * kafkajs 2.2.4's sendBatch keeps the answers of the brokers that succeeded across its retries, and after a
    * leader change can resolve without sending the partitions that moved to one of them.
    */
-  async #sendBatch(messages: PartitionedMessage[], compression: CompressionTypes): Promise<void> {
-    const answers = await this.#producer!.sendBatch({
+  async #sendBatch(
+    producer: Producer,
+    messages: PartitionedMessage[],
+    compression: CompressionTypes,
+  ): Promise<void> {
+    const answers = await producer.sendBatch({
       acks: -1,
       compression,
       topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
@@ -293,7 +317,7 @@ export class KafkaJsClient implements KafkaClient {
   close(): Promise<void> {
     this.#closed ??= Promise.allSettled([
       this.#connected ? this.#cluster.disconnect() : undefined,
-      this.#producerConnected ? this.#producer?.disconnect() : undefined,
+      this.#producer?.producer.disconnect(),
     ]).then(() => undefined)
     return this.#closed
   }

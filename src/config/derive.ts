@@ -4,7 +4,7 @@ import type { KafkaConnectionOptions } from '../kafka/types.ts'
 import { ConfigurationError } from '../processor/errors.ts'
 import type { TopicProcessorConfig } from '../processor/options.ts'
 import type { KasperConfig } from './schema.ts'
-import { toSerdesOptions } from './serdes.ts'
+import { toSerdesOptions } from './serdes-options.ts'
 
 export function toConnectionOptions(kafka: KasperConfig['kafka']): KafkaConnectionOptions {
   const { sasl, tls } = kafka

@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import * as z from 'zod'
 import { maxDurationMs } from '../processor/options.ts'
-import {
-  isRegistryFormat,
-  type SerdeSpec,
-  type SerdesOptions,
-  serdeFormats,
-  subjectStrategies,
-} from '../serdes/types.ts'
+import { isRegistryFormat, serdeFormats, subjectStrategies } from '../serdes/types.ts'
 
 const nonEmpty = z.string().min(1, 'must not be empty')
 const format = z.enum(serdeFormats)
@@ -49,7 +43,7 @@ const registry = z.strictObject({
   requestTimeoutMs: z.number().int().min(1, 'must be ≥ 1').max(maxDurationMs).default(10_000),
 })
 
-type TopicSerdes = z.output<typeof topicSerdes>
+export type TopicSerdes = z.output<typeof topicSerdes>
 
 /** The `serdes:` section; which inputs it may name is checked against processor.inputTopics by the caller. */
 export const serdesSchema = z
@@ -136,73 +130,4 @@ export function resolveSerdesFiles(serdes: SerdesConfig | undefined, baseDir: st
     }
   }
   return problems
-}
-
-const toSpec = (chosen: TopicSerdes['key']): SerdeSpec | undefined => {
-  if (chosen === undefined) return undefined
-  const { schemaFile: _file, ...spec } = chosen
-  return spec
-}
-
-const toTopics = (topics: Record<string, TopicSerdes>) =>
-  Object.fromEntries(
-    Object.entries(topics).map(([topic, spec]) => [
-      topic,
-      { key: toSpec(spec.key), value: toSpec(spec.value) },
-    ]),
-  )
-
-/** The TopicProcessor's `serdes` option from the configuration's section (files already read). */
-export function toSerdesOptions(serdes: SerdesConfig | undefined): SerdesOptions | undefined {
-  if (!serdes) return undefined
-  const { registry } = serdes
-  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file))
-  return {
-    ...(registry
-      ? {
-          registry: {
-            url: registry.url,
-            requestTimeoutMs: registry.requestTimeoutMs,
-            auth: {
-              ...(registry.username !== undefined
-                ? { username: registry.username, password: registry.password ?? '' }
-                : {}),
-              ...(registry.bearerToken ? { bearerToken: registry.bearerToken } : {}),
-            },
-            ...(registry.tls
-              ? {
-                  tls: {
-                    rejectUnauthorized: registry.tls.rejectUnauthorized,
-                    ...(registry.tls.caFile ? { ca: read(registry.tls.caFile) } : {}),
-                    ...(registry.tls.certFile ? { cert: read(registry.tls.certFile) } : {}),
-                    ...(registry.tls.keyFile ? { key: read(registry.tls.keyFile) } : {}),
-                  },
-                }
-              : {}),
-          },
-        }
-      : {}),
-    inputs: toTopics(serdes.inputs),
-    outputs: toTopics(serdes.outputs),
-  }
-}
-
-/**
- * Each topic's key and value format, for /status: every input topic (unlisted ones are bytes) and every
- * output topic with a serde (others are bytes too).
- */
-export function serdesSummary(
-  inputTopics: readonly string[],
-  serdes: SerdesConfig | undefined,
-): Record<'inputs' | 'outputs', Record<string, { key: string; value: string }>> {
-  const formats = (spec: TopicSerdes | undefined) => ({
-    key: spec?.key?.format ?? 'bytes',
-    value: spec?.value?.format ?? 'bytes',
-  })
-  return {
-    inputs: Object.fromEntries(inputTopics.map((topic) => [topic, formats(serdes?.inputs[topic])])),
-    outputs: Object.fromEntries(
-      Object.entries(serdes?.outputs ?? {}).map(([topic, spec]) => [topic, formats(spec)]),
-    ),
-  }
 }

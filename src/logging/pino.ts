@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino'
-import PinoPretty from 'pino-pretty'
+import type PinoPretty from 'pino-pretty'
 import type { LogFields, Logger, LogLevel } from './types.ts'
 
 export interface PinoLoggerOptions {
@@ -85,7 +86,9 @@ export function jsonLogger(options: PinoLoggerOptions = {}): Logger {
 
 /** Human-readable colourless lines, for terminals and `kubectl logs`. */
 export function textLogger(options: PinoLoggerOptions = {}): Logger {
-  const pretty = PinoPretty({
+  // Loaded here, not at import: JSON, the default format, does without it in every isolate.
+  const prettyStream = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
+  const pretty = prettyStream({
     sync: true,
     colorize: false,
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startAdminServer } from '../admin/server.ts'
+import type { AdminOptions, startAdminServer } from '../admin/server.ts'
 import { instancePartitions, redactConfig, serdesSummary, workerThreadCount } from '../config/index.ts'
 import type { KasperConfig } from '../config/types.ts'
 import { describeKafkaError, hasKafkaError, isTransient } from '../kafka/index.ts'
@@ -129,6 +129,21 @@ export async function runKasper(config: KasperConfig, options: RunOptions): Prom
   }
 }
 
+type AdminServer = Awaited<ReturnType<typeof startAdminServer>>
+
+/** The admin server on admin.host:admin.port; its module (fastify) loads here, while prestarted workers boot. */
+async function listenAdmin(
+  config: KasperConfig,
+  options: Omit<AdminOptions, 'host' | 'port'>,
+): Promise<AdminServer> {
+  const { host, port } = config.admin
+  const { startAdminServer } = await import('../admin/server.ts')
+  return startAdminServer({ host, port, ...options }).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new StartupError(`admin: cannot listen on ${host}:${port}: ${reason}`)
+  })
+}
+
 async function runUntilStopped(
   config: KasperConfig,
   options: RunOptions,
@@ -159,21 +174,19 @@ async function runUntilStopped(
     serdes,
     config: redacted,
   })
-  // Up before Kafka is asked anything, so that a probe sees a process waiting for Kafka as alive, not ready.
-  const admin = config.admin.enabled
-    ? await startAdminServer({
-        host: config.admin.host,
-        port: config.admin.port,
-        registry: metrics.registry,
-        source: supervisor,
-        describe: facts,
-        workerStates: describeWorkerStates(),
-      }).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error)
-        throw new StartupError(`admin: cannot listen on ${config.admin.host}:${config.admin.port}: ${reason}`)
-      })
-    : undefined
+  // The worker threads boot and load the Kafka client library while the admin server loads and starts.
+  supervisor.prestart()
+  let admin: AdminServer | undefined
   try {
+    // Up before Kafka is asked anything, so that a probe sees a process waiting for Kafka as alive, not ready.
+    admin = config.admin.enabled
+      ? await listenAdmin(config, {
+          registry: metrics.registry,
+          source: supervisor,
+          describe: facts,
+          workerStates: describeWorkerStates(),
+        })
+      : undefined
     if (admin) {
       const address = admin.server.address()
       const port = typeof address === 'object' && address ? address.port : config.admin.port

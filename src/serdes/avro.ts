@@ -1,10 +1,13 @@
-import avro from 'avsc'
+import type Avro from 'avsc'
 import { EncodeError } from './errors.ts'
+import { onFirstUse } from './on-first-use.ts'
 import type { SchemaCodec } from './schema-codec.ts'
+
+const avsc = onFirstUse<typeof Avro>('avsc')
 
 /** Avro binary through avsc: records decode to objects with the writer schema's fields. */
 export function compileAvro(schema: string): SchemaCodec {
-  const type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema)
+  const type = avsc().Type.forSchema(JSON.parse(schema) as Avro.Schema)
   return {
     recordName: type.name,
     decode: (data, framed) => type.fromBuffer(data.subarray(framed.offset)),

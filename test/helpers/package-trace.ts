@@ -1,0 +1,40 @@
+// Which third-party packages a module graph loads: a child Node process imports the given module (on a
+// worker thread when asked, with workerData), and a resolve hook lists the package of every module resolved
+// on any thread.
+import { spawnSync } from 'node:child_process'
+
+const hooks = `
+const seen = new Set()
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context)
+  const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1]
+  if (name && !seen.has(name)) {
+    seen.add(name)
+    process._rawDebug('loaded-package ' + name)
+  }
+  return resolved
+}`
+
+const register = `import { register } from 'node:module'
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}))`
+
+/** The packages loaded by importing `moduleUrl`, on the main thread or on a worker thread given `workerData`. */
+export function loadedPackages(moduleUrl: URL, options: { workerData?: unknown } = {}): Set<string> {
+  const registerHooks = `data:text/javascript,${encodeURIComponent(register)}`
+  const load =
+    options.workerData === undefined
+      ? `await import(${JSON.stringify(moduleUrl.href)})`
+      : `const { Worker } = await import('node:worker_threads')
+         const worker = new Worker(new URL(${JSON.stringify(moduleUrl.href)}), {
+           workerData: ${JSON.stringify(options.workerData)},
+           execArgv: ['--import', ${JSON.stringify(registerHooks)}],
+         })
+         await new Promise((resolve, reject) => { worker.on('error', reject); worker.on('exit', resolve) })`
+  const child = spawnSync(process.execPath, ['--import', registerHooks, '--input-type=module', '-e', load], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  const lines = child.stderr.split('\n')
+  if (child.status !== 0) throw new Error(`importing ${moduleUrl} failed (${child.status}):\n${child.stderr}`)
+  return new Set(lines.flatMap((line) => /^loaded-package (\S+)$/.exec(line)?.slice(1) ?? []))
+}

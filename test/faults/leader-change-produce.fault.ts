@@ -108,23 +108,26 @@ describe('leader change under produce (three brokers)', () => {
         client.produce(
           Array.from({ length: perPartition }, (_, i) => ({ topic, partition: 0, value: `${name}-${i}` })),
         )
-      await produce('before')
-      // The leader appends the batch, then waits for followers that never fetch it: every attempt times out or
-      // is refused once the controller fenced them, so the produce fails with its batch in the leader's log.
-      const frozenAt = performance.now()
-      for (const id of followers) freezeBroker(id)
       try {
-        await assert.rejects(produce('unanswered'))
+        await produce('before')
+        // The leader appends the batch, then waits for followers that never fetch it: every attempt times out
+        // or is refused once the controller fenced them, so the produce fails with its batch in the leader's log.
+        const frozenAt = performance.now()
+        try {
+          for (const id of followers) freezeBroker(id)
+          await assert.rejects(produce('unanswered'))
+        } finally {
+          for (const id of followers) thawBroker(id)
+        }
+        const failedAt = performance.now()
+        await waitForFullIsr()
+        process.stdout.write(
+          `\n${kind}: the produce failed ${((failedAt - frozenAt) / 1000).toFixed(1)} s after brokers ${followers} froze; full ISR again ${((performance.now() - failedAt) / 1000).toFixed(1)} s later\n`,
+        )
+        await produce('after')
       } finally {
-        for (const id of followers) thawBroker(id)
+        await client.close()
       }
-      const failedAt = performance.now()
-      await waitForFullIsr()
-      process.stdout.write(
-        `\n${kind}: the produce failed ${((failedAt - frozenAt) / 1000).toFixed(1)} s after brokers ${followers} froze; full ISR again ${((performance.now() - failedAt) / 1000).toFixed(1)} s later\n`,
-      )
-      await produce('after')
-      await client.close()
 
       const read = transactionsFixture()('read', brokers.join(','), topic, '1', 'read_uncommitted')
       const count = (name: string) => read.filter((value) => value.startsWith(`${name}-`)).length

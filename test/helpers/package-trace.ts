@@ -1,22 +1,23 @@
 // Which third-party packages a module graph loads: a child Node process imports the given module (on a
-// worker thread when asked, with workerData), and a resolve hook lists the package of every module resolved
-// on any thread.
+// worker thread when asked, with workerData), and a resolve hook on each thread names the package of every
+// module imported or required.
 import { spawnSync } from 'node:child_process'
 
-const hooks = `
+// module.registerHooks: in-thread hooks that also see require(), which libraries loaded on first use go through.
+const register = `
+import { registerHooks } from 'node:module'
 const seen = new Set()
-export async function resolve(specifier, context, next) {
-  const resolved = await next(specifier, context)
-  const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1]
-  if (name && !seen.has(name)) {
-    seen.add(name)
-    process._rawDebug('loaded-package ' + name)
-  }
-  return resolved
-}`
-
-const register = `import { register } from 'node:module'
-register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}))`
+registerHooks({
+  resolve(specifier, context, next) {
+    const resolved = next(specifier, context)
+    const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1]
+    if (name && !seen.has(name)) {
+      seen.add(name)
+      process._rawDebug('loaded-package ' + name)
+    }
+    return resolved
+  },
+})`
 
 /** The packages loaded by importing `moduleUrl`, on the main thread or on a worker thread given `workerData`. */
 export function loadedPackages(moduleUrl: URL, options: { workerData?: unknown } = {}): Set<string> {

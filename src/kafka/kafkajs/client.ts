@@ -45,6 +45,7 @@ export class KafkaJsClient implements KafkaClient {
   #producer: { producer: Producer; connected: Promise<void> } | undefined
   readonly #partitionFor = keyPartitioner()
   #closed: Promise<void> | undefined
+  #produceQueue: Promise<unknown> = Promise.resolve()
 
   constructor(options: ResolvedConnectionOptions) {
     registerCodecs()
@@ -79,7 +80,7 @@ export class KafkaJsClient implements KafkaClient {
 
   /** The connected Cluster, with metadata for `topics`. */
   async #ready(topics: string[] = []): Promise<Cluster> {
-    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
+    this.#requireOpen()
     // A failed connect is forgotten, so that the next call (a retry, a restarted loop) connects again.
     this.#connected ??= this.#cluster.connect().catch((error: unknown) => {
       this.#connected = undefined
@@ -223,9 +224,19 @@ export class KafkaJsClient implements KafkaClient {
     )
   }
 
-  async produce(messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
-    if (messages.length === 0) return
-    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
+  /**
+   * Calls are serialized, as the platformatic producer's are: kafkajs takes back the sequence numbers of a
+   * failed attempt before it retries, and a produce running beside it would take them first.
+   */
+  produce(messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<void> {
+    if (messages.length === 0) return Promise.resolve()
+    const run = this.#produceQueue.then(() => this.#produce(messages, options))
+    this.#produceQueue = run.catch(() => {})
+    return run
+  }
+
+  async #produce(messages: OutgoingMessage[], options: ProduceOptions): Promise<void> {
+    this.#requireOpen()
     try {
       // Partitioned before the producer connects: a connect started first would reject unhandled (and end the
       // worker thread) when the partition check fails, as it does while the brokers are unreachable.
@@ -233,19 +244,26 @@ export class KafkaJsClient implements KafkaClient {
       const producer = await this.#connectedProducer()
       // kafkajs numbers its CompressionTypes as Kafka does.
       const compression = compressionCodecId(options.compression ?? 'none') as CompressionTypes
+      let sent = false
       try {
         for (const chunk of chunkForProduce(partitioned)) await this.#sendBatch(producer, chunk, compression)
-      } catch (error) {
-        await this.#dropProducer(producer)
-        throw error
+        sent = true
+      } finally {
+        // After a failure; or after close(), which kafkajs's retries may have outlived by connecting again.
+        if (!sent || this.#closed) await this.#dropProducer(producer)
       }
     } catch (error) {
       throw produceFailure(messages, error)
     }
   }
 
+  #requireOpen(): void {
+    if (this.#closed) throw new KafkaClientError('the Kafka client is closed')
+  }
+
   /** The idempotent producer, connected (its producer id taken): made at the first produce, again after a drop. */
   async #connectedProducer(): Promise<Producer> {
+    this.#requireOpen()
     if (!this.#producer) {
       const producer = this.#kafka.producer({
         idempotent: true,

@@ -252,11 +252,11 @@ export class PlatformaticGroupMember implements GroupMember {
 
   /**
    * Heartbeats every heartbeatIntervalMs (followUpHeartbeatMs while a second cooperative round is due) from the
-   * first assignment until leave(), through every rebalance: the
-   * member stays in the group while its workers finish and commit revoked partitions. While its own JoinGroup
-   * or SyncGroup is pending the coordinator counts the member as alive and none is sent. During a rebalance
-   * the broker answers REBALANCE_IN_PROGRESS and still counts the heartbeat. Without an answer for a whole
-   * session timeout, the member counts itself out.
+   * first assignment until leave(), through every rebalance: the member stays in the group while its workers
+   * finish and commit revoked partitions. While its own JoinGroup or SyncGroup is pending the coordinator
+   * counts the member as alive and none is sent. During a rebalance the broker answers REBALANCE_IN_PROGRESS
+   * and still counts the heartbeat. Without an answer for a whole session timeout, the member counts itself
+   * out.
    */
   #startHeartbeats(): AbortController {
     const stop = new AbortController()

@@ -52,11 +52,11 @@ export function attemptsWithinLeaderChangeSpan(initialPauseMs: number): number {
 /**
  * Runs a request again when it fails with a retriable error (for example NOT_LEADER_OR_FOLLOWER right after
  * a topic is created or a broker restarts), per leaderChangeRetry unless told otherwise; `refresh` runs
- * before each retry, typically to reload metadata. Other errors, and the last one, are thrown.
+ * before each retry with the error, typically to reload metadata. Other errors, and the last one, are thrown.
  */
 export async function withRoutingRetry<T>(
   request: () => Promise<T>,
-  refresh: () => Promise<unknown> | undefined = () => undefined,
+  refresh: (error: unknown) => Promise<unknown> | undefined = () => undefined,
   attempts: number = leaderChangeRetry.attempts,
   initialPauseMs: number = leaderChangeRetry.initialPauseMs,
 ): Promise<T> {
@@ -65,7 +65,7 @@ export async function withRoutingRetry<T>(
       return await request()
     } catch (error) {
       if (attempt >= attempts || !isRetriable(error)) throw error
-      await refresh()
+      await refresh(error)
       await sleep(retryPauseMs(attempt, initialPauseMs))
     }
   }

@@ -11,7 +11,7 @@ import {
 
 const retriable = Object.assign(new Error('NOT_LEADER_FOR_PARTITION'), { retriable: true })
 
-test('a retriable error is retried after a refresh, then the result returned', async () => {
+test('a retriable error is retried after a refresh, which is given the error, then the result returned', async () => {
   let calls = 0
   let refreshes = 0
   const result = await withRoutingRetry(
@@ -20,7 +20,8 @@ test('a retriable error is retried after a refresh, then the result returned', a
       if (calls < 3) throw retriable
       return 'ok'
     },
-    () => {
+    (error) => {
+      assert.equal(error, retriable)
       refreshes++
       return undefined
     },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { Base, type Connection, kGetConnection } from '@platformatic/kafka'
+import { Base } from '@platformatic/kafka'
 import type { OutgoingMessage } from '../../src/kafka/messages.ts'
 import { IdempotentProducer } from '../../src/kafka/platformatic/producer.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
+import { filterAnswers } from '../helpers/platformatic-answers.ts'
 import { kafkaBrokers } from '../helpers/services.ts'
 
 const produceApiKey = 0
@@ -13,24 +14,12 @@ const produceApiKey = 0
  * appends the records, the producer sees a network error.
  */
 function losingAnswers(base: Base, state: { count: number }): Base {
-  const getConnection = base[kGetConnection].bind(base)
-  base[kGetConnection] = ((broker: unknown, done: (error: Error | null, c?: Connection) => void) =>
-    getConnection(broker as never, (error, connection) => {
-      if (connection && !Object.hasOwn(connection, 'send')) {
-        const send = connection.send.bind(connection) as (...args: unknown[]) => void
-        connection.send = ((apiKey: number, ...rest: unknown[]) => {
-          const answer = rest.pop() as (error: Error | null, value?: unknown) => void
-          send(apiKey, ...rest, (error: Error | null, value: unknown) => {
-            if (apiKey === produceApiKey && state.count > 0) {
-              state.count--
-              answer(new Error('the answer was lost'))
-            } else answer(error, value)
-          })
-        }) as Connection['send']
-      }
-      done(error, connection)
-    })) as Base[typeof kGetConnection]
-  return base
+  return filterAnswers(base, (apiKey, error, value, answer) => {
+    if (apiKey === produceApiKey && state.count > 0) {
+      state.count--
+      answer(new Error('the answer was lost'))
+    } else answer(error, value)
+  })
 }
 
 const values = (messages: Array<{ value: Buffer | null }>) => messages.map((m) => m.value?.toString())

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { Admin, type Connection, kGetConnection } from '@platformatic/kafka'
+import { Admin } from '@platformatic/kafka'
 import { hasKafkaError } from '../../src/kafka/errors/index.ts'
 import { PlatformaticTransactionalProducer } from '../../src/kafka/platformatic/transaction.ts'
 import { freshTopics } from '../helpers/kafka.ts'
 import { jvmRead, transactionsFixture } from '../helpers/kafka-tools.ts'
+import { filterAnswers } from '../helpers/platformatic-answers.ts'
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const addPartitionsToTxnApiKey = 24
@@ -17,22 +18,11 @@ function counting(admin: Admin) {
     counts.findCoordinator++
     return findCoordinator(...args)
   }) as Admin['findCoordinator']
-  const getConnection = admin[kGetConnection].bind(admin)
-  admin[kGetConnection] = ((broker: unknown, done: (error: Error | null, c?: Connection) => void) =>
-    getConnection(broker as never, (error, connection) => {
-      if (connection && !Object.hasOwn(connection, 'send')) {
-        const send = connection.send.bind(connection) as (...args: unknown[]) => void
-        connection.send = ((apiKey: number, ...rest: unknown[]) => {
-          const answer = rest.pop() as (error: Error | null, value?: unknown) => void
-          send(apiKey, ...rest, (error: Error | null, value: unknown) => {
-            if (apiKey === addPartitionsToTxnApiKey && hasKafkaError(error, 'CONCURRENT_TRANSACTIONS'))
-              counts.concurrentTransactions++
-            answer(error, value)
-          })
-        }) as Connection['send']
-      }
-      done(error, connection)
-    })) as Admin[typeof kGetConnection]
+  filterAnswers(admin, (apiKey, error, value, answer) => {
+    if (apiKey === addPartitionsToTxnApiKey && hasKafkaError(error, 'CONCURRENT_TRANSACTIONS'))
+      counts.concurrentTransactions++
+    answer(error, value)
+  })
   return counts
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { Admin } from '@platformatic/kafka'
-import { hasKafkaError } from '../../src/kafka/errors/index.ts'
+import type { KafkaErrorName } from '../../src/kafka/errors/index.ts'
 import { PlatformaticTransactionalProducer } from '../../src/kafka/platformatic/transaction.ts'
 import { freshTopics } from '../helpers/kafka.ts'
 import { jvmRead, transactionsFixture } from '../helpers/kafka-tools.ts'
@@ -10,53 +10,72 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const addPartitionsToTxnApiKey = 24
 
-/** Counts the admin's FindCoordinator lookups and the AddPartitionsToTxn requests answered CONCURRENT_TRANSACTIONS. */
-function counting(admin: Admin) {
-  const counts = { findCoordinator: 0, concurrentTransactions: 0 }
+/**
+ * A producer on a real broker whose next AddPartitionsToTxn answer is replaced by `refusal.next` (an error as
+ * the library reports a broker's error code), with its admin's FindCoordinator lookups counted.
+ */
+function producerWith(refusal: { next: KafkaErrorName | undefined }) {
+  const admin = new Admin({ clientId: 'kasper-test-transactions', bootstrapBrokers: kafkaBrokers() })
+  const counts = { findCoordinator: 0, refused: 0 }
   const findCoordinator = admin.findCoordinator.bind(admin)
   admin.findCoordinator = ((...args: Parameters<Admin['findCoordinator']>) => {
     counts.findCoordinator++
     return findCoordinator(...args)
   }) as Admin['findCoordinator']
   filterAnswers(admin, (apiKey, error, value, answer) => {
-    if (apiKey === addPartitionsToTxnApiKey && hasKafkaError(error, 'CONCURRENT_TRANSACTIONS'))
-      counts.concurrentTransactions++
-    answer(error, value)
+    const name = refusal.next
+    if (apiKey !== addPartitionsToTxnApiKey || error || name === undefined) return answer(error, value)
+    refusal.next = undefined
+    counts.refused++
+    answer(Object.assign(new Error(`the broker answered ${name}`), { apiId: name }))
   })
-  return counts
+  const producer = new PlatformaticTransactionalProducer(
+    admin,
+    uniqueName('txn-refused'),
+    { transactionTimeoutMs: 60_000 },
+    10_000,
+  )
+  return { producer, counts }
 }
 
 describe('PlatformaticTransactionalProducer against a real broker', () => {
   const producers: PlatformaticTransactionalProducer[] = []
   after(() => Promise.all(producers.map((producer) => producer.close())))
 
-  test('a transaction begun while the previous one completes is retried at the same coordinator, not looked up again', async () => {
-    const [output, input] = (await freshTopics('txn-back-to-back', 1, 2)) as [string, string]
-    const admin = new Admin({ clientId: 'kasper-test-transactions', bootstrapBrokers: kafkaBrokers() })
-    const counts = counting(admin)
-    const producer = new PlatformaticTransactionalProducer(
-      admin,
-      uniqueName('txn-back-to-back'),
-      { transactionTimeoutMs: 60_000 },
-      10_000,
-    )
+  /** Runs `count` transactions of one record each, the AddPartitionsToTxn of each refused once with `name`. */
+  async function refusedTransactions(name: KafkaErrorName, count: number) {
+    const [output, input] = (await freshTopics('txn-refused', 1, 2)) as [string, string]
+    const refusal: { next: KafkaErrorName | undefined } = { next: undefined }
+    const { producer, counts } = producerWith(refusal)
     producers.push(producer)
-    await producer.init()
-    const transactions = 20
     const group = uniqueName('txn-group')
-    for (let i = 0; i < transactions; i++) {
+    const transaction = async (i: number) => {
       await producer.produce([{ topic: output, partition: 0, value: `t${i}` }])
       await producer.commit(group, [{ topic: input, partition: 0, offset: BigInt(i + 1) }])
     }
-    // The broker writes a commit's markers after answering EndTxn: the next AddPartitionsToTxn, sent at once,
-    // usually finds them still being written.
-    assert.ok(
-      counts.concurrentTransactions > 0,
-      'no transaction met CONCURRENT_TRANSACTIONS: nothing was tested',
+    await producer.init()
+    // The first transaction finds both coordinators (and may meet a coordinator still loading on a new broker).
+    await transaction(0)
+    const lookupsBefore = counts.findCoordinator
+    for (let i = 1; i <= count; i++) {
+      refusal.next = name
+      await transaction(i)
+    }
+    assert.equal(
+      counts.refused,
+      count,
+      `each AddPartitionsToTxn after the first was refused once with ${name}`,
     )
-    // The transaction's coordinator and the group's, once each.
-    assert.equal(counts.findCoordinator, 2)
     const read = jvmRead(transactionsFixture(), output, 1, 'read_committed')
-    assert.deepEqual(read, Array.from({ length: transactions }, (_, i) => `t${i}`).sort())
+    assert.deepEqual(read, Array.from({ length: count + 1 }, (_, i) => `t${i}`).sort())
+    return counts.findCoordinator - lookupsBefore
+  }
+
+  test('CONCURRENT_TRANSACTIONS (the previous commit’s markers still being written) is retried at the same coordinator', async () => {
+    assert.equal(await refusedTransactions('CONCURRENT_TRANSACTIONS', 10), 0, 'no new FindCoordinator')
+  })
+
+  test('NOT_COORDINATOR is retried after the coordinator is looked up again', async () => {
+    assert.equal(await refusedTransactions('NOT_COORDINATOR', 3), 3, 'one FindCoordinator per refusal')
   })
 })

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Admin, type API, addPartitionsToTxnV3, type Connection, kGetApi } from '@platformatic/kafka'
 import { produceFailure } from '../describe-error.ts'
 import { hasKafkaError, kafkaErrorsIn } from '../errors/index.ts'
@@ -24,12 +25,14 @@ import { IdempotentProducer, type Identity } from './producer.ts'
 
 type TransactionApi = 'InitProducerId' | 'AddOffsetsToTxn' | 'TxnOffsetCommit' | 'EndTxn'
 
-// CONCURRENT_TRANSACTIONS answers almost every transaction begun right after the previous one's commit: its
-// markers are still being written, for 1–3 ms on a local broker. The Java producer retries after 20 ms; a
-// pause doubling from 1 ms waits little longer than the markers take (`kasper run` exactly-once, 2 workers,
-// 1,000-record batches: 87–105k msg/s with 20 ms, 166–180k with this), within the time a leader change is
-// waited for (a coordinator whose log cannot be written is an outage).
-const coordinatorPauseMs = 1
+// A coordinator's refusals that leave it the coordinator (as the Java producer, no new FindCoordinator).
+const coordinatorStaysOn = ['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS'] as const
+// CONCURRENT_TRANSACTIONS answers almost every transaction begun right after the previous one's commit: the
+// broker writes that commit's markers after answering EndTxn, which takes milliseconds. The first retries come
+// after these short pauses (the Java producer waits 20 ms); past them, the coordinator's retries below, which
+// wait out a leader change (a coordinator whose log cannot be written is an outage).
+const markerPausesMs = [1, 2, 4, 8]
+const coordinatorPauseMs = 20
 const coordinatorAttempts = attemptsWithinLeaderChangeSpan(coordinatorPauseMs)
 /** TxnOffsetCommit v3 (Kafka 2.5) carries the group generation and member id (KIP-447). */
 const firstTxnOffsetCommitWithMember = 3
@@ -241,10 +244,14 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     attempts = coordinatorAttempts,
   ): Promise<T> {
     return withRoutingRetry(
-      async () => call(await this.#coordinators.connection(kind, key)),
-      // A coordinator busy with the previous transaction is still the coordinator: no new FindCoordinator.
+      async () => {
+        const connection = await this.#coordinators.connection(kind, key)
+        return afterMarkersWritten(() => call(connection))
+      },
       (error) =>
-        hasKafkaError(error, 'CONCURRENT_TRANSACTIONS') ? undefined : this.#coordinators.forget(kind, key),
+        coordinatorStaysOn.some((name) => hasKafkaError(error, name))
+          ? undefined
+          : this.#coordinators.forget(kind, key),
       attempts,
       coordinatorPauseMs,
     )
@@ -253,4 +260,17 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
   #api(name: TransactionApi): Promise<API<unknown[], unknown>> {
     return callback<API<unknown[], unknown>>((done) => this.#admin[kGetApi](name, done))
   }
+}
+
+/** Runs `call` again after each of markerPausesMs while the coordinator answers CONCURRENT_TRANSACTIONS. */
+async function afterMarkersWritten<T>(call: () => Promise<T>): Promise<T> {
+  for (const pauseMs of markerPausesMs) {
+    try {
+      return await call()
+    } catch (error) {
+      if (!hasKafkaError(error, 'CONCURRENT_TRANSACTIONS')) throw error
+      await sleep(pauseMs)
+    }
+  }
+  return call()
 }

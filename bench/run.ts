@@ -85,7 +85,7 @@ type Run = Omit<Row, 'runsMessagesPerSecond' | 'spread'>
 
 /**
  * The median run (by msg/s) of each contender, in first-seen order, with every run's msg/s and their spread:
- * this machine's runs of one contender vary by up to 2× between repeats.
+ * this machine's runs of one contender vary by up to 3× between repeats.
  */
 function medians(runs: Run[]): Row[] {
   const byName = new Map<string, Run[]>()

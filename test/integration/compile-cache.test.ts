@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -26,12 +26,13 @@ test('with NODE_COMPILE_CACHE set, the next kasper run loads its modules from it
     assert.equal(code, 0, cli.output())
     return cli.output()
   }
-  // Unset: Node's default directory (os.tmpdir()/node-compile-cache) stays empty.
-  const temp = await mkdtemp(join(tmpdir(), 'kasper-compile-cache-'))
-  await run({ TMPDIR: temp })
-  assert.deepEqual(await readdir(temp), [], 'no cache without NODE_COMPILE_CACHE')
+  // Unset (startCli passes this process's environment on): Node reports no compile cache at all.
+  delete process.env.NODE_COMPILE_CACHE
+  const unset = await run({ NODE_DEBUG_NATIVE: 'COMPILE_CACHE' })
+  assert.ok(!unset.includes('[compile cache]'), 'no compile cache without NODE_COMPILE_CACHE')
 
-  const cache = join(temp, 'cache')
+  const cache = await mkdtemp(join(tmpdir(), 'kasper-compile-cache-'))
+  after(() => rm(cache, { recursive: true, force: true }))
   await run({ NODE_COMPILE_CACHE: cache })
   const accepted = acceptedModules(
     await run({ NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }),

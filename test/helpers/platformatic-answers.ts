@@ -8,7 +8,7 @@ export type AnswerFilter = (
   answer: (error: Error | null, value?: unknown) => void,
 ) => void
 
-/** Makes every connection `base` (a Base or Admin) opens pass the broker's answers through `filter`. */
+/** Makes every connection `base` (a Base or Admin) opens pass the broker's answers through `filter`; once per client. */
 export function filterAnswers<T extends Base>(base: T, filter: AnswerFilter): T {
   const getConnection = base[kGetConnection].bind(base)
   base[kGetConnection] = ((broker: unknown, done: (error: Error | null, c?: Connection) => void) =>

@@ -9,16 +9,16 @@ const protobufjs = onFirstUse<typeof protobuf>('protobufjs')
 /** Decoded messages as plain objects: 64-bit integers and enums as strings, absent fields as their defaults. */
 const toObjectOptions: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true }
 
-/** The message types declared directly in `namespace`, in declaration order (the wire format's indexes). */
-const messagesOf = (namespace: protobuf.NamespaceBase): protobuf.Type[] =>
-  namespace.nestedArray.filter((nested): nested is protobuf.Type => nested instanceof protobufjs().Type)
-
 /** Protobuf through protobufjs, from the .proto text the registry holds (imports are not resolved). */
 export function compileProtobuf(schema: string, messageType?: string): SchemaCodec {
-  const parsed = protobufjs().parse(schema, { keepCase: true })
+  const { parse, Namespace, Type } = protobufjs()
+  /** The message types declared directly in `namespace`, in declaration order (the wire format's indexes). */
+  const messagesOf = (namespace: protobuf.NamespaceBase): protobuf.Type[] =>
+    namespace.nestedArray.filter((nested): nested is protobuf.Type => nested instanceof Type)
+  const parsed = parse(schema, { keepCase: true })
   parsed.root.resolveAll()
   const file = parsed.package ? parsed.root.lookup(parsed.package) : parsed.root
-  if (!(file instanceof protobufjs().Namespace) || messagesOf(file).length === 0)
+  if (!(file instanceof Namespace) || messagesOf(file).length === 0)
     throw new Error('the Protobuf schema declares no message')
   const byIndexes = (indexes: number[]): protobuf.Type => {
     let scope: protobuf.NamespaceBase = file

@@ -9,6 +9,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY workers ./workers
+COPY scripts/bundle ./scripts/bundle
+COPY vendor/platformatic-kafka.d.ts ./vendor/
 RUN npm run build
 
 FROM node:24-bookworm-slim
@@ -17,6 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/vendor ./vendor
 COPY config ./config
 COPY examples ./examples
 COPY templates ./templates

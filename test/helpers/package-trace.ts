@@ -3,6 +3,9 @@
 // module imported or required.
 import { spawnSync } from 'node:child_process'
 
+/** @platformatic/kafka as Kasper loads it (scripts/bundle/kafka-library.ts): its path, and the name traces give it (its specifier). */
+export const bundledLibrary = { path: '/vendor/platformatic-kafka.js', name: '#platformatic-kafka' }
+
 // module.registerHooks: in-thread hooks that also see require(), which libraries loaded on first use go through.
 const register = `
 import { registerHooks } from 'node:module'
@@ -10,7 +13,9 @@ const seen = new Set()
 registerHooks({
   resolve(specifier, context, next) {
     const resolved = next(specifier, context)
-    const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1]
+    const name = resolved.url.endsWith(${JSON.stringify(bundledLibrary.path)})
+      ? ${JSON.stringify(bundledLibrary.name)}
+      : /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1]
     if (name && !seen.has(name)) {
       seen.add(name)
       process._rawDebug('loaded-package ' + name)

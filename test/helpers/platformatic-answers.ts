@@ -1,4 +1,4 @@
-import { type Base, type Connection, kGetConnection } from '@platformatic/kafka'
+import { type Base, type Connection, kGetConnection } from '#platformatic-kafka'
 
 /** What happens to a broker's answer before the library sees it: call `answer` to pass it on, changed or not. */
 export type AnswerFilter = (

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { kasperConfig, killRunningClis, startCli, writeConfig } from '../helpers/cli.ts'
 import { freshTopics } from '../helpers/kafka.ts'
+import { bundledLibrary } from '../helpers/package-trace.ts'
 import { uniqueName } from '../helpers/services.ts'
 
 // README, "Performance": NODE_COMPILE_CACHE (Node's module compile cache) is not a default, and where a
@@ -39,7 +40,7 @@ test('with NODE_COMPILE_CACHE set, the next kasper run loads its modules from it
   )
   // @platformatic/kafka is loaded by the worker threads only (the main thread never loads it).
   assert.ok(
-    accepted.some((url) => url.endsWith('/@platformatic/kafka/dist/index.js')),
+    accepted.some((url) => url.endsWith(bundledLibrary.path)),
     `the workers' Kafka library came from the cache; accepted: ${accepted.slice(0, 20).join(', ')}`,
   )
 })

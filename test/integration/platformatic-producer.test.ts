@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { Base } from '@platformatic/kafka'
+import { Base } from '#platformatic-kafka'
 import type { OutgoingMessage } from '../../src/kafka/messages.ts'
 import { IdempotentProducer } from '../../src/kafka/platformatic/producer.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { Admin } from '@platformatic/kafka'
+import { Admin } from '#platformatic-kafka'
 import type { KafkaErrorName } from '../../src/kafka/errors/index.ts'
 import { PlatformaticTransactionalProducer } from '../../src/kafka/platformatic/transaction.ts'
 import { freshTopics } from '../helpers/kafka.ts'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
-import { crc32c } from '@platformatic/kafka'
+import { crc32c } from '#platformatic-kafka'
 import { compress, decompress } from '../../src/kafka/compression.ts'
 import { maxBatchBytesPerPartition, sizeOf } from '../../src/kafka/produce-size.ts'
 import { encodeRecordBatch } from '../../src/kafka/protocol/record-batch.ts'

@@ -31,7 +31,8 @@ const refused: Array<[file: string, specifier: string, reason: RegExp]> = [
   ['src/admin/planted.ts', '../supervisor/supervisor.ts', /imports point down/],
   ['src/supervisor/planted.ts', '../admin/server.ts', /imports point down/],
   ['src/processor/planted.ts', 'kafkajs', /src\/processor may import/],
-  ['src/stores/planted.ts', '@platformatic/kafka', /one folder/],
+  ['src/stores/planted.ts', '#platformatic-kafka', /one folder/],
+  ['src/kafka/planted.ts', '@platformatic/kafka', /as #platformatic-kafka/],
   ['src/processor/planted.ts', '@platformatic/wasm-utils', /src\/processor may import/],
   ['src/kafka/planted.ts', 'ioredis', /one folder/],
   ['src/admin/planted.ts', 'prom-client', /one folder/],
@@ -52,7 +53,7 @@ for (const [file, specifier, reason] of refused) {
 }
 
 const allowed: Array<[file: string, specifier: string]> = [
-  ['src/kafka/planted.ts', '@platformatic/kafka'],
+  ['src/kafka/planted.ts', '#platformatic-kafka'],
   ['src/kafka/planted.ts', '@platformatic/wasm-utils'],
   ['src/kafka/kafkajs/planted.ts', 'kafkajs'],
   ['src/stores/planted.ts', 'ioredis'],

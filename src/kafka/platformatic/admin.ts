@@ -1,4 +1,4 @@
-import type { Admin } from '@platformatic/kafka'
+import type { Admin } from '#platformatic-kafka'
 import type { KafkaConnectionOptions } from '../types.ts'
 import { baseOptions } from './options.ts'
 
@@ -20,7 +20,7 @@ export async function withAdmin<T>(
   work: (admin: Admin) => Promise<T>,
 ): Promise<T> {
   // Loaded on use, so that importing the package does not load a Kafka library (see lazy-client.ts).
-  const { Admin } = await import('@platformatic/kafka')
+  const { Admin } = await import('#platformatic-kafka')
   const admin = new Admin(baseOptions(connection))
   try {
     return await work(admin)

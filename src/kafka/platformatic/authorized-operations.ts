@@ -1,4 +1,4 @@
-import type { API, Connection, metadataV12 } from '@platformatic/kafka'
+import type { API, Connection, metadataV12 } from '#platformatic-kafka'
 import { hasKafkaError } from '../errors/index.ts'
 import { UnknownTopicError } from '../errors.ts'
 import { rethrowMarkingOutage } from '../outage.ts'
@@ -27,7 +27,7 @@ export function accessIn(authorizedOperations: number, operation: number): Topic
  */
 export function topicWriteAccess(connection: KafkaConnectionOptions, topic: string): Promise<TopicAccess> {
   return withAdmin(connection, async (admin) => {
-    const kafka = await import('@platformatic/kafka')
+    const kafka = await import('#platformatic-kafka')
     const broker = await callback<Connection>((done) => admin[kafka.kGetBootstrapConnection](done))
     // Whichever version both sides know; from v8 on it can ask for the authorized operations.
     const metadata = await callback<API<[string[], boolean, boolean], metadataV12.MetadataResponse>>((done) =>

@@ -1,4 +1,4 @@
-import { Admin, type API, Base, type ClusterMetadata, kGetApi } from '@platformatic/kafka'
+import { Admin, type API, Base, type ClusterMetadata, kGetApi } from '#platformatic-kafka'
 import { produceFailure } from '../describe-error.ts'
 import { KafkaClientError, UnknownTopicError } from '../errors.ts'
 import { commitFailure } from '../group/membership-lost.ts'

@@ -4,7 +4,7 @@ import {
   FindCoordinatorKeyTypes,
   type FindCoordinatorResult,
   kGetConnection,
-} from '@platformatic/kafka'
+} from '#platformatic-kafka'
 import { KafkaClientError } from '../errors.ts'
 import { callback } from './callback.ts'
 

@@ -1,4 +1,4 @@
-import * as library from '@platformatic/kafka'
+import * as library from '#platformatic-kafka'
 import {
   type API,
   type Base,
@@ -9,7 +9,7 @@ import {
   kGetConnection,
   type Reader,
   ResponseError,
-} from '@platformatic/kafka'
+} from '#platformatic-kafka'
 import { decompress } from '../compression.ts'
 import { errorCodes, kafkaErrorKind } from '../errors/index.ts'
 import { KafkaClientError, StaleMetadataError } from '../errors.ts'

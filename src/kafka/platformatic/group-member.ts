@@ -13,7 +13,7 @@ import {
   kGetApi,
   kGetConnection,
   type syncGroupV5,
-} from '@platformatic/kafka'
+} from '#platformatic-kafka'
 import { kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError } from '../errors.ts'
 import { assignCopartitioned, type MemberClaim, withholdMoving } from '../group/copartitioned-assignor.ts'

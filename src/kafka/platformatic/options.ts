@@ -1,4 +1,4 @@
-import type { BaseOptions } from '@platformatic/kafka'
+import type { BaseOptions } from '#platformatic-kafka'
 import type { KafkaConnectionOptions } from '../types.ts'
 
 const mechanisms = {

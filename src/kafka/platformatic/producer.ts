@@ -11,7 +11,7 @@ import {
   ProduceAcks,
   type Reader,
   Writer,
-} from '@platformatic/kafka'
+} from '#platformatic-kafka'
 import { type PartitionAcknowledgement, requireAcknowledged } from '../acknowledgements.ts'
 import { compress } from '../compression.ts'
 import { errorCodes, kafkaErrorKind } from '../errors/index.ts'

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Admin, type API, addPartitionsToTxnV3, type Connection, kGetApi } from '@platformatic/kafka'
+import { type Admin, type API, addPartitionsToTxnV3, type Connection, kGetApi } from '#platformatic-kafka'
 import { produceFailure } from '../describe-error.ts'
 import { hasKafkaError, kafkaErrorsIn } from '../errors/index.ts'
 import { KafkaClientError, ProducerFencedError } from '../errors.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { protocolErrors } from '@platformatic/kafka'
+import { protocolErrors } from '#platformatic-kafka'
 import {
   errorCodes,
   hasKafkaError,

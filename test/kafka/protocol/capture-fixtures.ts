@@ -18,7 +18,7 @@ import {
   kGetConnection,
   type Reader,
   Writer,
-} from '@platformatic/kafka'
+} from '#platformatic-kafka'
 import type { OutgoingMessage } from '../../../src/kafka/messages.ts'
 import { callback } from '../../../src/kafka/platformatic/callback.ts'
 import { fetchApiKey, lastFetchVersionWithTopicNames } from '../../../src/kafka/protocol/fetch-v12-v17.ts'

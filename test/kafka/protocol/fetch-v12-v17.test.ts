@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as library from '@platformatic/kafka'
-import { crc32c, Reader, readRecordsBatches, Writer } from '@platformatic/kafka'
+import * as library from '#platformatic-kafka'
+import { crc32c, Reader, readRecordsBatches, Writer } from '#platformatic-kafka'
 import { errorCodes } from '../../../src/kafka/errors/index.ts'
 import type { IncomingMessage } from '../../../src/kafka/messages.ts'
 import {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as library from '@platformatic/kafka'
-import { type MessageRecord, Writer } from '@platformatic/kafka'
+import * as library from '#platformatic-kafka'
+import { type MessageRecord, Writer } from '#platformatic-kafka'
 import type { IncomingMessage } from '../../../src/kafka/messages.ts'
 import {
   decodeProduceResponse,

@@ -6,7 +6,7 @@ import {
   type MessageRecord,
   Reader,
   readRecordsBatches,
-} from '@platformatic/kafka'
+} from '#platformatic-kafka'
 import { compress, decompress } from '../../../src/kafka/compression.ts'
 import type { IncomingMessage, OutgoingMessage } from '../../../src/kafka/messages.ts'
 import {

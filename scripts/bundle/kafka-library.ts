@@ -20,11 +20,12 @@ export function libraryVersion(): string {
 export const bundleBanner = (version: string) =>
   `// @platformatic/kafka ${version}, bundled by scripts/bundle/kafka-library.ts`
 
+/** The library's own validator instance only (its schema registry's Ajv2020 is left as it is). */
 const lazyValidators: Plugin = {
   name: 'lazy-ajv',
   setup(plugins) {
     plugins.onResolve({ filter: /^ajv\/dist\/2020\.js$/ }, ({ importer }) =>
-      importer.includes('/@platformatic/kafka/')
+      importer.endsWith('/@platformatic/kafka/dist/utils.js')
         ? { path: new URL('lazy-ajv.ts', import.meta.url).pathname }
         : undefined,
     )

@@ -20,6 +20,18 @@ test('the bundle exports what the library exports', () => {
   assert.deepEqual(Object.keys(bundled).sort(), Object.keys(installed).sort())
 })
 
+test('the library’s validators are compiled at their first use in the bundle, at import in the package', () => {
+  const schema = { type: 'string' }
+  // ajv's compiled functions carry their schema environment; a lazy validator has none until its first call.
+  const eager = installed.ajv.compile(schema)
+  const lazy = bundled.ajv.compile(schema)
+  assert.equal('schemaEnv' in eager, true)
+  assert.equal('schemaEnv' in lazy, false)
+  assert.equal(lazy('text'), true)
+  assert.equal(lazy(1), eager(1))
+  assert.deepEqual(lazy.errors, eager.errors)
+})
+
 const refusal = (library: typeof installed, options: Record<string, unknown>): string => {
   try {
     new library.Base(options as never)

@@ -12,8 +12,11 @@ let built = false
 export function kasperCli(): string {
   if (!built) {
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
-    const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { encoding: 'utf8' })
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
+    const bundle = join(root, 'scripts/bundle/kafka-library.ts')
+    for (const args of [[tsc, '-p', join(root, 'tsconfig.json')], [bundle]]) {
+      const build = spawnSync(process.execPath, args, { encoding: 'utf8' })
+      if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
+    }
     built = true
   }
   return join(root, 'dist/src/cli/main.js')

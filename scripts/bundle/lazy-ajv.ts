@@ -1,6 +1,6 @@
 // Bundled into vendor/platformatic-kafka.js in place of the library's Ajv2020: @platformatic/kafka compiles
-// about 40 option schemas when it is imported (half of its import time), and validates options only for a
-// client made with `strict: true`, which Kasper never makes. Each schema is compiled at its first validation.
+// its option schemas when it is imported, and validates options only for a client made with `strict: true`,
+// which Kasper never makes. Each schema is compiled at its first validation.
 import {
   type AnySchema,
   Ajv2020 as EagerAjv2020,

@@ -9,8 +9,8 @@ import {
 
 /**
  * The KafkaClient of the chosen library; both pass the same contract tests. The library is loaded on the
- * client's first call, so a process or worker thread loads only the one it uses (@platformatic/kafka adds
- * about 60 MB to each thread that loads it).
+ * client's first call, so a process or worker thread loads only the one it uses (each adds tens of MB to a
+ * thread that loads it: docs/deployment.md, "Memory").
  */
 export function createKafkaClient(kind: KafkaClientKind, connection: KafkaConnectionOptions): KafkaClient {
   const options = { ...connection, isolationLevel: connection.isolationLevel ?? defaultIsolationLevel }

@@ -9,7 +9,7 @@ import { StartupError } from './errors.ts'
 
 /**
  * The input topics' shared partition count, read on a thread of the supervisor's pool: the main thread then
- * never loads the Kafka client library (about 40 MB in each isolate that does), and the thread that read it
+ * never loads the Kafka client library (tens of MB in each isolate that does), and the thread that read it
  * runs a worker next with the library loaded.
  */
 export async function partitionCountInThread(config: KasperConfig, supervisor: Supervisor): Promise<number> {

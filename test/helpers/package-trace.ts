@@ -2,9 +2,10 @@
 // worker thread when asked, with workerData), and a resolve hook on each thread names the package of every
 // module imported or required.
 import { spawnSync } from 'node:child_process'
+import { bundlePath } from '../../scripts/bundle/kafka-library-file.ts'
 
 /** @platformatic/kafka as Kasper loads it (scripts/bundle/kafka-library.ts): its path, and the name traces give it (its specifier). */
-export const bundledLibrary = { path: '/vendor/platformatic-kafka.js', name: '#platformatic-kafka' }
+export const bundledLibrary = { path: bundlePath, name: '#platformatic-kafka' }
 
 // module.registerHooks: in-thread hooks that also see require(), which libraries loaded on first use go through.
 const register = `

@@ -33,6 +33,8 @@ const refused: Array<[file: string, specifier: string, reason: RegExp]> = [
   ['src/processor/planted.ts', 'kafkajs', /src\/processor may import/],
   ['src/stores/planted.ts', '#platformatic-kafka', /one folder/],
   ['src/kafka/planted.ts', '@platformatic/kafka', /as #platformatic-kafka/],
+  ['workers/planted.ts', '@platformatic/kafka', /src\/kafka only/],
+  ['src/planted.ts', '#platformatic-kafka', /src\/kafka only/],
   ['src/processor/planted.ts', '@platformatic/wasm-utils', /src\/processor may import/],
   ['src/kafka/planted.ts', 'ioredis', /one folder/],
   ['src/admin/planted.ts', 'prom-client', /one folder/],

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import * as installed from '@platformatic/kafka'
 import * as bundled from '#platformatic-kafka'
-import { bundleBanner, bundleFile, libraryVersion } from '../../../scripts/bundle/kafka-library.ts'
+import { bundleBanner, bundleInputs, bundlePath } from '../../../scripts/bundle/kafka-library-file.ts'
 
-test('the bundle was built from the installed version of the library', () => {
-  const firstLine = readFileSync(bundleFile, 'utf8').split('\n', 1)[0]
+test('the bundle was built from the installed version of the library and today’s bundling sources', () => {
+  const firstLine = readFileSync(bundlePath, 'utf8').split('\n', 1)[0]
   assert.equal(
     firstLine,
-    bundleBanner(libraryVersion()),
+    bundleBanner(bundleInputs()),
     'run `npm run build` (or `npm install`) to rebuild it',
   )
 })

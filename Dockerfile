@@ -37,5 +37,7 @@ LABEL org.opencontainers.image.title="kasper-node" \
       org.opencontainers.image.source="kasper-node" \
       org.opencontainers.image.version="${VERSION}"
 # Node is PID 1 and handles SIGTERM itself: workers finish their batch, produce and commit, then exit.
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+# --max-semi-space-size=1 keeps the main thread's young generation at 2 MB instead of 32 MB; the workers' is
+# workers.resourceLimits.maxYoungGenerationSizeMb (docs/deployment.md, "Memory").
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/src/cli/main.js"]
 CMD ["run", "--config", "/etc/kasper/kasper.yaml"]

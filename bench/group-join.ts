@@ -63,7 +63,7 @@ interface Member {
 }
 
 function startMember(configFile: string): Member {
-  const child = spawn(process.execPath, [kasperCli(), 'run', '--config', configFile], {
+  const child = spawn(process.execPath, [...kasperCli(), 'run', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let log = ''

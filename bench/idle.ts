@@ -41,7 +41,7 @@ export async function measureIdleRss(connection: KafkaConnectionOptions): Promis
   }
   const file = join(stateDir('bench'), `idle-${run}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const kasper = spawn(process.execPath, [kasperCli(), 'run', '--config', file], { stdio: 'ignore' })
+  const kasper = spawn(process.execPath, [...kasperCli(), 'run', '--config', file], { stdio: 'ignore' })
   try {
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000)
     await new Promise((resolve) => setTimeout(resolve, settleMs))

@@ -59,7 +59,7 @@ export async function measureLatency(
   }
   const file = join(stateDir('bench'), `latency-${run}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const kasper = spawn(process.execPath, [kasperCli(), 'run', '--config', file], {
+  const kasper = spawn(process.execPath, [...kasperCli(), 'run', '--config', file], {
     stdio: 'ignore',
   })
   const base = `http://127.0.0.1:${port}`

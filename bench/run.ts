@@ -226,7 +226,7 @@ function kasperRuntime(
       const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, group)}`] : []
       const measured = await runContender(
         node,
-        [...profile, kasperCli(), 'run', '--config', file, '--exit-when-drained'],
+        [...profile, ...kasperCli(), 'run', '--config', file, '--exit-when-drained'],
         {},
       )
       // The window opens when the first worker's loop starts (process and thread start-up excluded) and

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = join(import.meta.dirname, '..')
@@ -8,13 +9,20 @@ export const passThroughModule = join(root, 'bench/contenders/passthrough-proces
 
 let built = false
 
-/** `kasper run` as users run it: the compiled build (the image's dist/), rebuilt once per bench run. */
-export function kasperCli(): string {
+/**
+ * `kasper` as the image runs it: node's arguments from the Dockerfile's ENTRYPOINT (its flags, then the compiled
+ * CLI under /app, here this checkout), with the build rebuilt once per bench run.
+ */
+export function kasperCli(): string[] {
   if (!built) {
     // package.json's build: the compiled sources and the bundled Kafka library.
     const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8' })
     if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
     built = true
   }
-  return join(root, 'dist/src/cli/main.js')
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))
+  if (!entrypoint) throw new Error('the Dockerfile has no ENTRYPOINT in exec form')
+  const [node, ...args] = JSON.parse(entrypoint[1] as string) as string[]
+  if (node !== 'node') throw new Error(`the Dockerfile's ENTRYPOINT runs ${node}, not node`)
+  return args.map((arg) => (arg.startsWith('/app/') ? join(root, arg.slice('/app/'.length)) : arg))
 }

@@ -57,7 +57,7 @@ async function runOnce(connection: KafkaConnectionOptions, input: string, name: 
   const spawnedAtMs = Date.now()
   const measured = await runContender(
     process.execPath,
-    [kasperCli(), 'run', '--config', file, '--exit-when-drained'],
+    [...kasperCli(), 'run', '--config', file, '--exit-when-drained'],
     {},
   )
   const phases = measured.output

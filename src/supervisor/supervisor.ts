@@ -24,7 +24,7 @@ import type {
 import { reassignPartitions } from './assignment.ts'
 import { exitCodes } from './exit-codes.ts'
 import { isDrained, isLive, isReady, silenceAllowedMs } from './health.ts'
-import { workerResourceLimits } from './heap-limits.ts'
+import { clearYoungGenerationFlagForWorkers, workerResourceLimits } from './heap-limits.ts'
 import { outageLogIntervalMs } from './outage.ts'
 import {
   initialProcessState,
@@ -509,6 +509,7 @@ export class Supervisor {
     const running = this.#slots.flatMap((slot) => (slot.thread ? [slot.thread.task] : []))
     void Promise.allSettled(running).then(() => previous?.destroy())
     this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, size)
+    clearYoungGenerationFlagForWorkers()
     this.#pool =
       size === 0
         ? undefined

@@ -73,7 +73,10 @@ step "image settings"
 setting() { buildah inspect --type image --format "{{.OCIv1.Config.$1}}" "$image"; }
 echo "user: $(setting User); entrypoint: $(setting Entrypoint); cmd: $(setting Cmd); ports: $(setting ExposedPorts); stop signal: $(setting StopSignal)"
 [ "$(setting User)" = 1000:1000 ] || fail "the image does not run as 1000:1000 (numeric, for runAsNonRoot)"
-[ "$(setting Entrypoint)" = "[node /app/dist/src/cli/main.js]" ] || fail "unexpected entrypoint (exec form, node as PID 1)"
+[ "$(setting Entrypoint)" = "[node --max-semi-space-size=1 /app/dist/src/cli/main.js]" ] \
+  || fail "unexpected entrypoint (exec form, node as PID 1, the main thread's young generation at 2 MB)"
+# buildah run takes a command, not the entrypoint: the runs below start kasper with the entrypoint's words.
+read -ra kasper <<< "$(buildah inspect --type image --format '{{range .OCIv1.Config.Entrypoint}}{{.}} {{end}}' "$image")"
 [ "$(setting Cmd)" = "[run --config /etc/kasper/kasper.yaml]" ] || fail "unexpected command"
 [[ "$(setting ExposedPorts)" == *9464/tcp* ]] || fail "the admin port is not exposed"
 [ "$(setting StopSignal)" = SIGTERM ] || fail "stop signal is not SIGTERM"
@@ -113,8 +116,8 @@ in_image() { buildah run --isolation chroot --user node "$1" -- "${@:2}"; }
 step "kasper --version and validate-config in the image, as uid $(in_image "$container" id -u)"
 [ "$(in_image "$container" id -u)" = 1000 ] || fail "not uid 1000"
 in_image "$container" test ! -d /app/node_modules/typescript || fail "dev dependencies in the runtime image"
-[ "$(in_image "$container" node /app/dist/src/cli/main.js --version)" = "$version" ] || fail "--version"
-in_image "$container" node /app/dist/src/cli/main.js validate-config /app/config/example.yaml > /dev/null \
+[ "$(in_image "$container" "${kasper[@]}" --version)" = "$version" ] || fail "--version"
+in_image "$container" "${kasper[@]}" validate-config /app/config/example.yaml > /dev/null \
   || fail "validate-config /app/config/example.yaml"
 echo "kasper $version; /app/config/example.yaml valid"
 
@@ -180,7 +183,7 @@ group=image-test-$suffix
 port=$(free_port)
 write_config "$container" "$group" /app/examples/hello-world/processor.ts "$output" "$port"
 echo "-- kasper run --exit-when-drained (hello-world)"
-in_image "$container" node /app/dist/src/cli/main.js run --config /tmp/kasper.yaml --exit-when-drained \
+in_image "$container" "${kasper[@]}" run --config /tmp/kasper.yaml --exit-when-drained \
   > "$work/run-drained.log" 2>&1 &
 run_pid=$!
 until_ok 30 "http://127.0.0.1:$port/healthz" "$run_pid" \
@@ -196,10 +199,14 @@ echo "exited 0 once drained"
 echo "-- kasper run, stopped by SIGTERM (same group: everything is committed, nothing is processed again)"
 port=$(free_port)
 write_config "$container" "$group" /app/examples/hello-world/processor.ts "$output" "$port"
-in_image "$container" node /app/dist/src/cli/main.js run --config /tmp/kasper.yaml > "$work/run-sigterm.log" 2>&1 &
+in_image "$container" "${kasper[@]}" run --config /tmp/kasper.yaml > "$work/run-sigterm.log" 2>&1 &
 run_pid=$!
 until_ok 60 "http://127.0.0.1:$port/readyz" "$run_pid" \
   || { cat "$work/run-sigterm.log"; fail "/readyz did not answer 200"; }
+young=$(curl -fsS "http://127.0.0.1:$port/metrics" | sed -n 's/^nodejs_heap_space_size_total_bytes{space="new"} //p')
+[ -n "$young" ] && [ "$young" -le $((2 * 1024 * 1024)) ] \
+  || fail "the main thread's young generation is ${young:-unknown} bytes, more than 2 MiB"
+echo "main thread's young generation: $young bytes"
 node_pid=$(node_pid_under "$run_pid") || fail "cannot find the node process under buildah run ($run_pid)"
 kill -TERM "$node_pid"
 code=0
@@ -218,7 +225,7 @@ containers+=("$user_container")
 port=$(free_port)
 write_config "$user_container" "enricher-$suffix" /app/processors/enricher.js "$enriched" "$port"
 code=0
-in_image "$user_container" node /app/dist/src/cli/main.js run --config /tmp/kasper.yaml --exit-when-drained \
+in_image "$user_container" "${kasper[@]}" run --config /tmp/kasper.yaml --exit-when-drained \
   > "$work/run-user.log" 2>&1 || code=$?
 [ "$code" = 0 ] || { cat "$work/run-user.log"; fail "the user image exited $code, not 0"; }
 ./kasperw node test/packaging/kafka-fixture.ts enriched "$brokers" "$input" "$enriched"

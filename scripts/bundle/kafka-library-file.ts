@@ -16,7 +16,7 @@ export function bundleInputs(): { version: string; sourcesHash: string } {
   const manifest = new URL('../package.json', pathToFileURL(entry))
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }
   const sources = createHash('sha256')
-  for (const file of ['kafka-library.ts', 'lazy-ajv.ts'])
+  for (const file of ['kafka-library.ts', 'lazy-ajv.ts', 'gathered-writes.ts'])
     sources.update(readFileSync(new URL(file, import.meta.url)))
   return { version, sourcesHash: sources.digest('hex').slice(0, 12) }
 }

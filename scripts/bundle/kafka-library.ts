@@ -1,7 +1,10 @@
 // `npm run build` and `npm install` (prepare): bundles @platformatic/kafka into one file, with the library's
-// option schemas compiled on first use (lazy-ajv.ts). Why, in numbers: docs/deployment.md, "Start-up".
+// option schemas compiled on first use (lazy-ajv.ts) and each request written to the socket as the chunks it
+// was built from (gathered-writes.ts). Why, in numbers: docs/deployment.md, "Start-up" and "Memory".
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
+import { connectionModule, writeRequestsAsChunks } from './gathered-writes.ts'
 import { bundleBanner, bundleInputs, bundlePath } from './kafka-library-file.ts'
 
 const projectDir = fileURLToPath(new URL('../../', import.meta.url))
@@ -15,6 +18,16 @@ const lazyValidators: Plugin = {
         ? { path: fileURLToPath(new URL('lazy-ajv.ts', import.meta.url)) }
         : undefined,
     )
+  },
+}
+
+const gatheredWrites: Plugin = {
+  name: 'gathered-writes',
+  setup(bundler) {
+    bundler.onLoad({ filter: connectionModule }, async ({ path }) => ({
+      contents: writeRequestsAsChunks(await readFile(path, 'utf8')),
+      loader: 'js',
+    }))
   },
 }
 
@@ -35,7 +48,7 @@ export async function bundleKafkaLibrary(): Promise<void> {
     // WebAssembly files that the package loads from beside its own modules.
     external: ['@platformatic/wasm-utils'],
     banner: { js: `${bundleBanner(bundleInputs())}\n${requireInScope}` },
-    plugins: [lazyValidators],
+    plugins: [lazyValidators, gatheredWrites],
     logLevel: 'warning',
   })
 }

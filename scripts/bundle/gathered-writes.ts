@@ -1,17 +1,27 @@
 // The library's connection joins each request's chunks into one Buffer before writing it to the socket
 // (Writer.buffer). Kasper's Produce requests carry every partition's record batch as a chunk of its own, so
-// that join copied every produced byte once more. The bundle writes the chunks as they are instead, corked,
-// so that Node hands them to the kernel in one writev. Why, in numbers: docs/deployment.md, "Memory" (CPU).
+// that join copied every produced byte once more. The bundle writes a large request's chunks as they are
+// instead, corked, so that Node hands them to the kernel in one writev. Why, in numbers: docs/deployment.md,
+// "Memory" (CPU).
 
 /** The library's module that this rewrites, matched by the end of its path. */
 export const connectionModule = /[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]network[\\/]connection\.js$/
 
+/**
+ * From this size on a request is written as its chunks. A smaller one is joined as before: the library builds
+ * each field as a Buffer of its own, and the socket's cost per chunk outweighs copying a few kilobytes.
+ */
+export const chunkedRequestBytes = 64 * 1024
+
 const rewrites = [
-  { library: 'payload: writer.buffer,', bundle: 'payload: writer.buffers,' },
+  {
+    library: 'payload: writer.buffer,',
+    bundle: `payload: writer.length >= ${chunkedRequestBytes} ? writer.buffers : writer.buffer,`,
+  },
   {
     library: 'let canWrite = this.#socket.write(request.payload);',
     bundle:
-      'this.#socket.cork(); let canWrite = true; for (const chunk of request.payload) canWrite = this.#socket.write(chunk); this.#socket.uncork();',
+      'let canWrite = true; if (Array.isArray(request.payload)) { this.#socket.cork(); for (const chunk of request.payload) canWrite = this.#socket.write(chunk); this.#socket.uncork(); } else canWrite = this.#socket.write(request.payload);',
   },
 ]
 

@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import * as installed from '@platformatic/kafka'
 import * as bundled from '#platformatic-kafka'
-import { writeRequestsAsChunks } from '../../../scripts/bundle/gathered-writes.ts'
+import { chunkedRequestBytes, writeRequestsAsChunks } from '../../../scripts/bundle/gathered-writes.ts'
 
 /** What a loopback peer receives from one request sent on the library's connection, and what the socket was handed. */
 async function sendOnce(
@@ -54,8 +54,8 @@ async function sendOnce(
   }
 }
 
-test('a request reaches the peer byte for byte as the library sends it, its chunks written without a copy', async () => {
-  const records = Buffer.alloc(256 * 1024, 7)
+test('a large request reaches the peer byte for byte as the library sends it, its chunks written without a copy', async () => {
+  const records = Buffer.alloc(chunkedRequestBytes * 4, 7)
   const library = await sendOnce(installed, records)
   const bundle = await sendOnce(bundled, records)
   assert.deepEqual(bundle.received, library.received)
@@ -69,6 +69,15 @@ test('a request reaches the peer byte for byte as the library sends it, its chun
     bundle.written.some((chunk) => chunk === records),
     'the bundle hands the records chunk itself to the socket',
   )
+})
+
+test('a small request is joined into one write, as the library does', async () => {
+  const records = Buffer.alloc(1024, 7)
+  const library = await sendOnce(installed, records)
+  const bundle = await sendOnce(bundled, records)
+  assert.deepEqual(bundle.received, library.received)
+  assert.equal(bundle.written.length, 1)
+  assert.deepEqual(bundle.written[0], library.written[0])
 })
 
 test('the rewrite refuses a connection module whose code has moved, naming what to review', () => {

@@ -13,7 +13,7 @@ import { longestPauses, type OutputSample, watchOutput } from '../test/helpers/o
 import { waitFor } from '../test/helpers/wait.ts'
 import type { Build, JvmProgram } from './builds.ts'
 import { ensureDataset, partitions } from './dataset.ts'
-import { kasperCli, passThroughModule } from './runtime.ts'
+import { kasperNodeArgs, passThroughModule } from './runtime.ts'
 import { runOnCheckedOutput } from './verify.ts'
 
 /** The windows compared: this long before the join and from the join on. */
@@ -63,7 +63,7 @@ interface Member {
 }
 
 function startMember(configFile: string): Member {
-  const child = spawn(process.execPath, [...kasperCli(), 'run', '--config', configFile], {
+  const child = spawn(process.execPath, [...kasperNodeArgs(), 'run', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let log = ''

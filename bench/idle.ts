@@ -6,7 +6,7 @@ import { stateDir } from '../scripts/services/paths.ts'
 import { createTopics, deleteTopics } from '../src/kafka/index.ts'
 import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
 import { waitForStatus } from './latency.ts'
-import { kasperCli, passThroughModule } from './runtime.ts'
+import { kasperNodeArgs, passThroughModule } from './runtime.ts'
 
 /** After /readyz: the workers' loops long-poll an empty topic, and start-up garbage is collected. */
 const settleMs = 5000
@@ -41,7 +41,7 @@ export async function measureIdleRss(connection: KafkaConnectionOptions): Promis
   }
   const file = join(stateDir('bench'), `idle-${run}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const kasper = spawn(process.execPath, [...kasperCli(), 'run', '--config', file], { stdio: 'ignore' })
+  const kasper = spawn(process.execPath, [...kasperNodeArgs(), 'run', '--config', file], { stdio: 'ignore' })
   try {
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000)
     await new Promise((resolve) => setTimeout(resolve, settleMs))

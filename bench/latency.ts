@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { stateDir } from '../scripts/services/paths.ts'
 import { createKafkaClient, createTopics, deleteTopics } from '../src/kafka/index.ts'
 import type { KafkaConnectionOptions } from '../src/kafka/types.ts'
-import { kasperCli, passThroughModule } from './runtime.ts'
+import { kasperNodeArgs, passThroughModule } from './runtime.ts'
 
 export interface LatencyResult {
   ratePerSecond: number
@@ -59,7 +59,7 @@ export async function measureLatency(
   }
   const file = join(stateDir('bench'), `latency-${run}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const kasper = spawn(process.execPath, [...kasperCli(), 'run', '--config', file], {
+  const kasper = spawn(process.execPath, [...kasperNodeArgs(), 'run', '--config', file], {
     stdio: 'ignore',
   })
   const base = `http://127.0.0.1:${port}`

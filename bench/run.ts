@@ -18,7 +18,7 @@ import { type IdleResult, measureIdleRss } from './idle.ts'
 import { type LatencyResult, measureLatency } from './latency.ts'
 import { type Measurement, runContender } from './measure.ts'
 import { measureRollingRestart, rollingRestartTable } from './rolling-restart.ts'
-import { kasperCli, passThroughModule } from './runtime.ts'
+import { kasperNodeArgs, passThroughModule } from './runtime.ts'
 import { measureStartup, startupTable } from './startup.ts'
 import { checkOutput, type Guarantee } from './verify.ts'
 
@@ -226,7 +226,7 @@ function kasperRuntime(
       const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, group)}`] : []
       const measured = await runContender(
         node,
-        [...profile, ...kasperCli(), 'run', '--config', file, '--exit-when-drained'],
+        [...profile, ...kasperNodeArgs(), 'run', '--config', file, '--exit-when-drained'],
         {},
       )
       // The window opens when the first worker's loop starts (process and thread start-up excluded) and

@@ -13,7 +13,7 @@ let built = false
  * `kasper` as the image runs it: node's arguments from the Dockerfile's ENTRYPOINT (its flags, then the compiled
  * CLI under /app, here this checkout), with the build rebuilt once per bench run.
  */
-export function kasperCli(): string[] {
+export function kasperNodeArgs(): string[] {
   if (!built) {
     // package.json's build: the compiled sources and the bundled Kafka library.
     const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8' })

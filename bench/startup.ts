@@ -9,7 +9,7 @@ import { type StartupPhase, startupPhases } from '../src/logging/index.ts'
 import { startCpuHogs } from '../test/helpers/cpu-hogs.ts'
 import { ensureDataset } from './dataset.ts'
 import { runContender } from './measure.ts'
-import { kasperCli } from './runtime.ts'
+import { kasperNodeArgs } from './runtime.ts'
 
 const processorModule = join(import.meta.dirname, 'contenders/startup-processor.ts')
 const workers = 2
@@ -57,7 +57,7 @@ async function runOnce(connection: KafkaConnectionOptions, input: string, name: 
   const spawnedAtMs = Date.now()
   const measured = await runContender(
     process.execPath,
-    [...kasperCli(), 'run', '--config', file, '--exit-when-drained'],
+    [...kasperNodeArgs(), 'run', '--config', file, '--exit-when-drained'],
     {},
   )
   const phases = measured.output

@@ -42,8 +42,8 @@ export function workerResourceLimits(
  * Gives each worker the young generation its resourceLimits ask for. `node --max-semi-space-size=N` sizes the
  * young generation of every isolate created while it is set, and outranks a Worker's resourceLimits. The image
  * passes it for the main thread, whose young generation V8 would otherwise grow to 32 MB while the CLI's modules
- * load and keep at that size: V8 reads the flag once per isolate, so clearing it before the first worker starts
- * leaves the main thread's young generation small and the workers' as configured.
+ * load and keep at that size: V8 reads the flag once per isolate, so clearing it once, before the first worker
+ * starts, leaves the main thread's young generation small and the workers' as configured.
  */
 export function clearYoungGenerationFlagForWorkers(): void {
   setFlagsFromString('--max-semi-space-size=0')

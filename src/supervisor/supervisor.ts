@@ -113,6 +113,8 @@ export class Supervisor {
     metrics: PrometheusMetrics,
     startupOrigin?: () => StartupOrigin,
   ) {
+    // Before any thread of this process's workers exists (V8 flags are process-wide).
+    clearYoungGenerationFlagForWorkers()
     this.#config = config
     this.#logger = logger
     this.#startupOrigin = startupOrigin
@@ -509,7 +511,6 @@ export class Supervisor {
     const running = this.#slots.flatMap((slot) => (slot.thread ? [slot.thread.task] : []))
     void Promise.allSettled(running).then(() => previous?.destroy())
     this.#resourceLimits = workerResourceLimits(this.#config.workers.resourceLimits, size)
-    clearYoungGenerationFlagForWorkers()
     this.#pool =
       size === 0
         ? undefined

@@ -63,7 +63,8 @@ export interface ProducePartitionResponse {
 
 /**
  * The request body as chunks, in order: the fields, and each partition's records as given, not copied here
- * (the connection joins the chunks once).
+ * (the bundled library's connection writes a large request's chunks to the socket as they are:
+ * scripts/bundle/gathered-writes.ts).
  */
 export function encodeProduceRequest(version: number, request: ProduceRequest): Buffer[] {
   // The most bytes of the fields: a length takes up to 5, no tagged fields 1.

@@ -16,7 +16,6 @@ import { kafkaBrokers, uniqueName } from '../helpers/services.ts'
 
 const text = (m: IncomingMessage) => m.value?.toString() ?? ''
 
-/** The error that stopped a loop, or a string saying it did not stop with one within 15 s. */
 /** Starts the loop with its rejection handled at once: it may stop before the test asks how (howItStops). */
 const startLoop = (tp: TopicProcessor): Promise<void> => {
   const loop = tp.runLoop()
@@ -24,6 +23,7 @@ const startLoop = (tp: TopicProcessor): Promise<void> => {
   return loop
 }
 
+/** The error that stopped a loop, or a string saying it did not stop with one within 15 s. */
 const howItStops = (loop: Promise<void>): Promise<Error | string> =>
   Promise.race([
     loop.then(

@@ -718,6 +718,11 @@ export class TopicProcessor<
       return false
     }
     this.#overlapGuard.committed(commits)
+    if (expired.length > 0) {
+      this.#logger.warn('committed offsets had expired; committed them again', {
+        partitions: expired.map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.offset}`),
+      })
+    }
     for (const o of advanced) {
       const progress = this.#progress.get(topicPartitionKey(o.topic, o.partition))!
       progress.next = o.offset
@@ -887,11 +892,7 @@ export class TopicProcessor<
     const expired = await this.#overlapGuard.check()
     const advanced = this.#advancedPositions([])
     if (expired.length === 0 && advanced.length === 0) return
-    if ((await this.#commit(advanced, expired)) && expired.length > 0) {
-      this.#logger.warn('committed offsets had expired; committed them again', {
-        partitions: expired.map((o) => `${topicPartitionKey(o.topic, o.partition)}@${o.offset}`),
-      })
-    }
+    await this.#commit(advanced, expired)
   }
 
   async #produce(messages: OutgoingMessage[], inputPartition: number): Promise<void> {

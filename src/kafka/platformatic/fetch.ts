@@ -15,6 +15,7 @@ import { errorCodes, kafkaErrorKind } from '../errors/index.ts'
 import { KafkaClientError, StaleMetadataError } from '../errors.ts'
 import { groupBy } from '../group-by.ts'
 import type { IncomingMessage } from '../messages.ts'
+import { ChunkedBytes } from '../protocol/chunked-bytes.ts'
 import {
   decodeFetchResponse,
   type FetchResponse,
@@ -71,14 +72,18 @@ class PartitionError extends KafkaClientError {
   }
 }
 
-/** Our decoder; an error of the whole response is thrown as the library's own parsers do. */
+/**
+ * Our decoder, on the response's chunks as the connection received them (joining them would copy every
+ * fetched byte); an error of the whole response is thrown as the library's own parsers do.
+ */
 function parseFetchResponse(
   _correlationId: number,
   apiKey: number,
   version: number,
   reader: Reader,
 ): FetchResponse {
-  const response = decodeFetchResponse(version, reader.buffer.slice(reader.position))
+  const bytes = new ChunkedBytes(reader.buffer.buffers)
+  const response = decodeFetchResponse(version, bytes.range(reader.position, bytes.length))
   if (response.errorCode !== errorCodes.NONE) {
     throw new ResponseError(apiKey, version, { '/': [response.errorCode, null] }, response)
   }

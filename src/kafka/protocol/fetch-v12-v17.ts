@@ -24,6 +24,7 @@
         (tagged, skipped: 0 => diverging_epoch, 1 => current_leader, 2 => snapshot_id)
     (tagged, v16+, skipped: 0 => node_endpoints)
 */
+import type { ChunkedBytes } from './chunked-bytes.ts'
 import { PrimitiveReader } from './primitives.ts'
 
 export const fetchApiKey = 1
@@ -52,11 +53,11 @@ export interface FetchPartitionResponse {
   logStartOffset: bigint
   abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }> | null
   preferredReadReplica: number
-  /** The partition's record batches: a view into the response bytes, not a copy. */
-  records: Buffer | null
+  /** The partition's record batches, left in the response's chunks: not a copy. */
+  records: ChunkedBytes | null
 }
 
-export function decodeFetchResponse(version: number, bytes: Buffer): FetchResponse {
+export function decodeFetchResponse(version: number, bytes: Buffer | ChunkedBytes): FetchResponse {
   const reader = new PrimitiveReader(bytes, true)
   const byName = version <= lastFetchVersionWithTopicNames
   const throttleTimeMs = reader.int32()
@@ -73,7 +74,7 @@ export function decodeFetchResponse(version: number, bytes: Buffer): FetchRespon
         logStartOffset: r.int64(),
         abortedTransactions: r.nullableArray((r) => ({ producerId: r.int64(), firstOffset: r.int64() })),
         preferredReadReplica: r.int32(),
-        records: r.nullableBytes(),
+        records: r.nullableRecords(),
       }),
     ),
   }))

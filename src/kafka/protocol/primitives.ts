@@ -3,6 +3,8 @@
 // versions write COMPACT_ lengths, an unsigned varint of length + 1 with 0 for null, and end each structure
 // with tagged fields.
 
+import { ChunkedBytes } from './chunked-bytes.ts'
+
 /** Bytes of an unsigned varint at most. */
 export const maxUnsignedVarIntBytes = 5
 
@@ -32,8 +34,8 @@ function writeLength(
   return classicBytes === 2 ? buffer.writeInt16BE(value, at) : buffer.writeInt32BE(value, at)
 }
 
-/** A position in a Buffer, for a version with compact lengths or not. */
-class BufferCursor {
+/** Writes the fields of a request into one Buffer sized beforehand. */
+export class PrimitiveWriter {
   readonly buffer: Buffer
   readonly compact: boolean
   at = 0
@@ -41,10 +43,7 @@ class BufferCursor {
     this.buffer = buffer
     this.compact = compact
   }
-}
 
-/** Writes the fields of a request into one Buffer sized beforehand. */
-export class PrimitiveWriter extends BufferCursor {
   int16(value: number): void {
     this.at = this.buffer.writeInt16BE(value, this.at)
   }
@@ -80,24 +79,29 @@ export class PrimitiveWriter extends BufferCursor {
   }
 }
 
-/** Reads fields in order; a field beyond the end is a RangeError. */
-export class PrimitiveReader extends BufferCursor {
+/**
+ * Reads fields in order, from one Buffer or from a response's chunks; a field beyond the end is a
+ * RangeError.
+ */
+export class PrimitiveReader {
+  readonly bytes: ChunkedBytes
+  readonly compact: boolean
+  at = 0
+  constructor(bytes: Buffer | ChunkedBytes, compact: boolean) {
+    this.bytes = bytes instanceof ChunkedBytes ? bytes : ChunkedBytes.of(bytes)
+    this.compact = compact
+  }
+
   int16(): number {
-    const value = this.buffer.readInt16BE(this.at)
-    this.at += 2
-    return value
+    return this.#take(2).readInt16BE(0)
   }
 
   int32(): number {
-    const value = this.buffer.readInt32BE(this.at)
-    this.at += 4
-    return value
+    return this.#take(4).readInt32BE(0)
   }
 
   int64(): bigint {
-    const value = this.buffer.readBigInt64BE(this.at)
-    this.at += 8
-    return value
+    return this.#take(8).readBigInt64BE(0)
   }
 
   unsignedVarInt(): number {
@@ -132,10 +136,20 @@ export class PrimitiveReader extends BufferCursor {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
   }
 
-  /** NULLABLE_BYTES or RECORDS (COMPACT_) as a view into the buffer, not a copy. */
+  /** NULLABLE_BYTES (COMPACT_): a view, or a copy when the bytes straddle two chunks. */
   nullableBytes(): Buffer | null {
     const length = this.#length(4)
     return length < 0 ? null : this.#take(length)
+  }
+
+  /** RECORDS (COMPACT_), nullable, left in their chunks: nothing is copied. */
+  nullableRecords(): ChunkedBytes | null {
+    const length = this.#length(4)
+    if (length < 0) return null
+    const end = this.#end(length)
+    const records = this.bytes.range(this.at, end)
+    this.at = end
+    return records
   }
 
   /** ARRAY (COMPACT_), each entry read by `entry`, then its tagged fields in flexible versions. */
@@ -169,8 +183,8 @@ export class PrimitiveReader extends BufferCursor {
 
   /** Every byte was read: anything after the last field is a RangeError. */
   end(): void {
-    if (this.at !== this.buffer.length) {
-      throw new RangeError(`${this.buffer.length - this.at} bytes after the last field`)
+    if (this.at !== this.bytes.length) {
+      throw new RangeError(`${this.bytes.length - this.at} bytes after the last field`)
     }
   }
 
@@ -180,18 +194,24 @@ export class PrimitiveReader extends BufferCursor {
   }
 
   #byte(): number {
-    const byte = this.buffer[this.at]
-    if (byte === undefined) throw new RangeError(`the bytes end at ${this.at}, before the last field`)
-    this.at++
-    return byte
+    if (this.at >= this.bytes.length) {
+      throw new RangeError(`the bytes end at ${this.at}, before the last field`)
+    }
+    return this.#take(1)[0]!
+  }
+
+  /** The end of a field of `length` bytes from here, checked. */
+  #end(length: number): number {
+    const end = this.at + length
+    if (end > this.bytes.length) {
+      throw new RangeError(`a field of ${length} bytes at byte ${this.at} goes beyond the end`)
+    }
+    return end
   }
 
   #take(length: number): Buffer {
-    const end = this.at + length
-    if (end > this.buffer.length) {
-      throw new RangeError(`a field of ${length} bytes at byte ${this.at} goes beyond the end`)
-    }
-    const view = this.buffer.subarray(this.at, end)
+    const end = this.#end(length)
+    const view = this.bytes.view(this.at, end)
     this.at = end
     return view
   }

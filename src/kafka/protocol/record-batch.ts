@@ -1,5 +1,5 @@
-// Kafka's record batch (magic 2), encoded and decoded in one pass over one contiguous Buffer: the hot path of
-// every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
+// Kafka's record batch (magic 2), encoded into one contiguous Buffer and decoded in place from a response's
+// chunks: the hot path of every produce and fetch. https://kafka.apache.org/documentation/#recordbatch
 
 import { KafkaClientError } from '../errors.ts'
 import { addHeader } from '../headers.ts'
@@ -10,7 +10,8 @@ import {
   AbortedTransactionFilter,
   isAbortMarkerKey,
 } from './aborted-transactions.ts'
-import { writeUnsignedVarInt } from './primitives.ts'
+import { ChunkedBytes } from './chunked-bytes.ts'
+import { maxUnsignedVarIntBytes, writeUnsignedVarInt } from './primitives.ts'
 
 /** baseOffset through the record count; the CRC covers everything from the attributes on. */
 export const batchHeaderBytes = 61
@@ -226,9 +227,9 @@ function readHeaders(cursor: Cursor, count: number): IncomingHeaders {
 }
 
 /** The key of a control batch's record (control batches are never compressed); null if it has none. */
-function controlRecordKey(records: Buffer, batchStart: number): Buffer | null {
-  if (records.readInt32BE(batchStart + 57) === 0) return null
-  const cursor = new Cursor(records, batchStart + batchHeaderBytes)
+function controlRecordKey(header: Buffer, records: Buffer): Buffer | null {
+  if (header.readInt32BE(57) === 0) return null
+  const cursor = new Cursor(records, 0)
   cursor.varInt() // record length
   cursor.at++ // record attributes
   cursor.varLong() // timestamp delta
@@ -237,15 +238,87 @@ function controlRecordKey(records: Buffer, batchStart: number): Buffer | null {
 }
 
 /**
+ * Walks the records of one batch, record by record, in the chunks that hold them. A record inside one chunk
+ * is read in place; one that straddles two chunks (or lies too near a chunk's end to read its length safely)
+ * is read from a copy of just its bytes.
+ */
+class RecordWalker {
+  readonly #bytes: ChunkedBytes
+  readonly #end: number
+  #chunkStart: number
+  /** Where this batch's bytes in the current chunk end. */
+  #chunkEnd: number
+  #cursor: Cursor
+  #recordEnd = 0
+
+  constructor(bytes: ChunkedBytes, start: number, end: number) {
+    this.#bytes = bytes
+    this.#end = end
+    const index = bytes.chunkIndexAt(start)
+    this.#chunkStart = bytes.chunkStart(index)
+    this.#cursor = new Cursor(bytes.chunk(index), start - this.#chunkStart)
+    this.#chunkEnd = Math.min(this.#cursor.buffer.length, end - this.#chunkStart)
+  }
+
+  /** A cursor at the next record's attributes; null if the record would go beyond the batch. */
+  next(): Cursor | null {
+    const cursor = this.#cursor
+    const start = cursor.at
+    if (this.#chunkEnd - start >= maxUnsignedVarIntBytes) {
+      const length = cursor.varInt()
+      if (cursor.at + length <= this.#chunkEnd) {
+        this.#recordEnd = cursor.at + length
+        return cursor
+      }
+      cursor.at = start
+    }
+    const position = this.#chunkStart + start
+    const head = new Cursor(
+      this.#bytes.view(position, Math.min(position + maxUnsignedVarIntBytes, this.#end)),
+      0,
+    )
+    const length = head.varInt()
+    const recordEnd = position + head.at + length
+    if (length < 0 || recordEnd > this.#end) return null
+    const record = new Cursor(this.#bytes.view(position, recordEnd), head.at)
+    this.#recordEnd = record.buffer.length
+    this.#moveTo(recordEnd)
+    return record
+  }
+
+  /** Whether the record's fields filled it exactly. */
+  filled(record: Cursor): boolean {
+    return record.at === this.#recordEnd
+  }
+
+  /** Whether the records filled the batch exactly. */
+  atEnd(): boolean {
+    return this.#chunkStart + this.#cursor.at === this.#end
+  }
+
+  #moveTo(position: number): void {
+    const index = this.#bytes.chunkIndexAt(position)
+    this.#chunkStart = this.#bytes.chunkStart(index)
+    this.#cursor = new Cursor(this.#bytes.chunk(index), position - this.#chunkStart)
+    this.#chunkEnd = Math.min(this.#cursor.buffer.length, this.#end - this.#chunkStart)
+  }
+}
+
+function decompressedWalker(records: Buffer): RecordWalker {
+  return new RecordWalker(ChunkedBytes.of(records), 0, records.length)
+}
+
+/**
  * Appends to `into` the records of the record batches in `records` (a partition's records section of a
  * Fetch response) at or after offset `from`, and returns the offset to fetch next: past the last whole
  * batch, whether its records were kept or not. Control batches (transaction markers) are skipped, and so
  * are the batches of `abortedTransactions` (the Fetch response's list under read_committed; null or empty
  * otherwise). A batch cut short at the end (the broker stops at the size limit) is left for the next
- * fetch. Keys, values and header values are views into `records` (or into its decompressed copy).
+ * fetch. Keys, values and header values are views into `records`' chunks (or into its decompressed copy),
+ * copied only when a record straddles two chunks.
  */
 export function decodeRecordBatches(
-  records: Buffer,
+  records: ChunkedBytes,
   topic: string,
   partition: number,
   from: bigint,
@@ -257,25 +330,32 @@ export function decodeRecordBatches(
     abortedTransactions && abortedTransactions.length > 0
       ? new AbortedTransactionFilter(abortedTransactions)
       : undefined
+  const corrupt = (baseOffset: bigint) =>
+    new KafkaClientError(
+      `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
+    )
   let next = from
   let batchStart = 0
   while (records.length - batchStart >= batchHeaderBytes) {
-    const batchEnd = batchStart + lengthFieldEnd + records.readInt32BE(batchStart + 8)
+    const header = records.view(batchStart, batchStart + batchHeaderBytes)
+    const batchEnd = batchStart + lengthFieldEnd + header.readInt32BE(8)
     if (batchEnd > records.length) break
-    const magic = records[batchStart + magicAt]
+    const recordsStart = batchStart + batchHeaderBytes
+    const magic = header[magicAt]
     if (magic !== currentMagic) {
       throw new KafkaClientError(
         `${topicPartitionKey(topic, partition)}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
       )
     }
-    const baseOffset = records.readBigInt64BE(batchStart)
-    const lastOffset = baseOffset + BigInt(records.readInt32BE(batchStart + 23))
+    const baseOffset = header.readBigInt64BE(0)
+    const lastOffset = baseOffset + BigInt(header.readInt32BE(23))
     if (lastOffset >= next) next = lastOffset + 1n
-    const attributes = records.readInt16BE(batchStart + attributesAt)
+    const attributes = header.readInt16BE(attributesAt)
     if (aborted && attributes & (controlBit | transactionalBit)) {
-      const producerId = records.readBigInt64BE(batchStart + 43)
+      const producerId = header.readBigInt64BE(43)
       if (attributes & controlBit) {
-        aborted.marker(producerId, lastOffset, isAbortMarkerKey(controlRecordKey(records, batchStart)))
+        const key = controlRecordKey(header, records.view(recordsStart, batchEnd))
+        aborted.marker(producerId, lastOffset, isAbortMarkerKey(key))
       } else if (aborted.isAborted(producerId, lastOffset)) {
         batchStart = batchEnd
         continue
@@ -285,16 +365,17 @@ export function decodeRecordBatches(
       batchStart = batchEnd
       continue
     }
-    const firstTimestamp = Number(records.readBigInt64BE(batchStart + 27))
-    const appendTime = attributes & logAppendTimeBit ? Number(records.readBigInt64BE(batchStart + 35)) : -1
-    const count = records.readInt32BE(batchStart + 57)
+    const firstTimestamp = Number(header.readBigInt64BE(27))
+    const appendTime = attributes & logAppendTimeBit ? Number(header.readBigInt64BE(35)) : -1
+    const count = header.readInt32BE(57)
     const codec = attributes & compressionBits
-    const cursor =
+    const walker =
       codec === 0
-        ? new Cursor(records, batchStart + batchHeaderBytes)
-        : new Cursor(decompress(codec, records.subarray(batchStart + batchHeaderBytes, batchEnd)), 0)
+        ? new RecordWalker(records, recordsStart, batchEnd)
+        : decompressedWalker(decompress(codec, records.view(recordsStart, batchEnd)))
     for (let i = 0; i < count; i++) {
-      cursor.varInt() // record length
+      const cursor = walker.next()
+      if (!cursor) throw corrupt(baseOffset)
       cursor.at++ // record attributes
       const timestampDelta = cursor.varLong()
       const offset = baseOffset + BigInt(cursor.varInt())
@@ -302,6 +383,7 @@ export function decodeRecordBatches(
       const value = cursor.bytes()
       const headerCount = cursor.varInt()
       const headers = headerCount === 0 ? {} : readHeaders(cursor, headerCount)
+      if (!walker.filled(cursor)) throw corrupt(baseOffset)
       if (offset < from) continue
       into.push({
         topic,
@@ -313,11 +395,7 @@ export function decodeRecordBatches(
         headers,
       })
     }
-    if (codec === 0 && cursor.at !== batchEnd) {
-      throw new KafkaClientError(
-        `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
-      )
-    }
+    if (!walker.atEnd()) throw corrupt(baseOffset)
     batchStart = batchEnd
   }
   return next

@@ -4,6 +4,7 @@ import * as library from '#platformatic-kafka'
 import { crc32c, Reader, readRecordsBatches, Writer } from '#platformatic-kafka'
 import { errorCodes } from '../../../src/kafka/errors/index.ts'
 import type { IncomingMessage } from '../../../src/kafka/messages.ts'
+import { ChunkedBytes } from '../../../src/kafka/protocol/chunked-bytes.ts'
 import {
   decodeFetchResponse,
   type FetchPartitionResponse,
@@ -13,6 +14,7 @@ import {
 } from '../../../src/kafka/protocol/fetch-v12-v17.ts'
 import { decodeRecordBatches, encodeRecordBatch } from '../../../src/kafka/protocol/record-batch.ts'
 import { capturedBytes, readCaptures } from './captured.ts'
+import { decodeEveryWay } from './chunkings.ts'
 import { readProduceRequest } from './read-produce-request.ts'
 
 const versions = Array.from(
@@ -23,8 +25,34 @@ const notCompressed = (): Buffer => assert.fail('not compressed')
 
 function decodeRecords(records: Buffer | null, topic: string, partition: number, from: bigint) {
   const into: IncomingMessage[] = []
-  if (records) decodeRecordBatches(records, topic, partition, from, null, notCompressed, into)
+  if (records)
+    decodeRecordBatches(ChunkedBytes.of(records), topic, partition, from, null, notCompressed, into)
   return into
+}
+
+/** A response as written: each partition's records one Buffer. */
+interface WrittenPartition extends Omit<FetchPartitionResponse, 'records'> {
+  records: Buffer | null
+}
+interface WrittenResponse extends Omit<FetchResponse, 'responses'> {
+  responses: Array<{ topic: string; partitions: WrittenPartition[] }>
+}
+
+/** Our decoding of `bytes`, the same however they are cut into chunks, with each partition's records joined. */
+function decodeJoined(version: number, bytes: Buffer): WrittenResponse {
+  return decodeEveryWay(bytes, (chunks) => {
+    const response = decodeFetchResponse(version, chunks)
+    return {
+      ...response,
+      responses: response.responses.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => ({
+          ...p,
+          records: p.records === null ? null : p.records.view(0, p.records.length),
+        })),
+      })),
+    }
+  })
 }
 
 interface LibraryPartition extends Omit<FetchPartitionResponse, 'records'> {
@@ -47,7 +75,7 @@ function libraryParse(version: number, bytes: Buffer) {
   }
 }
 
-const sharedFields = (p: LibraryPartition | FetchPartitionResponse) => [
+const sharedFields = (p: LibraryPartition | WrittenPartition) => [
   p.partitionIndex,
   p.errorCode,
   p.highWatermark,
@@ -58,7 +86,7 @@ const sharedFields = (p: LibraryPartition | FetchPartitionResponse) => [
 ]
 
 /** Our decoding next to the library's, field by field; the records as the library reads our view of them. */
-function assertLibraryAgrees(version: number, bytes: Buffer, decoded: FetchResponse): void {
+function assertLibraryAgrees(version: number, bytes: Buffer, decoded: WrittenResponse): void {
   const parsed = libraryParse(version, bytes)
   assert.equal(parsed.errorCode, decoded.errorCode)
   assert.deepEqual(
@@ -88,7 +116,7 @@ for (const version of versions) {
       crc32c,
     )
     batch.writeBigInt64BE(40n, 0)
-    const partition = (index: number, fields: Partial<FetchPartitionResponse>): FetchPartitionResponse => ({
+    const partition = (index: number, fields: Partial<WrittenPartition>): WrittenPartition => ({
       partitionIndex: index,
       errorCode: 0,
       highWatermark: 42n,
@@ -99,7 +127,7 @@ for (const version of versions) {
       records: null,
       ...fields,
     })
-    const response: FetchResponse = {
+    const response: WrittenResponse = {
       throttleTimeMs: 3,
       errorCode: 0,
       sessionId: 0,
@@ -123,7 +151,7 @@ for (const version of versions) {
       ],
     }
     const bytes = fetchResponseBytes(version, response)
-    const decoded = decodeFetchResponse(version, bytes)
+    const decoded = decodeJoined(version, bytes)
     assert.deepEqual(decoded, response)
     assertLibraryAgrees(version, bytes, decoded)
     assert.deepEqual(
@@ -143,7 +171,7 @@ for (const capture of readCaptures()) {
   const { fetchVersion: version, topic } = capture
   test(`Fetch v${version} captured: the broker's answer decodes to the records we produced`, () => {
     const bytes = capturedBytes(capture.files.fetchResponse)
-    const response = decodeFetchResponse(version, bytes)
+    const response = decodeJoined(version, bytes)
     assert.equal(response.errorCode, errorCodes.NONE)
     assert.equal(response.sessionId, 0)
     assert.deepEqual(
@@ -195,7 +223,7 @@ for (const capture of readCaptures()) {
 }
 
 /** A Fetch response as a broker writes it, with the library's Writer, and tagged fields to skip. */
-function fetchResponseBytes(version: number, response: FetchResponse): Buffer {
+function fetchResponseBytes(version: number, response: WrittenResponse): Buffer {
   const currentLeader = Writer.create().appendInt32(1).appendInt32(7).buffer
   const writer = Writer.create()
     .appendInt32(response.throttleTimeMs)

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import * as library from '#platformatic-kafka'
 import { type MessageRecord, Writer } from '#platformatic-kafka'
 import type { IncomingMessage } from '../../../src/kafka/messages.ts'
+import { ChunkedBytes } from '../../../src/kafka/protocol/chunked-bytes.ts'
 import {
   decodeProduceResponse,
   encodeProduceRequest,
@@ -145,7 +146,15 @@ for (const capture of readCaptures()) {
     assert.deepEqual(join(encodeProduceRequest(version, request)), requestBytes)
     const sent = request.topicData[0]!.partitionData.map((p) => {
       const into: IncomingMessage[] = []
-      decodeRecordBatches(p.records, topic, p.index, 0n, null, () => assert.fail('not compressed'), into)
+      decodeRecordBatches(
+        ChunkedBytes.of(p.records),
+        topic,
+        p.index,
+        0n,
+        null,
+        () => assert.fail('not compressed'),
+        into,
+      )
       return into.map((m) => [m.key?.toString() ?? null, m.value])
     })
     assert.deepEqual(sent, [

@@ -9,19 +9,23 @@ import {
 } from '#platformatic-kafka'
 import { compress, decompress } from '../../../src/kafka/compression.ts'
 import type { IncomingMessage, OutgoingMessage } from '../../../src/kafka/messages.ts'
+import { ChunkedBytes } from '../../../src/kafka/protocol/chunked-bytes.ts'
 import {
   batchHeaderBytes,
   decodeRecordBatches,
   encodeRecordBatch,
 } from '../../../src/kafka/protocol/record-batch.ts'
 import { compressionCodecs } from '../../../src/kafka/types.ts'
+import { decodeEveryWay } from './chunkings.ts'
 
 const identity = { producerId: 4242n, producerEpoch: 3, baseSequence: 17 }
 
 function decode(records: Buffer, from = 0n): IncomingMessage[] {
-  const into: IncomingMessage[] = []
-  decodeRecordBatches(records, 't', 3, from, null, decompress, into)
-  return into
+  return decodeEveryWay(records, (bytes) => {
+    const into: IncomingMessage[] = []
+    decodeRecordBatches(bytes, 't', 3, from, null, decompress, into)
+    return into
+  })
 }
 
 /** A batch as the broker hands it out: the base offset filled in. */
@@ -210,11 +214,36 @@ test('control batches (transaction markers) are skipped; LogAppendTime stamps ev
   )
 })
 
-test('a batch whose records do not fill it, or of an old format, is an error naming the partition', () => {
+test('a record inside one chunk is read in place; one across two chunks, from a copy of it', () => {
+  const batch = atOffset(encodeRecordBatch(messages, identity, 0, crc32c), 0n)
+  const big = Buffer.alloc(300, 7)
+  const at = batch.indexOf(big)
+  const viewOfBatch = (value: Buffer | null, offset: number) =>
+    value?.buffer === batch.buffer && value.byteOffset === batch.byteOffset + offset
+  const decodeIn = (chunks: Buffer[]) => {
+    const into: IncomingMessage[] = []
+    decodeRecordBatches(new ChunkedBytes(chunks), 't', 3, 0n, null, decompress, into)
+    return into
+  }
+  assert.ok(viewOfBatch(decodeIn([batch])[1]!.value, at), 'a record inside one chunk is a view')
+  const split = decodeIn([batch.subarray(0, at + 100), batch.subarray(at + 100)])
+  assert.deepEqual(split[1]!.value, big)
+  assert.ok(!viewOfBatch(split[1]!.value, at), 'the straddling record is a copy')
+  const last = batch.lastIndexOf('é'.repeat(100))
+  assert.ok(viewOfBatch(split[4]!.value, last), 'records after the straddling one are views again')
+})
+
+test('a batch whose records do not fill it, go beyond it, or of an old format, is an error naming the partition', () => {
   const batch = atOffset(encodeRecordBatch(messages, identity, 0, crc32c), 0n)
   const fewer = Buffer.from(batch)
   fewer.writeInt32BE(messages.length - 1, 57)
   assert.throws(() => decode(fewer), /t\/3: the record batch at offset 0 is corrupt/)
+  const more = Buffer.from(batch)
+  more.writeInt32BE(messages.length + 1, 57)
+  assert.throws(() => decode(more), /t\/3: the record batch at offset 0 is corrupt/)
+  const longer = Buffer.from(batch)
+  longer[batchHeaderBytes] = 0x7e // the first record's length: 63 bytes, past its fields
+  assert.throws(() => decode(longer), /t\/3: the record batch at offset 0 is corrupt/)
   const old = Buffer.from(batch)
   old[16] = 1
   assert.throws(() => decode(old), /t\/3: record batch format \(magic\) 1 is not supported/)
@@ -259,9 +288,11 @@ describe('read_committed: aborted transactions and transaction markers', () => {
     aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null,
     from = 0n,
   ): { values: string[]; next: bigint } {
-    const into: IncomingMessage[] = []
-    const next = decodeRecordBatches(records, 't', 3, from, aborted, decompress, into)
-    return { values: into.map((m) => `${m.offset}:${m.value}`), next }
+    return decodeEveryWay(records, (bytes) => {
+      const into: IncomingMessage[] = []
+      const next = decodeRecordBatches(bytes, 't', 3, from, aborted, decompress, into)
+      return { values: into.map((m) => `${m.offset}:${m.value}`), next }
+    })
   }
 
   // Offsets 0-1: producer 7 aborted; 2: plain record; 3-4: producer 8 committed, interleaved with

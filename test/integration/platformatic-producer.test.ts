@@ -63,6 +63,35 @@ describe('IdempotentProducer against a real broker', () => {
     assert.equal(written.length, 20)
   })
 
+  test('record batch buffers serve later batches: every produce writes its own records, byte for byte', async () => {
+    const [topic] = (await freshTopics('reused-buffers', 2)) as [string]
+    const state = { count: 0 }
+    const producer = producerWith(state)
+    // 100 records of 1 KiB per partition: batches large enough for the pool.
+    const batch = (round: number): OutgoingMessage[] =>
+      Array.from({ length: 200 }, (_, i) => ({
+        topic,
+        partition: i % 2,
+        value: Buffer.alloc(1024, `${round}:${i};`),
+      }))
+    for (let round = 0; round < 6; round++) {
+      state.count = round === 2 ? 1 : 0 // one produce whose answer is lost: its batches are sent again
+      await producer.produce(batch(round))
+    }
+    const written = await readAll(reader, topic, 2)
+    for (const partition of [0, 1]) {
+      const expected = [0, 1, 2, 3, 4, 5].flatMap((round) =>
+        batch(round).filter((m) => m.partition === partition),
+      )
+      const got = written.filter((m) => m.partition === partition)
+      assert.equal(got.length, expected.length)
+      assert.deepEqual(
+        got.map((m) => m.value),
+        expected.map((m) => m.value),
+      )
+    }
+  })
+
   test('after a produce failed for good, later records are not mistaken for duplicates', async () => {
     const [topic] = (await freshTopics('failed-produce', 1)) as [string]
     const state = { count: 100 }

@@ -31,14 +31,19 @@ import {
 import { type BatchCompression, encodeRecordBatch, type ProducerIdentity } from '../protocol/record-batch.ts'
 import { leaderChangeRetry, retryPauseMs, withRoutingRetry } from '../routing-retry.ts'
 import { type CompressionCodec, compressionCodecId, topicPartitionKey } from '../types.ts'
+import { BatchBuffers } from './batch-buffers.ts'
 import { callback } from './callback.ts'
 
 interface PartitionBatch {
   topic: string
   partition: number
   messages: OutgoingMessage[]
-  /** Encoded for `identity` with the partition's sequence; sent again as is on a retry. */
-  encoded?: { identity: Identity; bytes: Buffer }
+  /**
+   * Encoded for `identity` with the partition's sequence; sent again as is on a retry. `unanswered`: it went
+   * out in a request that got no answer, whose bytes a connection may still be writing, so its buffer is
+   * never used again.
+   */
+  encoded?: { identity: Identity; bytes: Buffer; unanswered?: boolean }
   /** Where the broker appended it, once acknowledged. */
   baseOffset?: bigint
 }
@@ -58,6 +63,8 @@ export interface TransactionHooks {
 type ProduceApi = API<[acks: number, timeoutMs: number, batches: PartitionBatch[][]], ProduceResponse>
 
 const maxSequence = 0x7fffffff
+/** Released record batch buffers a producer keeps for later batches: the Java producer's buffer.memory. */
+const pooledBatchBytes = 32 * 1024 * 1024
 
 /**
  * The library's CRC-32C (native when @node-rs/crc32 is installed, else WebAssembly). Handed a Buffer, its
@@ -115,6 +122,7 @@ export class IdempotentProducer {
   #identity: Identity | undefined
   #api: ProduceApi | undefined
   #queue: Promise<unknown> = Promise.resolve()
+  readonly #buffers = new BatchBuffers(pooledBatchBytes)
 
   constructor(connections: Base, timeoutMs: number, transaction?: TransactionHooks) {
     this.#connections = connections
@@ -221,7 +229,14 @@ export class IdempotentProducer {
           baseSequence: this.#sequences.get(key) ?? 0,
           transactional: this.#transaction !== undefined,
         }
-        const bytes = encodeRecordBatch(batch.messages, producer, nowMs, batchCrc32c, compression)
+        const bytes = encodeRecordBatch(
+          batch.messages,
+          producer,
+          nowMs,
+          batchCrc32c,
+          compression,
+          compression.codec === 0 ? this.#buffers.allocate : undefined,
+        )
         batch.encoded = { identity, bytes }
       }
       const byLeader = groupBy(
@@ -232,7 +247,7 @@ export class IdempotentProducer {
         [...byLeader].map(([leader, group]) => this.#sendToLeader(api, metadata, leader, group)),
       )
       // Acknowledgements first: a producer id reset below starts every sequence afresh.
-      for (const outcome of outcomes) for (const batch of outcome.acknowledged) this.#advance(batch)
+      for (const outcome of outcomes) for (const batch of outcome.acknowledged) this.#acknowledged(batch)
       const retry: PartitionBatch[] = []
       for (const { batch, error } of outcomes.flatMap((outcome) => outcome.failed)) {
         lastError = error
@@ -270,6 +285,7 @@ export class IdempotentProducer {
     } catch (error) {
       // A request that failed as a whole (a connection lost, a timeout) may have been written: sent again
       // with the same sequence numbers, the broker acknowledges it without appending it twice.
+      for (const batch of batches) batch.encoded!.unanswered = true
       return { acknowledged: [], failed: batches.map((batch) => ({ batch, error })) }
     }
     const answers = new Map<string, { errorCode: number; baseOffset: bigint; errorMessage?: string | null }>()
@@ -308,10 +324,13 @@ export class IdempotentProducer {
     return { acknowledged, failed }
   }
 
-  #advance(batch: PartitionBatch): void {
+  /** The partition's sequence moves past the batch; its buffer serves a later batch. */
+  #acknowledged(batch: PartitionBatch): void {
     const key = `${batch.topic}\u0000${batch.partition}`
     const next = (this.#sequences.get(key) ?? 0) + batch.messages.length
     this.#sequences.set(key, next > maxSequence ? next - maxSequence - 1 : next)
+    if (!batch.encoded!.unanswered) this.#buffers.release(batch.encoded!.bytes)
+    delete batch.encoded
   }
 
   /** Forgets the producer id: the next produce takes a new one and starts every sequence at 0. */

@@ -103,6 +103,7 @@ export function encodeRecordBatch(
   nowMs: number,
   crc32c: Crc32c,
   compression?: BatchCompression,
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
 ): Buffer {
   const count = messages.length
   if (count === 0) throw new RangeError('a record batch holds at least one record')
@@ -125,7 +126,7 @@ export function encodeRecordBatch(
     total += varIntBytes(body) + body
   }
 
-  let buffer = Buffer.allocUnsafe(total)
+  let buffer = allocate(total)
   // Pass 2: the records.
   let at = batchHeaderBytes
   for (let i = 0; i < count; i++) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { Base } from '#platformatic-kafka'
 import type { OutgoingMessage } from '../../src/kafka/messages.ts'
+import { BatchBuffers } from '../../src/kafka/platformatic/batch-buffers.ts'
 import { IdempotentProducer } from '../../src/kafka/platformatic/producer.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
 import { filterAnswers } from '../helpers/platformatic-answers.ts'
@@ -27,9 +28,9 @@ const values = (messages: Array<{ value: Buffer | null }>) => messages.map((m) =
 describe('IdempotentProducer against a real broker', () => {
   const reader = testClient('platformatic')
   const producers: IdempotentProducer[] = []
-  const producerWith = (state: { count: number }) => {
+  const producerWith = (state: { count: number }, buffers?: BatchBuffers) => {
     const base = new Base({ clientId: 'kasper-test-producer', bootstrapBrokers: kafkaBrokers() })
-    const producer = new IdempotentProducer(losingAnswers(base, state), 10_000)
+    const producer = new IdempotentProducer(losingAnswers(base, state), 10_000, undefined, buffers)
     producers.push(producer)
     return producer
   }
@@ -90,6 +91,30 @@ describe('IdempotentProducer against a real broker', () => {
         expected.map((m) => m.value),
       )
     }
+  })
+
+  test('a batch sent in a request that got no answer never gives its buffer back; an answered one does', async () => {
+    const [topic] = (await freshTopics('unanswered-buffers', 1)) as [string]
+    const released: Buffer[] = []
+    const buffers = new (class extends BatchBuffers {
+      override release(buffer: Buffer): void {
+        released.push(buffer)
+        super.release(buffer)
+      }
+    })(32 * 1024 * 1024)
+    const state = { count: 1 }
+    const producer = producerWith(state, buffers)
+    const batch = (fill: string): OutgoingMessage[] =>
+      Array.from({ length: 100 }, () => ({ topic, partition: 0, value: Buffer.alloc(1024, fill) }))
+    await producer.produce(batch('a'))
+    assert.equal(state.count, 0, 'an answer was lost: the batch went out again, as it was')
+    assert.equal(released.length, 0, 'a socket may still hold the unanswered request')
+    await producer.produce(batch('b'))
+    assert.equal(released.length, 1, 'an answered batch gives its buffer back')
+    assert.deepEqual(values(await readAll(reader, topic, 1)), [
+      ...batch('a').map((m) => m.value?.toString()),
+      ...batch('b').map((m) => m.value?.toString()),
+    ])
   })
 
   test('after a produce failed for good, later records are not mistaken for duplicates', async () => {

@@ -13,7 +13,7 @@ export class BatchBuffers {
   readonly #free = new Map<number, ArrayBuffer[]>()
   /** Memory this pool allocated: nothing else (Node's shared pool above all) is ever taken back. */
   readonly #ours = new WeakSet<ArrayBufferLike>()
-  readonly #isFree = new WeakSet<ArrayBufferLike>()
+  readonly #isFree = new WeakSet<ArrayBuffer>()
   #freeBytes = 0
 
   /** Keeps at most `maxFreeBytes` of released buffers for later batches. */
@@ -41,8 +41,8 @@ export class BatchBuffers {
    * the connection wrote it out whole.
    */
   release(buffer: Buffer): void {
-    const whole = buffer.buffer
-    if (!this.#ours.has(whole) || this.#isFree.has(whole) || !(whole instanceof ArrayBuffer)) return
+    const whole = buffer.buffer as ArrayBuffer
+    if (!this.#ours.has(whole) || this.#isFree.has(whole)) return
     const size = whole.byteLength
     if (this.#freeBytes + size > this.#maxFreeBytes) return
     let list = this.#free.get(size)

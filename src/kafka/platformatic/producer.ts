@@ -122,12 +122,18 @@ export class IdempotentProducer {
   #identity: Identity | undefined
   #api: ProduceApi | undefined
   #queue: Promise<unknown> = Promise.resolve()
-  readonly #buffers = new BatchBuffers(pooledBatchBytes)
+  readonly #buffers: BatchBuffers
 
-  constructor(connections: Base, timeoutMs: number, transaction?: TransactionHooks) {
+  constructor(
+    connections: Base,
+    timeoutMs: number,
+    transaction?: TransactionHooks,
+    buffers = new BatchBuffers(pooledBatchBytes),
+  ) {
     this.#connections = connections
     this.#timeoutMs = timeoutMs
     this.#transaction = transaction
+    this.#buffers = buffers
   }
 
   /** Resolves once every message is acknowledged by all in-sync replicas. */

@@ -197,7 +197,10 @@ export class PrimitiveReader {
     if (this.at >= this.bytes.length) {
       throw new RangeError(`the bytes end at ${this.at}, before the last field`)
     }
-    return this.#take(1)[0]!
+    const index = this.bytes.chunkIndexAt(this.at)
+    const byte = this.bytes.chunk(index)[this.at - this.bytes.chunkStart(index)]!
+    this.at++
+    return byte
   }
 
   /** The end of a field of `length` bytes from here, checked. */

@@ -246,19 +246,16 @@ function controlRecordKey(header: Buffer, records: Buffer): Buffer | null {
 class RecordWalker {
   readonly #bytes: ChunkedBytes
   readonly #end: number
-  #chunkStart: number
+  #chunkStart = 0
   /** Where this batch's bytes in the current chunk end. */
-  #chunkEnd: number
-  #cursor: Cursor
+  #chunkEnd = 0
+  #cursor!: Cursor
   #recordEnd = 0
 
   constructor(bytes: ChunkedBytes, start: number, end: number) {
     this.#bytes = bytes
     this.#end = end
-    const index = bytes.chunkIndexAt(start)
-    this.#chunkStart = bytes.chunkStart(index)
-    this.#cursor = new Cursor(bytes.chunk(index), start - this.#chunkStart)
-    this.#chunkEnd = Math.min(this.#cursor.buffer.length, end - this.#chunkStart)
+    this.#moveTo(start)
   }
 
   /** A cursor at the next record's attributes; null if the record would go beyond the batch. */
@@ -285,6 +282,11 @@ class RecordWalker {
     this.#recordEnd = record.buffer.length
     this.#moveTo(recordEnd)
     return record
+  }
+
+  /** Bytes of the record not read yet. */
+  left(record: Cursor): number {
+    return this.#recordEnd - record.at
   }
 
   /** Whether the record's fields filled it exactly. */
@@ -333,7 +335,7 @@ export function decodeRecordBatches(
       : undefined
   const corrupt = (baseOffset: bigint) =>
     new KafkaClientError(
-      `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its records do not fill it)`,
+      `${topicPartitionKey(topic, partition)}: the record batch at offset ${baseOffset} is corrupt (its length and its records disagree)`,
     )
   let next = from
   let batchStart = 0
@@ -342,13 +344,14 @@ export function decodeRecordBatches(
     const batchEnd = batchStart + lengthFieldEnd + header.readInt32BE(8)
     if (batchEnd > records.length) break
     const recordsStart = batchStart + batchHeaderBytes
+    const baseOffset = header.readBigInt64BE(0)
+    if (batchEnd < recordsStart) throw corrupt(baseOffset)
     const magic = header[magicAt]
     if (magic !== currentMagic) {
       throw new KafkaClientError(
         `${topicPartitionKey(topic, partition)}: record batch format (magic) ${magic} is not supported; Kafka ≥ 0.11 writes 2`,
       )
     }
-    const baseOffset = header.readBigInt64BE(0)
     const lastOffset = baseOffset + BigInt(header.readInt32BE(23))
     if (lastOffset >= next) next = lastOffset + 1n
     const attributes = header.readInt16BE(attributesAt)
@@ -383,6 +386,8 @@ export function decodeRecordBatches(
       const key = cursor.bytes()
       const value = cursor.bytes()
       const headerCount = cursor.varInt()
+      // Each header takes two bytes at least: a corrupt count must not loop for billions of headers.
+      if (headerCount < 0 || headerCount * 2 > walker.left(cursor)) throw corrupt(baseOffset)
       const headers = headerCount === 0 ? {} : readHeaders(cursor, headerCount)
       if (!walker.filled(cursor)) throw corrupt(baseOffset)
       if (offset < from) continue

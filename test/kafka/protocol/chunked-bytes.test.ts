@@ -25,6 +25,8 @@ test('reads may go back: a view before the last one is still right', () => {
   assert.equal(chunked.view(12, 14).toString(), 'cd')
   assert.equal(chunked.view(1, 3).toString(), '12')
   assert.equal(chunked.chunkIndexAt(16), 2, 'the end is in the last chunk')
+  assert.equal(chunked.chunkIndexAt(4), 1, 'a chunk holds its first position')
+  assert.ok(sameMemory(chunked.view(4, 6), bytes.subarray(4)), 'a range starting on a boundary is a view')
 })
 
 test('range() copies nothing: its chunks are views of the original ones', () => {

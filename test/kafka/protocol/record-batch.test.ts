@@ -244,9 +244,43 @@ test('a batch whose records do not fill it, go beyond it, or of an old format, i
   const longer = Buffer.from(batch)
   longer[batchHeaderBytes] = 0x7e // the first record's length: 63 bytes, past its fields
   assert.throws(() => decode(longer), /t\/3: the record batch at offset 0 is corrupt/)
+  // The record's header count (its last byte, 0) as 2^30 in a five-byte varint: record and batch 4 bytes longer.
+  const one = atOffset(encodeRecordBatch(messages.slice(0, 1), identity, 0, crc32c), 0n)
+  const manyHeaders = Buffer.concat([one.subarray(0, -1), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08])])
+  manyHeaders.writeInt32BE(manyHeaders.length - 12, 8)
+  manyHeaders[batchHeaderBytes]! += 8
+  assert.throws(() => decode(manyHeaders), /t\/3: the record batch at offset 0 is corrupt/)
   const old = Buffer.from(batch)
   old[16] = 1
   assert.throws(() => decode(old), /t\/3: record batch format \(magic\) 1 is not supported/)
+})
+
+test('a batch length shorter than its header is an error, not a loop, for any batch', () => {
+  const batch = atOffset(encodeRecordBatch(messages.slice(0, 1), identity, 0, crc32c), 7n)
+  for (const attributes of [0, 0x30, 0x10]) {
+    for (const length of [-12, -1, 0, 48]) {
+      const short = Buffer.from(batch)
+      short.writeInt16BE(attributes, 21)
+      short.writeInt32BE(length, 8)
+      const aborted = [{ producerId: identity.producerId, firstOffset: 0n }]
+      assert.throws(
+        () => decodeRecordBatches(ChunkedBytes.of(short), 't', 3, 0n, aborted, decompress, []),
+        /t\/3: the record batch at offset 7 is corrupt/,
+        `attributes ${attributes}, length ${length}`,
+      )
+    }
+  }
+})
+
+test('a compressed batch whose records do not fill its uncompressed section is an error', () => {
+  const padded = atOffset(
+    encodeRecordBatch(messages, identity, 0, crc32c, {
+      codec: 1, // gzip
+      compress: (codec, records) => compress(codec, Buffer.concat([records, Buffer.of(0)])),
+    }),
+    0n,
+  )
+  assert.throws(() => decode(padded), /t\/3: the record batch at offset 0 is corrupt/)
 })
 
 test('an empty batch cannot be encoded', () => {

@@ -3,12 +3,14 @@
 // records, first-touch page faults on each of its pages, and a mark-compact each time external memory has
 // grown by some 64 MB since the last one.
 
+import type { BatchMemory } from '../protocol/record-batch.ts'
+
 /** Buffers come in powers of two from this size up; smaller batches are left to Node's allocator. */
 const smallestPooledBytes = 64 * 1024
 
 const sizeClass = (bytes: number): number => 2 ** Math.ceil(Math.log2(bytes))
 
-export class BatchBuffers {
+export class BatchBuffers implements BatchMemory {
   readonly #maxFreeBytes: number
   readonly #free = new Map<number, ArrayBuffer[]>()
   /** Memory this pool allocated: nothing else (Node's shared pool above all) is ever taken back. */
@@ -22,7 +24,7 @@ export class BatchBuffers {
   }
 
   /** A Buffer of `bytes`: a released one when one of its size class is free. */
-  readonly allocate = (bytes: number): Buffer => {
+  allocate(bytes: number): Buffer {
     if (bytes < smallestPooledBytes) return Buffer.allocUnsafe(bytes)
     const size = sizeClass(bytes)
     const reused = this.#free.get(size)?.pop()
@@ -38,7 +40,8 @@ export class BatchBuffers {
 
   /**
    * Takes back a Buffer from allocate() whose bytes nobody reads any more: its batch was acknowledged, so
-   * the connection wrote it out whole.
+   * the connection wrote it out whole, or it was the uncompressed section of a batch sent compressed. Any
+   * other Buffer is left alone.
    */
   release(buffer: Buffer): void {
     const whole = buffer.buffer as ArrayBuffer

@@ -241,7 +241,7 @@ export class IdempotentProducer {
           nowMs,
           batchCrc32c,
           compression,
-          compression.codec === 0 ? this.#buffers.allocate : undefined,
+          this.#buffers,
         )
         batch.encoded = { identity, bytes }
       }

@@ -43,6 +43,17 @@ export type Decompress = (codec: number, compressed: Buffer) => Buffer
 /** Compresses a batch's records section with a codec (1 gzip, 2 snappy, 3 lz4, 4 zstd). */
 export type Compress = (codec: number, records: Buffer) => Buffer
 
+/**
+ * Where batches are written: `allocate` gives the memory of an uncompressed batch, `release` takes back one
+ * nobody reads any more (an uncompressed section once compressed).
+ */
+export interface BatchMemory {
+  allocate(bytes: number): Buffer
+  release(buffer: Buffer): void
+}
+
+const newMemory: BatchMemory = { allocate: (bytes) => Buffer.allocUnsafe(bytes), release() {} }
+
 /** How the encoder compresses: the codec's id, written to attributes bits 0–2, and its function. */
 export interface BatchCompression {
   codec: number
@@ -103,7 +114,7 @@ export function encodeRecordBatch(
   nowMs: number,
   crc32c: Crc32c,
   compression?: BatchCompression,
-  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+  buffers: BatchMemory = newMemory,
 ): Buffer {
   const count = messages.length
   if (count === 0) throw new RangeError('a record batch holds at least one record')
@@ -126,7 +137,7 @@ export function encodeRecordBatch(
     total += varIntBytes(body) + body
   }
 
-  let buffer = allocate(total)
+  let buffer = buffers.allocate(total)
   // Pass 2: the records.
   let at = batchHeaderBytes
   for (let i = 0; i < count; i++) {
@@ -151,6 +162,7 @@ export function encodeRecordBatch(
   const codec = compression?.codec ?? 0
   if (codec !== 0) {
     const compressed = compression!.compress(codec, buffer.subarray(batchHeaderBytes))
+    buffers.release(buffer)
     buffer = Buffer.allocUnsafe(batchHeaderBytes + compressed.length)
     buffer.set(compressed, batchHeaderBytes)
   }

@@ -179,6 +179,27 @@ describe('compressed batches', () => {
   test('codec 0 writes the records uncompressed', () => {
     assert.deepEqual(encodeRecordBatch(messages, identity, now, crc32c, { codec: 0, compress }), plain)
   })
+
+  test('the uncompressed section is given back once compressed; an uncompressed batch is the memory given', () => {
+    const given: Buffer[] = []
+    const released: Buffer[] = []
+    const memory = {
+      allocate: (bytes: number) => given[given.push(Buffer.alloc(bytes)) - 1]!,
+      release: (buffer: Buffer) => void released.push(buffer),
+    }
+    const compressed = encodeRecordBatch(messages, identity, now, crc32c, { codec: 1, compress }, memory)
+    assert.equal(given.length, 1)
+    assert.deepEqual(released, given, 'the uncompressed section')
+    assert.notEqual(compressed.buffer, given[0]!.buffer)
+    const uncompressed = encodeRecordBatch(messages, identity, now, crc32c, undefined, memory)
+    assert.equal(uncompressed.buffer, given[1]!.buffer)
+    assert.equal(
+      released.length,
+      1,
+      'an uncompressed batch is sent: the producer gives it back once acknowledged',
+    )
+    assert.deepEqual(uncompressed, plain)
+  })
 })
 
 test('records before the requested offset are left out, across consecutive batches', () => {

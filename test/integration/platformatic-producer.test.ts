@@ -5,6 +5,7 @@ import type { OutgoingMessage } from '../../src/kafka/messages.ts'
 import { BatchBuffers } from '../../src/kafka/platformatic/batch-buffers.ts'
 import { IdempotentProducer } from '../../src/kafka/platformatic/producer.ts'
 import { freshTopics, readAll, testClient } from '../helpers/kafka.ts'
+import { jvmRead, transactionsFixture } from '../helpers/kafka-tools.ts'
 import { filterAnswers } from '../helpers/platformatic-answers.ts'
 import { kafkaBrokers } from '../helpers/services.ts'
 
@@ -91,6 +92,14 @@ describe('IdempotentProducer against a real broker', () => {
         expected.map((m) => m.value),
       )
     }
+    // The same as an independent client reads it: the JVM consumer.
+    const produced = [0, 1, 2, 3, 4, 5].flatMap((round) => batch(round).map((m) => m.value!.toString()))
+    const read = jvmRead(transactionsFixture(), topic, 2, 'read_uncommitted')
+    // Compared as one string: a diff of 1,200 values of 1 KiB would take the runner minutes to print.
+    assert.ok(
+      read.join('\n') === produced.sort().join('\n'),
+      `the JVM consumer read ${read.length} values, other than the ${produced.length} produced`,
+    )
   })
 
   test('a batch sent in a request that got no answer never gives its buffer back; an answered one does', async () => {

@@ -46,6 +46,12 @@ export class ChunkedBytes {
     return this.#starts[index]!
   }
 
+  /** The byte at `position` (< length). */
+  byteAt(position: number): number {
+    const index = this.chunkIndexAt(position)
+    return this.#chunks[index]![position - this.#starts[index]!]!
+  }
+
   /** Bytes `start`..`end`: a view when one chunk holds them, else a copy of just them. */
   view(start: number, end: number): Buffer {
     this.#checkRange(start, end)

@@ -197,10 +197,7 @@ export class PrimitiveReader {
     if (this.at >= this.bytes.length) {
       throw new RangeError(`the bytes end at ${this.at}, before the last field`)
     }
-    const index = this.bytes.chunkIndexAt(this.at)
-    const byte = this.bytes.chunk(index)[this.at - this.bytes.chunkStart(index)]!
-    this.at++
-    return byte
+    return this.bytes.byteAt(this.at++)
   }
 
   /** The end of a field of `length` bytes from here, checked. */

@@ -270,6 +270,11 @@ class RecordWalker {
     this.#moveTo(start)
   }
 
+  /** The records of a decompressed section, one Buffer. */
+  static over(records: Buffer): RecordWalker {
+    return new RecordWalker(ChunkedBytes.of(records), 0, records.length)
+  }
+
   /** A cursor at the next record's attributes; null if the record would go beyond the batch. */
   next(): Cursor | null {
     const cursor = this.#cursor
@@ -317,10 +322,6 @@ class RecordWalker {
     this.#cursor = new Cursor(this.#bytes.chunk(index), position - this.#chunkStart)
     this.#chunkEnd = Math.min(this.#cursor.buffer.length, this.#end - this.#chunkStart)
   }
-}
-
-function decompressedWalker(records: Buffer): RecordWalker {
-  return new RecordWalker(ChunkedBytes.of(records), 0, records.length)
 }
 
 /**
@@ -388,7 +389,7 @@ export function decodeRecordBatches(
     const walker =
       codec === 0
         ? new RecordWalker(records, recordsStart, batchEnd)
-        : decompressedWalker(decompress(codec, records.view(recordsStart, batchEnd)))
+        : RecordWalker.over(decompress(codec, records.view(recordsStart, batchEnd)))
     for (let i = 0; i < count; i++) {
       const cursor = walker.next()
       if (!cursor) throw corrupt(baseOffset)
